@@ -1,0 +1,69 @@
+"""The PDF text layer, with word positions, via pymupdf."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pymupdf
+
+from inbox_ocr.errors import UnreadableDocument
+from inbox_ocr.models import Page, TextLine, Word
+
+# A page with fewer letters and digits than this in its text layer is treated as a scan.
+MIN_TEXT_CHARS = 20
+
+
+def open_pdf(data: bytes) -> pymupdf.Document:
+    """Open a PDF from bytes; corrupt or password-protected files raise UnreadableDocument."""
+    try:
+        pdf = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as exc:  # pymupdf raises several unrelated types for broken files
+        raise UnreadableDocument(f"not a readable PDF: {exc}") from exc
+    if pdf.needs_pass:
+        pdf.close()
+        raise UnreadableDocument("the PDF is encrypted with a password")
+    if pdf.page_count == 0:
+        pdf.close()
+        raise UnreadableDocument("the PDF has no pages")
+    return pdf
+
+
+def page_from_words(number: int, width: float, height: float, words: list[tuple]) -> Page:
+    """Group pymupdf words (x0, y0, x1, y1, text, block, line, word_no) into lines, keeping order."""
+    grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for w in words:
+        grouped[(w[5], w[6])].append(w)
+    lines = []
+    for ws in grouped.values():
+        ws.sort(key=lambda w: w[7])
+        x0 = min(w[0] for w in ws)
+        y0 = min(w[1] for w in ws)
+        x1 = max(w[2] for w in ws)
+        y1 = max(w[3] for w in ws)
+        lines.append(
+            TextLine(
+                text=" ".join(w[4] for w in ws),
+                box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
+                words=tuple(Word(text=w[4], box=(w[0], w[1], w[2], w[3])) for w in ws),
+            )
+        )
+    # reading order: top to bottom, then left to right, for lines on the same baseline band
+    lines.sort(key=lambda ln: (round(ln.bbox[1] / 3), ln.bbox[0]))
+    return Page(number=number, width=width, height=height, lines=tuple(lines))
+
+
+def read_pages(pdf: pymupdf.Document, max_pages: int) -> tuple[list[Page], list[int]]:
+    """Text-layer pages, and the numbers of pages that have no usable text layer (scans)."""
+    pages: list[Page] = []
+    scanned: list[int] = []
+    for index in range(min(pdf.page_count, max_pages)):
+        try:
+            page = pdf.load_page(index)
+            words = page.get_text("words", sort=False)
+        except Exception as exc:
+            raise UnreadableDocument(f"page {index + 1} cannot be read: {exc}") from exc
+        parsed = page_from_words(index + 1, page.rect.width, page.rect.height, words)
+        if sum(ch.isalnum() for ch in parsed.text) < MIN_TEXT_CHARS:
+            scanned.append(index + 1)
+        pages.append(parsed)
+    return pages, scanned
