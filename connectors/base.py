@@ -59,6 +59,28 @@ class Source(Protocol):
         ...
 
 
+class SourceState(Protocol):
+    """What a source may ask the ledger, so that it fetches only what is not handled yet.
+
+    Keys are the `RawMessage.key` values the source itself produced. The ledger implements this;
+    tests may use `connectors.memory.MemoryState`."""
+
+    def handled_keys(self, source: str, prefix: str = "") -> set[str]:
+        """Keys of this source (starting with `prefix`) whose outcome is committed and acknowledged."""
+        ...
+
+    def is_known(self, source: str, message_id: str | None, content_hash: str) -> bool:
+        """Whether a message with this Message-ID and content hash was already handled from this
+        source under another key (IMAP UIDVALIDITY change, a message copied back)."""
+        ...
+
+    def get_cursor(self, source: str, name: str) -> str | None:
+        """A small value a source keeps between runs (a UIDVALIDITY, a refreshed OAuth token id)."""
+        ...
+
+    def set_cursor(self, source: str, name: str, value: str) -> None: ...
+
+
 class Delivery(Protocol):
     """One outbox row handed to a sink."""
 
