@@ -1,0 +1,193 @@
+"""Maildir source (Maildir++ folders, Dovecot-compatible keywords).
+
+Folders named `Invoices/Approval` in the config live in `.Invoices.Approval/` below the root, as
+Dovecot and Courier lay them out; keywords are stored as Dovecot does, as lowercase flag letters
+mapped through the folder's `dovecot-keywords` file, so an IMAP server serving the same Maildir
+shows them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connectors.base import SourceState
+from inbox_ocr.errors import SourceUnavailable
+from inbox_ocr.models import Action, RawMessage
+from inbox_ocr.settings import MaildirSourceConfig
+
+log = logging.getLogger(__name__)
+
+MAX_KEYWORDS = 26  # Dovecot maps keywords to the letters a..z
+
+
+def folder_dir(root: Path, folder: str) -> Path:
+    """`INBOX` is the root; `A/B` is `.A.B` (Maildir++)."""
+    if folder.upper() == "INBOX" or folder == "":
+        return root
+    parts = [p for p in folder.replace(".", "_").split("/") if p]
+    return root / ("." + ".".join(parts))
+
+
+def ensure_maildir(path: Path, subfolder: bool = False) -> None:
+    for sub in ("cur", "new", "tmp"):
+        (path / sub).mkdir(parents=True, exist_ok=True)
+    if subfolder:
+        (path / "maildirfolder").touch(exist_ok=True)
+
+
+def _split_name(filename: str) -> tuple[str, str]:
+    """'1234.M1P2.host:2,FSab' -> ('1234.M1P2.host', 'FSab')."""
+    if ":2," in filename:
+        key, flags = filename.split(":2,", 1)
+        return key, flags
+    return filename.split(":", 1)[0], ""
+
+
+class Keywords:
+    """The `dovecot-keywords` file of one folder: keyword name <-> flag letter."""
+
+    def __init__(self, folder: Path) -> None:
+        self.file = folder / "dovecot-keywords"
+
+    def _read(self) -> dict[str, int]:
+        try:
+            lines = self.file.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return {}
+        out: dict[str, int] = {}
+        for line in lines:
+            num, _, name = line.partition(" ")
+            if num.isdigit() and name:
+                out[name] = int(num)
+        return out
+
+    def letter(self, keyword: str) -> str | None:
+        known = self._read()
+        if keyword not in known:
+            if len(known) >= MAX_KEYWORDS:
+                return None
+            known[keyword] = max(known.values(), default=-1) + 1
+            tmp = self.file.with_suffix(".tmp")
+            tmp.write_text("".join(f"{n} {k}\n" for k, n in sorted(known.items(), key=lambda kv: kv[1])))
+            os.replace(tmp, self.file)
+        return chr(ord("a") + known[keyword])
+
+    def names(self, flags: str) -> list[str]:
+        by_letter = {chr(ord("a") + n): k for k, n in self._read().items()}
+        return [by_letter[c] for c in flags if c in by_letter]
+
+
+class MaildirSource:
+    def __init__(self, config: MaildirSourceConfig, state: SourceState) -> None:
+        self.name = config.name
+        self.root = Path(config.path)
+        self.config = config
+        self.state = state
+        if config.create:
+            ensure_maildir(self.root)
+
+    # ------------------------------------------------------------------ fetch
+
+    def fetch(self, limit: int | None = None) -> Iterator[RawMessage]:
+        if not (self.root / "cur").is_dir() or not (self.root / "new").is_dir():
+            raise SourceUnavailable(f"{self.root} is not a Maildir (no cur/ and new/)")
+        handled = self.state.handled_keys(self.name)
+        entries: list[tuple[float, str, Path]] = []
+        for sub in ("new", "cur"):
+            for entry in os.scandir(self.root / sub):
+                if entry.name.startswith(".") or not entry.is_file():
+                    continue
+                key, _ = _split_name(entry.name)
+                if key in handled:
+                    continue
+                try:
+                    entries.append((entry.stat().st_mtime, key, Path(entry.path)))
+                except FileNotFoundError:
+                    continue  # moved away by someone else meanwhile
+        entries.sort()
+        for count, (mtime, key, path) in enumerate(entries):
+            if limit is not None and count >= limit:
+                return
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                log.warning("event=maildir_unreadable source=%s key=%s error=%s", self.name, key, exc)
+                continue
+            yield RawMessage(source=self.name, key=key, folder="INBOX", raw=raw,
+                             received_at=datetime.fromtimestamp(mtime, UTC))
+
+    # ------------------------------------------------------------------ actions
+
+    def _locate(self, key: str) -> Path | None:
+        for sub in ("new", "cur"):
+            d = self.root / sub
+            for candidate in (d / key, *d.glob(f"{key}:*")):
+                if candidate.exists():
+                    return candidate
+        return None
+
+    def ack(self, message: RawMessage, actions: Sequence[Action]) -> None:
+        path = self._locate(message.key)
+        if path is None:
+            return  # already moved by an earlier ack that was interrupted before the ledger noted it
+        flags = set(_split_name(path.name)[1])
+        target_dir = self.root
+        for action in actions:
+            if action.kind == "mark_seen":
+                flags.add("S")
+            elif action.kind == "flag":
+                flags.add("F")
+            elif action.kind == "move" and action.arg:
+                target_dir = folder_dir(self.root, action.arg)
+        for action in actions:
+            if action.kind == "keyword" and action.arg:
+                letter = Keywords(target_dir).letter(action.arg)
+                if letter is None:
+                    log.warning("event=keyword_skipped source=%s reason=folder has %d keywords already",
+                                self.name, MAX_KEYWORDS)
+                else:
+                    flags.add(letter)
+        self._place(path, message.key, target_dir, flags)
+
+    def fail(self, message: RawMessage, reason: str) -> None:
+        path = self._locate(message.key)
+        if path is None:
+            return
+        flags = set(_split_name(path.name)[1])
+        target = folder_dir(self.root, self.config.quarantine_folder)
+        self._place(path, message.key, target, flags)
+
+    def _place(self, path: Path, key: str, target_dir: Path, flags: set[str]) -> None:
+        """Rename within a folder, or link into the target then unlink: a crash in between leaves
+        the same file name in both places, and the redo finds it already in the target."""
+        upper = "".join(sorted(f for f in flags if f.isupper()))
+        lower = "".join(sorted(f for f in flags if f.islower()))
+        name = f"{key}:2,{upper}{lower}"
+        if target_dir == self.root:
+            os.replace(path, self.root / "cur" / name)
+            return
+        ensure_maildir(target_dir, subfolder=True)
+        dest = target_dir / "cur" / name
+        existing = [p for p in (target_dir / "cur").glob(f"{key}:*")] + [target_dir / "new" / key]
+        if not any(p.exists() for p in existing):
+            os.link(path, dest)
+            _fsync_dir(dest.parent)
+        path.unlink(missing_ok=True)
+        _fsync_dir(path.parent)
+
+    def close(self) -> None:
+        return None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
