@@ -93,8 +93,10 @@ def _read_pdf(data: bytes, base: dict, ocr: OcrSettings, max_pages: int) -> Docu
 
 
 def _embedded_einvoice(pdf, warnings: list[str]):  # type: ignore[no-untyped-def]
-    """Hook for the e-invoice reader (read/einvoice.py) once it exists."""
-    return None, None
+    """The Factur-X / ZUGFeRD / XRechnung XML embedded in the PDF: (InvoiceFields, format) or (None, None)."""
+    from inbox_ocr.read import einvoice
+
+    return einvoice.from_pdf(pdf, warnings)
 
 
 def _ocr_pdf_pages(data: bytes, numbers: list[int], ocr: OcrSettings, warnings: list[str]) -> list[Page] | None:
@@ -107,4 +109,8 @@ def _read_image(data: bytes, base: dict, ocr: OcrSettings) -> Document:
 
 
 def _read_xml(data: bytes, base: dict) -> Document:
-    raise UnreadableDocument("standalone e-invoice XML is not read yet")
+    """A standalone XRechnung / EN 16931 XML (CII or UBL); anything else raises UnreadableDocument."""
+    from inbox_ocr.read import einvoice
+
+    fields, fmt = einvoice.parse_einvoice(data)
+    return Document(**base, source="einvoice_xml", einvoice=fields, einvoice_format=fmt)

@@ -1,0 +1,328 @@
+"""Structured e-invoices: UN/CEFACT CII (Factur-X, ZUGFeRD 1 and 2, XRechnung) and OASIS UBL.
+
+    parse_einvoice(xml bytes)   -> (InvoiceFields, format name)      raises UnreadableDocument
+    from_pdf(pymupdf document)  -> (InvoiceFields | None, format name | None)   never raises
+
+The XML is parsed with defusedxml (no entity expansion, no external entities). Elements are
+found by local name, so the namespace URIs of the many CII/UBL versions in circulation do not
+matter; values are copied as written (a Decimal keeps "300" or "252.1" as printed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from inbox_ocr.errors import UnreadableDocument
+from inbox_ocr.models import InvoiceFields, LineItem
+
+log = logging.getLogger(__name__)
+
+# Names that Factur-X / ZUGFeRD / XRechnung prescribe for the embedded file, tried first.
+KNOWN_EMBEDDED_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "zugferd_invoice.xml")
+MAX_XML_BYTES = 20 * 1024**2
+CII_ROOTS = {"CrossIndustryInvoice", "CrossIndustryDocument", "Invoice"}
+UBL_ROOTS = {"Invoice", "CreditNote"}
+
+
+# --------------------------------------------------------------------------- element helpers
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(el: Element | None, name: str) -> Iterator[Element]:
+    if el is None:
+        return iter(())
+    return (c for c in el if _local(c.tag) == name)
+
+
+def _child(el: Element | None, *names: str) -> Element | None:
+    """The first child whose local name is one of `names` (alternatives across versions)."""
+    if el is None:
+        return None
+    for c in el:
+        if _local(c.tag) in names:
+            return c
+    return None
+
+
+def _path(el: Element | None, path: str) -> Element | None:
+    """Follow a/b|c/d by local names; `|` separates alternatives at one step."""
+    for step in path.split("/"):
+        el = _child(el, *step.split("|"))
+        if el is None:
+            return None
+    return el
+
+
+def _text(el: Element | None, path: str | None = None) -> str | None:
+    if path is not None:
+        el = _path(el, path)
+    if el is None or el.text is None:
+        return None
+    value = el.text.strip()
+    return value or None
+
+
+def _decimal(el: Element | None, path: str | None = None) -> Decimal | None:
+    text = _text(el, path)
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _cii_date(el: Element | None) -> date | None:
+    """udt:DateTimeString format 102 (YYYYMMDD), or the bare text of pre-release ZUGFeRD files."""
+    if el is None:
+        return None
+    inner = _child(el, "DateTimeString", "DateString")
+    raw = _text(inner) if inner is not None else _text(el)
+    return _yyyymmdd(raw)
+
+
+def _yyyymmdd(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    digits = raw.replace("-", "")[:8]
+    try:
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def parse_einvoice(data: bytes) -> tuple[InvoiceFields, str]:
+    """Parse CII or UBL XML; raises UnreadableDocument for anything else."""
+    if len(data) > MAX_XML_BYTES:
+        raise UnreadableDocument(f"the XML is larger than {MAX_XML_BYTES // 1024**2} MB")
+    try:
+        root = SafeET.fromstring(data)
+    except DefusedXmlException as exc:
+        raise UnreadableDocument(f"the XML uses forbidden constructs (entities or DTDs): {exc}") from exc
+    except (ParseError, ValueError) as exc:
+        raise UnreadableDocument(f"not well-formed XML: {exc}") from exc
+    name = _local(root.tag)
+    namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+    if name in UBL_ROOTS and "oasis" in namespace:
+        return _parse_ubl(root), f"UBL {name}"
+    if name in CII_ROOTS:
+        return _parse_cii(root), name
+    raise UnreadableDocument(f"XML root <{name}> is neither a CII nor a UBL invoice")
+
+
+def from_pdf(pdf, warnings: list[str]) -> tuple[InvoiceFields | None, str | None]:  # type: ignore[no-untyped-def]
+    """The e-invoice embedded in a PDF (Factur-X / ZUGFeRD / XRechnung hybrid), if any.
+
+    A broken embedded XML is a warning, not an error: the text layer is still read.
+    """
+    try:
+        names = list(pdf.embfile_names())
+    except Exception as exc:  # a damaged name tree must not stop the text layer
+        warnings.append(f"embedded files could not be listed: {exc}")
+        return None, None
+    xml_names = [n for n in names if str(n).lower().endswith(".xml")]
+    xml_names.sort(key=lambda n: (str(n).lower() not in KNOWN_EMBEDDED_NAMES, names.index(n)))
+    for name in xml_names:
+        try:
+            data = pdf.embfile_get(name)
+        except Exception as exc:
+            warnings.append(f"embedded file {name!r} could not be extracted: {exc}")
+            continue
+        try:
+            fields, fmt = parse_einvoice(data)
+        except UnreadableDocument as exc:
+            if str(name).lower() in KNOWN_EMBEDDED_NAMES:
+                warnings.append(f"embedded e-invoice {name!r} ignored: {exc}")
+            continue
+        return fields, fmt
+    return None, None
+
+
+# --------------------------------------------------------------------------- CII
+
+
+def _tax_registrations(party: Element | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for reg in _children(party, "SpecifiedTaxRegistration"):
+        id_el = _child(reg, "ID")
+        value = _text(id_el)
+        if id_el is not None and value:
+            out.setdefault(id_el.get("schemeID", ""), value)
+    return out
+
+
+def _parse_cii(root: Element) -> InvoiceFields:
+    header = _child(root, "ExchangedDocument", "HeaderExchangedDocument")
+    tx = _child(root, "SupplyChainTradeTransaction", "SpecifiedSupplyChainTradeTransaction")
+    agreement = _child(tx, "ApplicableHeaderTradeAgreement", "ApplicableSupplyChainTradeAgreement")
+    settlement = _child(tx, "ApplicableHeaderTradeSettlement", "ApplicableSupplyChainTradeSettlement")
+    seller = _child(agreement, "SellerTradeParty")
+    buyer = _child(agreement, "BuyerTradeParty")
+    summation = _child(
+        settlement, "SpecifiedTradeSettlementHeaderMonetarySummation", "SpecifiedTradeSettlementMonetarySummation"
+    )
+    currency = _text(settlement, "InvoiceCurrencyCode")
+
+    tax_total = None
+    for el in _children(summation, "TaxTotalAmount"):
+        # With a separate tax currency there are two; the one in the invoice currency is BT-110.
+        if tax_total is None or (currency and el.get("currencyID") == currency):
+            tax_total = _decimal(el)
+
+    seller_regs = _tax_registrations(seller)
+    buyer_regs = _tax_registrations(buyer)
+    means = _child(settlement, "SpecifiedTradeSettlementPaymentMeans")
+    terms = list(_children(settlement, "SpecifiedTradePaymentTerms"))
+    due = next((d for t in terms if (d := _cii_date(_child(t, "DueDateDateTime"))) is not None), None)
+    term_text = "; ".join(t for term in terms if (t := _text(term, "Description")))
+    period = _child(settlement, "BillingSpecifiedPeriod")
+    address = _child(seller, "PostalTradeAddress")
+    rates = []
+    for tax in _children(settlement, "ApplicableTradeTax"):
+        rate = _decimal(tax, "RateApplicablePercent|ApplicablePercent")
+        if rate is not None and rate not in rates:
+            rates.append(rate)
+    order = _text(agreement, "BuyerOrderReferencedDocument/IssuerAssignedID|ID")
+    return InvoiceFields(
+        invoice_number=_text(header, "ID"),
+        invoice_date=_cii_date(_child(header, "IssueDateTime")),
+        due_date=due,
+        service_period_start=_cii_date(_child(period, "StartDateTime")),
+        service_period_end=_cii_date(_child(period, "EndDateTime")),
+        total=_decimal(summation, "GrandTotalAmount"),
+        subtotal=_decimal(summation, "TaxBasisTotalAmount"),
+        tax=tax_total,
+        tax_rates=tuple(rates),
+        amount_due=_decimal(summation, "DuePayableAmount"),
+        currency=currency,
+        vendor_name=_text(seller, "Name"),
+        vendor_address=_join_address(address, ("LineOne", "LineTwo", "LineThree", "PostcodeCode", "CityName", "CountryID")),
+        vendor_vat_id=seller_regs.get("VA"),
+        vendor_tax_number=seller_regs.get("FC"),
+        customer_name=_text(buyer, "Name"),
+        customer_vat_id=buyer_regs.get("VA"),
+        iban=_text(means, "PayeePartyCreditorFinancialAccount/IBANID"),
+        bic=_text(means, "PayeeSpecifiedCreditorFinancialInstitution/BICID"),
+        po_number=order or _text(agreement, "BuyerReference"),
+        payment_terms=term_text or None,
+        payment_reference=_text(settlement, "PaymentReference"),
+        type_code=_text(header, "TypeCode"),
+        line_items=tuple(_cii_lines(tx)),
+    )
+
+
+def _join_address(el: Element | None, parts: tuple[str, ...]) -> str | None:
+    values = [v for p in parts if (v := _text(el, p))]
+    return ", ".join(values) or None
+
+
+def _cii_lines(tx: Element | None) -> Iterator[LineItem]:
+    for item in _children(tx, "IncludedSupplyChainTradeLineItem"):
+        name = _text(item, "SpecifiedTradeProduct/Name")
+        agreement = _child(item, "SpecifiedLineTradeAgreement", "SpecifiedSupplyChainTradeAgreement")
+        delivery = _child(item, "SpecifiedLineTradeDelivery", "SpecifiedSupplyChainTradeDelivery")
+        settlement = _child(item, "SpecifiedLineTradeSettlement", "SpecifiedSupplyChainTradeSettlement")
+        yield LineItem(
+            description=name or "",
+            quantity=_decimal(delivery, "BilledQuantity"),
+            unit_price=_decimal(agreement, "NetPriceProductTradePrice/ChargeAmount"),
+            amount=_decimal(
+                settlement,
+                "SpecifiedTradeSettlementLineMonetarySummation|SpecifiedTradeSettlementMonetarySummation/LineTotalAmount",
+            ),
+            tax_rate=_decimal(settlement, "ApplicableTradeTax/RateApplicablePercent|ApplicablePercent"),
+        )
+
+
+# --------------------------------------------------------------------------- UBL
+
+
+def _ubl_party(root: Element, role: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """name, VAT id, tax number, address of AccountingSupplierParty / AccountingCustomerParty."""
+    party = _path(root, f"{role}/Party")
+    name = _text(party, "PartyLegalEntity/RegistrationName") or _text(party, "PartyName/Name")
+    vat = tax_number = None
+    for scheme in _children(party, "PartyTaxScheme"):
+        company_id = _text(scheme, "CompanyID")
+        if (_text(scheme, "TaxScheme/ID") or "").upper() == "VAT":
+            vat = vat or company_id
+        else:
+            tax_number = tax_number or company_id
+    address = _join_address(
+        _child(party, "PostalAddress"), ("StreetName", "AdditionalStreetName", "PostalZone", "CityName")
+    )
+    country = _text(party, "PostalAddress/Country/IdentificationCode")
+    if address and country:
+        address = f"{address}, {country}"
+    return name, vat, tax_number, address
+
+
+def _parse_ubl(root: Element) -> InvoiceFields:
+    is_credit = _local(root.tag) == "CreditNote"
+    totals = _child(root, "LegalMonetaryTotal")
+    currency = _text(root, "DocumentCurrencyCode")
+    tax = None
+    for tax_total in _children(root, "TaxTotal"):
+        amount_el = _child(tax_total, "TaxAmount")
+        if tax is None or (currency and amount_el is not None and amount_el.get("currencyID") == currency):
+            tax = _decimal(amount_el)
+    rates: list[Decimal] = []
+    for tax_total in _children(root, "TaxTotal"):
+        for sub in _children(tax_total, "TaxSubtotal"):
+            rate = _decimal(sub, "TaxCategory/Percent")
+            if rate is not None and rate not in rates:
+                rates.append(rate)
+    means = _child(root, "PaymentMeans")
+    v_name, v_vat, v_tax, v_address = _ubl_party(root, "AccountingSupplierParty")
+    c_name, c_vat, _, _ = _ubl_party(root, "AccountingCustomerParty")
+    due = _text(root, "DueDate") or _text(means, "PaymentDueDate")
+    terms = "; ".join(t for el in _children(root, "PaymentTerms") if (t := _text(el, "Note")))
+    line_tag, qty_tag = ("CreditNoteLine", "CreditedQuantity") if is_credit else ("InvoiceLine", "InvoicedQuantity")
+    return InvoiceFields(
+        invoice_number=_text(root, "ID"),
+        invoice_date=_yyyymmdd(_text(root, "IssueDate")),
+        due_date=_yyyymmdd(due),
+        service_period_start=_yyyymmdd(_text(root, "InvoicePeriod/StartDate")),
+        service_period_end=_yyyymmdd(_text(root, "InvoicePeriod/EndDate")),
+        total=_decimal(totals, "TaxInclusiveAmount"),
+        subtotal=_decimal(totals, "TaxExclusiveAmount"),
+        tax=tax,
+        tax_rates=tuple(rates),
+        amount_due=_decimal(totals, "PayableAmount"),
+        currency=currency,
+        vendor_name=v_name,
+        vendor_address=v_address,
+        vendor_vat_id=v_vat,
+        vendor_tax_number=v_tax,
+        customer_name=c_name,
+        customer_vat_id=c_vat,
+        iban=_text(means, "PayeeFinancialAccount/ID"),
+        bic=_text(means, "PayeeFinancialAccount/FinancialInstitutionBranch/ID"),
+        po_number=_text(root, "OrderReference/ID") or _text(root, "BuyerReference"),
+        payment_terms=terms or None,
+        payment_reference=_text(means, "PaymentID"),
+        type_code=_text(root, "CreditNoteTypeCode" if is_credit else "InvoiceTypeCode") or ("381" if is_credit else "380"),
+        line_items=tuple(
+            LineItem(
+                description=_text(line, "Item/Name") or _text(line, "Item/Description") or "",
+                quantity=_decimal(line, qty_tag),
+                unit_price=_decimal(line, "Price/PriceAmount"),
+                amount=_decimal(line, "LineExtensionAmount"),
+                tax_rate=_decimal(line, "Item/ClassifiedTaxCategory/Percent"),
+            )
+            for line in _children(root, line_tag)
+        ),
+    )
