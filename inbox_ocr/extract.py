@@ -1,0 +1,617 @@
+"""Extract stage: raw RFC 5322 bytes -> ParsedMessage (headers, body text, attachments, part errors).
+
+Built on the stdlib `email` package with `policy.default`. Real mail is often broken, so the rule is:
+one bad part becomes a `PartError` on the record and the rest of the message is still read; only a
+message with nothing parseable at all (empty input, no header fields) raises `MalformedMessage`.
+
+Part paths follow IMAP section numbering: the children of the top-level multipart are "1", "2", ...;
+the body of a non-multipart message is "1"; inside a forwarded message/rfc822 at "3" they are
+"3.1", "3.2", ... so a later IMAP stage can fetch a single part by the same path.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import mimetypes
+import quopri
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import errors as email_errors
+from email import policy
+from email.header import decode_header
+from email.message import EmailMessage, Message, MIMEPart
+from email.parser import BytesHeaderParser, BytesParser
+from html.parser import HTMLParser
+from typing import Any
+
+import filetype
+
+from inbox_ocr.errors import MalformedMessage
+from inbox_ocr.models import Attachment, ParsedMessage, PartError
+from inbox_ocr.settings import Limits
+
+MAX_BODY_CHARS = 20_000
+MAX_MESSAGE_DEPTH = 10  # forwarded message/rfc822 inside forwarded ...
+MAX_NESTING = 40  # multipart levels; guards our own recursion
+MAX_PARTS = 1_000
+MAX_FILENAME_CHARS = 150
+MAX_DEFECTS = 100
+
+_PARSER = BytesParser(policy=policy.default)
+_HEADER_PARSER = BytesHeaderParser(policy=policy.default)
+_ZIP_CONTAINERS = ("openxmlformats", "opendocument", "+zip", "java-archive", "epub", "ms-xpsdocument")
+_EXTENSIONS = {
+    "application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
+    "image/tiff": ".tif", "image/webp": ".webp", "image/bmp": ".bmp", "application/xml": ".xml",
+    "text/xml": ".xml", "text/plain": ".txt", "text/html": ".html", "application/octet-stream": ".bin",
+    "application/pkcs7-signature": ".p7s", "application/x-pkcs7-signature": ".p7s",
+    "application/zip": ".zip", "message/rfc822": ".eml",
+}
+_ALWAYS_ATTACHMENT = {"application/pdf", "application/octet-stream", "application/xml", "text/xml"}
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                     *(f"lpt{i}" for i in range(1, 10))}
+_XML_ROOT = re.compile(rb"^<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)(\s|/?>)")
+_HTML_ROOTS = {b"html", b"head", b"body", b"div", b"p", b"table", b"span", b"meta", b"font", b"br", b"style"}
+# Single-byte charsets tried, after the message's own declarations, for raw 8-bit header bytes.
+_GUESS_CHARSETS = ("cp1252", "cp1250", "cp1251", "koi8-r", "iso-8859-15")
+
+
+class _PartFailure(Exception):
+    """Internal: this part cannot be read; becomes a PartError."""
+
+
+def parse_message(raw: bytes, limits: Limits | None = None) -> ParsedMessage:
+    """Parse one RFC 5322 message into headers, bounded body text, attachments and per-part errors.
+
+    Attachments inside forwarded message/rfc822 parts are included; file names are decoded
+    (RFC 2231, encoded words, raw 8-bit) and sanitized; `content_type` is sniffed from the bytes.
+    Raises MalformedMessage only when the input is not a message at all.
+    """
+    limits = limits or Limits()
+    raw = bytes(raw)
+    if not raw.strip():
+        raise MalformedMessage("empty message: no bytes to parse")
+    try:
+        return _parse(raw, limits)
+    except MalformedMessage:
+        raise
+    except Exception as exc:  # last resort: every known failure is handled per part below
+        raise MalformedMessage(f"cannot parse message: {type(exc).__name__}: {exc}") from exc
+
+
+def _parse(raw: bytes, limits: Limits) -> ParsedMessage:
+    errors: list[PartError] = []
+    too_big = len(raw) > limits.max_message_bytes
+    msg: EmailMessage | None = None
+    if not too_big:
+        try:
+            msg = _parse_bytes(raw)
+        except Exception as exc:  # e.g. RecursionError on absurd nesting; keep the headers at least
+            errors.append(PartError(part="message", error=f"MIME structure cannot be parsed: {exc!r}"))
+    if msg is None:
+        msg = _HEADER_PARSER.parsebytes(raw)  # type: ignore[assignment]
+        if too_big:
+            errors.append(PartError(part="message", error=(
+                f"message is {len(raw)} bytes, over the limit of {limits.max_message_bytes} bytes "
+                "(limits.max_message_bytes); attachments not extracted")))
+    if len(msg) == 0:
+        raise MalformedMessage("no header fields found: this is not an email message")
+    walker = _Walker(limits, errors, _charset_hints(msg))
+    body = "" if msg.get_payload() is None or too_big else walker.entity(msg, "", 0)[0]
+    headers = _Headers(msg, walker)
+    return ParsedMessage(
+        message_id=headers.text("message-id").strip() or None,
+        subject=headers.text("subject"),
+        sender=headers.sender[0],
+        sender_name=headers.sender[1],
+        recipients=headers.recipients(),
+        date=headers.date(),
+        body_text=_bound(body),
+        attachments=tuple(walker.attachments),
+        errors=tuple(walker.errors),
+        defects=tuple(walker.defects[:MAX_DEFECTS]),
+    )
+
+
+# --------------------------------------------------------------------------- walking the tree
+
+
+@dataclass
+class _Walker:
+    limits: Limits
+    errors: list[PartError]
+    hints: list[str]
+    attachments: list[Attachment] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    parts_seen: int = 0
+    stopped: bool = False
+
+    def entity(self, msg: MIMEPart, prefix: str, depth: int) -> tuple[str, bool]:
+        """A whole message (top level or forwarded): its parts are numbered under `prefix`."""
+        self._note_defects(msg, prefix or "message")
+        if msg.is_multipart() and msg.get_content_maintype() == "multipart":
+            return self.multipart(msg, prefix, depth)
+        return self.node(msg, _join(prefix, 1), depth, own_defects_noted=True)
+
+    def node(self, part: MIMEPart, path: str, depth: int, own_defects_noted: bool = False
+             ) -> tuple[str, bool]:
+        """Visit one part; returns (body text found in it, whether that text came from text/plain)."""
+        if self.stopped:
+            return "", False
+        self.parts_seen += 1
+        if self.parts_seen > MAX_PARTS or path.count(".") > MAX_NESTING:
+            self.stopped = self.parts_seen > MAX_PARTS
+            self.errors.append(PartError(part=path, error=(
+                f"more than {MAX_PARTS} MIME parts; the rest were not read" if self.stopped
+                else f"MIME parts nested deeper than {MAX_NESTING} levels; not read")))
+            return "", False
+        if not own_defects_noted:
+            self._note_defects(part, path)
+        try:
+            ctype = part.get_content_type()
+            if ctype in ("message/rfc822", "message/global"):
+                return self.forwarded(part, path, depth)
+            if part.is_multipart():
+                return self.multipart(part, path, depth) if ctype.startswith("multipart/") else ("", False)
+            return self.leaf(part, path, ctype)
+        except _PartFailure as exc:
+            self.errors.append(PartError(part=path, filename=_safe_filename(part), error=str(exc)))
+        except Exception as exc:  # a header or payload the email package chokes on
+            self.errors.append(PartError(part=path, filename=_safe_filename(part),
+                                         error=f"part cannot be read: {type(exc).__name__}: {exc}"))
+        return "", False
+
+    def multipart(self, part: MIMEPart, path: str, depth: int) -> tuple[str, bool]:
+        children = list(part.iter_parts())
+        children += self._recover_from_epilogue(part, path)
+        bodies = [self.node(child, _join(path, i), depth) for i, child in enumerate(children, 1)]
+        found = [b for b in bodies if b[0].strip()]
+        if not found:
+            return "", False
+        if part.get_content_subtype() == "alternative":
+            return next((b for b in found if b[1]), found[0])
+        return "\n\n".join(b[0] for b in found), any(b[1] for b in found)
+
+    def forwarded(self, part: MIMEPart, path: str, depth: int) -> tuple[str, bool]:
+        if depth + 1 > MAX_MESSAGE_DEPTH:
+            raise _PartFailure(f"forwarded messages nested deeper than {MAX_MESSAGE_DEPTH}; not read")
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+        if not isinstance(inner, MIMEPart) or cte in ("base64", "quoted-printable"):
+            # An encoded message/rfc822 is illegal but seen in the wild: decode, then parse it.
+            data = inner.as_bytes() if isinstance(inner, MIMEPart) else part.get_payload(decode=True)
+            inner = _parse_bytes(_decode_cte(data if isinstance(data, bytes) else b"", cte))
+        text, is_plain = self.entity(inner, path, depth + 1)
+        return ("---------- Forwarded message ----------\n" + text if text.strip() else ""), is_plain
+
+    def leaf(self, part: MIMEPart, path: str, ctype: str) -> tuple[str, bool]:
+        disposition = part.get_content_disposition()
+        filename = _filename(part, self.hints)
+        if not _is_attachment(ctype, disposition, filename):
+            if ctype == "text/html":
+                return _html_to_text(self._text(part, path)), False
+            if ctype == "text/plain" or ctype.startswith("multipart/"):  # a multipart without boundary
+                return self._text(part, path), True
+            return "", False
+        data = _payload(part, path, self.defects)
+        if len(data) > self.limits.max_attachment_bytes:
+            raise _PartFailure(f"attachment is {len(data)} bytes, over the limit of "
+                               f"{self.limits.max_attachment_bytes} bytes (limits.max_attachment_bytes)")
+        if len(self.attachments) >= self.limits.max_attachments:
+            raise _PartFailure(f"skipped: more than {self.limits.max_attachments} attachments "
+                               "(limits.max_attachments)")
+        if not data:
+            self.defects.append(f"{path}: attachment is empty (0 bytes); the message may be truncated")
+        content_type = _sniff(data, ctype, filename)
+        cid = str(part.get("content-id", "") or "").strip().strip("<>").strip() or None
+        self.attachments.append(Attachment(
+            part=path,
+            filename=_sanitize_filename(filename, _generated_name(path, content_type)),
+            original_filename=filename,
+            declared_type=ctype,
+            content_type=content_type,
+            inline=disposition == "inline" or (disposition is None and cid is not None),
+            content_id=cid,
+            data=data,
+        ))
+        return "", False
+
+    def _text(self, part: MIMEPart, path: str) -> str:
+        data = _payload(part, path, self.defects)
+        charset = part.get_content_charset()
+        if charset is None:
+            return _guess_decode(data, self.hints)
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.errors.append(PartError(part=path, error=(
+                    f"unknown charset {charset!r}; text decoded as UTF-8 with replacement characters")))
+                return data.decode("utf-8", "replace")
+            self.defects.append(f"{path}: unknown charset {charset!r}; read as UTF-8 (it is valid UTF-8)")
+            return text
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            try:  # the declared charset lies; UTF-8 is the usual truth
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.defects.append(f"{path}: text is not valid {charset}; undecodable bytes replaced")
+                return data.decode(charset, "replace")
+
+    def _recover_from_epilogue(self, part: MIMEPart, path: str) -> list[MIMEPart]:
+        """Parts written after the closing boundary (a nested multipart reusing its parent's boundary)."""
+        epilogue, boundary = part.epilogue or "", part.get_boundary()
+        if not boundary or f"--{boundary}" not in epilogue:
+            return []
+        chunks = re.split(rf"^--{re.escape(boundary)}(?:--)?[ \t]*\r?$", epilogue, flags=re.M)[1:]
+        found: list[MIMEPart] = [_parse_bytes(c.lstrip("\r\n").encode("utf-8", "surrogateescape"))
+                 for c in chunks if c.strip()]
+        found = [m for m in found if len(m) > 0]
+        if found:
+            self.defects.append(f"{path or 'message'}: {len(found)} part(s) found after the closing "
+                                "boundary were recovered")
+        return found
+
+    def _note_defects(self, part: Message, path: str) -> None:
+        for defect in getattr(part, "defects", ()):
+            text = str(defect).strip()
+            self.defects.append(f"{path}: {type(defect).__name__}" + (f": {text}" if text else ""))
+
+
+def _parse_bytes(data: bytes) -> EmailMessage:
+    msg = _PARSER.parsebytes(data)
+    assert isinstance(msg, EmailMessage)  # guaranteed by policy.default
+    return msg
+
+
+def _join(prefix: str, index: int) -> str:
+    return f"{prefix}.{index}" if prefix else str(index)
+
+
+def _is_attachment(ctype: str, disposition: str | None, filename: str | None) -> bool:
+    maintype = ctype.split("/", 1)[0]
+    if maintype in ("multipart", "message"):
+        return False
+    if ctype in _ALWAYS_ATTACHMENT or ctype.endswith("+xml") or maintype == "image":
+        return True
+    if ctype in ("text/plain", "text/html"):
+        return disposition == "attachment" and filename is not None
+    return filename is not None or disposition == "attachment"
+
+
+# --------------------------------------------------------------------------- payloads and types
+
+
+def _payload(part: Message, path: str, defects: list[str]) -> bytes:
+    """The decoded bytes of a leaf part; corrupt transfer encodings raise _PartFailure."""
+    before = len(part.defects)
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        data = b""
+    new = part.defects[before:]
+    if any(isinstance(d, email_errors.InvalidBase64LengthDefect) for d in new):
+        raise _PartFailure("base64 data is corrupt (impossible length) and cannot be decoded")
+    if any(isinstance(d, email_errors.InvalidBase64CharactersDefect) for d in new):
+        encoded = str(part.get_payload())
+        bad = len(re.sub(r"[A-Za-z0-9+/=\s]", "", encoded))
+        if bad > max(8, len(encoded) // 100):
+            raise _PartFailure(f"base64 data contains {bad} invalid characters and cannot be decoded")
+        defects.append(f"{path}: {bad} invalid base64 character(s) skipped")
+    for d in new:
+        defects.append(f"{path}: {type(d).__name__}")
+    return data
+
+
+def _decode_cte(data: bytes, cte: str) -> bytes:
+    if cte == "base64":
+        try:
+            return binascii.a2b_base64(data)
+        except binascii.Error as exc:
+            raise _PartFailure(f"forwarded message: base64 data cannot be decoded ({exc})") from exc
+    if cte == "quoted-printable":
+        return quopri.decodestring(data)
+    return data
+
+
+def _sniff(data: bytes, declared: str, filename: str | None) -> str:
+    """The type the bytes say they are, when they disagree with the declaration."""
+    sniffed: str | None = None
+    if b"%PDF-" in data[:1024]:
+        sniffed = "application/pdf"
+    else:
+        try:
+            kind = filetype.guess(data[:8192]) if data else None
+        except Exception:  # filetype matchers are not meant to see hostile bytes; never fatal
+            kind = None
+        sniffed = kind.mime if kind else None
+        if sniffed is None and declared != "text/html" and _looks_like_xml(data):
+            sniffed = "application/xml"
+    if sniffed is None:
+        if declared == "application/octet-stream" and filename:
+            return mimetypes.guess_type(filename, strict=False)[0] or declared
+        return declared
+    if sniffed == "application/xml" and (declared.endswith("/xml") or declared.endswith("+xml")):
+        return declared
+    if sniffed == "application/zip" and any(marker in declared for marker in _ZIP_CONTAINERS):
+        return declared
+    return sniffed
+
+
+def _looks_like_xml(data: bytes) -> bool:
+    head = data[:512]
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            head = head[len(bom):].decode(codec, "ignore").encode("utf-8")
+            break
+    head = head.lstrip()
+    if head.startswith(b"<?xml"):
+        return True
+    root = _XML_ROOT.match(head)
+    return root is not None and root.group(2).lower() not in _HTML_ROOTS and data.rstrip().endswith(b">")
+
+
+def _generated_name(path: str, content_type: str) -> str:
+    ext = _EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type, strict=False) or ".bin"
+    return f"attachment-{path}{ext}"
+
+
+# --------------------------------------------------------------------------- file names and charsets
+
+
+def _filename(part: Message, hints: list[str]) -> str | None:
+    """The decoded file name: filename/name parameters, else Content-Location; None when absent."""
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if name is None or "\ufffd" in name or _has_surrogates(name):
+        name = _redecoded_param(part, hints) or name
+    if name is None:
+        location = str(part.get("content-location", "") or "").strip()
+        tail = re.split(r"[/\\]", location.split("?", 1)[0])[-1]
+        name = tail if "." in tail.strip(".") else None
+    return _clean(name) if name is not None else None
+
+
+def _safe_filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        return None
+    return _clean(name) if name is not None else None
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (undecodable raw bytes) cannot be encoded as JSON or UTF-8: replace them."""
+    if not _has_surrogates(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _redecoded_param(part: Message, hints: list[str]) -> str | None:
+    """Re-read filename/name from the raw header when the policy decoder gave up (wrong charset)."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        raw = next((v for k, v in part.raw_items() if k.lower() == header), None)
+        if raw is None:
+            continue
+        raw = str(raw)
+        if _has_surrogates(raw):  # raw 8-bit bytes: choose their charset before parsing parameters
+            raw = _guess_decode(raw.encode("utf-8", "surrogateescape"), hints)
+        legacy = Message()
+        legacy[header] = raw
+        value = legacy.get_param(param, header=header)
+        if isinstance(value, tuple):  # RFC 2231: (charset, language, percent-decoded text)
+            charset, _, text = value
+            return _decode_with(bytes(text, "raw-unicode-escape"), charset, hints)
+        if isinstance(value, str) and value:
+            return _decode_words(value, hints)
+    return None
+
+
+def _decode_words(value: str, hints: list[str]) -> str:
+    """Decode raw 8-bit bytes and RFC 2047 encoded words, repairing mis-declared charsets."""
+    if _has_surrogates(value):
+        value = _guess_decode(value.encode("utf-8", "surrogateescape"), hints)
+    try:
+        chunks = decode_header(value)
+    except Exception:
+        return value
+    return "".join(c if isinstance(c, str) else _decode_with(c, cs, hints) for c, cs in chunks)
+
+
+def _decode_with(data: bytes, charset: str | None, hints: list[str]) -> str:
+    if charset:
+        try:
+            return data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return _guess_decode(data, hints)
+
+
+def _guess_decode(data: bytes, hints: list[str]) -> str:
+    """Bytes of unknown charset: UTF-8 if valid, else the most plausible single-byte charset."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best, best_score = data.decode("cp1252", "replace"), float("-inf")
+    for rank, charset in enumerate(dict.fromkeys([*hints, *_GUESS_CHARSETS])):
+        try:
+            text = data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        score = _plausibility(text) - rank * 0.01  # declared charsets win ties
+        if score > best_score:
+            best, best_score = text, score
+    return best
+
+
+def _plausibility(text: str) -> float:
+    """How much `text` looks like real words. Mis-decoded text shows symbols, case flips inside
+    words (KOI8-R read as cp1251: 'чЕДПНПУФЙ'), Latin mixed with Cyrillic in one word, or words
+    made mostly of accented Latin letters (cp1251 read as cp1252: 'çàðàáàòûâàòü')."""
+    score = 0.0
+    for ch in text:
+        if ord(ch) >= 128:
+            cat = unicodedata.category(ch)
+            score += 1 if cat == "Ll" else 0.3 if cat == "Lu" else -3
+    for word in re.findall(r"[^\W\d_]+", text):
+        score -= 2 * sum(1 for a, b in zip(word, word[1:], strict=False) if a.islower() and b.isupper())
+        accented = sum(1 for ch in word if 128 <= ord(ch) < 0x250)
+        foreign = sum(1 for ch in word if ord(ch) >= 0x370)
+        if foreign and foreign < len(word):
+            score -= 2 * len(word)
+        elif len(word) >= 3 and accented * 2 > len(word):
+            score -= len(word)
+    return score
+
+
+def _charset_hints(msg: Message) -> list[str]:
+    hints: list[str] = []
+    for i, part in enumerate(msg.walk()):
+        if i > 50:
+            break
+        try:
+            charset = part.get_content_charset()
+        except Exception:
+            continue
+        if charset and charset not in ("us-ascii", "utf-8") and charset not in hints:
+            hints.append(charset)
+    return hints
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _sanitize_filename(name: str | None, fallback: str) -> str:
+    """A name that is safe to write to any file system: base name only, no control characters,
+    no leading dots, bounded length with the extension kept; `fallback` when nothing is left."""
+    if not name:
+        return fallback
+    name = unicodedata.normalize("NFC", name).translate(_BIDI_CONTROLS)
+    name = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in name)
+    name = next((c for c in reversed(re.split(r"[/\\]", name)) if c.strip(". ")), "")
+    name = re.sub(r"\s+", " ", re.sub(r'[<>:"|?*]', "_", name)).strip().strip(". ")
+    if not name:
+        return fallback
+    if name.split(".", 1)[0].lower() in _WINDOWS_RESERVED:
+        name = "_" + name
+    if len(name) > MAX_FILENAME_CHARS or len(name.encode("utf-8")) > 240:
+        stem, dot, ext = name.rpartition(".")
+        ext = "." + ext if dot and stem and len(ext) <= 16 and ext.isalnum() else ""
+        stem = name[: len(name) - len(ext)][: MAX_FILENAME_CHARS - len(ext)]
+        while len((stem + ext).encode("utf-8")) > 240:
+            stem = stem[:-1]
+        name = stem.rstrip(". ") + ext
+    return name or fallback
+
+
+# --------------------------------------------------------------------------- headers and body
+
+
+class _Headers:
+    """Header values that never raise: a header the parser chokes on becomes a PartError."""
+
+    def __init__(self, msg: Message, walker: _Walker) -> None:
+        self.msg, self.walker = msg, walker
+        self.sender = self._sender()
+
+    def _get_all(self, name: str) -> list[Any]:
+        try:
+            values = self.msg.get_all(name) or []
+        except Exception as exc:
+            error = f"{name} header cannot be parsed: {exc!r}"
+            self.walker.errors.append(PartError(part="header", error=error))
+            return []
+        for value in values:
+            for defect in getattr(value, "defects", ()):
+                self.walker.defects.append(f"header {name}: {type(defect).__name__}: {defect}")
+        return values
+
+    def text(self, name: str) -> str:
+        values = self._get_all(name)
+        if not values:
+            return ""
+        text = str(values[0])
+        if "\ufffd" in text or _has_surrogates(text):
+            raw = next((v for k, v in self.msg.raw_items() if k.lower() == name), None)
+            if raw is not None and _has_surrogates(str(raw)):
+                text = _decode_words(str(raw), self.walker.hints)
+        text = "".join(ch if ch.isprintable() else " " for ch in _clean(text))
+        return re.sub(r"\s+", " ", text).strip()
+
+    def _addresses(self, name: str) -> list[tuple[str, str]]:
+        found = []
+        for value in self._get_all(name):
+            for addr in getattr(value, "addresses", ()):
+                if addr.addr_spec and addr.addr_spec != "<>":
+                    found.append((_clean(addr.addr_spec.lower()), _clean(str(addr.display_name or ""))))
+        return found
+
+    def _sender(self) -> tuple[str, str]:
+        for name in ("from", "sender"):
+            found = self._addresses(name)
+            if found:
+                return found[0]
+        return "", ""
+
+    def recipients(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a for a, _ in self._addresses("to") + self._addresses("cc")))
+
+    def date(self) -> datetime | None:
+        values = self._get_all("date")
+        value = getattr(values[0], "datetime", None) if values else None
+        if not isinstance(value, datetime):
+            return None
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class _HtmlText(HTMLParser):
+    _BLOCKS = {"p", "div", "br", "tr", "li", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style", "head", "title"):
+            self.skip += 1
+        elif tag in self._BLOCKS or tag == "td":
+            self.out.append("\n" if tag != "td" else "\t")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head", "title"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in self._BLOCKS:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.out.append(data)
+
+
+def _html_to_text(html: str) -> str:
+    parser = _HtmlText()
+    try:
+        parser.feed(html)
+        parser.close()
+        text = "".join(parser.out)
+    except Exception:  # HTMLParser can still trip on odd markup; a crude strip is better than nothing
+        text = re.sub(r"<[^>]*>", " ", html)
+    lines = [re.sub(r"[ \t\xa0]+", " ", line).strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _bound(text: str) -> str:
+    text = text.replace("\r\n", "\n").strip()
+    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS].rstrip() + "\n[...]"
