@@ -118,17 +118,67 @@ class MaildirSourceConfig(_SourceBase):
     create: bool = Field(default=False, description="create the Maildir when missing")
 
 
+class ImapOAuthConfig(Strict):
+    """XOAUTH2: an access token printed by `token_command`, or the refresh-token flow."""
+
+    token_command: str | None = Field(default=None, description="command printing an access token, e.g. "
+                                      "`gcloud auth print-access-token`; run for every new connection")
+    command_timeout: Duration = 30.0
+    provider: Literal["google", "microsoft"] | None = None
+    token_url: str | None = Field(default=None, description="token endpoint; default: the provider's")
+    tenant: str = Field(default="common", description="Microsoft Entra tenant id or domain")
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = Field(default=None, description="the first refresh token; rotated ones "
+                                            "are kept in the ledger")
+    scope: str | None = Field(default=None, description="default: Microsoft's IMAP scope; none for Google")
+    http_timeout: Duration = 20.0
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ImapOAuthConfig:
+        if (self.token_command is None) == (self.refresh_token is None):
+            raise ValueError("give either token_command or refresh_token (with client_id and provider or token_url)")
+        if self.refresh_token is not None:
+            if not self.client_id:
+                raise ValueError("the refresh-token flow needs client_id")
+            if self.provider is None and self.token_url is None:
+                raise ValueError("the refresh-token flow needs provider (google, microsoft) or token_url")
+        return self
+
+
 class ImapSourceConfig(_SourceBase):
     type: Literal["imap"]
     host: str
-    port: int | None = Field(default=None, gt=0, lt=65536)
+    port: int | None = Field(default=None, gt=0, lt=65536, description="default: 993 for ssl, else 143")
     security: Literal["ssl", "starttls", "none"] = "ssl"
     username: str
+    auth: Literal["password", "xoauth2"] = "password"
     password: SecretStr | None = None
-    ca_file: Path | None = None
+    oauth: ImapOAuthConfig | None = None
+    ca_file: Path | None = Field(default=None, description="PEM bundle of a private CA to trust")
     verify_tls: bool = True
-    folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1)
+    folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1,
+                               description="folder names with '/' between levels, whatever the server uses")
     mode: Literal["poll", "idle"] = "poll"
+    max_age: Duration | None = Field(default=None, description="ignore mail older than this (e.g. 30d)")
+    idle_renew: Duration = Field(default=1500.0, le=1740.0, description="re-issue IDLE this often (RFC 2177: < 29m)")
+    fetch_batch: int = Field(default=25, ge=1, le=500, description="messages per FETCH command")
+    timeout: Duration = Field(default=60.0, description="socket timeout for one IMAP command")
+    reconnect_attempts: int = Field(default=4, ge=1, description="connection attempts (with backoff) per operation")
+    reconnect_backoff: Duration = Field(default=1.0, description="first reconnect delay; grows exponentially, jittered")
+    reconnect_max_backoff: Duration = 60.0
+
+    @model_validator(mode="after")
+    def _credentials(self) -> ImapSourceConfig:
+        if self.auth == "password" and self.password is None:
+            raise ValueError("auth: password needs a password (use ${ENV_VAR})")
+        if self.auth == "xoauth2" and self.oauth is None:
+            raise ValueError("auth: xoauth2 needs an oauth section")
+        return self
+
+    @property
+    def server_port(self) -> int:
+        return self.port or (993 if self.security == "ssl" else 143)
 
 
 SourceConfig = Annotated[MaildirSourceConfig | ImapSourceConfig, Field(discriminator="type")]
@@ -218,6 +268,10 @@ class OcrSettings(Strict):
     rec_model: Path | None = Field(default=None, description="CTC line recognizer ONNX; default: bundled")
     rec_dict: Path | None = Field(default=None, description="character list, one per line; default: model metadata")
     threads: int | None = Field(default=None, ge=1, description="ONNX Runtime intra-op threads; default: cores")
+    det_max_side: int = Field(default=960, ge=256, le=4096, description="long side of the text detector's input")
+    rec_batch_size: int = Field(default=8, ge=1, le=64, description="line crops per recognizer call")
+    min_line_confidence: float = Field(default=0.5, ge=0, le=1, description="drop recognized lines below this")
+    detect_orientation: bool = Field(default=True, description="turn pages scanned at 90/180/270 degrees")
 
 
 class UnderstandingSettings(Strict):
@@ -247,6 +301,14 @@ class Config(Strict):
     understanding: UnderstandingSettings = UnderstandingSettings()
     limits: Limits = Limits()
     log: LogSettings = LogSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        # `understanding:` with only comments under it is YAML null: read it as "all defaults"
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (v is None and k != "sources")}
+        return data
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -355,6 +417,23 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
         raise ConfigError(file, [f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}"]) from None
     return parse_config(data, file, env)
+
+
+def secret_values(node: Any) -> list[str]:
+    """Every SecretStr value in the config, so that log lines can be masked."""
+    out: list[str] = []
+    if isinstance(node, SecretStr):
+        out.append(node.get_secret_value())
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            out.extend(secret_values(getattr(node, name)))
+    elif isinstance(node, dict):
+        for value in node.values():
+            out.extend(secret_values(value))
+    elif isinstance(node, list | tuple):
+        for value in node:
+            out.extend(secret_values(value))
+    return out
 
 
 __all__ = ["Config", "ConfigError", "Rule", "RuleWhen", "WebhookConfig", "load_config", "parse_config", "DOC_TYPES"]

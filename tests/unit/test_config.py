@@ -1,0 +1,116 @@
+"""Config loading: every error names the file and the key path; secrets come from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inbox_ocr.cli import main
+from inbox_ocr.errors import ConfigError
+from inbox_ocr.settings import load_config, parse_config, secret_values
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = {"sources": [{"name": "drop", "type": "maildir", "path": "./Maildir"}]}
+
+
+def problems(data: object, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, "cfg.yaml", env or {})
+    assert info.value.file == "cfg.yaml"
+    return info.value.problems
+
+
+def test_shipped_configs_are_valid() -> None:
+    env = {"FINANCE_IMAP_PASSWORD": "pw-123456", "ERP_HMAC_SECRET": "s3cret-value"}
+    example = load_config(ROOT / "config" / "example.yaml", env)
+    assert [s.name for s in example.sources] == ["finance", "drop"]
+    assert example.sources[0].poll_every == 60.0
+    assert example.rules[0].when.total_gt == 10000
+    assert set(secret_values(example)) == {"pw-123456", "s3cret-value"}
+    demo = load_config(ROOT / "config" / "demo.yaml", {})
+    assert demo.webhooks["erp"].url.startswith("file://")
+
+
+def test_unknown_key_names_its_path() -> None:
+    data = {**BASE, "rules": [{"name": "r", "when": {"doc_typ": "invoice"}, "then": ["flag"]}]}
+    assert problems(data) == ["rules[0].when.doc_typ: unknown key"]
+
+
+def test_bad_value_names_its_path() -> None:
+    data = {**BASE, "rules": [{"name": "a", "then": ["flag"]}, {"name": "b", "then": ["flag"]},
+                              {"name": "c", "when": {"total_gt": "lots"}, "then": ["flag"]}]}
+    (problem,) = problems(data)
+    assert problem.startswith("rules[2].when.total_gt: ")
+
+
+def test_unknown_source_field_inside_union_has_clean_path() -> None:
+    data = {"sources": [{"name": "f", "type": "imap", "host": "h", "username": "u", "pasword": "x"}]}
+    assert problems(data) == ["sources[0].pasword: unknown key"]
+
+
+def test_unknown_source_type() -> None:
+    (problem,) = problems({"sources": [{"name": "f", "type": "pop3"}]})
+    assert problem.startswith("sources[0]") and "pop3" in problem
+
+
+def test_several_problems_reported_together() -> None:
+    data = {**BASE, "bogus": 1, "rules": [{"name": "r", "then": [{"frob": "x"}]}]}
+    got = problems(data)
+    assert "bogus: unknown key" in got
+    assert any(p.startswith("rules[0].then[0]: unknown action 'frob'") for p in got)
+
+
+def test_action_reference_to_missing_webhook() -> None:
+    data = {**BASE, "webhooks": {"erp": {"url": "https://erp.example/x"}},
+            "rules": [{"name": "r", "then": [{"webhook": "ticket"}]}]}
+    assert problems(data) == ["rules[0].then[0].webhook: no webhook named 'ticket' (defined: erp)"]
+
+
+def test_env_var_substitution_and_missing_var() -> None:
+    data = {**BASE, "webhooks": {"erp": {"url": "https://erp.example/x", "secret": "${ERP_SECRET}"}}}
+    cfg = parse_config(data, "cfg.yaml", {"ERP_SECRET": "abc123xyz"})
+    assert cfg.webhooks["erp"].secret is not None
+    assert cfg.webhooks["erp"].secret.get_secret_value() == "abc123xyz"
+    assert "abc123xyz" not in repr(cfg)  # secrets never show in reprs (and so in logs)
+    assert problems(data) == ["webhooks.erp.secret: environment variable ERP_SECRET is not set"]
+    with_default = {**BASE, "state_dir": "${STATE:-/tmp/x}"}
+    assert str(parse_config(with_default, "c", {}).state_dir) == "/tmp/x"
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90.0), ("5m", 300.0), ("1h", 3600.0), (45, 45.0),
+                                               ("250ms", 0.25)])
+def test_durations(text: object, seconds: float) -> None:
+    cfg = parse_config({"sources": [{**BASE["sources"][0], "poll_every": text}]}, "c", {})
+    assert cfg.sources[0].poll_every == seconds
+
+
+def test_bad_duration_and_bad_regex() -> None:
+    data = {"sources": [{**BASE["sources"][0], "poll_every": "soon"}],
+            "rules": [{"name": "r", "when": {"subject": {"regex": "(unclosed"}}, "then": ["flag"]}]}
+    got = problems(data)
+    assert any(p.startswith("sources[0].poll_every: not a duration") for p in got)
+    assert any(p.startswith("rules[0].when.subject[0]: bad regex") for p in got)
+
+
+def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("sources:\n  - name: x\n    type: [maildir\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(f)
+    assert "line" in str(info.value) and str(f) in str(info.value)
+
+
+def test_check_config_command(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("sources:\n  - {name: drop, type: maildir, path: ./M}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources:\n  - {name: drop, type: maildir, path: ./M}\nrules:\n  - {name: r, then: [flag], "
+                   "when: {total_gt: x}}\n")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["check-config", str(good)])
+    assert ok.exit_code == 0 and "OK" in ok.output
+    ko = runner.invoke(main, ["check-config", str(bad)])
+    assert ko.exit_code != 0
+    assert f"{bad}: rules[0].when.total_gt" in ko.output
