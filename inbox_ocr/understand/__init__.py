@@ -1,0 +1,122 @@
+"""The understand stage: a read Document in, an AnalyzedDocument (type, fields, confidence) out.
+
+    load_templates(folder)                      once at startup: invoice2data YAML vendor templates
+    analyze(document, message, templates)       per document; never raises for bad input
+
+Precedence of values: an e-invoice XML wins over everything (it is what the sender's system
+booked); a matching vendor template wins over the generic extractor for the fields it defines.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from inbox_ocr.models import AnalyzedDocument, Classification, Document, InvoiceFields, ParsedMessage
+from inbox_ocr.understand.classify import classify, classify_message_only
+from inbox_ocr.understand.fields import extract_fields
+from inbox_ocr.understand.layout import layout_text
+from inbox_ocr.understand.templates import Template, Templates, apply_template
+from inbox_ocr.understand.templates import load_templates as _load_templates
+from inbox_ocr.understand.validate import validate
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Template", "Templates", "analyze", "load_templates"]
+
+_MONEY = ("total", "subtotal", "tax", "amount_due")
+
+
+def load_templates(folder: Path | None) -> Templates:
+    """Load the invoice2data templates in `folder` (None: no templates). Raises ConfigError."""
+    return _load_templates(folder)
+
+
+def analyze(
+    document: Document,
+    message: ParsedMessage | None = None,
+    templates: Templates | None = None,
+) -> AnalyzedDocument:
+    """Classify one document and extract its invoice fields, with per-field confidence and warnings."""
+    try:
+        return _analyze(document, message, templates)
+    except Exception as exc:  # a bug must cost one document its fields, not the message its routing
+        log.exception("event=analyze_failed file=%s", document.filename)
+        return AnalyzedDocument(
+            document=document,
+            classification=Classification(doc_type="other", confidence=0.0, reasons=("analysis failed",)),
+            warnings=(f"internal error while analysing: {exc!r}",),
+        )
+
+
+def _analyze(document: Document, message: ParsedMessage | None, templates: Templates | None) -> AnalyzedDocument:
+    has_text = bool(document.pages) and any(p.lines for p in document.pages)
+    if document.einvoice is None and (document.source in ("needs_ocr", "unreadable") or not has_text):
+        return AnalyzedDocument(
+            document=document,
+            classification=classify_message_only(message),
+            warnings=("no readable text: fields not extracted",),
+        )
+    warnings: list[str] = []
+    values: dict[str, Any] = {}
+    confidence: dict[str, float] = {}
+    if has_text:
+        extraction = extract_fields(document)
+        values.update(extraction.values)
+        confidence.update(extraction.confidence)
+        warnings.extend(extraction.warnings)
+
+    template_name = None
+    if templates is not None and templates.items and has_text:
+        template = templates.match(layout_text(document.pages))
+        if template is not None:
+            result = apply_template(template, layout_text(document.pages))
+            template_name = result.template
+            warnings.extend(result.warnings)
+            for name, value in result.values.items():
+                values[name] = value
+                confidence[name] = 0.9
+
+    if document.einvoice is not None:
+        for name, value in document.einvoice:
+            if value not in (None, (), ""):
+                values[name] = value
+                confidence[name] = 1.0
+    fields = _build_fields(values, warnings)
+    classification = classify(document, fields, message)
+    if classification.doc_type == "credit_note" and document.einvoice is None:
+        fields = _positive_credit(fields)
+    confidence = {k: v for k, v in confidence.items() if getattr(fields, k, None) not in (None, (), "")}
+    confidence, problems = validate(fields, confidence)
+    return AnalyzedDocument(
+        document=document,
+        classification=classification,
+        fields=fields,
+        field_confidence=confidence,
+        warnings=tuple(warnings + problems),
+        template=template_name,
+    )
+
+
+def _build_fields(values: dict[str, Any], warnings: list[str]) -> InvoiceFields:
+    try:
+        return InvoiceFields(**values)
+    except ValidationError as exc:
+        # keep every field that is valid on its own; name the ones dropped
+        kept: dict[str, Any] = {}
+        for name, value in values.items():
+            try:
+                InvoiceFields(**{name: value})
+                kept[name] = value
+            except ValidationError:
+                warnings.append(f"{name}: value {value!r} dropped ({exc.error_count()} validation errors)")
+        return InvoiceFields(**kept)
+
+
+def _positive_credit(fields: InvoiceFields) -> InvoiceFields:
+    """Credit notes state positive amounts (as EN 16931 does) even when the print shows minus signs."""
+    updates = {name: -v for name in _MONEY if (v := getattr(fields, name)) is not None and v < 0}
+    return fields.model_copy(update=updates) if updates else fields

@@ -1,0 +1,131 @@
+"""Document type with a confidence: from the e-invoice type code, the document's own words (the
+title area counts most), and the message subject and sender.
+
+Specific types (credit note, reminder, ...) outweigh "invoice", because their documents usually
+say "invoice" too ("Reminder: invoice 4711 is overdue", "Gutschrift zur Rechnung 4711").
+"""
+
+from __future__ import annotations
+
+import re
+
+from inbox_ocr.models import Classification, Document, InvoiceFields, ParsedMessage
+
+# UNTDID 1001 document name codes used by EN 16931 (CII and UBL) and ZUGFeRD.
+_INVOICE_CODES = "80 82 84 326 380 383 384 385 386 387 388 389 390 393 394 395 456 457 527 575 623 633 751 780 875 876 877"
+_CREDIT_CODES = "81 83 261 262 296 308 381 396 420 458 532"
+TYPE_CODES: dict[str, str] = {
+    **{code: "invoice" for code in _INVOICE_CODES.split()},
+    **{code: "credit_note" for code in _CREDIT_CODES.split()},
+    "325": "quote",  # pro-forma invoice: a quote, not a claim for payment
+    "310": "quote",
+    "231": "order_confirmation",
+    "220": "other",  # a purchase order we receive is not ours to pay
+}
+
+# (pattern, weight) per type; weights > 1 for types more specific than "invoice".
+KEYWORDS: dict[str, tuple[str, float]] = {
+    "invoice": (
+        r"invoice|tax\s*invoice|bill|rechnung|handelsrechnung|facture|factura|fattura|factuur|发票|增值税",
+        1.0,
+    ),
+    "credit_note": (
+        r"credit\s*(?:note|memo)|gutschrift|rechnungskorrektur|stornorechnung|avoir|note\s*de\s*crédit|nota\s*de\s*crédito|"
+        r"factura\s*rectificativa|nota\s*di\s*credito|creditnota|creditfactuur|贷项|红字发票",
+        1.6,
+    ),
+    "reminder": (
+        r"reminder|overdue|past\s*due|dunning|final\s*notice|mahnung|zahlungserinnerung|relance|rappel\s*de\s*paiement|"
+        r"recordatorio\s*de\s*pago|sollecito|betalingsherinnering|aanmaning|催款",
+        1.7,
+    ),
+    "receipt": (
+        r"receipt|cash\s*sale|kassenbon|kassenbeleg|quittung|reçu|ticket\s*de\s*caisse|recibo|ricevuta|scontrino|"
+        r"kassabon|kwitantie|收据|小票|thank\s*you|change\s*due|\bchange\b|\bcash\b",
+        1.2,
+    ),
+    "order_confirmation": (
+        r"order\s*confirmation|confirmation\s*of\s*(?:your\s*)?order|auftragsbestätigung|bestellbestätigung|"
+        r"confirmation\s*de\s*commande|confirmación\s*de\s*pedido|conferma\s*d['’]ordine|orderbevestiging|订单确认",
+        1.6,
+    ),
+    "quote": (
+        r"quotation|quote|estimate|angebot|kostenvoranschlag|devis|presupuesto|cotización|preventivo|offerta|offerte|"
+        r"pro\s*-?\s*forma|报价单",
+        1.5,
+    ),
+    "statement": (
+        r"statement\s*of\s*account|account\s*statement|statement|kontoauszug|offene\s*posten|saldenbestätigung|"
+        r"relevé\s*de\s*compte|extracto\s*de\s*cuenta|estado\s*de\s*cuenta|estratto\s*conto|rekeningoverzicht|对账单",
+        1.4,
+    ),
+}
+_COMPILED = {
+    kind: re.compile(rf"(?<![^\W\d_])(?:{pattern})(?![^\W\d_])" if kind != "x" else pattern, re.IGNORECASE)
+    for kind, (pattern, _) in KEYWORDS.items()
+}
+_BILLING_SENDER = re.compile(r"invoice|billing|rechnung|factur|accounts?|faktura", re.IGNORECASE)
+
+
+def classify(
+    document: Document,
+    fields: InvoiceFields | None = None,
+    message: ParsedMessage | None = None,
+) -> Classification:
+    """Decide the document type; never raises."""
+    einvoice = document.einvoice
+    if einvoice is not None and einvoice.type_code:
+        kind = TYPE_CODES.get(einvoice.type_code.strip(), "invoice")
+        return Classification(doc_type=kind, confidence=0.98, reasons=(f"e-invoice type code {einvoice.type_code}",))
+
+    scores: dict[str, float] = {kind: 0.0 for kind in KEYWORDS}
+    reasons: list[str] = []
+    title, body = _title_and_body(document)
+    for kind, rx in _COMPILED.items():
+        weight = KEYWORDS[kind][1]
+        in_title = {m.group(0).lower() for m in rx.finditer(title)}
+        in_body = len(rx.findall(body))
+        if in_title:
+            scores[kind] += 2.0 * weight * min(len(in_title), 2)
+            reasons.append(f"{kind}: title says {sorted(in_title)[0]!r}")
+        scores[kind] += 0.4 * weight * min(in_body, 3)
+        if message is not None and message.subject and (m := rx.search(message.subject)):
+            scores[kind] += 1.5 * weight
+            reasons.append(f"{kind}: subject says {m.group(0)!r}")
+    if message is not None and _BILLING_SENDER.search(message.sender or ""):
+        scores["invoice"] += 0.5
+    if fields is not None:
+        if fields.total is not None and (fields.invoice_number or fields.vendor_vat_id):
+            scores["invoice"] += 1.0
+        if fields.total is not None and fields.total < 0 and scores["credit_note"] > 0:
+            scores["credit_note"] += 1.0
+        if fields.due_date is None and fields.invoice_number is None and scores["receipt"] > 0:
+            scores["receipt"] += 0.8
+    best = max(scores, key=lambda k: scores[k])
+    total = sum(scores.values())
+    if scores[best] < 0.8:
+        return Classification(doc_type="other", confidence=0.5 if total == 0 else 0.4, reasons=tuple(reasons) or ("no document-type words",))
+    share = scores[best] / total
+    confidence = min(0.97, 0.35 + 0.5 * share + 0.04 * min(scores[best], 4))
+    return Classification(doc_type=best, confidence=round(confidence, 3), reasons=tuple(reasons[:6]))  # type: ignore[arg-type]
+
+
+def classify_message_only(message: ParsedMessage | None) -> Classification:
+    """For documents with no readable text: the subject is all we have."""
+    empty = Document(filename="", content_type="", sha256="", source="unreadable")
+    result = classify(empty, None, message)
+    if result.doc_type == "other":
+        return Classification(doc_type="other", confidence=0.3, reasons=("no readable text",))
+    return Classification(doc_type=result.doc_type, confidence=min(result.confidence, 0.5), reasons=result.reasons)
+
+
+def _title_and_body(document: Document) -> tuple[str, str]:
+    """The top third of page one (where documents name themselves), and everything else."""
+    if not document.pages:
+        return "", ""
+    first = document.pages[0]
+    limit = first.height * 0.35 if first.height else float("inf")
+    title = "\n".join(line.text for line in first.lines if line.bbox[1] <= limit)
+    rest = [line.text for line in first.lines if line.bbox[1] > limit]
+    rest += [line.text for page in document.pages[1:3] for line in page.lines]
+    return title, "\n".join(rest)

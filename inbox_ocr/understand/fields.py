@@ -1,0 +1,449 @@
+"""Generic invoice field extraction from positioned text (PDF text layer or OCR), no template.
+
+Every field is found the same way: labels in seven languages (labels.py) are located in the page
+cells (layout.py), the texts next to each label are parsed as the field's type, and the candidate
+with the best label weight x position trust wins. Money fields are then chosen together so that
+net + tax = gross where the document allows it. Fields no label points at fall back to patterns
+(IBAN, VAT ids) or layout (the vendor is the company at the top or in the footer).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from inbox_ocr.models import Document
+from inbox_ocr.understand import labels as L
+from inbox_ocr.understand.layout import Candidate, Cell, LabelHit, compile_labels, find_labels, page_cells, value_candidates
+from inbox_ocr.understand.normalize import (
+    IBAN_CANDIDATE,
+    PERCENT,
+    VAT_ID,
+    Conventions,
+    all_amounts,
+    currencies_in,
+    find_dates,
+    parse_percent,
+)
+
+LABELS = compile_labels(L.FIELD_LABELS)
+_SELLER_HEADING = re.compile(rf"^\W*(?:{L.SELLER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
+_BUYER_HEADING = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
+_BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
+_LEGAL_FORM = re.compile(rf"(?<![^\W_])(?:{L.LEGAL_FORMS})(?![^\W\d_])", re.IGNORECASE)
+_CURRENCY_LABEL = re.compile(r"(?:währung|currency|devise|moneda|divisa|valuta|币种)\W*$", re.IGNORECASE)
+_ID_TOKEN = re.compile(r"^[#(]*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d)[).,:;]*$")
+_NOT_NAME = re.compile(r"@|www\.|https?:|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d", re.IGNORECASE)
+WHERE_TRUST = {"same": 1.0, "right": 0.92, "below": 0.75}
+MAX_PAGES = 4
+
+
+@dataclass
+class Extraction:
+    values: dict[str, Any] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    conventions: Conventions = field(default_factory=Conventions)
+
+    def set(self, name: str, value: Any, confidence: float) -> None:
+        if value is None or value == () or value == "":
+            return
+        self.values[name] = value
+        self.confidence[name] = round(max(0.0, min(confidence, 1.0)), 3)
+
+
+@dataclass
+class _Context:
+    cells: list[Cell]
+    hits: list[LabelHit]
+    conventions: Conventions
+    by_field: dict[str, list[LabelHit]]
+
+
+def extract_fields(document: Document) -> Extraction:
+    """Extract InvoiceFields values, with a confidence per field, from a document's positioned text."""
+    pages = document.pages[:MAX_PAGES]
+    cells = [c for p in pages for c in page_cells(p)]
+    text = "\n".join(p.text for p in pages)
+    out = Extraction()
+    if not cells:
+        return out
+    currency, currency_conf = _currency(cells, text)
+    conventions = Conventions.detect(text, currency)
+    out.conventions = conventions
+    hits = find_labels(cells, LABELS)
+    by_field: dict[str, list[LabelHit]] = {}
+    for hit in hits:
+        by_field.setdefault(hit.field, []).append(hit)
+    ctx = _Context(cells, hits, conventions, by_field)
+
+    out.set("currency", currency, currency_conf)
+    _best(out, "invoice_number", ctx, _parse_id)
+    _best(out, "invoice_date", ctx, lambda t: _parse_date(t, conventions))
+    _best(out, "due_date", ctx, lambda t: _parse_date(t, conventions))
+    if "invoice_date" not in out.values:
+        first = _first_date(cells, conventions)
+        if first:
+            out.set("invoice_date", first, 0.35)
+    _service_period(out, ctx)
+    _money(out, ctx)
+    _best(out, "po_number", ctx, _parse_id)
+    _best(out, "payment_terms", ctx, _parse_text, allow_below=True)
+    _best(out, "payment_reference", ctx, _parse_id)
+    _best(out, "vendor_tax_number", ctx, _parse_tax_number, field_name="tax_number")
+    _vat_ids(out, ctx)
+    _bank(out, ctx)
+    _parties(out, ctx)
+    _tax_rates(out, ctx)
+    return out
+
+
+# --------------------------------------------------------------------------- value parsers
+
+
+def _parse_id(text: str) -> str | None:
+    for raw in text.split()[:4]:
+        m = _ID_TOKEN.match(raw)
+        if not m:
+            continue
+        token = m.group(1)
+        if not any(ch.isdigit() for ch in token) or "," in token:
+            continue
+        if re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}", token):
+            continue  # a date, not a number
+        if re.fullmatch(r"\d{1,2}", token):
+            continue
+        return token
+    return None
+
+
+def _parse_date(text: str, conventions: Conventions) -> date | None:
+    dates = find_dates(text, conventions)
+    return dates[0][0] if dates else None
+
+
+def _parse_text(text: str) -> str | None:
+    text = text.strip(" :;-")
+    return text if len(text) >= 3 and any(ch.isalpha() for ch in text) else None
+
+
+def _parse_tax_number(text: str) -> str | None:
+    m = re.search(r"\d[\d/ ]{5,}\d", text)
+    return m.group(0).strip() if m else None
+
+
+def _amount_in(text: str, conventions: Conventions) -> tuple[Decimal, bool] | None:
+    """The first money amount in text, skipping percentages and dates; (value, has_decimals)."""
+    cleaned = PERCENT.sub(" ", text)
+    for _, s, e in find_dates(cleaned, conventions):
+        cleaned = cleaned[:s] + " " * (e - s) + cleaned[e:]
+    amounts = all_amounts(cleaned, conventions)
+    if not amounts:
+        return None
+    value, s, e = amounts[0]
+    return value, bool(re.search(r"[.,]\d{1,2}-?$", cleaned[s:e].strip()))
+
+
+# --------------------------------------------------------------------------- generic best-candidate
+
+
+def _scored(ctx: _Context, name: str, parse, allow_below: bool = True, max_below: int = 2):  # type: ignore[no-untyped-def]
+    results = []
+    for hit in ctx.by_field.get(name, ()):
+        for rank, cand in enumerate(value_candidates(hit, ctx.cells, max_below=max_below)):
+            if cand.where == "below" and not allow_below:
+                continue
+            value = parse(cand.text)
+            if value is None:
+                continue
+            score = hit.weight * WHERE_TRUST[cand.where] * (0.97 ** min(cand.distance, 20)) * (0.95**rank)
+            results.append((score, value, hit, cand))
+    results.sort(key=lambda r: -r[0])
+    return results
+
+
+def _best(out: Extraction, name: str, ctx: _Context, parse, allow_below: bool = True, field_name: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    results = _scored(ctx, field_name or name, parse, allow_below)
+    if results:
+        score, value, _, _ = results[0]
+        out.set(name, value, 0.5 + 0.45 * score)
+
+
+def _first_date(cells: list[Cell], conventions: Conventions) -> date | None:
+    for cell in cells:
+        if cell.page != cells[0].page:
+            break
+        dates = find_dates(cell.text, conventions)
+        if dates:
+            return dates[0][0]
+    return None
+
+
+def _service_period(out: Extraction, ctx: _Context) -> None:
+    for score, dates, _, _ in _scored(ctx, "service_period", lambda t: find_dates(t, ctx.conventions) or None):
+        start, end = dates[0][0], dates[-1][0]
+        if end < start:
+            start, end = end, start
+        out.set("service_period_start", start, 0.5 + 0.4 * score)
+        out.set("service_period_end", end, 0.5 + 0.4 * score)
+        return
+
+
+# --------------------------------------------------------------------------- money
+
+
+def _money(out: Extraction, ctx: _Context) -> None:
+    """Choose total, subtotal and tax together: the best-scored triple that adds up wins."""
+
+    def parse(text: str) -> tuple[Decimal, bool] | None:
+        return _amount_in(text, ctx.conventions)
+
+    pools: dict[str, list[tuple[float, Decimal]]] = {}
+    for name in ("total", "subtotal", "tax"):
+        seen: dict[Decimal, float] = {}
+        for score, (value, decimals), _, _ in _scored(ctx, name, parse, max_below=4):
+            score *= 1.0 if decimals else 0.6
+            if value not in seen or seen[value] < score:
+                seen[value] = score
+        pools[name] = sorted(((s, v) for v, s in seen.items()), key=lambda p: -p[0])[:8]
+    totals, subs, taxes = pools["total"], pools["subtotal"], pools["tax"]
+    best: tuple[float, Decimal, Decimal, Decimal] | None = None
+    for ts, t in totals:
+        for ss, s in subs:
+            for xs, x in taxes:
+                if abs(s + x - t) <= Decimal("0.01") and t != 0:
+                    score = ts + ss + xs
+                    if best is None or score > best[0]:
+                        best = (score, t, s, x)
+    if best is not None:
+        _, t, s, x = best
+        out.set("total", t, 0.97)
+        out.set("subtotal", s, 0.95)
+        out.set("tax", x, 0.95)
+        return
+    if totals:
+        out.set("total", totals[0][1], 0.45 + 0.4 * min(totals[0][0], 1.0))
+    if subs:
+        out.set("subtotal", subs[0][1], 0.4 + 0.4 * min(subs[0][0], 1.0))
+    if taxes:
+        out.set("tax", taxes[0][1], 0.4 + 0.4 * min(taxes[0][0], 1.0))
+    if not totals:
+        _total_fallback(out, ctx)
+
+
+def _total_fallback(out: Extraction, ctx: _Context) -> None:
+    """No total label: the largest amount with decimals on the last page is the usual gross."""
+    last_page = ctx.cells[-1].page
+    best = None
+    for cell in ctx.cells:
+        if cell.page != last_page:
+            continue
+        got = _amount_in(cell.text, ctx.conventions)
+        if got and got[1] and (best is None or got[0] > best):
+            best = got[0]
+    if best is not None:
+        out.set("total", best, 0.3)
+
+
+def _tax_rates(out: Extraction, ctx: _Context) -> None:
+    rates: list[Decimal] = []
+    for name in ("tax", "tax_rate_label"):
+        for hit in ctx.by_field.get(name, ()):
+            for cand in value_candidates(hit, ctx.cells, max_below=4):
+                for m in PERCENT.finditer(cand.text if cand.where != "same" else hit.cell.text):
+                    rate = parse_percent(m.group(0))
+                    if rate is not None and 0 <= rate <= 30 and rate not in rates:
+                        rates.append(rate)
+    if rates:
+        out.set("tax_rates", tuple(sorted(rates)), 0.7)
+
+
+# --------------------------------------------------------------------------- parties
+
+
+def _party_of(cell: Cell, ctx: _Context) -> str | None:
+    """'seller' or 'buyer' from the nearest party heading above in the same column."""
+    best: tuple[float, str] | None = None
+    for other in ctx.cells:
+        if other.page != cell.page or other.box[1] > cell.box[1] + 1 or len(other.words) > 4:
+            continue
+        if not (other.box[0] - cell.height * 2 <= cell.box[0] <= other.box[2] + cell.height * 2):
+            continue
+        if _SELLER_HEADING.match(other.text):
+            kind = "seller"
+        elif _BUYER_HEADING.match(other.text):
+            kind = "buyer"
+        else:
+            continue
+        distance = cell.box[1] - other.box[1]
+        if best is None or distance < best[0]:
+            best = (distance, kind)
+    return best[1] if best else None
+
+
+def _vat_ids(out: Extraction, ctx: _Context) -> None:
+    from stdnum.eu import vat as eu_vat
+
+    vendor: list[tuple[float, str]] = []
+    customer: list[tuple[float, str]] = []
+    for cell in ctx.cells:
+        for m in VAT_ID.finditer(cell.text.upper()):
+            value = re.sub(r"[\s.\-]", "", m.group(1))
+            prefix = cell.text[: m.start()]
+            row = " ".join(c.text for c in _left_of(cell, ctx.cells))
+            labelled = bool(re.search(r"ust|vat|tva|iva|btw|nif|cif|steuer|税", prefix + row, re.IGNORECASE))
+            is_buyer = bool(_BUYER_WORD.search(prefix + " " + row))
+            party = "buyer" if is_buyer else _party_of(cell, ctx)
+            score = (0.9 if labelled else 0.6) * (1.0 if eu_vat.is_valid(value) else 0.8)
+            (customer if party == "buyer" else vendor).append((score, value))
+    vendor.sort(key=lambda v: -v[0])
+    customer.sort(key=lambda v: -v[0])
+    if vendor:
+        out.set("vendor_vat_id", vendor[0][1], vendor[0][0])
+    cust = [c for c in customer if not vendor or c[1] != vendor[0][1]]
+    if cust:
+        out.set("customer_vat_id", cust[0][1], cust[0][0])
+
+
+def _left_of(cell: Cell, cells: list[Cell]) -> list[Cell]:
+    h = cell.height
+    return [
+        c
+        for c in cells
+        if c.page == cell.page
+        and c.box[2] <= cell.box[0] + 1
+        and min(cell.box[3], c.box[3]) - max(cell.box[1], c.box[1]) >= 0.5 * min(h, c.height)
+    ]
+
+
+def _bank(out: Extraction, ctx: _Context) -> None:
+    from schwifty import BIC, IBAN
+
+    fallback = None
+    for cell in ctx.cells:
+        for m in IBAN_CANDIDATE.finditer(cell.text.upper()):
+            raw = m.group(1).replace(" ", "")
+            try:
+                out.set("iban", str(IBAN(raw).compact), 0.97)
+                break
+            except Exception:  # schwifty raises several types for invalid IBANs
+                fallback = fallback or raw
+        if "iban" in out.values:
+            break
+    if "iban" not in out.values and fallback and ctx.by_field.get("iban_label"):
+        out.set("iban", fallback, 0.3)
+        out.warnings.append(f"IBAN {fallback} fails its checksum")
+
+    def parse_bic(text: str) -> str | None:
+        for token in text.upper().split()[:3]:
+            token = token.strip(":,.;")
+            try:
+                return str(BIC(token))
+            except Exception:  # not a BIC
+                continue
+        return None
+
+    _best(out, "bic", ctx, parse_bic, allow_below=False)
+
+
+def _looks_like_name(text: str) -> bool:
+    letters = sum(ch.isalpha() for ch in text)
+    digits = sum(ch.isdigit() for ch in text)
+    if letters < 2 or digits > letters * 0.5 or len(text) > 80 or _NOT_NAME.search(text):
+        return False
+    return not any(hit_text_is_label(text))
+
+
+def hit_text_is_label(text: str) -> list[str]:
+    cell_hits = [m for m in LABELS.any_label.finditer(text) if m.start() == 0 and m.end() >= len(text.rstrip(" :")) - 1]
+    return [m.group(0) for m in cell_hits]
+
+
+def _name_from(hit: LabelHit, ctx: _Context, below: int = 3) -> tuple[str, Cell] | None:
+    for cand in value_candidates(hit, ctx.cells, max_below=below):
+        text = _strip_name(cand.text)
+        if cand.cell is not None and _looks_like_name(text):
+            return text, cand.cell
+    return None
+
+
+def _strip_name(text: str) -> str:
+    # "Au bon moulin SARL - 1242 chemin de l'olive - 84340 ..." : a sender line; keep the name part
+    parts = re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)
+    for part in parts:
+        if _LEGAL_FORM.search(part):
+            return part.strip(" ,;:")
+    return parts[0].strip(" ,;:")
+
+
+def _parties(out: Extraction, ctx: _Context) -> None:
+    vendor = customer = None
+    for hit in ctx.by_field.get("name", ()):
+        party = _party_of(hit.cell, ctx)
+        got = _name_from(hit, ctx, below=0)
+        if got and party == "seller" and vendor is None:
+            vendor = (got[0], 0.85)
+        elif got and party == "buyer" and customer is None:
+            customer = (got[0], 0.8)
+    for field_name in ("vendor_name", "customer_name"):
+        current = vendor if field_name == "vendor_name" else customer
+        if current is not None:
+            continue
+        for hit in ctx.by_field.get(field_name, ()):
+            if len(hit.cell.words) > hit.end - hit.start + 6:
+                continue  # the word inside a sentence, not a heading
+            got = _name_from(hit, ctx)
+            if got:
+                current = (got[0], 0.7 * hit.weight + 0.1)
+                break
+        if field_name == "vendor_name":
+            vendor = current
+        else:
+            customer = current
+    if vendor is None:
+        vendor = _company_guess(ctx, exclude=customer[0] if customer else None)
+    if vendor:
+        out.set("vendor_name", vendor[0], vendor[1])
+    if customer:
+        out.set("customer_name", customer[0], customer[1])
+
+
+def _company_guess(ctx: _Context, exclude: str | None) -> tuple[str, float] | None:
+    """The first company-looking line on page one outside a buyer block, else the top line."""
+    first_page = [c for c in ctx.cells if c.page == ctx.cells[0].page]
+    for cell in first_page:
+        if _LEGAL_FORM.search(cell.text) and _party_of(cell, ctx) != "buyer":
+            name = _strip_name(cell.text)
+            if _looks_like_name(name) and name != exclude and not _BUYER_WORD.search(name):
+                return name, 0.6
+    for cell in first_page[:3]:
+        name = _strip_name(cell.text)
+        if _looks_like_name(name) and name != exclude:
+            return name, 0.35
+    return None
+
+
+# --------------------------------------------------------------------------- currency
+
+
+def _currency(cells: list[Cell], text: str) -> tuple[str | None, float]:
+    for i, cell in enumerate(cells):
+        if _CURRENCY_LABEL.search(cell.text):
+            for other in cells[i : i + 3]:
+                codes = currencies_in(other.text)
+                if codes:
+                    return codes[0], 0.95
+    codes = currencies_in(text)
+    if not codes:
+        return None, 0.0
+    counts: dict[str, int] = {}
+    for code in codes:
+        counts[code] = counts.get(code, 0) + 1
+    best = max(counts, key=lambda c: (counts[c], -codes.index(c)))
+    return best, 0.9 if len(counts) == 1 else 0.7
+
+
+__all__ = ["Candidate", "Extraction", "extract_fields"]

@@ -1,0 +1,277 @@
+"""Turning printed values into typed ones: amounts, dates, currencies, identifiers.
+
+Everything here is a pure function of a string plus a small per-document `Conventions` record
+(decimal separator, day-first or month-first), because the same "03/04/2024" or "1,234" means
+different things on different invoices and only the rest of the document can tell which.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+# --------------------------------------------------------------------------- conventions
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """How this document prints numbers and dates, decided once from all of its text."""
+
+    decimal_separator: str | None = None  # "," or "."; None when the document gives no evidence
+    day_first: bool = True
+
+    @classmethod
+    def detect(cls, text: str, currency_hint: str | None = None) -> Conventions:
+        return cls(decimal_separator=_detect_decimal(text), day_first=_detect_day_first(text, currency_hint))
+
+
+_COMMA_DECIMAL = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,.])")
+_POINT_DECIMAL = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d,.])")
+
+
+def _detect_decimal(text: str) -> str | None:
+    commas = len(_COMMA_DECIMAL.findall(text))
+    points = len(_POINT_DECIMAL.findall(text))
+    if commas == points == 0:
+        return None
+    return "," if commas > points else "."
+
+
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])")
+
+
+def _detect_day_first(text: str, currency_hint: str | None) -> bool:
+    day_first_votes = month_first_votes = dotted = 0
+    for a, sep, b, _ in _NUMERIC_DATE.findall(text):
+        first, second = int(a), int(b)
+        if sep == ".":
+            dotted += 1
+        if first > 12 >= second:
+            day_first_votes += 1
+        elif second > 12 >= first:
+            month_first_votes += 1
+    if day_first_votes or month_first_votes:
+        return day_first_votes >= month_first_votes
+    if dotted:
+        return True  # dotted dates are day-first everywhere they are used
+    # no unambiguous date: US-dollar documents are usually from the US, which writes month first
+    return currency_hint != "USD"
+
+
+# --------------------------------------------------------------------------- amounts
+
+# A printed number: optional sign, digits with optional grouping, optional decimals, optional
+# trailing minus (accounting style "12,50-").
+AMOUNT_TOKEN = re.compile(
+    r"(?<![\w.,/])([-−–]\s?)?(\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)(-)?(?![\w/]|[.,]\d)"
+)
+
+
+def parse_amount(text: str, conventions: Conventions | None = None) -> Decimal | None:
+    """The first amount in `text`, or None. Handles 1.234,56 / 1,234.56 / 1 234,56 / 1'234.56."""
+    for m in AMOUNT_TOKEN.finditer(text):
+        value = _amount_from_match(m, conventions)
+        if value is not None:
+            return value
+    return None
+
+
+def all_amounts(text: str, conventions: Conventions | None = None) -> list[tuple[Decimal, int, int]]:
+    """Every amount in `text` with its character span."""
+    out = []
+    for m in AMOUNT_TOKEN.finditer(text):
+        value = _amount_from_match(m, conventions)
+        if value is not None:
+            out.append((value, m.start(), m.end()))
+    return out
+
+
+def _amount_from_match(m: re.Match[str], conventions: Conventions | None) -> Decimal | None:
+    digits = _normalize_number(m.group(2), conventions.decimal_separator if conventions else None)
+    if digits is None:
+        return None
+    try:
+        value = Decimal(digits)
+    except InvalidOperation:
+        return None
+    if m.group(1) or m.group(3):
+        value = -value
+    return value
+
+
+def _normalize_number(raw: str, decimal_hint: str | None) -> str | None:
+    s = re.sub(r"[\s'’\u00a0\u202f]", "", raw)
+    if "," in s and "." in s:
+        decimal = "," if s.rfind(",") > s.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        s = s.replace(thousands, "").replace(decimal, ".")
+        return s
+    for sep in (",", "."):
+        if sep in s:
+            parts = s.split(sep)
+            if len(parts) > 2:
+                return s.replace(sep, "")  # 1.234.567: only grouping
+            if len(parts[1]) != 3:
+                return s.replace(sep, ".")
+            # "1,500" or "1.500": a decimal if the document writes decimals with this separator
+            if decimal_hint == sep:
+                return s.replace(sep, ".")
+            return s.replace(sep, "")
+    return s
+
+
+PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
+
+
+def parse_percent(text: str) -> Decimal | None:
+    m = PERCENT.search(text)
+    if not m:
+        return None
+    value = Decimal(m.group(1).replace(",", "."))
+    return value.normalize() if value == value.to_integral() else value
+
+
+# --------------------------------------------------------------------------- dates
+
+MONTHS: dict[str, int] = {}
+for _num, _names in enumerate(
+    [
+        "january jan januar janvier janv enero ene gennaio gen januari jänner jän",
+        "february feb februar février fevrier févr fevr febrero febbraio februari",
+        "march mar märz maerz mars marzo maart mrt",
+        "april apr avril avr abril abr aprile",
+        "may mai mayo maggio mag mei",
+        "june jun juni juin junio giugno giu",
+        "july jul juli juillet juil julio luglio lug",
+        "august aug août aout agosto ago augustus",
+        "september sep sept septembre septiembre settembre set",
+        "october oct oktober octobre octubre ottobre ott okt",
+        "november nov novembre noviembre",
+        "december dec dezember décembre decembre diciembre dic dicembre dez",
+    ],
+    start=1,
+):
+    for _name in _names.split():
+        MONTHS[_name] = _num
+
+_MONTH_ALT = "|".join(sorted((re.escape(n) for n in MONTHS), key=len, reverse=True))
+_DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?<!\d)(\d{4})\s?年\s?(\d{1,2})\s?月\s?(\d{1,2})\s?日?"), "ymd"),
+    (re.compile(r"(?<![\d.])(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)"), "ymd"),
+    (re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])"), "numeric"),
+    (
+        re.compile(
+            rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[\s\-/]*(?:de\s+)?({_MONTH_ALT})\.?[\s\-/,]*(?:de\s+)?(\d{{4}}|\d{{2}})(?!\d)",
+            re.IGNORECASE,
+        ),
+        "dmy_text",
+    ),
+    (
+        re.compile(rf"(?<!\w)({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE),
+        "mdy_text",
+    ),
+]
+
+
+def _year(text: str) -> int:
+    y = int(text)
+    if y < 100:
+        y += 2000 if y < 70 else 1900
+    return y
+
+
+def _make_date(y: int, m: int, d: int) -> date | None:
+    try:
+        value = date(y, m, d)
+    except ValueError:
+        return None
+    return value if 1990 <= value.year <= 2100 else None
+
+
+def find_dates(text: str, conventions: Conventions | None = None) -> list[tuple[date, int, int]]:
+    """Every date in `text` with its span, in order of appearance."""
+    day_first = conventions.day_first if conventions else True
+    found: list[tuple[date, int, int]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, kind in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            value: date | None = None
+            if kind == "ymd":
+                value = _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            elif kind == "numeric":
+                a, b, y = int(m.group(1)), int(m.group(3)), _year(m.group(4))
+                value = _make_date(y, b, a) if day_first else _make_date(y, a, b)
+                if value is None:  # 13/01 on a month-first document: the only reading left
+                    value = _make_date(y, a, b) if day_first else _make_date(y, b, a)
+            elif kind == "dmy_text":
+                value = _make_date(_year(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1)))
+            elif kind == "mdy_text":
+                value = _make_date(int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2)))
+            if value is not None:
+                found.append((value, m.start(), m.end()))
+                taken.append((m.start(), m.end()))
+    found.sort(key=lambda t: t[1])
+    return found
+
+
+def parse_date(text: str, conventions: Conventions | None = None) -> date | None:
+    """The first date in `text`, or None."""
+    dates = find_dates(text, conventions)
+    return dates[0][0] if dates else None
+
+
+# --------------------------------------------------------------------------- currency
+
+ISO_CURRENCIES = frozenset(
+    """AED ARS AUD BGN BHD BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR ISK JPY
+    KRW KWD MAD MXN MYR NGN NOK NZD PEN PHP PKR PLN QAR RON RSD RUB SAR SEK SGD THB TND TRY TWD
+    UAH USD VND ZAR""".split()
+)
+# Symbols, longest first so "US$" wins over "$".
+CURRENCY_SYMBOLS: list[tuple[str, str]] = [
+    ("US$", "USD"), ("CA$", "CAD"), ("C$", "CAD"), ("A$", "AUD"), ("AU$", "AUD"), ("NZ$", "NZD"),
+    ("HK$", "HKD"), ("S$", "SGD"), ("R$", "BRL"), ("€", "EUR"), ("£", "GBP"), ("₹", "INR"),
+    ("₩", "KRW"), ("₺", "TRY"), ("₽", "RUB"), ("zł", "PLN"), ("Kč", "CZK"), ("₫", "VND"),
+    ("฿", "THB"), ("₱", "PHP"), ("元", "CNY"), ("￥", "CNY"), ("¥", "JPY"), ("$", "USD"),
+]
+_CODE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(ISO_CURRENCIES)) + r")(?![A-Za-z])")
+_RINGGIT = re.compile(r"(?<![A-Za-z])RM\s?\d")
+
+
+def currencies_in(text: str) -> list[str]:
+    """ISO codes of every currency code or symbol in `text`, in order of appearance."""
+    hits: list[tuple[int, str]] = [(m.start(), m.group(1)) for m in _CODE.finditer(text)]
+    hits += [(m.start(), "MYR") for m in _RINGGIT.finditer(text)]
+    consumed: set[int] = set()
+    for symbol, code in CURRENCY_SYMBOLS:
+        start = 0
+        while (i := text.find(symbol, start)) >= 0:
+            start = i + len(symbol)
+            if i in consumed or any(i + k in consumed for k in range(len(symbol))):
+                continue
+            consumed.update(range(i, i + len(symbol)))
+            if symbol == "¥" and re.search(r"[\u4e00-\u9fff]", text):
+                code = "CNY"  # the yen sign on a Chinese document is the yuan
+            hits.append((i, code))
+    hits.sort()
+    return [code for _, code in hits]
+
+
+# --------------------------------------------------------------------------- identifiers
+
+VAT_ID = re.compile(
+    r"(?<![A-Z0-9])(ATU\d{8}|BE[01]?\d{9}|BG\d{9,10}|CHE[-\s.]?\d{3}[.\s]?\d{3}[.\s]?\d{3}|CY\d{8}[A-Z]|CZ\d{8,10}"
+    r"|DE\s?\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}|FR[A-Z0-9]{2}\s?\d{9}|GB\d{9}(?:\d{3})?"
+    r"|HR\d{11}|HU\d{8}|IE\d[A-Z0-9+*]\d{5}[A-Z]{1,2}|IT\d{11}|LT\d{9}(?:\d{3})?|LU\d{8}|LV\d{11}|MT\d{8}"
+    r"|NL\d{9}B\d{2}|PL\d{10}|PT\d{9}|RO\d{2,10}|SE\d{12}|SI\d{8}|SK\d{10}|XI\d{9})(?![A-Z0-9])"
+)
+IBAN_CANDIDATE = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?)(?![A-Z0-9])")
+BIC_CANDIDATE = re.compile(r"(?<![A-Z0-9])([A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)(?![A-Z0-9])")
+
+
+def compact(text: str) -> str:
+    return re.sub(r"[\s.\-]", "", text).upper()
