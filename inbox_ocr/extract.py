@@ -1,6 +1,7 @@
 """Extract stage: raw RFC 5322 bytes -> ParsedMessage (headers, body text, attachments, part errors).
 
-Built on the stdlib `email` package with `policy.default`. Real mail is often broken, so the rule is:
+Built on the stdlib `email` package with `policy.default` (plus a header factory that survives
+headers the stdlib parser crashes on). Real mail is often broken, so the rule is:
 one bad part becomes a `PartError` on the record and the rest of the message is still read; only a
 message with nothing parseable at all (empty input, no header fields) raises `MalformedMessage`.
 
@@ -16,20 +17,30 @@ import codecs
 import mimetypes
 import quopri
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import errors as email_errors
 from email import policy
-from email.header import decode_header
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesHeaderParser, BytesParser
-from html.parser import HTMLParser
+from email.utils import getaddresses
 from typing import Any
 
 import filetype
 
 from inbox_ocr.errors import MalformedMessage
+from inbox_ocr.mime_text import (
+    charset_hints,
+    clean,
+    decode_words,
+    filename_of,
+    guess_decode,
+    has_surrogates,
+    html_to_text,
+    safe_filename,
+    sanitize_filename,
+)
 from inbox_ocr.models import Attachment, ParsedMessage, PartError
 from inbox_ocr.settings import Limits
 
@@ -37,11 +48,35 @@ MAX_BODY_CHARS = 20_000
 MAX_MESSAGE_DEPTH = 10  # forwarded message/rfc822 inside forwarded ...
 MAX_NESTING = 40  # multipart levels; guards our own recursion
 MAX_PARTS = 1_000
-MAX_FILENAME_CHARS = 150
 MAX_DEFECTS = 100
 
-_PARSER = BytesParser(policy=policy.default)
-_HEADER_PARSER = BytesHeaderParser(policy=policy.default)
+
+
+class _UnparsableHeader(UnstructuredHeader, BaseHeader):
+    """A header the structured parser crashed on, kept as plain text (`parse_error` says why)."""
+
+    parse_error = ""
+
+
+def _safe_header_factory(name: str, value: str) -> BaseHeader:
+    """policy.default's header factory, except that a header the stdlib parser crashes on (Python
+    3.11 raises IndexError/AttributeError on e.g. `To: <` or `Content-Type: text/plain; b*`) becomes
+    an unstructured header instead of aborting the whole message."""
+    try:
+        return _REGISTRY(name, value)
+    except Exception as exc:
+        try:
+            header = _UnparsableHeader(name, value)
+        except Exception:
+            header = _UnparsableHeader(name, re.sub(r"[^\x20-\x7e]", "?", value).replace("=?", "=_"))
+        header.parse_error = f"{type(exc).__name__}: {exc}"
+        return header
+
+
+_REGISTRY = HeaderRegistry()
+_POLICY = policy.default.clone(header_factory=_safe_header_factory)
+_PARSER = BytesParser(policy=_POLICY)
+_HEADER_PARSER = BytesHeaderParser(policy=_POLICY)
 _ZIP_CONTAINERS = ("openxmlformats", "opendocument", "+zip", "java-archive", "epub", "ms-xpsdocument")
 _EXTENSIONS = {
     "application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
@@ -51,13 +86,8 @@ _EXTENSIONS = {
     "application/zip": ".zip", "message/rfc822": ".eml",
 }
 _ALWAYS_ATTACHMENT = {"application/pdf", "application/octet-stream", "application/xml", "text/xml"}
-_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-                     *(f"lpt{i}" for i in range(1, 10))}
 _XML_ROOT = re.compile(rb"^<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)(\s|/?>)")
 _HTML_ROOTS = {b"html", b"head", b"body", b"div", b"p", b"table", b"span", b"meta", b"font", b"br", b"style"}
-# Single-byte charsets tried, after the message's own declarations, for raw 8-bit header bytes.
-_GUESS_CHARSETS = ("cp1252", "cp1250", "cp1251", "koi8-r", "iso-8859-15")
 
 
 class _PartFailure(Exception):
@@ -100,7 +130,7 @@ def _parse(raw: bytes, limits: Limits) -> ParsedMessage:
                 "(limits.max_message_bytes); attachments not extracted")))
     if len(msg) == 0:
         raise MalformedMessage("no header fields found: this is not an email message")
-    walker = _Walker(limits, errors, _charset_hints(msg))
+    walker = _Walker(limits, errors, charset_hints(msg))
     body = "" if msg.get_payload() is None or too_big else walker.entity(msg, "", 0)[0]
     headers = _Headers(msg, walker)
     return ParsedMessage(
@@ -152,6 +182,10 @@ class _Walker:
         if not own_defects_noted:
             self._note_defects(part, path)
         try:
+            for name in ("content-type", "content-disposition", "content-transfer-encoding"):
+                value = part.get(name)
+                if isinstance(value, _UnparsableHeader):
+                    self.defects.append(f"{path}: {name} unparsable ({value.parse_error}); read leniently")
             ctype = part.get_content_type()
             if ctype in ("message/rfc822", "message/global"):
                 return self.forwarded(part, path, depth)
@@ -159,9 +193,9 @@ class _Walker:
                 return self.multipart(part, path, depth) if ctype.startswith("multipart/") else ("", False)
             return self.leaf(part, path, ctype)
         except _PartFailure as exc:
-            self.errors.append(PartError(part=path, filename=_safe_filename(part), error=str(exc)))
+            self.errors.append(PartError(part=path, filename=safe_filename(part), error=str(exc)))
         except Exception as exc:  # a header or payload the email package chokes on
-            self.errors.append(PartError(part=path, filename=_safe_filename(part),
+            self.errors.append(PartError(part=path, filename=safe_filename(part),
                                          error=f"part cannot be read: {type(exc).__name__}: {exc}"))
         return "", False
 
@@ -191,10 +225,10 @@ class _Walker:
 
     def leaf(self, part: MIMEPart, path: str, ctype: str) -> tuple[str, bool]:
         disposition = part.get_content_disposition()
-        filename = _filename(part, self.hints)
+        filename = filename_of(part, self.hints)
         if not _is_attachment(ctype, disposition, filename):
             if ctype == "text/html":
-                return _html_to_text(self._text(part, path)), False
+                return html_to_text(self._text(part, path)), False
             if ctype == "text/plain" or ctype.startswith("multipart/"):  # a multipart without boundary
                 return self._text(part, path), True
             return "", False
@@ -211,7 +245,7 @@ class _Walker:
         cid = str(part.get("content-id", "") or "").strip().strip("<>").strip() or None
         self.attachments.append(Attachment(
             part=path,
-            filename=_sanitize_filename(filename, _generated_name(path, content_type)),
+            filename=sanitize_filename(filename, _generated_name(path, content_type)),
             original_filename=filename,
             declared_type=ctype,
             content_type=content_type,
@@ -225,7 +259,7 @@ class _Walker:
         data = _payload(part, path, self.defects)
         charset = part.get_content_charset()
         if charset is None:
-            return _guess_decode(data, self.hints)
+            return guess_decode(data, self.hints)
         try:
             codecs.lookup(charset)
         except LookupError:
@@ -268,7 +302,7 @@ class _Walker:
 
 def _parse_bytes(data: bytes) -> EmailMessage:
     msg = _PARSER.parsebytes(data)
-    assert isinstance(msg, EmailMessage)  # guaranteed by policy.default
+    assert isinstance(msg, EmailMessage)  # guaranteed by the policy
     return msg
 
 
@@ -363,158 +397,6 @@ def _generated_name(path: str, content_type: str) -> str:
     return f"attachment-{path}{ext}"
 
 
-# --------------------------------------------------------------------------- file names and charsets
-
-
-def _filename(part: Message, hints: list[str]) -> str | None:
-    """The decoded file name: filename/name parameters, else Content-Location; None when absent."""
-    try:
-        name = part.get_filename()
-    except Exception:
-        name = None
-    if name is None or "\ufffd" in name or _has_surrogates(name):
-        name = _redecoded_param(part, hints) or name
-    if name is None:
-        location = str(part.get("content-location", "") or "").strip()
-        tail = re.split(r"[/\\]", location.split("?", 1)[0])[-1]
-        name = tail if "." in tail.strip(".") else None
-    return _clean(name) if name is not None else None
-
-
-def _safe_filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:
-        return None
-    return _clean(name) if name is not None else None
-
-
-def _clean(text: str) -> str:
-    """Lone surrogates (undecodable raw bytes) cannot be encoded as JSON or UTF-8: replace them."""
-    if not _has_surrogates(text):
-        return text
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _redecoded_param(part: Message, hints: list[str]) -> str | None:
-    """Re-read filename/name from the raw header when the policy decoder gave up (wrong charset)."""
-    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
-        raw = next((v for k, v in part.raw_items() if k.lower() == header), None)
-        if raw is None:
-            continue
-        raw = str(raw)
-        if _has_surrogates(raw):  # raw 8-bit bytes: choose their charset before parsing parameters
-            raw = _guess_decode(raw.encode("utf-8", "surrogateescape"), hints)
-        legacy = Message()
-        legacy[header] = raw
-        value = legacy.get_param(param, header=header)
-        if isinstance(value, tuple):  # RFC 2231: (charset, language, percent-decoded text)
-            charset, _, text = value
-            return _decode_with(bytes(text, "raw-unicode-escape"), charset, hints)
-        if isinstance(value, str) and value:
-            return _decode_words(value, hints)
-    return None
-
-
-def _decode_words(value: str, hints: list[str]) -> str:
-    """Decode raw 8-bit bytes and RFC 2047 encoded words, repairing mis-declared charsets."""
-    if _has_surrogates(value):
-        value = _guess_decode(value.encode("utf-8", "surrogateescape"), hints)
-    try:
-        chunks = decode_header(value)
-    except Exception:
-        return value
-    return "".join(c if isinstance(c, str) else _decode_with(c, cs, hints) for c, cs in chunks)
-
-
-def _decode_with(data: bytes, charset: str | None, hints: list[str]) -> str:
-    if charset:
-        try:
-            return data.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return _guess_decode(data, hints)
-
-
-def _guess_decode(data: bytes, hints: list[str]) -> str:
-    """Bytes of unknown charset: UTF-8 if valid, else the most plausible single-byte charset."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    best, best_score = data.decode("cp1252", "replace"), float("-inf")
-    for rank, charset in enumerate(dict.fromkeys([*hints, *_GUESS_CHARSETS])):
-        try:
-            text = data.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            continue
-        score = _plausibility(text) - rank * 0.01  # declared charsets win ties
-        if score > best_score:
-            best, best_score = text, score
-    return best
-
-
-def _plausibility(text: str) -> float:
-    """How much `text` looks like real words. Mis-decoded text shows symbols, case flips inside
-    words (KOI8-R read as cp1251: 'чЕДПНПУФЙ'), Latin mixed with Cyrillic in one word, or words
-    made mostly of accented Latin letters (cp1251 read as cp1252: 'çàðàáàòûâàòü')."""
-    score = 0.0
-    for ch in text:
-        if ord(ch) >= 128:
-            cat = unicodedata.category(ch)
-            score += 1 if cat == "Ll" else 0.3 if cat == "Lu" else -3
-    for word in re.findall(r"[^\W\d_]+", text):
-        score -= 2 * sum(1 for a, b in zip(word, word[1:], strict=False) if a.islower() and b.isupper())
-        accented = sum(1 for ch in word if 128 <= ord(ch) < 0x250)
-        foreign = sum(1 for ch in word if ord(ch) >= 0x370)
-        if foreign and foreign < len(word):
-            score -= 2 * len(word)
-        elif len(word) >= 3 and accented * 2 > len(word):
-            score -= len(word)
-    return score
-
-
-def _charset_hints(msg: Message) -> list[str]:
-    hints: list[str] = []
-    for i, part in enumerate(msg.walk()):
-        if i > 50:
-            break
-        try:
-            charset = part.get_content_charset()
-        except Exception:
-            continue
-        if charset and charset not in ("us-ascii", "utf-8") and charset not in hints:
-            hints.append(charset)
-    return hints
-
-
-def _has_surrogates(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
-
-
-def _sanitize_filename(name: str | None, fallback: str) -> str:
-    """A name that is safe to write to any file system: base name only, no control characters,
-    no leading dots, bounded length with the extension kept; `fallback` when nothing is left."""
-    if not name:
-        return fallback
-    name = unicodedata.normalize("NFC", name).translate(_BIDI_CONTROLS)
-    name = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in name)
-    name = next((c for c in reversed(re.split(r"[/\\]", name)) if c.strip(". ")), "")
-    name = re.sub(r"\s+", " ", re.sub(r'[<>:"|?*]', "_", name)).strip().strip(". ")
-    if not name:
-        return fallback
-    if name.split(".", 1)[0].lower() in _WINDOWS_RESERVED:
-        name = "_" + name
-    if len(name) > MAX_FILENAME_CHARS or len(name.encode("utf-8")) > 240:
-        stem, dot, ext = name.rpartition(".")
-        ext = "." + ext if dot and stem and len(ext) <= 16 and ext.isalnum() else ""
-        stem = name[: len(name) - len(ext)][: MAX_FILENAME_CHARS - len(ext)]
-        while len((stem + ext).encode("utf-8")) > 240:
-            stem = stem[:-1]
-        name = stem.rstrip(". ") + ext
-    return name or fallback
-
-
 # --------------------------------------------------------------------------- headers and body
 
 
@@ -528,10 +410,13 @@ class _Headers:
     def _get_all(self, name: str) -> list[Any]:
         try:
             values = self.msg.get_all(name) or []
-        except Exception as exc:
-            error = f"{name} header cannot be parsed: {exc!r}"
-            self.walker.errors.append(PartError(part="header", error=error))
-            return []
+        except Exception as exc:  # the safe header factory should make this unreachable
+            values, error = [], f"{exc!r}"
+        else:
+            error = next((v.parse_error for v in values if isinstance(v, _UnparsableHeader)), "")
+        if error:
+            self.walker.errors.append(PartError(part="header", error=(
+                f"{name.title()} header cannot be parsed ({error}); read as plain text")))
         for value in values:
             for defect in getattr(value, "defects", ()):
                 self.walker.defects.append(f"header {name}: {type(defect).__name__}: {defect}")
@@ -542,19 +427,22 @@ class _Headers:
         if not values:
             return ""
         text = str(values[0])
-        if "\ufffd" in text or _has_surrogates(text):
+        if "\ufffd" in text or has_surrogates(text):
             raw = next((v for k, v in self.msg.raw_items() if k.lower() == name), None)
-            if raw is not None and _has_surrogates(str(raw)):
-                text = _decode_words(str(raw), self.walker.hints)
-        text = "".join(ch if ch.isprintable() else " " for ch in _clean(text))
+            if raw is not None and has_surrogates(str(raw)):
+                text = decode_words(str(raw), self.walker.hints)
+        text = "".join(ch if ch.isprintable() else " " for ch in clean(text))
         return re.sub(r"\s+", " ", text).strip()
 
     def _addresses(self, name: str) -> list[tuple[str, str]]:
         found = []
         for value in self._get_all(name):
-            for addr in getattr(value, "addresses", ()):
-                if addr.addr_spec and addr.addr_spec != "<>":
-                    found.append((_clean(addr.addr_spec.lower()), _clean(str(addr.display_name or ""))))
+            try:
+                pairs = [(a.addr_spec, a.display_name) for a in value.addresses]
+            except Exception:  # unparsable: the legacy parser is crude but never gives up
+                pairs = [(addr, display) for display, addr in getaddresses([str(value)]) if "@" in addr]
+            found += [(clean(addr.lower()), clean(str(display or ""))) for addr, display in pairs
+                      if addr and addr != "<>"]
         return found
 
     def _sender(self) -> tuple[str, str]:
@@ -573,43 +461,6 @@ class _Headers:
         if not isinstance(value, datetime):
             return None
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-class _HtmlText(HTMLParser):
-    _BLOCKS = {"p", "div", "br", "tr", "li", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in ("script", "style", "head", "title"):
-            self.skip += 1
-        elif tag in self._BLOCKS or tag == "td":
-            self.out.append("\n" if tag != "td" else "\t")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "head", "title"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in self._BLOCKS:
-            self.out.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.out.append(data)
-
-
-def _html_to_text(html: str) -> str:
-    parser = _HtmlText()
-    try:
-        parser.feed(html)
-        parser.close()
-        text = "".join(parser.out)
-    except Exception:  # HTMLParser can still trip on odd markup; a crude strip is better than nothing
-        text = re.sub(r"<[^>]*>", " ", html)
-    lines = [re.sub(r"[ \t\xa0]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def _bound(text: str) -> str:

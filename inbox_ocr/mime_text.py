@@ -1,0 +1,207 @@
+"""Text decoding for MIME: charsets of raw 8-bit bytes, file names, HTML to text.
+
+Helpers of the extract stage (inbox_ocr/extract.py). Mail in the wild declares the wrong charset,
+sends raw 8-bit header bytes with no charset at all, and carries file names meant to escape a
+directory; these functions turn all of that into safe, readable text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from email.header import decode_header
+from email.message import Message
+from html.parser import HTMLParser
+from typing import Any
+
+MAX_FILENAME_CHARS = 150
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                     *(f"lpt{i}" for i in range(1, 10))}
+# Single-byte charsets tried, after the message's own declarations, for raw 8-bit header bytes.
+_GUESS_CHARSETS = ("cp1252", "cp1250", "cp1251", "koi8-r", "iso-8859-15")
+
+def filename_of(part: Message, hints: list[str]) -> str | None:
+    """The decoded file name: filename/name parameters, else Content-Location; None when absent."""
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if name is None or "\ufffd" in name or has_surrogates(name):
+        name = _redecoded_param(part, hints) or name
+    if name is None:
+        location = str(part.get("content-location", "") or "").strip()
+        tail = re.split(r"[/\\]", location.split("?", 1)[0])[-1]
+        name = tail if "." in tail.strip(".") else None
+    return clean(name) if name is not None else None
+
+
+def safe_filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        return None
+    return clean(name) if name is not None else None
+
+
+def clean(text: str) -> str:
+    """Lone surrogates (undecodable raw bytes) cannot be encoded as JSON or UTF-8: replace them."""
+    if not has_surrogates(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _redecoded_param(part: Message, hints: list[str]) -> str | None:
+    """Re-read filename/name from the raw header when the policy decoder gave up (wrong charset)."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        raw = next((v for k, v in part.raw_items() if k.lower() == header), None)
+        if raw is None:
+            continue
+        raw = str(raw)
+        if has_surrogates(raw):  # raw 8-bit bytes: choose their charset before parsing parameters
+            raw = guess_decode(raw.encode("utf-8", "surrogateescape"), hints)
+        legacy = Message()
+        legacy[header] = raw
+        value = legacy.get_param(param, header=header)
+        if isinstance(value, tuple):  # RFC 2231: (charset, language, percent-decoded text)
+            charset, _, text = value
+            return _decode_with(bytes(text, "raw-unicode-escape"), charset, hints)
+        if isinstance(value, str) and value:
+            return decode_words(value, hints)
+    return None
+
+
+def decode_words(value: str, hints: list[str]) -> str:
+    """Decode raw 8-bit bytes and RFC 2047 encoded words, repairing mis-declared charsets."""
+    if has_surrogates(value):
+        value = guess_decode(value.encode("utf-8", "surrogateescape"), hints)
+    try:
+        chunks = decode_header(value)
+    except Exception:
+        return value
+    return "".join(c if isinstance(c, str) else _decode_with(c, cs, hints) for c, cs in chunks)
+
+
+def _decode_with(data: bytes, charset: str | None, hints: list[str]) -> str:
+    if charset:
+        try:
+            return data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return guess_decode(data, hints)
+
+
+def guess_decode(data: bytes, hints: list[str]) -> str:
+    """Bytes of unknown charset: UTF-8 if valid, else the most plausible single-byte charset."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best, best_score = data.decode("cp1252", "replace"), float("-inf")
+    for rank, charset in enumerate(dict.fromkeys([*hints, *_GUESS_CHARSETS])):
+        try:
+            text = data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        score = _plausibility(text) - rank * 0.01  # declared charsets win ties
+        if score > best_score:
+            best, best_score = text, score
+    return best
+
+
+def _plausibility(text: str) -> float:
+    """How much `text` looks like real words. Mis-decoded text shows symbols, case flips inside
+    words (KOI8-R read as cp1251: 'чЕДПНПУФЙ'), Latin mixed with Cyrillic in one word, or words
+    made mostly of accented Latin letters (cp1251 read as cp1252: 'çàðàáàòûâàòü')."""
+    score = 0.0
+    for ch in text:
+        if ord(ch) >= 128:
+            cat = unicodedata.category(ch)
+            score += 1 if cat == "Ll" else 0.3 if cat == "Lu" else -3
+    for word in re.findall(r"[^\W\d_]+", text):
+        score -= 2 * sum(1 for a, b in zip(word, word[1:], strict=False) if a.islower() and b.isupper())
+        accented = sum(1 for ch in word if 128 <= ord(ch) < 0x250)
+        foreign = sum(1 for ch in word if ord(ch) >= 0x370)
+        if foreign and foreign < len(word):
+            score -= 2 * len(word)
+        elif len(word) >= 3 and accented * 2 > len(word):
+            score -= len(word)
+    return score
+
+
+def charset_hints(msg: Message) -> list[str]:
+    hints: list[str] = []
+    for i, part in enumerate(msg.walk()):
+        if i > 50:
+            break
+        try:
+            charset = part.get_content_charset()
+        except Exception:
+            continue
+        if charset and charset not in ("us-ascii", "utf-8") and charset not in hints:
+            hints.append(charset)
+    return hints
+
+
+def has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def sanitize_filename(name: str | None, fallback: str) -> str:
+    """A name that is safe to write to any file system: base name only, no control characters,
+    no leading dots, bounded length with the extension kept; `fallback` when nothing is left."""
+    if not name:
+        return fallback
+    name = unicodedata.normalize("NFC", name).translate(_BIDI_CONTROLS)
+    name = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in name)
+    name = next((c for c in reversed(re.split(r"[/\\]", name)) if c.strip(". ")), "")
+    name = re.sub(r"\s+", " ", re.sub(r'[<>:"|?*]', "_", name)).strip().strip(". ")
+    if not name:
+        return fallback
+    if name.split(".", 1)[0].lower() in _WINDOWS_RESERVED:
+        name = "_" + name
+    if len(name) > MAX_FILENAME_CHARS or len(name.encode("utf-8")) > 240:
+        stem, dot, ext = name.rpartition(".")
+        ext = "." + ext if dot and stem and len(ext) <= 16 and ext.isalnum() else ""
+        stem = name[: len(name) - len(ext)][: MAX_FILENAME_CHARS - len(ext)]
+        while len((stem + ext).encode("utf-8")) > 240:
+            stem = stem[:-1]
+        name = stem.rstrip(". ") + ext
+    return name or fallback
+
+
+class _HtmlText(HTMLParser):
+    _BLOCKS = {"p", "div", "br", "tr", "li", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style", "head", "title"):
+            self.skip += 1
+        elif tag in self._BLOCKS or tag == "td":
+            self.out.append("\n" if tag != "td" else "\t")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head", "title"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in self._BLOCKS:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.out.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _HtmlText()
+    try:
+        parser.feed(html)
+        parser.close()
+        text = "".join(parser.out)
+    except Exception:  # HTMLParser can still trip on odd markup; a crude strip is better than nothing
+        text = re.sub(r"<[^>]*>", " ", html)
+    lines = [re.sub(r"[ \t\xa0]+", " ", line).strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
