@@ -30,7 +30,7 @@ KEYWORDS: dict[str, tuple[str, float]] = {
         1.0,
     ),
     "credit_note": (
-        r"credit\s*(?:note|memo)|gutschrift|rechnungskorrektur|stornorechnung|avoir|note\s*de\s*crédit|nota\s*de\s*crédito|"
+        r"credit\s*(?:note|memo)|gutschrift|stornorechnung|avoir|note\s*de\s*crédit|nota\s*de\s*crédito|"
         r"factura\s*rectificativa|nota\s*di\s*credito|creditnota|creditfactuur|贷项|红字发票",
         1.6,
     ),

@@ -34,10 +34,12 @@ _SELLER_HEADING = re.compile(rf"^\W*(?:{L.SELLER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$"
 _BUYER_HEADING = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
 _BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
 _LEGAL_FORM = re.compile(rf"(?<![^\W_])(?:{L.LEGAL_FORMS})(?![^\W\d_])", re.IGNORECASE)
+_YOUR = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", re.IGNORECASE)
 _CURRENCY_LABEL = re.compile(r"(?:währung|currency|devise|moneda|divisa|valuta|币种)\W*$", re.IGNORECASE)
 _ID_TOKEN = re.compile(r"^[#(]*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d)[).,:;]*$")
 _NOT_NAME = re.compile(r"@|www\.|https?:|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d", re.IGNORECASE)
 WHERE_TRUST = {"same": 1.0, "right": 0.92, "below": 0.75}
+_HEADER_FIELDS = {"invoice_number", "invoice_date", "due_date"}
 MAX_PAGES = 4
 
 
@@ -61,6 +63,24 @@ class _Context:
     hits: list[LabelHit]
     conventions: Conventions
     by_field: dict[str, list[LabelHit]]
+    page_heights: dict[int, float] = field(default_factory=dict)
+
+    def prior(self, name: str, hit: LabelHit) -> float:
+        """Where documents put their header fields: top of page one, next to the number."""
+        if name not in _HEADER_FIELDS:
+            return 1.0
+        if hit.cell.page > 1:
+            return 0.8
+        factor = 1.0
+        height = self.page_heights.get(hit.cell.page) or 0
+        if height and hit.cell.box[1] < 0.45 * height:
+            factor *= 1.25
+        if name != "invoice_number" and any(
+            other.field == "invoice_number" and abs(other.cell.box[1] - hit.cell.box[1]) < hit.cell.height
+            for other in self.by_field.get("invoice_number", ())
+        ):
+            factor *= 1.4  # "Invoice no. 4711 dated 05.03.2018"
+        return factor
 
 
 def extract_fields(document: Document) -> Extraction:
@@ -78,7 +98,7 @@ def extract_fields(document: Document) -> Extraction:
     by_field: dict[str, list[LabelHit]] = {}
     for hit in hits:
         by_field.setdefault(hit.field, []).append(hit)
-    ctx = _Context(cells, hits, conventions, by_field)
+    ctx = _Context(cells, hits, conventions, by_field, {p.number: p.height for p in pages})
 
     out.set("currency", currency, currency_conf)
     _best(out, "invoice_number", ctx, _parse_id)
@@ -127,7 +147,8 @@ def _parse_date(text: str, conventions: Conventions) -> date | None:
 
 def _parse_text(text: str) -> str | None:
     text = text.strip(" :;-")
-    return text if len(text) >= 3 and any(ch.isalpha() for ch in text) else None
+    # a single word under a heading is usually the next table header, not a sentence of terms
+    return text if len(text.split()) >= 2 and any(ch.isalpha() for ch in text) else None
 
 
 def _parse_tax_number(text: str) -> str | None:
@@ -160,6 +181,7 @@ def _scored(ctx: _Context, name: str, parse, allow_below: bool = True, max_below
             if value is None:
                 continue
             score = hit.weight * WHERE_TRUST[cand.where] * (0.97 ** min(cand.distance, 20)) * (0.95**rank)
+            score *= ctx.prior(name, hit)
             results.append((score, value, hit, cand))
     results.sort(key=lambda r: -r[0])
     return results
@@ -210,14 +232,17 @@ def _money(out: Extraction, ctx: _Context) -> None:
                 seen[value] = score
         pools[name] = sorted(((s, v) for v, s in seen.items()), key=lambda p: -p[0])[:8]
     totals, subs, taxes = pools["total"], pools["subtotal"], pools["tax"]
-    best: tuple[float, Decimal, Decimal, Decimal] | None = None
+    consistent: list[tuple[float, Decimal, Decimal, Decimal]] = []
     for ts, t in totals:
         for ss, s in subs:
             for xs, x in taxes:
                 if abs(s + x - t) <= Decimal("0.01") and t != 0:
-                    score = ts + ss + xs
-                    if best is None or score > best[0]:
-                        best = (score, t, s, x)
+                    consistent.append((ts + ss + xs, t, s, x))
+    best = None
+    if consistent:
+        # Per-rate rows add up too; the document's sum row is the largest of the well-scored ones.
+        top = max(c[0] for c in consistent)
+        best = max((c for c in consistent if c[0] >= 0.6 * top), key=lambda c: (abs(c[1]), c[0]))
     if best is not None:
         _, t, s, x = best
         out.set("total", t, 0.97)
@@ -255,6 +280,8 @@ def _tax_rates(out: Extraction, ctx: _Context) -> None:
             for cand in value_candidates(hit, ctx.cells, max_below=4):
                 for m in PERCENT.finditer(cand.text if cand.where != "same" else hit.cell.text):
                     rate = parse_percent(m.group(0))
+                    if rate is not None and rate == rate.to_integral():
+                        rate = Decimal(int(rate))
                     if rate is not None and 0 <= rate <= 30 and rate not in rates:
                         rates.append(rate)
     if rates:
@@ -295,7 +322,7 @@ def _vat_ids(out: Extraction, ctx: _Context) -> None:
             prefix = cell.text[: m.start()]
             row = " ".join(c.text for c in _left_of(cell, ctx.cells))
             labelled = bool(re.search(r"ust|vat|tva|iva|btw|nif|cif|steuer|税", prefix + row, re.IGNORECASE))
-            is_buyer = bool(_BUYER_WORD.search(prefix + " " + row))
+            is_buyer = bool(_BUYER_WORD.search(prefix + " " + row) or _YOUR.search(prefix + " " + row))
             party = "buyer" if is_buyer else _party_of(cell, ctx)
             score = (0.9 if labelled else 0.6) * (1.0 if eu_vat.is_valid(value) else 0.8)
             (customer if party == "buyer" else vendor).append((score, value))
@@ -362,12 +389,45 @@ def hit_text_is_label(text: str) -> list[str]:
     return [m.group(0) for m in cell_hits]
 
 
-def _name_from(hit: LabelHit, ctx: _Context, below: int = 3) -> tuple[str, Cell] | None:
-    for cand in value_candidates(hit, ctx.cells, max_below=below):
+def _key_like(cell: Cell, ctx: _Context) -> bool:
+    """A cell that is the key of a key: value pair ("Nummer" followed by ": 4711")."""
+    if cell.text.rstrip().endswith(":"):
+        return True
+    right = [c for c in _row_right(cell, ctx.cells)]
+    return bool(right) and right[0].text.lstrip().startswith(":")
+
+
+def _row_right(cell: Cell, cells: list[Cell]) -> list[Cell]:
+    h = cell.height
+    row = [
+        c
+        for c in cells
+        if c.page == cell.page
+        and c.box[0] >= cell.box[2] - 1
+        and min(cell.box[3], c.box[3]) - max(cell.box[1], c.box[1]) >= 0.5 * min(h, c.height)
+    ]
+    return sorted(row, key=lambda c: c.box[0])
+
+
+def _name_from(hit: LabelHit, ctx: _Context, below: int = 4, heading: bool = False) -> tuple[str, Cell] | None:
+    candidates = value_candidates(hit, ctx.cells, max_below=below)
+    if heading:  # under a party heading the name is below it; a far cell to the right is another column
+        candidates = [c for c in candidates if c.where != "right" or c.distance < 4]
+        candidates.sort(key=lambda c: {"same": 0, "below": 1, "right": 2}[c.where])
+    names = []
+    for cand in candidates:
+        if cand.cell is None or (cand.where != "same" and _key_like(cand.cell, ctx)):
+            continue
         text = _strip_name(cand.text)
-        if cand.cell is not None and _looks_like_name(text):
-            return text, cand.cell
-    return None
+        if _looks_like_name(text):
+            names.append((text, cand.cell))
+    if not names:
+        return None
+    # "GLN ...", "Herrn", a contact person: prefer the first line that names a company
+    for name, cell in names[:3]:
+        if _LEGAL_FORM.search(name):
+            return name, cell
+    return names[0]
 
 
 def _strip_name(text: str) -> str:
@@ -377,6 +437,12 @@ def _strip_name(text: str) -> str:
         if _LEGAL_FORM.search(part):
             return part.strip(" ,;:")
     return parts[0].strip(" ,;:")
+
+
+def _heading_hit(hit: LabelHit) -> bool:
+    """A party label that is a heading ("Verkäufer", "Bill to:") rather than a word in a name."""
+    rest = hit.cell.text[hit.cell.spans[hit.end - 1][1]:].strip()
+    return rest == "" or rest.startswith(":") or (hit.start == 0 and len(hit.cell.words) <= hit.end + 1 and rest.endswith(":"))
 
 
 def _parties(out: Extraction, ctx: _Context) -> None:
@@ -393,9 +459,9 @@ def _parties(out: Extraction, ctx: _Context) -> None:
         if current is not None:
             continue
         for hit in ctx.by_field.get(field_name, ()):
-            if len(hit.cell.words) > hit.end - hit.start + 6:
-                continue  # the word inside a sentence, not a heading
-            got = _name_from(hit, ctx)
+            if not _heading_hit(hit):
+                continue
+            got = _name_from(hit, ctx, heading=True)
             if got:
                 current = (got[0], 0.7 * hit.weight + 0.1)
                 break

@@ -53,7 +53,7 @@ FIELD_LABELS: dict[str, list[tuple[str, float]]] = {
         (r"total\s*(?:incl\.?|including|inc\.?)\s*(?:vat|tax|gst)", 1.0), (r"rounded\s*total", 0.9), (r"total", 0.7),
         (r"net\s*total\s*(?:payable|due)", 0.9), (r"due\s*payable", 0.9),
         (r"gesamtbetrag", 0.95), (r"gesamtsumme", 0.9), (r"rechnungsbetrag", 1.0), (r"bruttobetrag", 0.95), (r"bruttosumme", 1.0),
-        (r"endbetrag", 1.0), (r"zahlbetrag", 0.95), (r"zu\s*zahlen(?:der\s*betrag)?", 0.9), (r"summe\s*brutto", 1.0),
+        (r"endbetrag", 1.0), (r"rechnungsbeitrag", 0.9), (r"zahlbetrag", 0.95), (r"zu\s*zahlen(?:der\s*betrag)?", 0.9), (r"summe\s*brutto", 1.0),
         (r"gesamt(?:\s*brutto)?", 0.6), (r"rechnungssumme", 0.9), (r"summe", 0.5), (r"gesamtpreis", 0.6),
         (r"total\s*ttc", 1.0), (r"montant\s*ttc", 1.0), (r"net\s*à\s*payer", 1.0), (r"montant\s*total", 0.9),
         (r"total\s*à\s*payer", 1.0), (r"montant\s*dû", 0.9), (r"total\s*facture", 0.9),
@@ -80,7 +80,7 @@ FIELD_LABELS: dict[str, list[tuple[str, float]]] = {
         (r"(?:total\s*)?(?:vat|tax|gst|sst)(?:\s*amount|\s*total)?", 0.8), (r"sales\s*tax", 0.9), (r"total\s*tax(?:es)?", 1.0),
         (r"plus\s*vat", 0.3),
         (r"(?:umsatz)?steuerbetrag", 1.0), (r"mwst\.?\s*-?\s*betrag", 1.0), (r"ust\.?\s*-?\s*betrag", 1.0), (r"mwst\.?", 0.7),
-        (r"ust\.?(?:\s*gesamt)?", 0.7), (r"mehrwertsteuer", 0.8), (r"umsatzsteuer", 0.7), (r"steuer", 0.4), (r"summe\s*(?:mwst|ust)", 1.0),
+        (r"ust\.?(?:\s*gesamt)?", 0.7), (r"mehrwertsteuer", 0.8), (r"versicherungs?steuer", 0.8), (r"umsatzsteuer", 0.7), (r"steuer", 0.4), (r"summe\s*(?:mwst|ust)", 1.0),
         (r"(?:montant\s*)?tva", 0.8), (r"total\s*tva", 1.0), (r"total\s*taxes", 1.0),
         (r"(?:cuota\s*)?iva", 0.8), (r"importe\s*iva", 1.0), (r"total\s*iva", 1.0),
         (r"(?:importo\s*)?iva", 0.8), (r"totale\s*iva", 1.0), (r"imposta", 0.8),
@@ -92,7 +92,7 @@ FIELD_LABELS: dict[str, list[tuple[str, float]]] = {
         (r"taux(?:\s*tva)?", 1.0), (r"tipo\s*iva", 1.0), (r"aliquota", 1.0), (r"btw\s*-?\s*tarief", 1.0), (r"税率", 1.0),
     ],
     "vat_id": [
-        (r"ust\.?\s*-?\s*id\.?\s*-?\s*nr\.?", 1.0), (r"ust\.?\s*-?\s*idnr\.?", 1.0), (r"ust\.?\s*-?\s*id", 1.0),
+        (r"ust\.?\s*-?\s*id\.?\s*-?\s*nr\.?", 1.0), (r"ust\.?\s*-?\s*idnr\.?", 1.0), (r"ust\.?\s*-?\s*id", 1.0), (r"ust\.?\s*-?\s*ident\s*-?\s*nr\.?", 1.0),
         (r"umsatzsteuer\s*-?\s*id(?:entifikations)?(?:nummer|-?nr\.?)?", 1.0), (r"steuer\s*-?\s*id(?:\s*-?\s*nr\.?)?", 0.6),
         (r"vat\s*(?:reg(?:istration)?\.?\s*)?(?:no\.?|number|id|#)", 1.0), (r"vat-?id", 1.0), (r"vat", 0.4),
         (r"(?:n[º°o]\s*)?tva\s*intra(?:communautaire|com\.?)?", 1.0), (r"n[º°o]\s*(?:de\s*)?tva", 1.0), (r"numéro\s*de\s*tva", 1.0),
@@ -133,7 +133,7 @@ FIELD_LABELS: dict[str, list[tuple[str, float]]] = {
     ],
     "vendor_name": [
         (r"seller", 0.8), (r"vendor", 0.8), (r"supplier", 0.8), (r"verkäufer", 0.8), (r"lieferant", 0.8),
-        (r"rechnungssteller", 0.9), (r"fournisseur", 0.8), (r"vendeur", 0.8), (r"émetteur", 0.8), (r"proveedor", 0.8),
+        (r"rechnungs?-?(?:er)?steller", 0.9), (r"fournisseur", 0.8), (r"vendeur", 0.8), (r"émetteur", 0.8), (r"proveedor", 0.8),
         (r"emisor", 0.8), (r"fornitore", 0.8), (r"cedente", 0.8), (r"leverancier", 0.8), (r"销售方", 1.0), (r"销方", 0.9),
     ],
     "customer_name": [

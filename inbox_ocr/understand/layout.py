@@ -135,7 +135,8 @@ class LabelSet:
 def _wrap(pattern: str) -> str:
     if _CJK.search(pattern):
         return f"(?:{pattern})"
-    return rf"(?<![^\W_])(?:{pattern})(?![^\W\d_])"
+    # not after "letter-": "Bestell-Datum" is no invoice date, "Lieferschein-Nr" no invoice number
+    return rf"(?<![^\W_])(?<![^\W\d_]-)(?:{pattern})(?![^\W\d_])"
 
 
 def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
@@ -170,7 +171,11 @@ def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
             first = cell.word_index_at(start)
             last = cell.word_index_at(end - 1) + 1
             if start > 0:
-                weight *= 0.85  # a label inside a sentence is weaker than one that starts its cell
+                weight *= 0.85  # a label inside a cell is weaker than one that starts it
+                if first > 2:
+                    weight *= 0.6  # ... and one deep inside a sentence weaker still
+                if weight < 0.3 and len(cell.words) > 8:
+                    continue  # "vom", "Nr." in running text say nothing
             hits.append(LabelHit(name, cell, first, last, weight))
     return hits
 
