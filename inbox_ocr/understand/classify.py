@@ -26,42 +26,47 @@ TYPE_CODES: dict[str, str] = {
 # (pattern, weight) per type; weights > 1 for types more specific than "invoice".
 KEYWORDS: dict[str, tuple[str, float]] = {
     "invoice": (
-        r"invoice|tax\s*invoice|bill|rechnung|handelsrechnung|facture|factura|fattura|factuur|发票|增值税",
+        r"invoice|tax\s*invoice|bill|rechnung|handelsrechnung|facture|factura|fattura|factuur",
         1.0,
     ),
     "credit_note": (
         r"credit\s*(?:note|memo)|gutschrift|stornorechnung|avoir|note\s*de\s*crédit|nota\s*de\s*crédito|"
-        r"factura\s*rectificativa|nota\s*di\s*credito|creditnota|creditfactuur|贷项|红字发票",
+        r"factura\s*rectificativa|nota\s*di\s*credito|creditnota|creditfactuur",
         1.6,
     ),
     "reminder": (
         r"reminder|overdue|past\s*due|dunning|final\s*notice|mahnung|zahlungserinnerung|relance|rappel\s*de\s*paiement|"
-        r"recordatorio\s*de\s*pago|sollecito|betalingsherinnering|aanmaning|催款",
+        r"recordatorio\s*de\s*pago|sollecito|betalingsherinnering|aanmaning",
         1.7,
     ),
     "receipt": (
         r"receipt|cash\s*sale|kassenbon|kassenbeleg|quittung|reçu|ticket\s*de\s*caisse|recibo|ricevuta|scontrino|"
-        r"kassabon|kwitantie|收据|小票|thank\s*you|change\s*due|\bchange\b|\bcash\b",
+        r"kassabon|kwitantie|thank\s*you|change\s*due|\bchange\b|\bcash\b",
         1.2,
     ),
     "order_confirmation": (
         r"order\s*confirmation|confirmation\s*of\s*(?:your\s*)?order|auftragsbestätigung|bestellbestätigung|"
-        r"confirmation\s*de\s*commande|confirmación\s*de\s*pedido|conferma\s*d['’]ordine|orderbevestiging|订单确认",
+        r"confirmation\s*de\s*commande|confirmación\s*de\s*pedido|conferma\s*d['’]ordine|orderbevestiging",
         1.6,
     ),
     "quote": (
         r"quotation|quote|estimate|angebot|kostenvoranschlag|devis|presupuesto|cotización|preventivo|offerta|offerte|"
-        r"pro\s*-?\s*forma|报价单",
+        r"pro\s*-?\s*forma",
         1.5,
     ),
     "statement": (
         r"statement\s*of\s*account|account\s*statement|statement|kontoauszug|offene\s*posten|saldenbestätigung|"
-        r"relevé\s*de\s*compte|extracto\s*de\s*cuenta|estado\s*de\s*cuenta|estratto\s*conto|rekeningoverzicht|对账单",
+        r"relevé\s*de\s*compte|extracto\s*de\s*cuenta|estado\s*de\s*cuenta|estratto\s*conto|rekeningoverzicht",
         1.4,
     ),
 }
+# Chinese has no word boundaries, so its words are matched anywhere.
+CJK_KEYWORDS: dict[str, str] = {
+    "invoice": "发票|增值税", "credit_note": "贷项|红字发票", "reminder": "催款|催收", "receipt": "收据|小票",
+    "order_confirmation": "订单确认", "quote": "报价单", "statement": "对账单",
+}
 _COMPILED = {
-    kind: re.compile(rf"(?<![^\W\d_])(?:{pattern})(?![^\W\d_])" if kind != "x" else pattern, re.IGNORECASE)
+    kind: re.compile(rf"(?<![^\W\d_])(?:{pattern})(?![^\W\d_])|{CJK_KEYWORDS[kind]}", re.IGNORECASE)
     for kind, (pattern, _) in KEYWORDS.items()
 }
 _BILLING_SENDER = re.compile(r"invoice|billing|rechnung|factur|accounts?|faktura", re.IGNORECASE)

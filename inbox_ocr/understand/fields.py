@@ -35,6 +35,7 @@ _BUYER_HEADING = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", 
 _BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
 _LEGAL_FORM = re.compile(rf"(?<![^\W_])(?:{L.LEGAL_FORMS})(?![^\W\d_])", re.IGNORECASE)
 _YOUR = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", re.IGNORECASE)
+_OTHER_TAX_ID = re.compile(r"(?<![A-Z0-9])([0-9A-Z]{15,20})(?![A-Z0-9])")
 _CURRENCY_LABEL = re.compile(r"(?:währung|currency|devise|moneda|divisa|valuta|币种)\W*$", re.IGNORECASE)
 _ID_TOKEN = re.compile(r"^[#(]*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d)[).,:;]*$")
 _NOT_NAME = re.compile(r"@|www\.|https?:|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d", re.IGNORECASE)
@@ -97,7 +98,7 @@ def extract_fields(document: Document) -> Extraction:
     hits = find_labels(cells, LABELS)
     by_field: dict[str, list[LabelHit]] = {}
     for hit in hits:
-        by_field.setdefault(hit.field, []).append(hit)
+        by_field.setdefault(_refine(hit), []).append(hit)
     ctx = _Context(cells, hits, conventions, by_field, {p.number: p.height for p in pages})
 
     out.set("currency", currency, currency_conf)
@@ -119,6 +120,20 @@ def extract_fields(document: Document) -> Extraction:
     _parties(out, ctx)
     _tax_rates(out, ctx)
     return out
+
+
+_NET_MARKER = re.compile(r"(?<![^\W_])(?:netto|net|excl?\.?|exkl\.?|excluding|ohne|ht|hors\s*taxes?|sin\s*iva|imponibile|before\s*tax)(?![^\W\d_])", re.IGNORECASE)
+_GROSS_MARKER = re.compile(r"(?<![^\W_])(?:brutto|gross|incl?\.?|inkl\.?|including|ttc|con\s*iva|ivato)(?![^\W\d_])", re.IGNORECASE)
+
+
+def _refine(hit: LabelHit) -> str:
+    """'Rechnungssumme Netto', 'Total (excl. VAT)': a total label qualified as net is a subtotal."""
+    if hit.field != "total":
+        return hit.field
+    after = " ".join(w.text for w in hit.cell.words[hit.end : hit.end + 3])
+    if _NET_MARKER.search(after) and not _GROSS_MARKER.search(after):
+        return "subtotal"
+    return hit.field
 
 
 # --------------------------------------------------------------------------- value parsers
@@ -312,6 +327,7 @@ def _party_of(cell: Cell, ctx: _Context) -> str | None:
 
 
 def _vat_ids(out: Extraction, ctx: _Context) -> None:
+    from stdnum.cn import uscc as cn_uscc
     from stdnum.eu import vat as eu_vat
 
     vendor: list[tuple[float, str]] = []
@@ -326,6 +342,19 @@ def _vat_ids(out: Extraction, ctx: _Context) -> None:
             party = "buyer" if is_buyer else _party_of(cell, ctx)
             score = (0.9 if labelled else 0.6) * (1.0 if eu_vat.is_valid(value) else 0.8)
             (customer if party == "buyer" else vendor).append((score, value))
+    found = {v for _, v in vendor + customer}
+    for hit in ctx.by_field.get("vat_id", ()):
+        # tax ids outside the EU pattern (Chinese USCC, ...): trust the label
+        for cand in value_candidates(hit, ctx.cells, max_below=0):
+            m = _OTHER_TAX_ID.search(cand.text.upper())
+            if not m or m.group(1) in found or not any(ch.isdigit() for ch in m.group(1)):
+                continue
+            value = m.group(1)
+            valid = len(value) == 18 and cn_uscc.is_valid(value)
+            party = "buyer" if _YOUR.search(hit.cell.text) else _party_of(hit.cell, ctx)
+            (customer if party == "buyer" else vendor).append((0.85 if valid else 0.55, value))
+            found.add(value)
+            break
     vendor.sort(key=lambda v: -v[0])
     customer.sort(key=lambda v: -v[0])
     if vendor:
@@ -441,7 +470,7 @@ def _strip_name(text: str) -> str:
 
 def _heading_hit(hit: LabelHit) -> bool:
     """A party label that is a heading ("Verkäufer", "Bill to:") rather than a word in a name."""
-    rest = hit.cell.text[hit.cell.spans[hit.end - 1][1]:].strip()
+    rest = hit.cell.text[hit.char_end :].strip()
     return rest == "" or rest.startswith(":") or (hit.start == 0 and len(hit.cell.words) <= hit.end + 1 and rest.endswith(":"))
 
 

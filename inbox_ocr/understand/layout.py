@@ -114,6 +114,7 @@ class LabelHit:
     start: int  # first word of the label
     end: int  # word after the label
     weight: float
+    char_end: int = 0  # character offset in the cell text where the label ends
 
     @property
     def box(self) -> Box:
@@ -176,7 +177,7 @@ def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
                     weight *= 0.6  # ... and one deep inside a sentence weaker still
                 if weight < 0.3 and len(cell.words) > 8:
                     continue  # "vom", "Nr." in running text say nothing
-            hits.append(LabelHit(name, cell, first, last, weight))
+            hits.append(LabelHit(name, cell, first, last, weight, end))
     return hits
 
 
@@ -198,8 +199,7 @@ def value_candidates(hit: LabelHit, cells: list[Cell], max_below: int = 3) -> li
     """Texts that may hold the value of `hit`, most trusted first."""
     out: list[Candidate] = []
     cell = hit.cell
-    rest_start = cell.spans[hit.end - 1][1] if hit.end > 0 else 0
-    rest = _LEADING.sub("", cell.text[rest_start:])
+    rest = _LEADING.sub("", cell.text[hit.char_end :])
     if rest:
         out.append(Candidate(rest, "same", 0.0, cell))
     lx0, ly0, lx1, ly1 = hit.box

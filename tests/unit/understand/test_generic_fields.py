@@ -1,0 +1,158 @@
+"""Generic extraction over real PDFs drawn in seven languages, with labels beside or above values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from inbox_ocr.understand import analyze
+
+from .conftest import make_pdf, read_pdf
+
+NET = Decimal("1234.50")
+NUMBER = "2024-0815"
+ISSUED = date(2024, 3, 5)  # day and month both <= 12: the document must decide the order
+DUE = date(2024, 4, 4)
+
+
+def money(value: Decimal, decimal: str, thousands: str) -> str:
+    whole, frac = f"{value:.2f}".split(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return thousands.join(groups) + decimal + frac
+
+
+@dataclass
+class Lang:
+    code: str
+    title: str
+    labels: tuple[str, str, str, str, str, str, str, str]  # number, date, due, net, tax, total, vat, iban
+    date_fmt: str
+    decimal: str
+    thousands: str
+    currency_text: str
+    currency: str
+    rate: Decimal
+    vendor: str
+    vat_id: str
+    iban: str
+    stacked: bool  # header labels above their values instead of beside them
+
+
+LANGS = [
+    Lang("en", "INVOICE", ("Invoice No.", "Invoice Date", "Due Date", "Subtotal", "VAT 20%", "Total Due", "VAT Reg. No.", "IBAN"),
+         "%m/%d/%Y", ".", ",", "USD", "USD", Decimal(20), "Acme Widgets Ltd", "GB980780684", "GB29NWBK60161331926819", False),
+    Lang("de", "RECHNUNG", ("Rechnungsnummer", "Rechnungsdatum", "Fällig am", "Nettobetrag", "MwSt. 19 %", "Gesamtbetrag", "USt-IdNr.", "IBAN"),
+         "%d.%m.%Y", ",", ".", "EUR", "EUR", Decimal(19), "Muster Technik GmbH", "DE136695976", "DE89370400440532013000", True),
+    Lang("fr", "FACTURE", ("Facture N°", "Date de facture", "Date d'échéance", "Total HT", "TVA 20 %", "Total TTC", "N° TVA intracommunautaire", "IBAN"),
+         "%d/%m/%Y", ",", " ", "EUR", "EUR", Decimal(20), "Atelier Lumière SARL", "FR11999999998", "FR1420041010050500013M02606", False),
+    Lang("es", "FACTURA", ("Factura nº", "Fecha de factura", "Vencimiento", "Base imponible", "IVA 21%", "Total factura", "NIF", "IBAN"),
+         "%d/%m/%Y", ",", ".", "EUR", "EUR", Decimal(21), "Suministros Iberia S.L.", "ESA12345674", "ES9121000418450200051332", True),
+    Lang("it", "FATTURA", ("Fattura n.", "Data fattura", "Scadenza", "Imponibile", "IVA 22%", "Totale documento", "Partita IVA", "IBAN"),
+         "%d/%m/%Y", ",", ".", "EUR", "EUR", Decimal(22), "Ferramenta Rossi S.r.l.", "IT00743110157", "IT60X0542811101000000123456", False),
+    Lang("nl", "FACTUUR", ("Factuurnummer", "Factuurdatum", "Vervaldatum", "Subtotaal", "BTW 21%", "Totaal", "BTW-nummer", "IBAN"),
+         "%d-%m-%Y", ",", ".", "EUR", "EUR", Decimal(21), "Bakkerij de Vries B.V.", "NL004495445B01", "NL91ABNA0417164300", True),
+]
+
+
+def draw(lang: Lang) -> bytes:
+    tax = (NET * lang.rate / 100).quantize(Decimal("0.01"))
+    total = NET + tax
+    number_l, date_l, due_l, net_l, tax_l, total_l, vat_l, iban_l = lang.labels
+    items: list[tuple] = [
+        (50, 60, lang.vendor, 14),
+        (50, 78, "12 Example Street, 10115 City"),
+        (50, 92, f"{vat_l}: {lang.vat_id}"),
+        (400, 60, lang.title, 18),
+        (50, 150, "Customer Corp."),
+        (50, 164, "1 Client Road"),
+    ]
+    header = [(number_l, NUMBER), (date_l, ISSUED.strftime(lang.date_fmt)), (due_l, DUE.strftime(lang.date_fmt))]
+    if lang.stacked:  # labels in one row, values in the row below
+        for i, (label, value) in enumerate(header):
+            items += [(300 + i * 95, 210, label, 8), (300 + i * 95, 224, value)]
+    else:
+        for i, (label, value) in enumerate(header):
+            items += [(300, 150 + i * 16, label), (430, 150 + i * 16, value)]
+    items += [(50, 280, "Description"), (420, 280, "Amount"), (50, 300, "Consulting services"), (420, 300, money(NET, lang.decimal, lang.thousands))]
+    for i, (label, value) in enumerate([(net_l, NET), (tax_l, tax), (total_l, total)]):
+        items += [(300, 360 + i * 18, label), (450, 360 + i * 18, f"{money(value, lang.decimal, lang.thousands)} {lang.currency_text}")]
+    items += [(50, 760, f"{iban_l}: {lang.iban}"), (50, 774, f"{lang.vendor} - {lang.vat_id}", 7)]
+    return make_pdf(items)
+
+
+@pytest.mark.parametrize("lang", LANGS, ids=[lang.code for lang in LANGS])
+def test_invoice_fields_in_each_language(lang: Lang) -> None:
+    tax = (NET * lang.rate / 100).quantize(Decimal("0.01"))
+    result = analyze(read_pdf(draw(lang)))
+    f = result.fields
+    assert result.classification.doc_type == "invoice"
+    assert f.invoice_number == NUMBER
+    assert f.invoice_date == ISSUED
+    assert f.due_date == DUE
+    assert (f.subtotal, f.tax, f.total) == (NET, tax, NET + tax)
+    assert f.currency == lang.currency
+    assert f.vendor_vat_id == lang.vat_id
+    assert f.iban == lang.iban
+    assert f.vendor_name == lang.vendor
+    assert lang.rate in f.tax_rates
+    assert result.field_confidence["total"] >= 0.9  # net + tax = gross was checked
+    assert not result.warnings
+
+
+def test_chinese_vat_invoice() -> None:
+    items = [
+        (200, 50, "增值税专用发票", 16),
+        (380, 80, "发票号码：04512876"),
+        (380, 96, "开票日期：2024年03月05日"),
+        (40, 130, "购买方"),
+        (40, 146, "名称：上海客户贸易有限公司"),
+        (40, 162, "纳税人识别号：91310000MA1FL0000N"),
+        (40, 260, "合计"),
+        (300, 260, "金额 ¥1,000.00"),
+        (420, 260, "税额 ¥130.00"),
+        (40, 280, "价税合计（小写）"),
+        (300, 280, "¥1,130.00"),
+        (40, 320, "销售方"),
+        (40, 336, "名称：北京示例科技有限公司"),
+        (40, 352, "纳税人识别号：91110108MA01G0FB09"),
+    ]
+    result = analyze(read_pdf(make_pdf(items, cjk=True)))
+    f = result.fields
+    assert result.classification.doc_type == "invoice"
+    assert f.invoice_number == "04512876"
+    assert f.invoice_date == date(2024, 3, 5)
+    assert f.total == Decimal("1130.00")
+    assert f.currency == "CNY"
+    assert f.vendor_name == "北京示例科技有限公司"
+    assert f.customer_name == "上海客户贸易有限公司"
+    assert f.vendor_vat_id == "91110108MA01G0FB09"
+
+
+def test_month_first_decided_by_the_document() -> None:
+    """04/03 is 3 April on a document that elsewhere prints 03/25 (month first)."""
+    items = [(50, 60, "Invoice", 16), (50, 100, "Invoice Date: 04/03/2024"), (50, 116, "Delivery: 03/25/2024"), (50, 160, "Total: 10.00")]
+    assert analyze(read_pdf(make_pdf(items))).fields.invoice_date == date(2024, 4, 3)
+    items[2] = (50, 116, "Delivery: 25/03/2024")
+    assert analyze(read_pdf(make_pdf(items))).fields.invoice_date == date(2024, 3, 4)
+
+
+def test_table_totals_pick_the_sum_row() -> None:
+    """A tax breakdown with one row per rate and a sum row: the sum row is the invoice total."""
+    items = [(50, 60, "Rechnung Nr. 77-12 vom 02.02.2024", 12)]
+    heads = ["Nettobetrag", "MwSt-Betrag", "Endbetrag"]
+    for i, h in enumerate(heads):
+        items.append((250 + i * 100, 600, h, 8))
+    rows = [("100,00", "19,00", "119,00"), ("50,00", "3,50", "53,50"), ("150,00", "22,50", "172,50")]
+    for r, row in enumerate(rows):
+        for i, v in enumerate(row):
+            items.append((250 + i * 100, 614 + r * 12, v, 8))
+    f = analyze(read_pdf(make_pdf(items))).fields
+    assert (f.subtotal, f.tax, f.total) == (Decimal("150.00"), Decimal("22.50"), Decimal("172.50"))
+    assert f.invoice_number == "77-12"
+    assert f.invoice_date == date(2024, 2, 2)
