@@ -297,5 +297,9 @@ def run(config_path: Path, once: bool) -> None:
     sys.exit(daemon_main(args))
 
 
+from inbox_ocr.read.ocr.command import ocr_command  # noqa: E402  (loads ONNX Runtime only when run)
+
+main.add_command(ocr_command)
+
 if __name__ == "__main__":
     main()

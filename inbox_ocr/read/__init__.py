@@ -100,12 +100,22 @@ def _embedded_einvoice(pdf, warnings: list[str]):  # type: ignore[no-untyped-def
 
 
 def _ocr_pdf_pages(data: bytes, numbers: list[int], ocr: OcrSettings, warnings: list[str]) -> list[Page] | None:
-    """Hook for the OCR core (read/ocr/) once it exists; None means 'not OCRed'."""
-    return None
+    """OCR the scanned pages of a PDF with the OCR core; None means 'not OCRed' (OCR disabled)."""
+    if not ocr.enabled:
+        return None
+    from inbox_ocr.read.ocr import ocr_pdf_pages  # imported late: loads ONNX Runtime
+
+    return ocr_pdf_pages(data, numbers, ocr, warnings)
 
 
 def _read_image(data: bytes, base: dict, ocr: OcrSettings) -> Document:
-    return Document(**base, source="needs_ocr", warnings=("no OCR engine configured: image text not read",))
+    if not ocr.enabled:
+        return Document(**base, source="needs_ocr", warnings=("OCR is disabled (ocr.enabled): image text not read",))
+    from inbox_ocr.read.ocr import ocr_image_bytes  # imported late: loads ONNX Runtime
+
+    warnings: list[str] = []
+    pages = ocr_image_bytes(data, ocr, warnings)
+    return Document(**base, source="ocr", pages=tuple(pages), warnings=tuple(warnings))
 
 
 def _read_xml(data: bytes, base: dict) -> Document:

@@ -1,0 +1,40 @@
+"""The CRNN OCR core: DB text detection + CTC line recognition on ONNX Runtime, our own pipeline.
+
+Public entry points: `ocr_image_bytes` and `ocr_pdf_pages` (used by the read stage), and
+`OcrEngine`/`get_engine` for callers that manage pages themselves (CLI, benchmarks).
+"""
+
+from __future__ import annotations
+
+from inbox_ocr.models import Page
+from inbox_ocr.read.ocr.engine import OcrEngine, get_engine
+from inbox_ocr.read.ocr.images import PageImage, load_image_pages, render_pdf_pages
+from inbox_ocr.settings import OcrSettings
+
+
+def ocr_image_bytes(data: bytes, settings: OcrSettings, warnings: list[str]) -> list[Page]:
+    """OCR every page of an image file (PNG, JPEG, TIFF incl. multi-page, BMP, WebP, GIF)."""
+    pages = load_image_pages(data, settings.max_pages, settings.max_pixels, warnings)
+    return get_engine(settings).read_pages(pages)
+
+
+def ocr_pdf_pages(data: bytes, numbers: list[int], settings: OcrSettings, warnings: list[str]) -> list[Page]:
+    """OCR the given 1-based pages of a PDF, rendered at settings.dpi; boxes in PDF points."""
+    if len(numbers) > settings.max_pages:
+        warnings.append(
+            f"{len(numbers)} pages need OCR; only the first {settings.max_pages} were OCRed (ocr.max_pages)"
+        )
+        numbers = numbers[: settings.max_pages]
+    pages = render_pdf_pages(data, numbers, settings.dpi, settings.max_pixels)
+    return get_engine(settings).read_pages(pages)
+
+
+__all__ = [
+    "OcrEngine",
+    "PageImage",
+    "get_engine",
+    "load_image_pages",
+    "ocr_image_bytes",
+    "ocr_pdf_pages",
+    "render_pdf_pages",
+]

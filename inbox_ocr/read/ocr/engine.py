@@ -1,0 +1,119 @@
+"""The OCR engine: models loaded once, pages in, Page models (lines in reading order, word boxes) out.
+
+page pixels ─► detect (DB) ─► sideways? rotate 90° and detect again
+            ─► crop lines ─► upside down? (direction vote) turn 180°
+            ─► recognize (CTC, width-sorted batches) ─► rows in reading order ─► Page
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from inbox_ocr.models import Page
+from inbox_ocr.read.ocr import session as sessions
+from inbox_ocr.read.ocr.detect import DetectorOptions, TextBox, TextDetector
+from inbox_ocr.read.ocr.images import PageImage
+from inbox_ocr.read.ocr.layout import RecognizedBox, crop_line, reading_order, row_to_line
+from inbox_ocr.read.ocr.orientation import DirectionClassifier, is_sideways, rotate_quads_180
+from inbox_ocr.read.ocr.recognize import RecognizerOptions, TextRecognizer, load_charset
+from inbox_ocr.settings import OcrSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage, summed over the pages read (for benchmarks and logs)."""
+
+    detect: float = 0.0
+    classify: float = 0.0
+    recognize: float = 0.0
+    pages: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class OcrEngine:
+    """Holds the ONNX sessions; create one per process and reuse it for every page."""
+
+    def __init__(self, settings: OcrSettings | None = None) -> None:
+        s = settings or OcrSettings()
+        self.settings = s
+        det_path = s.det_model or sessions.bundled_model(sessions.BUNDLED_DET)
+        rec_path = s.rec_model or sessions.bundled_model(sessions.BUNDLED_REC)
+        det_session = sessions.open_session(det_path, s.threads)
+        rec_session = sessions.open_session(rec_path, s.threads)
+        cls_session = sessions.open_session(sessions.bundled_model(sessions.BUNDLED_CLS), s.threads)
+        self.detector = TextDetector(det_session, DetectorOptions(max_side=s.det_max_side))
+        self.recognizer = TextRecognizer(
+            rec_session, load_charset(rec_session, s.rec_dict), RecognizerOptions(batch_size=s.rec_batch_size)
+        )
+        self.classifier = DirectionClassifier(cls_session)
+        self.min_confidence = s.min_line_confidence
+        self.times = StageTimes()
+
+    def read_page(self, page: PageImage) -> Page:
+        """OCR one page. Boxes are in page units (pixels × page.scale); a page found rotated is
+        returned upright, its width and height as read."""
+        image = page.pixels
+        t0 = time.perf_counter()
+        boxes = self.detector(image)
+        if self.settings.detect_orientation and is_sideways(boxes):
+            image = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
+            boxes = self.detector(image)
+        t1 = time.perf_counter()
+        crops = [crop_line(image, b.quad) for b in boxes]
+        if self.settings.detect_orientation and self.classifier.page_upside_down(crops):
+            image = cv2.rotate(image, cv2.ROTATE_180)
+            boxes = rotate_quads_180(boxes, image.shape[1], image.shape[0])
+            crops = [crop_line(image, b.quad) for b in boxes]
+        t2 = time.perf_counter()
+        lines = self._recognize(boxes, crops, page.scale)
+        t3 = time.perf_counter()
+        self.times.detect += t1 - t0
+        self.times.classify += t2 - t1
+        self.times.recognize += t3 - t2
+        self.times.pages += 1
+        log.debug(
+            "event=ocr_page number=%d lines=%d det=%.2fs rec=%.2fs", page.number, len(lines), t1 - t0, t3 - t2
+        )
+        width, height = page.size or (page.pixels.shape[1] * page.scale, page.pixels.shape[0] * page.scale)
+        if image.shape[:2] != page.pixels.shape[:2]:  # turned by 90 or 270 degrees
+            width, height = height, width
+        return Page(number=page.number, width=width, height=height, lines=tuple(lines))
+
+    def _recognize(self, boxes: list[TextBox], crops: list[np.ndarray], scale: float) -> list:
+        # A crop much taller than wide is a vertical stamp or a margin note; read it turned.
+        crops = [np.rot90(c) if c.shape[0] >= 1.5 * c.shape[1] else c for c in crops]
+        recs = self.recognizer(crops) if crops else []
+        items = [
+            RecognizedBox(box, rec)
+            for box, rec in zip(boxes, recs, strict=True)
+            if rec.text.strip() and rec.confidence >= self.min_confidence
+        ]
+        lines = []
+        for row in reading_order(items):
+            line = row_to_line(row, scale)
+            if line is not None:
+                lines.append(line)
+        return lines
+
+    def read_pages(self, pages: list[PageImage]) -> list[Page]:
+        """OCR several pages in order."""
+        return [self.read_page(p) for p in pages]
+
+
+_ENGINES: dict[OcrSettings, OcrEngine] = {}
+
+
+def get_engine(settings: OcrSettings | None = None) -> OcrEngine:
+    """The process-wide engine for these settings (models are loaded once per process)."""
+    s = settings or OcrSettings()
+    engine = _ENGINES.get(s)
+    if engine is None:
+        engine = _ENGINES[s] = OcrEngine(s)
+    return engine

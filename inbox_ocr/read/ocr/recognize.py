@@ -1,0 +1,140 @@
+"""Line recognition: any CTC ONNX model (CRNN / SVTR family) plus its character dictionary.
+
+Input N×3×H×W (H fixed by the model, W free), output N×T×C scores over C = blank + dictionary
+(+ space when the dictionary leaves it out). Crops are sorted by aspect ratio and batched so that
+little padding is computed; decoding is CTC greedy (argmax per timestep, merge repeats, drop
+blanks) and keeps for each character its probability and timestep, which give word boxes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from inbox_ocr.errors import ConfigError, UnreadableDocument
+
+
+@dataclass(frozen=True)
+class RecognizerOptions:
+    batch_size: int = 8
+    min_width: int = 320  # the PP-OCR recognizers were trained on inputs at least this wide
+    max_width: int = 3200  # wider crops are squeezed; bounds memory for absurd boxes
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One recognized line: text, per-character confidences, and per-character horizontal
+    positions as fractions (0..1) of the crop width (start, end)."""
+
+    text: str
+    char_confidences: tuple[float, ...]
+    char_spans: tuple[tuple[float, float], ...]
+
+    @property
+    def confidence(self) -> float:
+        return float(np.mean(self.char_confidences)) if self.char_confidences else 0.0
+
+
+def load_charset(session: ort.InferenceSession, dict_path: Path | None) -> list[str]:
+    """Class labels of a CTC model: index 0 is the blank. The dictionary comes from `dict_path`
+    (one character per line) or the model's `character` metadata; a trailing space class is
+    added when the model has one more class than blank + dictionary (PaddleOCR's use_space_char)."""
+    if dict_path is not None:
+        try:
+            chars = Path(dict_path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError("ocr", [f"ocr.rec_dict: cannot read {dict_path}: {exc.strerror}"]) from exc
+    else:
+        meta = session.get_modelmeta().custom_metadata_map
+        if "character" not in meta:
+            raise ConfigError(
+                "ocr", ["ocr.rec_dict: the recognizer has no 'character' metadata; give a dictionary file"]
+            )
+        chars = meta["character"].splitlines()
+    classes = session.get_outputs()[0].shape[-1]
+    labels = ["<blank>", *chars]
+    if isinstance(classes, int):
+        if classes == len(labels) + 1:
+            labels.append(" ")
+        elif classes != len(labels):
+            raise ConfigError(
+                "ocr",
+                [
+                    f"ocr.rec_dict: the model has {classes} classes, the dictionary gives {len(labels)}"
+                ],
+            )
+    return labels
+
+
+class TextRecognizer:
+    """Recognizes line crops (RGB uint8, text running left to right) with a CTC model."""
+
+    def __init__(
+        self, session: ort.InferenceSession, labels: list[str], options: RecognizerOptions | None = None
+    ) -> None:
+        self.session = session
+        self.labels = labels
+        self.options = options or RecognizerOptions()
+        inp = session.get_inputs()[0]
+        self._input = inp.name
+        self.height = inp.shape[2] if isinstance(inp.shape[2], int) else 48
+
+    def __call__(self, crops: list[np.ndarray]) -> list[Recognition]:
+        """One Recognition per crop, in the order given."""
+        results: list[Recognition | None] = [None] * len(crops)
+        ratios = [c.shape[1] / max(1, c.shape[0]) for c in crops]
+        order = np.argsort(ratios, kind="stable")
+        bs = self.options.batch_size
+        for start in range(0, len(order), bs):
+            idx = order[start : start + bs]
+            batch, widths = self._batch([crops[i] for i in idx])
+            try:
+                scores = self.session.run(None, {self._input: batch})[0]
+            except Exception as exc:
+                raise UnreadableDocument(f"text recognition failed: {exc}") from exc
+            for k, i in enumerate(idx):
+                results[i] = self._decode(scores[k], widths[k] / batch.shape[3])
+        return [r for r in results if r is not None]
+
+    def _batch(self, crops: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+        h = self.height
+        widths = [
+            min(self.options.max_width, max(1, math.ceil(h * c.shape[1] / max(1, c.shape[0])))) for c in crops
+        ]
+        # Pad to a multiple of 8 (the models' horizontal stride) to keep timesteps aligned.
+        batch_w = max(self.options.min_width, int(math.ceil(max(widths) / 8) * 8))
+        batch = np.zeros((len(crops), 3, h, batch_w), dtype=np.float32)
+        for k, (crop, w) in enumerate(zip(crops, widths, strict=True)):
+            resized = cv2.resize(crop, (w, h), interpolation=cv2.INTER_LINEAR)
+            batch[k, :, :, :w] = resized.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
+        return batch, widths
+
+    def _decode(self, scores: np.ndarray, used: float) -> Recognition:
+        """CTC greedy decoding of T×C scores. `used` is the fraction of the input width that the
+        crop occupies (the rest is padding), to map timesteps to positions in the crop."""
+        best = scores.argmax(axis=1)
+        top = scores[np.arange(len(best)), best]
+        if top.max(initial=0.0) > 1.0 or top.min(initial=0.0) < 0.0:
+            # Raw logits (no softmax in the graph): the probability of the best class only,
+            # without normalising all C classes for every other one.
+            top = 1.0 / np.exp(scores - top[:, None]).sum(axis=1)
+        steps = len(best)
+        keep = best != 0
+        keep[1:] &= best[1:] != best[:-1]
+        text: list[str] = []
+        confs: list[float] = []
+        spans: list[tuple[float, float]] = []
+        scale = 1.0 / (steps * used) if used > 0 else 0.0
+        for t in np.flatnonzero(keep):
+            label = int(best[t])
+            if label >= len(self.labels):
+                continue
+            text.append(self.labels[label])
+            confs.append(float(top[t]))
+            spans.append((min(1.0, t * scale), min(1.0, (t + 1) * scale)))
+        return Recognition("".join(text), tuple(confs), tuple(spans))

@@ -1,0 +1,86 @@
+"""Golden tests on rendered invoice pages: exact text when clean, bounded CER when degraded."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from inbox_ocr.read.ocr import OcrEngine, PageImage
+from tests.unit.ocr.conftest import RenderedPage, cer, render_invoice
+
+
+def test_clean_page_reads_every_line_exactly_in_order(clean_page, invoice: RenderedPage) -> None:
+    assert [line.text for line in clean_page.lines] == list(invoice.lines)
+
+
+def test_confidences_are_high_on_a_clean_page(clean_page) -> None:
+    assert all(0.8 < line.confidence <= 1.0 for line in clean_page.lines)
+
+
+def test_word_boxes_sit_on_the_printed_words(clean_page, invoice: RenderedPage) -> None:
+    checked = 0
+    for line in clean_page.lines:
+        for word in line.words:
+            truth = invoice.word_boxes.get(word.text)
+            if truth is None:
+                continue
+            cx, cy = (word.box[0] + word.box[2]) / 2, (word.box[1] + word.box[3]) / 2
+            # the centre of our box lies inside the word as pymupdf drew it (a few px slack)
+            assert truth[0] - 3 <= cx <= truth[2] + 3, (word.text, word.box, truth)
+            assert truth[1] - 3 <= cy <= truth[3] + 3, (word.text, word.box, truth)
+            checked += 1
+    assert checked >= 30
+
+
+def _page_text(engine: OcrEngine, pixels: np.ndarray) -> str:
+    return engine.read_page(PageImage(1, pixels, 1.0)).text
+
+
+def _rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(pixels, matrix, (w, h), borderValue=(255, 255, 255))
+
+
+def _jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
+    ok, enc = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.imdecode(enc, cv2.IMREAD_UNCHANGED)
+
+
+def _noise(pixels: np.ndarray, sigma: float) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    return np.clip(pixels + rng.normal(0, sigma, pixels.shape), 0, 255).astype(np.uint8)
+
+
+DEGRADATIONS = {
+    "blur": (lambda p: cv2.GaussianBlur(p, (5, 5), 1.2), 0.03),
+    "noise": (lambda p: _noise(p, 25), 0.03),
+    "skew_2deg": (lambda p: _rotate(p, 2.0), 0.03),
+    "jpeg_q20": (lambda p: _jpeg(p, 20), 0.03),
+    "all_together": (lambda p: _jpeg(_noise(_rotate(cv2.GaussianBlur(p, (3, 3), 0.8), -1.5), 15), 35), 0.06),
+    "rotated_90": (lambda p: cv2.rotate(p, cv2.ROTATE_90_CLOCKWISE), 0.03),
+    "rotated_270": (lambda p: cv2.rotate(p, cv2.ROTATE_90_COUNTERCLOCKWISE), 0.03),
+    "upside_down": (lambda p: cv2.rotate(p, cv2.ROTATE_180), 0.03),
+}
+
+
+@pytest.mark.parametrize("name", list(DEGRADATIONS))
+def test_degraded_page_stays_within_cer_bound(engine: OcrEngine, invoice: RenderedPage, name: str) -> None:
+    degrade, bound = DEGRADATIONS[name]
+    text = _page_text(engine, degrade(invoice.pixels))
+    assert cer("\n".join(invoice.lines), text) <= bound, text
+
+
+def test_low_resolution_fax_like_page_is_still_read(engine: OcrEngine) -> None:
+    fax = render_invoice(dpi=100)
+    binary = np.where(cv2.cvtColor(fax.pixels, cv2.COLOR_RGB2GRAY) > 160, 255, 0).astype(np.uint8)
+    text = _page_text(engine, cv2.cvtColor(binary, cv2.COLOR_GRAY2RGB))
+    assert cer("\n".join(fax.lines), text) <= 0.08, text
+
+
+def test_blank_page_gives_no_lines(engine: OcrEngine) -> None:
+    page = engine.read_page(PageImage(1, np.full((800, 600, 3), 255, np.uint8), 1.0))
+    assert page.lines == ()
+    assert (page.width, page.height) == (600, 800)
