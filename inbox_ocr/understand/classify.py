@@ -41,7 +41,7 @@ KEYWORDS: dict[str, tuple[str, float]] = {
     ),
     "receipt": (
         r"receipt|cash\s*sale|kassenbon|kassenbeleg|quittung|reçu|ticket\s*de\s*caisse|recibo|ricevuta|scontrino|"
-        r"kassabon|kwitantie|thank\s*you|change\s*due|\bchange\b|\bcash\b",
+        r"kassabon|kwitantie",
         1.2,
     ),
     "order_confirmation": (
@@ -69,6 +69,8 @@ _COMPILED = {
     kind: re.compile(rf"(?<![^\W\d_])(?:{pattern})(?![^\W\d_])|{CJK_KEYWORDS[kind]}", re.IGNORECASE)
     for kind, (pattern, _) in KEYWORDS.items()
 }
+# Till words: one alone means little ("thank you for your order"), several make a till receipt.
+_TILL_CUES = re.compile(r"(?<![^\W\d_])(?:cash|change|tendered|thank\s*you|rounding|cashier|bar|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto|wisselgeld)(?![^\W\d_])", re.IGNORECASE)
 _BILLING_SENDER = re.compile(r"invoice|billing|rechnung|factur|accounts?|faktura", re.IGNORECASE)
 
 
@@ -97,6 +99,10 @@ def classify(
         if message is not None and message.subject and (m := rx.search(message.subject)):
             scores[kind] += 1.5 * weight
             reasons.append(f"{kind}: subject says {m.group(0)!r}")
+    cues = {m.group(0).lower() for m in _TILL_CUES.finditer(title + "\n" + body)}
+    if len(cues) >= 2:
+        scores["receipt"] += 1.0 + 0.5 * (len(cues) - 2)
+        reasons.append(f"receipt: till words {sorted(cues)[:3]}")
     if message is not None and _BILLING_SENDER.search(message.sender or ""):
         scores["invoice"] += 0.5
     if fields is not None:

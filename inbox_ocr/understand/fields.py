@@ -149,7 +149,7 @@ def _parse_id(text: str) -> str | None:
             continue
         if re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}", token):
             continue  # a date, not a number
-        if re.fullmatch(r"\d{1,2}", token):
+        if re.fullmatch(r"\d", token):
             continue
         return token
     return None

@@ -1,0 +1,108 @@
+"""Document types from the page, the e-invoice code and the message; validation lowers confidence."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from inbox_ocr.models import Document, InvoiceFields, ParsedMessage
+from inbox_ocr.understand import analyze
+from inbox_ocr.understand.validate import validate
+
+from .conftest import make_pdf, read_pdf
+
+
+def page(title: str, *lines: str) -> bytes:
+    items = [(50, 60, "Beispiel Handel GmbH", 12), (350, 90, title, 18)]
+    items += [(50, 200 + 16 * i, line) for i, line in enumerate(lines)]
+    return make_pdf(items)
+
+
+@pytest.mark.parametrize(
+    ("title", "lines", "kind"),
+    [
+        ("Rechnung", ["Rechnungsnummer: R-1", "Gesamtbetrag: 119,00 EUR"], "invoice"),
+        ("Invoice", ["Invoice number: 55", "Amount due: 10.00 USD"], "invoice"),
+        ("Gutschrift", ["Gutschrift zur Rechnung R-1", "Betrag: 50,00 EUR"], "credit_note"),
+        ("Credit Note", ["Credit note no: CN-4", "Total: -20.00 GBP"], "credit_note"),
+        ("Avoir", ["Avoir N° AV-12", "Total TTC : 30,00 EUR"], "credit_note"),
+        ("Zahlungserinnerung", ["Unsere Rechnung R-1 vom 01.02.2024 ist noch offen.", "Offener Betrag: 119,00 EUR"], "reminder"),
+        ("Payment reminder", ["Invoice 55 is overdue.", "Amount due: 10.00 USD"], "reminder"),
+        ("Sollecito di pagamento", ["Fattura n. 9 scaduta"], "reminder"),
+        ("Auftragsbestätigung", ["Vielen Dank für Ihre Bestellung 4711."], "order_confirmation"),
+        ("Order confirmation", ["Thank you for your order 4711."], "order_confirmation"),
+        ("Angebot", ["Angebotsnummer: A-3", "gültig bis 31.12.2024"], "quote"),
+        ("Quotation", ["Quote valid for 30 days"], "quote"),
+        ("Kontoauszug", ["Saldo: 1.000,00 EUR"], "statement"),
+        ("Statement of account", ["Balance: 100.00 USD"], "statement"),
+        ("Receipt", ["Cash 20.00", "Change 1.50", "Thank you"], "receipt"),
+        ("Meeting notes", ["We agreed to meet on Friday."], "other"),
+    ],
+)
+def test_document_type_from_the_page(title: str, lines: list[str], kind: str) -> None:
+    result = analyze(read_pdf(page(title, *lines)))
+    assert result.classification.doc_type == kind
+    assert 0 < result.classification.confidence <= 1
+
+
+def test_specific_type_beats_invoice_and_is_confident() -> None:
+    reminder = analyze(read_pdf(page("Mahnung", "Rechnung R-1 vom 01.02.2024", "Rechnungsbetrag: 119,00 EUR")))
+    assert reminder.classification.doc_type == "reminder"
+    plain = analyze(read_pdf(page("Rechnung", "Rechnungsnummer: R-1", "Rechnungsbetrag: 119,00 EUR")))
+    assert plain.classification.confidence > 0.6
+
+
+def test_scan_without_text_uses_the_subject_with_low_confidence() -> None:
+    scan = Document(filename="scan.jpg", content_type="image/jpeg", sha256="0", source="needs_ocr")
+    message = ParsedMessage(subject="Invoice 2024-17 from Example Ltd", sender="billing@example.com")
+    result = analyze(scan, message)
+    assert result.classification.doc_type == "invoice" and result.classification.confidence <= 0.5
+    assert result.fields == InvoiceFields() and result.warnings
+    assert analyze(scan).classification.doc_type == "other"
+
+
+def test_subject_tips_an_unclear_page() -> None:
+    doc = read_pdf(page("Dokument", "Betrag: 10,00 EUR"))
+    assert analyze(doc, ParsedMessage(subject="Ihre Gutschrift")).classification.doc_type == "credit_note"
+
+
+def test_validation_lowers_confidence_and_warns() -> None:
+    fields = InvoiceFields(
+        invoice_date=date(2024, 3, 5), due_date=date(2024, 3, 1), total=Decimal("120.00"), subtotal=Decimal("100.00"),
+        tax=Decimal("19.00"), iban="DE89370400440532013001", vendor_vat_id="DE136695975",
+    )
+    conf = {name: 0.9 for name in ("due_date", "total", "subtotal", "tax", "iban", "vendor_vat_id", "invoice_date")}
+    adjusted, warnings = validate(fields, conf)
+    for name in ("due_date", "total", "subtotal", "tax", "iban", "vendor_vat_id"):
+        assert adjusted[name] < 0.9, name
+    assert adjusted["invoice_date"] == 0.9
+    text = " ".join(warnings)
+    assert "IBAN" in text and "VAT id" in text and "not the total" in text and "before the invoice date" in text
+
+
+def test_valid_values_raise_confidence() -> None:
+    fields = InvoiceFields(total=Decimal("119.00"), subtotal=Decimal("100.00"), tax=Decimal("19.00"), iban="DE89370400440532013000", vendor_vat_id="DE136695976")
+    adjusted, warnings = validate(fields, {"total": 0.5, "subtotal": 0.5, "tax": 0.5, "iban": 0.5, "vendor_vat_id": 0.5})
+    assert warnings == [] and min(adjusted.values()) >= 0.9
+
+
+def test_printed_bad_iban_shows_in_the_output() -> None:
+    result = analyze(read_pdf(page("Invoice", "Invoice No: 9", "Total: 10.00 EUR", "IBAN: DE89 3704 0044 0532 0130 01")))
+    summary = result.summary()
+    assert summary["fields"]["iban"] == "DE89370400440532013001"
+    assert summary["field_confidence"]["iban"] < 0.5
+    assert any("IBAN" in w for w in summary["warnings"])
+
+
+def test_analyze_never_raises_on_odd_documents() -> None:
+    odd = [
+        Document(filename="x.pdf", content_type="application/pdf", sha256="0", source="unreadable", error="broken"),
+        read_pdf(make_pdf([(50, 60, "%%%% 0000 ----- ,,,, .... 1.2.3.4.5 99/99/9999 -0,-")])),
+        read_pdf(make_pdf([(50, 60 + 12 * i, "Total: 1,2,3,4 EUR  Nr. Nr. Nr. Datum: 31.02.2024") for i in range(40)])),
+    ]
+    for doc in odd:
+        result = analyze(doc)
+        assert result.classification.doc_type in ("other", "invoice")
+        result.summary()  # serializable
