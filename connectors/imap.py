@@ -23,32 +23,25 @@ levels). Choices worth knowing:
 
 from __future__ import annotations
 
-import contextlib
-import imaplib
 import logging
 import re
-import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-import tenacity
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientError
 
 from connectors.base import SourceState
 from connectors.imap_auth import TokenProvider
+from connectors.imap_session import CONNECTION_ERRORS, ImapSession, brief
 from inbox_ocr.errors import SourceUnavailable
 from inbox_ocr.models import Action, RawMessage
 from inbox_ocr.settings import ImapSourceConfig
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-# What a broken connection looks like through imapclient (IMAP4.abort is an IMAP4.error, so it
-# has to be told apart from a server's NO/BAD answer, which is IMAPClientError).
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (imaplib.IMAP4.abort, OSError, EOFError)
 KEYWORD_ATOM = re.compile(r"^[^\\\s(){%*\"\]\x00-\x1f\x7f][^\s(){%*\"\\\]\x00-\x1f\x7f]*$")
 SEEN, FLAGGED, DELETED = b"\\Seen", b"\\Flagged", b"\\Deleted"
 
@@ -62,138 +55,19 @@ def split_key(key: str) -> tuple[str, int, int]:
 class ImapSource:
     """One IMAP account, one or more folders. Not thread-safe: one connection, used by one loop."""
 
-    def __init__(self, config: ImapSourceConfig, state: SourceState,
-                 client_factory: Callable[..., IMAPClient] = IMAPClient) -> None:
+    def __init__(
+        self,
+        config: ImapSourceConfig,
+        state: SourceState,
+        client_factory: Callable[..., IMAPClient] = IMAPClient,
+    ) -> None:
         self.config = config
         self.name = config.name
         self.state = state
-        self._client_factory = client_factory
-        self._client: IMAPClient | None = None
-        self._selected: str | None = None
-        self._select_info: dict[bytes, Any] = {}
-        self._capabilities: frozenset[bytes] = frozenset()
-        self._delimiter: str | None = "/"
-        self._prefix = ""
         self._known_folders: set[str] = set()
         self._uidnext_seen: dict[str, int] = {}
-        self._tokens = TokenProvider(self.name, config.oauth, state) if config.oauth else None
-
-    # ------------------------------------------------------------------ connection
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(cafile=str(self.config.ca_file) if self.config.ca_file else None)
-        if not self.config.verify_tls:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-
-    def _open(self) -> IMAPClient:
-        cfg = self.config
-        ctx = self._ssl_context() if cfg.security != "none" else None
-        client = self._client_factory(cfg.host, port=cfg.server_port, ssl=cfg.security == "ssl",
-                                      ssl_context=ctx, timeout=cfg.timeout)
-        try:
-            if cfg.security == "starttls":
-                client.starttls(ctx)
-            self._login(client)
-            self._capabilities = frozenset(c.upper() for c in client.capabilities())
-            self._learn_hierarchy(client)
-        except BaseException:
-            _quietly(client.shutdown)
-            raise
-        log.info("event=imap_connected source=%s host=%s port=%d security=%s move=%s uidplus=%s",
-                 self.name, cfg.host, cfg.server_port, cfg.security, self.has(b"MOVE"), self.has(b"UIDPLUS"))
-        return client
-
-    def _login(self, client: IMAPClient) -> None:
-        cfg = self.config
-        if cfg.auth == "password":
-            assert cfg.password is not None
-            client.login(cfg.username, cfg.password.get_secret_value())
-            return
-        assert self._tokens is not None
-        try:
-            client.oauth2_login(cfg.username, self._tokens.access_token())
-        except LoginError:
-            # A cached token the server no longer likes: one fresh token, then give up.
-            client.oauth2_login(cfg.username, self._tokens.access_token(force_refresh=True))
-
-    def _learn_hierarchy(self, client: IMAPClient) -> None:
-        listing = client.list_folders("", "")
-        delim = listing[0][1] if listing else b"/"
-        self._delimiter = delim.decode() if isinstance(delim, bytes) else delim
-        self._prefix = ""
-        if self.has(b"NAMESPACE"):
-            personal = client.namespace().personal
-            if personal:
-                self._prefix = personal[0][0] if isinstance(personal[0][0], str) else personal[0][0].decode()
-
-    def has(self, capability: bytes) -> bool:
-        return capability in self._capabilities
-
-    def _connect(self) -> IMAPClient:
-        if self._client is not None:
-            return self._client
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.config.reconnect_attempts),
-            wait=tenacity.wait_random_exponential(multiplier=self.config.reconnect_backoff,
-                                                  max=self.config.reconnect_max_backoff),
-            retry=tenacity.retry_if_exception_type(CONNECTION_ERRORS),
-            before_sleep=lambda rs: log.warning(
-                "event=imap_reconnect_wait source=%s attempt=%d error=%s", self.name, rs.attempt_number,
-                type(rs.outcome.exception()).__name__ if rs.outcome else "?"),
-            reraise=True,
-        )
-        try:
-            self._client = retrying(self._open)
-        except LoginError as exc:
-            raise SourceUnavailable(f"{self.name}: login refused for {self.config.username}: {_brief(exc)}") from exc
-        except ssl.SSLError as exc:
-            raise SourceUnavailable(f"{self.name}: TLS failed with {self.config.host}: {_brief(exc)}") from exc
-        except CONNECTION_ERRORS as exc:
-            raise SourceUnavailable(f"{self.name}: cannot reach {self.config.host}:{self.config.server_port}: "
-                                    f"{_brief(exc)}") from exc
-        except IMAPClientError as exc:
-            raise SourceUnavailable(f"{self.name}: server refused the session: {_brief(exc)}") from exc
-        self._selected = None
-        return self._client
-
-    def _drop(self) -> None:
-        if self._client is not None:
-            _quietly(self._client.shutdown)
-        self._client = None
-        self._selected = None
-
-    def _run(self, what: str, op: Callable[[IMAPClient], T]) -> T:
-        """Run one operation; on a dropped connection reconnect (with backoff) and retry it once."""
-        for attempt in (1, 2):
-            client = self._connect()
-            try:
-                return op(client)
-            except CONNECTION_ERRORS as exc:
-                self._drop()
-                if attempt == 2:
-                    raise SourceUnavailable(f"{self.name}: connection lost during {what}: {_brief(exc)}") from exc
-                log.warning("event=imap_connection_lost source=%s during=%s error=%s", self.name, what, _brief(exc))
-            except IMAPClientError as exc:
-                raise SourceUnavailable(f"{self.name}: {what} refused: {_brief(exc)}") from exc
-        raise AssertionError("unreachable")
-
-    def _select(self, client: IMAPClient, folder: str) -> dict[bytes, Any]:
-        if self._selected != folder:
-            self._select_info = client.select_folder(self.server_name(folder))
-            self._selected = folder
-        return self._select_info
-
-    def server_name(self, folder: str) -> str:
-        """Config name ('Invoices/2024') to the server's ('INBOX.Invoices.2024' on Courier); imapclient
-        then encodes it in modified UTF-7."""
-        if folder.upper() == "INBOX":
-            return "INBOX"
-        name = folder.replace("/", self._delimiter) if self._delimiter else folder
-        if self._prefix and not name.startswith(self._prefix):
-            name = self._prefix + name
-        return name
+        tokens = TokenProvider(self.name, config.oauth, state) if config.oauth else None
+        self.session = ImapSession(config, tokens, client_factory)
 
     # ------------------------------------------------------------------ fetch
 
@@ -209,26 +83,31 @@ class ImapSource:
 
     def _pending_uids(self, folder: str) -> tuple[int, list[int]]:
         def op(client: IMAPClient) -> tuple[int, list[int], int]:
-            self._selected = None  # a fresh SELECT: current UIDVALIDITY and UIDNEXT
-            info = self._select(client, folder)
+            info = self.session.select(client, folder, fresh=True)  # current UIDVALIDITY and UIDNEXT
             criteria: list[Any] = ["UNDELETED"]
             if self.config.max_age is not None:
                 since = (datetime.now(UTC) - timedelta(seconds=self.config.max_age)).date()
                 criteria += ["SINCE", since]
             return int(info[b"UIDVALIDITY"]), sorted(client.search(criteria)), int(info.get(b"UIDNEXT", 0))
 
-        uidvalidity, uids, uidnext = self._run(f"search {folder}", op)
+        uidvalidity, uids, uidnext = self.session.run(f"search {folder}", op)
         self._uidnext_seen[folder] = uidnext
         cursor = f"uidvalidity:{folder}"
         before = self.state.get_cursor(self.name, cursor)
         if before != str(uidvalidity):
             if before is not None:
-                log.warning("event=uidvalidity_changed source=%s folder=%s old=%s new=%d messages=%d "
-                            "note=re-scanning, known messages are recognised by Message-ID and content hash",
-                            self.name, folder, before, uidvalidity, len(uids))
+                log.warning(
+                    "event=uidvalidity_changed source=%s folder=%s old=%s new=%d messages=%d "
+                    "note=re-scanning, known messages are recognised by Message-ID and content hash",
+                    self.name,
+                    folder,
+                    before,
+                    uidvalidity,
+                    len(uids),
+                )
             self.state.set_cursor(self.name, cursor, str(uidvalidity))
         prefix = f"{folder}/{uidvalidity}/"
-        handled = {int(k[len(prefix):]) for k in self.state.handled_keys(self.name, prefix)}
+        handled = {int(k[len(prefix) :]) for k in self.state.handled_keys(self.name, prefix)}
         return uidvalidity, [u for u in uids if u not in handled]
 
     def _fetch_folder(self, folder: str, limit: int | None) -> Iterator[RawMessage]:
@@ -238,16 +117,16 @@ class ImapSource:
         log.debug("event=imap_pending source=%s folder=%s count=%d", self.name, folder, len(pending))
         size = self.config.fetch_batch
         for start in range(0, len(pending), size):
-            batch = pending[start:start + size]
+            batch = pending[start : start + size]
 
             def op(client: IMAPClient, batch: list[int] = batch) -> dict[int, dict[bytes, Any]]:
-                info = self._select(client, folder)
+                info = self.session.select(client, folder)
                 if int(info[b"UIDVALIDITY"]) != uidvalidity:  # changed under us after a reconnect
                     return {}
                 # A list of at most `fetch_batch` UIDs keeps the command line short in any mailbox size.
                 return client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])  # type: ignore[no-any-return]
 
-            data = self._run(f"fetch {folder}", op)
+            data = self.session.run(f"fetch {folder}", op)
             if not data and batch:
                 return  # UIDVALIDITY changed: the next pass starts over with the new one
             for uid in batch:
@@ -258,8 +137,13 @@ class ImapSource:
                     log.info("event=imap_message_gone source=%s folder=%s uid=%d", self.name, folder, uid)
                     continue
                 received = item.get(b"INTERNALDATE") if item else None
-                yield RawMessage(source=self.name, key=f"{folder}/{uidvalidity}/{uid}", folder=folder,
-                                 raw=bytes(body), received_at=received if isinstance(received, datetime) else None)
+                yield RawMessage(
+                    source=self.name,
+                    key=f"{folder}/{uidvalidity}/{uid}",
+                    folder=folder,
+                    raw=bytes(body),
+                    received_at=received if isinstance(received, datetime) else None,
+                )
 
     # ------------------------------------------------------------------ actions
 
@@ -279,13 +163,14 @@ class ImapSource:
                     self._keyword(client, uid, action.arg)
             for target in moves[:-1]:
                 if self._ensure_folder(client, target) != folder:
-                    client.copy([uid], self.server_name(target))
+                    client.copy([uid], self.session.server_name(target))
             if moves:
                 self._move(client, folder, uid, moves[-1])
 
-        self._run(f"ack {message.key}", op)
-        log.info("event=imap_acked source=%s key=%s actions=%s", self.name, message.key,
-                 [str(a) for a in actions])
+        self.session.run(f"ack {message.key}", op)
+        log.info(
+            "event=imap_acked source=%s key=%s actions=%s", self.name, message.key, [str(a) for a in actions]
+        )
 
     def fail(self, message: RawMessage, reason: str) -> None:
         folder, uidvalidity, uid = split_key(message.key)
@@ -294,36 +179,56 @@ class ImapSource:
             if self._still_there(client, folder, uidvalidity, uid):
                 self._move(client, folder, uid, self.config.quarantine_folder)
 
-        self._run(f"quarantine {message.key}", op)
-        log.warning("event=imap_quarantined source=%s key=%s folder=%s reason=%s", self.name, message.key,
-                    self.config.quarantine_folder, reason[:200])
+        self.session.run(f"quarantine {message.key}", op)
+        log.warning(
+            "event=imap_quarantined source=%s key=%s folder=%s reason=%s",
+            self.name,
+            message.key,
+            self.config.quarantine_folder,
+            reason[:200],
+        )
 
     def _still_there(self, client: IMAPClient, folder: str, uidvalidity: int, uid: int) -> bool:
-        info = self._select(client, folder)
+        info = self.session.select(client, folder)
         if int(info[b"UIDVALIDITY"]) != uidvalidity:
-            log.warning("event=imap_ack_skipped source=%s folder=%s uid=%d reason=uidvalidity changed",
-                        self.name, folder, uid)
+            log.warning(
+                "event=imap_ack_skipped source=%s folder=%s uid=%d reason=uidvalidity changed",
+                self.name,
+                folder,
+                uid,
+            )
             return False
         found = client.search(["UID", str(uid), "UNDELETED"])
         if uid not in found:
-            log.info("event=imap_ack_noop source=%s folder=%s uid=%d reason=no longer in the folder",
-                     self.name, folder, uid)
+            log.info(
+                "event=imap_ack_noop source=%s folder=%s uid=%d reason=no longer in the folder",
+                self.name,
+                folder,
+                uid,
+            )
             return False
         return True
 
     def _keyword(self, client: IMAPClient, uid: int, keyword: str) -> None:
-        if self.has(b"X-GM-EXT-1"):
+        if self.session.has(b"X-GM-EXT-1"):
             client.add_gmail_labels([uid], [keyword], silent=True)
             return
         if not KEYWORD_ATOM.match(keyword):
-            log.warning("event=imap_keyword_skipped source=%s keyword=%r reason=not a valid IMAP keyword atom",
-                        self.name, keyword)
+            log.warning(
+                "event=imap_keyword_skipped source=%s keyword=%r reason=not a valid IMAP keyword atom",
+                self.name,
+                keyword,
+            )
             return
-        permanent = self._select_info.get(b"PERMANENTFLAGS", ())
+        permanent = self.session.select_info.get(b"PERMANENTFLAGS", ())
         if b"\\*" not in permanent and keyword.encode() not in permanent:
-            log.warning("event=imap_keyword_skipped source=%s folder=%s keyword=%s "
-                        "reason=server does not allow custom keywords here (no \\* in PERMANENTFLAGS)",
-                        self.name, self._selected, keyword)
+            log.warning(
+                "event=imap_keyword_skipped source=%s folder=%s keyword=%s "
+                "reason=server does not allow custom keywords here (no \\* in PERMANENTFLAGS)",
+                self.name,
+                self.session.selected,
+                keyword,
+            )
             return
         client.add_flags([uid], [keyword], silent=True)
 
@@ -336,7 +241,7 @@ class ImapSource:
             name = "/".join(parts[:depth])
             if name in self._known_folders:
                 continue
-            server_name = self.server_name(name)
+            server_name = self.session.server_name(name)
             if not client.folder_exists(server_name):
                 try:
                     client.create_folder(server_name)
@@ -351,17 +256,22 @@ class ImapSource:
         if target == folder:
             return
         self._ensure_folder(client, target)
-        server_target = self.server_name(target)
-        if self.has(b"MOVE"):
+        server_target = self.session.server_name(target)
+        if self.session.has(b"MOVE"):
             client.move([uid], server_target)
             return
         client.copy([uid], server_target)
         client.add_flags([uid], [DELETED], silent=True)
-        if self.has(b"UIDPLUS"):
+        if self.session.has(b"UIDPLUS"):
             client.uid_expunge([uid])  # this UID only: others' \Deleted mail stays
         else:
-            log.warning("event=imap_expunge_skipped source=%s folder=%s uid=%d reason=no UIDPLUS; the original "
-                        "stays flagged \\Deleted rather than expunging mail others flagged", self.name, folder, uid)
+            log.warning(
+                "event=imap_expunge_skipped source=%s folder=%s uid=%d reason=no UIDPLUS; the original "
+                "stays flagged \\Deleted rather than expunging mail others flagged",
+                self.name,
+                folder,
+                uid,
+            )
 
     # ------------------------------------------------------------------ IDLE
 
@@ -375,13 +285,12 @@ class ImapSource:
             timeout = min(timeout, self.config.poll_every)
         deadline = time.monotonic() + timeout
         try:
-            client = self._connect()
-            self._selected = None
-            info = self._select(client, folder)
+            client = self.session.connect()
+            info = self.session.select(client, folder, fresh=True)
             uidnext = int(info.get(b"UIDNEXT", 0))
             if folder in self._uidnext_seen and uidnext != self._uidnext_seen[folder]:
                 return True  # arrived between the last fetch and now
-            if not self.has(b"IDLE"):
+            if not self.session.has(b"IDLE"):
                 time.sleep(max(0.0, min(timeout, self.config.poll_every)))
                 return True
             while True:
@@ -402,26 +311,17 @@ class ImapSource:
                 if new_mail:
                     return True
         except CONNECTION_ERRORS as exc:
-            self._drop()
-            log.warning("event=imap_idle_connection_lost source=%s error=%s", self.name, _brief(exc))
-            self._connect()  # backoff and jitter inside; SourceUnavailable when the server stays away
+            self.session.drop()
+            log.warning("event=imap_idle_connection_lost source=%s error=%s", self.name, brief(exc))
+            self.session.connect()  # backoff and jitter inside; SourceUnavailable when the server stays away
             return True
         except IMAPClientError as exc:
-            self._drop()
-            raise SourceUnavailable(f"{self.name}: IDLE refused: {_brief(exc)}") from exc
+            self.session.drop()
+            raise SourceUnavailable(f"{self.name}: IDLE refused: {brief(exc)}") from exc
+
+    def has(self, capability: bytes) -> bool:
+        """Whether the server announced `capability` (known after the first connection)."""
+        return self.session.has(capability)
 
     def close(self) -> None:
-        if self._client is not None:
-            _quietly(self._client.logout)
-        self._drop()
-
-
-def _brief(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text[:300]
-
-
-def _quietly(fn: Callable[[], Any]) -> None:
-    with contextlib.suppress(Exception):  # closing a connection that is already gone
-        fn()
-
+        self.session.close()

@@ -51,8 +51,14 @@ class _Cached:
 class TokenProvider:
     """Hands out XOAUTH2 access tokens for one source, refreshing them when needed."""
 
-    def __init__(self, source: str, config: ImapOAuthConfig, state: SourceState,
-                 session: requests.Session | None = None, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        source: str,
+        config: ImapOAuthConfig,
+        state: SourceState,
+        session: requests.Session | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self.source = source
         self.config = config
         self.state = state
@@ -77,8 +83,13 @@ class TokenProvider:
 
     def _from_command(self, command: str) -> str:
         try:
-            done = subprocess.run(shlex.split(command), capture_output=True, text=True,
-                                  timeout=self.config.command_timeout, check=False)
+            done = subprocess.run(
+                shlex.split(command),
+                capture_output=True,
+                text=True,
+                timeout=self.config.command_timeout,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SourceUnavailable(f"{self.source}: token_command failed to run: {exc}") from exc
         token = done.stdout.strip()
@@ -113,7 +124,11 @@ class TokenProvider:
 
     def _refresh(self) -> _Cached:
         refresh_token = self._current_refresh_token()
-        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.config.client_id}
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": self.config.client_id,
+        }
         if self.config.client_secret is not None:
             form["client_secret"] = self.config.client_secret.get_secret_value()
         scope = self.config.scope or DEFAULT_SCOPES.get(self.config.provider or "")
@@ -123,7 +138,9 @@ class TokenProvider:
         try:
             resp = self.session.post(url, data=form, timeout=self.config.http_timeout)
         except requests.RequestException as exc:
-            raise SourceUnavailable(f"{self.source}: token endpoint {url} unreachable: {type(exc).__name__}") from exc
+            raise SourceUnavailable(
+                f"{self.source}: token endpoint {url} unreachable: {type(exc).__name__}"
+            ) from exc
         try:
             body = resp.json()
         except ValueError:
@@ -131,13 +148,20 @@ class TokenProvider:
         if resp.status_code != 200 or "access_token" not in body:
             # OAuth errors carry `error` and `error_description`, never a token: safe to show.
             reason = body.get("error_description") or body.get("error") or f"HTTP {resp.status_code}"
-            hint = " (the refresh token was revoked or expired: consent again)" if body.get("error") == "invalid_grant" else ""
+            hint = (
+                " (the refresh token was revoked or expired: consent again)"
+                if body.get("error") == "invalid_grant"
+                else ""
+            )
             raise SourceUnavailable(f"{self.source}: token refresh refused: {str(reason)[:200]}{hint}")
         new_refresh = body.get("refresh_token")
         if new_refresh and new_refresh != refresh_token:
             configured = self.config.refresh_token.get_secret_value()  # type: ignore[union-attr]
-            self.state.set_cursor(self.source, CURSOR,
-                                  json.dumps({"from": _fingerprint(configured), "refresh_token": new_refresh}))
+            self.state.set_cursor(
+                self.source,
+                CURSOR,
+                json.dumps({"from": _fingerprint(configured), "refresh_token": new_refresh}),
+            )
             log.info("event=oauth_refresh_token_rotated source=%s", self.source)
         expires_in = float(body.get("expires_in") or 3600)
         log.info("event=oauth_token_refreshed source=%s expires_in=%d", self.source, expires_in)

@@ -6,6 +6,7 @@ their own server: one Dovecot start is ~0.1 s, but a session-wide one keeps the 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -42,16 +43,22 @@ def dovecot() -> Iterator[Dovecot]:
 def dovecot_without_move() -> Iterator[Dovecot]:
     """A Dovecot that does not announce MOVE (as older Exchange and Courier servers), with UIDPLUS."""
     _need_dovecot()
-    server = Dovecot.start(capabilities="IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE UIDPLUS "
-                                        "NAMESPACE MULTIAPPEND")
+    server = Dovecot.start(
+        capabilities="IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE UIDPLUS NAMESPACE MULTIAPPEND"
+    )
     yield server
     server.close()
 
 
 def admin_client(server: Dovecot) -> IMAPClient:
     """A second client, as another person or a mail delivery would use the mailbox."""
-    client = IMAPClient("127.0.0.1", port=server.ssl_port, ssl=True,
-                        ssl_context=ssl.create_default_context(cafile=str(server.ca_file)), timeout=30)
+    client = IMAPClient(
+        "127.0.0.1",
+        port=server.ssl_port,
+        ssl=True,
+        ssl_context=ssl.create_default_context(cafile=str(server.ca_file)),
+        timeout=30,
+    )
     client.login(server.user, server.password)
     return client
 
@@ -60,10 +67,8 @@ def admin_client(server: Dovecot) -> IMAPClient:
 def admin(dovecot: Dovecot) -> Iterator[IMAPClient]:
     client = admin_client(dovecot)
     yield client
-    try:
-        client.logout()
-    except Exception:  # the test may have restarted the server under it
-        pass
+    with contextlib.suppress(Exception):  # the test may have restarted the server under it
+        client.shutdown()
 
 
 @pytest.fixture
@@ -76,16 +81,31 @@ def imap_source_config(server: Dovecot, folders: list[str], **overrides: Any) ->
     from inbox_ocr.settings import ImapSourceConfig
 
     values: dict[str, Any] = {
-        "type": "imap", "name": "finance", "host": "127.0.0.1", "port": server.ssl_port, "security": "ssl",
-        "username": server.user, "password": server.password, "ca_file": server.ca_file, "folders": folders,
-        "reconnect_backoff": 0.1, "reconnect_max_backoff": 0.5, "reconnect_attempts": 3, "timeout": 20,
+        "type": "imap",
+        "name": "finance",
+        "host": "127.0.0.1",
+        "port": server.ssl_port,
+        "security": "ssl",
+        "username": server.user,
+        "password": server.password,
+        "ca_file": server.ca_file,
+        "folders": folders,
+        "reconnect_backoff": 0.1,
+        "reconnect_max_backoff": 0.5,
+        "reconnect_attempts": 3,
+        "timeout": 20,
     }
     values.update(overrides)
     return ImapSourceConfig.model_validate(values)
 
 
-def make_email(subject: str, body: str = "Hello", attachment: bytes | None = None,
-               filename: str = "invoice.pdf", message_id: str | None = None) -> bytes:
+def make_email(
+    subject: str,
+    body: str = "Hello",
+    attachment: bytes | None = None,
+    filename: str = "invoice.pdf",
+    message_id: str | None = None,
+) -> bytes:
     msg = EmailMessage()
     msg["From"] = "Vendor GmbH <billing@vendor.example>"
     msg["To"] = "ap@company.example"
@@ -99,8 +119,11 @@ def make_email(subject: str, body: str = "Hello", attachment: bytes | None = Non
 
 def bulk_emails(count: int, subject: str = "bulk") -> list[bytes]:
     """Many distinct small messages quickly (EmailMessage takes ~1 ms each)."""
-    template = make_email(f"{subject} @@N@@", body="Message @@N@@",
-                          message_id=make_msgid(idstring="@@N@@", domain="vendor.example"))
+    template = make_email(
+        f"{subject} @@N@@",
+        body="Message @@N@@",
+        message_id=make_msgid(idstring="@@N@@", domain="vendor.example"),
+    )
     return [template.replace(b"@@N@@", str(i).encode()) for i in range(count)]
 
 
@@ -109,7 +132,7 @@ def append_many(client: IMAPClient, server_folder: str, messages: list[bytes], c
     if not client.folder_exists(server_folder):
         client.create_folder(server_folder)
     for i in range(0, len(messages), chunk):
-        client.multiappend(server_folder, messages[i:i + chunk])
+        client.multiappend(server_folder, messages[i : i + chunk])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
