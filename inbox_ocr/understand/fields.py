@@ -17,6 +17,7 @@ from typing import Any
 
 from inbox_ocr.models import Document
 from inbox_ocr.understand import labels as L
+from inbox_ocr.understand.lines import extract_line_items
 from inbox_ocr.understand.layout import Candidate, Cell, LabelHit, compile_labels, find_labels, page_cells, value_candidates
 from inbox_ocr.understand.normalize import (
     IBAN_CANDIDATE,
@@ -119,6 +120,9 @@ def extract_fields(document: Document) -> Extraction:
     _bank(out, ctx)
     _parties(out, ctx)
     _tax_rates(out, ctx)
+    items = extract_line_items(cells, conventions)
+    if items:
+        out.set("line_items", items, 0.6)
     return out
 
 

@@ -89,10 +89,6 @@ def _check_amounts(fields: InvoiceFields, conf, warnings, lower, raise_to) -> No
     elif total is not None and subtotal is not None and abs(subtotal) > abs(total) + CENT and total > 0:
         lower("subtotal", 0.6)
         warnings.append(f"subtotal {subtotal} is larger than the total {total}")
-    if fields.line_items and subtotal is not None:
-        amounts = [item.amount for item in fields.line_items if item.amount is not None]
-        if amounts and len(amounts) == len(fields.line_items) and abs(sum(amounts) - subtotal) > CENT:
-            warnings.append(f"line items add up to {sum(amounts)}, not the subtotal {subtotal}")
     if subtotal is not None and tax is not None and fields.tax_rates and subtotal != 0 and len(fields.tax_rates) == 1:
         expected = (subtotal * fields.tax_rates[0] / 100).quantize(CENT)
         if abs(expected - tax) > Decimal("0.05") and abs(tax) > 0:
