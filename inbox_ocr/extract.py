@@ -49,6 +49,9 @@ MAX_MESSAGE_DEPTH = 10  # forwarded message/rfc822 inside forwarded ...
 MAX_NESTING = 40  # multipart levels; guards our own recursion
 MAX_PARTS = 1_000
 MAX_DEFECTS = 100
+MAX_HEADER_CHARS = 65_536
+MAX_HTML_BYTES = 1_000_000
+MAX_SUBJECT_CHARS = 1_000
 
 
 
@@ -62,15 +65,20 @@ def _safe_header_factory(name: str, value: str) -> BaseHeader:
     """policy.default's header factory, except that a header the stdlib parser crashes on (Python
     3.11 raises IndexError/AttributeError on e.g. `To: <` or `Content-Type: text/plain; b*`) becomes
     an unstructured header instead of aborting the whole message."""
-    try:
-        return _REGISTRY(name, value)
-    except Exception as exc:
+    if len(value) > MAX_HEADER_CHARS:  # the structured parsers are superlinear: 1.4 MB of To took minutes
+        error = f"header is {len(value)} characters long; only the first {MAX_HEADER_CHARS} were read"
+        value = value[:MAX_HEADER_CHARS]
+    else:
         try:
-            header = _UnparsableHeader(name, value)
-        except Exception:
-            header = _UnparsableHeader(name, re.sub(r"[^\x20-\x7e]", "?", value).replace("=?", "=_"))
-        header.parse_error = f"{type(exc).__name__}: {exc}"
-        return header
+            return _REGISTRY(name, value)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+    try:
+        header = _UnparsableHeader(name, value)
+    except Exception:
+        header = _UnparsableHeader(name, re.sub(r"[^\x20-\x7e]", "?", value).replace("=?", "=_"))
+    header.parse_error = error
+    return header
 
 
 _REGISTRY = HeaderRegistry()
@@ -134,16 +142,16 @@ def _parse(raw: bytes, limits: Limits) -> ParsedMessage:
     body = "" if msg.get_payload() is None or too_big else walker.entity(msg, "", 0)[0]
     headers = _Headers(msg, walker)
     return ParsedMessage(
-        message_id=headers.text("message-id").strip() or None,
-        subject=headers.text("subject"),
+        message_id=headers.text("message-id")[:MAX_SUBJECT_CHARS] or None,
+        subject=headers.text("subject")[:MAX_SUBJECT_CHARS],
         sender=headers.sender[0],
         sender_name=headers.sender[1],
         recipients=headers.recipients(),
         date=headers.date(),
         body_text=_bound(body),
         attachments=tuple(walker.attachments),
-        errors=tuple(walker.errors),
-        defects=tuple(walker.defects[:MAX_DEFECTS]),
+        errors=tuple(e.model_copy(update={"error": clean(e.error)}) for e in walker.errors),
+        defects=tuple(clean(d) for d in walker.defects[:MAX_DEFECTS]),
     )
 
 
@@ -159,6 +167,7 @@ class _Walker:
     defects: list[str] = field(default_factory=list)
     parts_seen: int = 0
     stopped: bool = False
+    skipped: int = 0  # attachments over limits.max_attachments
 
     def entity(self, msg: MIMEPart, prefix: str, depth: int) -> tuple[str, bool]:
         """A whole message (top level or forwarded): its parts are numbered under `prefix`."""
@@ -228,21 +237,25 @@ class _Walker:
         filename = filename_of(part, self.hints)
         if not _is_attachment(ctype, disposition, filename):
             if ctype == "text/html":
-                return html_to_text(self._text(part, path)), False
+                return html_to_text(self._text(part, path, MAX_HTML_BYTES)), False
             if ctype == "text/plain" or ctype.startswith("multipart/"):  # a multipart without boundary
-                return self._text(part, path), True
+                return self._text(part, path, MAX_BODY_CHARS * 4), True
             return "", False
+        if len(self.attachments) >= self.limits.max_attachments:
+            self.skipped += 1
+            if self.skipped > 10:  # one error per skipped part would flood the record
+                return "", False
+            more = " (further ones not listed)" if self.skipped == 10 else ""
+            raise _PartFailure(f"skipped: more than {self.limits.max_attachments} attachments "
+                               f"(limits.max_attachments){more}")
         data = _payload(part, path, self.defects)
         if len(data) > self.limits.max_attachment_bytes:
             raise _PartFailure(f"attachment is {len(data)} bytes, over the limit of "
                                f"{self.limits.max_attachment_bytes} bytes (limits.max_attachment_bytes)")
-        if len(self.attachments) >= self.limits.max_attachments:
-            raise _PartFailure(f"skipped: more than {self.limits.max_attachments} attachments "
-                               "(limits.max_attachments)")
         if not data:
             self.defects.append(f"{path}: attachment is empty (0 bytes); the message may be truncated")
         content_type = _sniff(data, ctype, filename)
-        cid = str(part.get("content-id", "") or "").strip().strip("<>").strip() or None
+        cid = clean(str(part.get("content-id", "") or "")).strip().strip("<>").strip() or None
         self.attachments.append(Attachment(
             part=path,
             filename=sanitize_filename(filename, _generated_name(path, content_type)),
@@ -255,8 +268,12 @@ class _Walker:
         ))
         return "", False
 
-    def _text(self, part: MIMEPart, path: str) -> str:
+    def _text(self, part: MIMEPart, path: str, max_bytes: int) -> str:
         data = _payload(part, path, self.defects)
+        if len(data) > max_bytes:  # the body is bounded anyway; keep decoding and guessing cheap
+            data = data[:max_bytes]
+            while data and data[-1] >= 0x80 and len(data) > max_bytes - 3:
+                data = data[:-1]  # do not leave half a UTF-8 character behind
         charset = part.get_content_charset()
         if charset is None:
             return guess_decode(data, self.hints)
