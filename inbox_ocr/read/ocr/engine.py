@@ -59,7 +59,8 @@ class OcrEngine:
     def read_page(self, page: PageImage) -> Page:
         """OCR one page. Boxes are in page units (pixels × page.scale); a page found rotated is
         returned upright, its width and height as read."""
-        image = page.pixels
+        # PP-OCR models were trained on OpenCV-loaded (BGR) images; feed them the same channel order.
+        image = np.ascontiguousarray(page.pixels[:, :, ::-1])
         t0 = time.perf_counter()
         boxes = self.detector(image)
         if self.settings.detect_orientation and is_sideways(boxes):
