@@ -18,7 +18,7 @@ from typing import Any
 from inbox_ocr.models import Document
 from inbox_ocr.understand import labels as L
 from inbox_ocr.understand.lines import extract_line_items
-from inbox_ocr.understand.layout import Candidate, Cell, LabelHit, compile_labels, find_labels, page_cells, value_candidates
+from inbox_ocr.understand.layout import Candidate, Cell, Cells, LabelHit, compile_labels, find_labels, page_cells, value_candidates
 from inbox_ocr.understand.normalize import (
     IBAN_CANDIDATE,
     PERCENT,
@@ -88,7 +88,7 @@ class _Context:
 def extract_fields(document: Document) -> Extraction:
     """Extract InvoiceFields values, with a confidence per field, from a document's positioned text."""
     pages = document.pages[:MAX_PAGES]
-    cells = [c for p in pages for c in page_cells(p)]
+    cells = Cells(c for p in pages for c in page_cells(p))
     text = "\n".join(p.text for p in pages)
     out = Extraction()
     if not cells:
@@ -418,8 +418,17 @@ def _looks_like_name(text: str) -> bool:
 
 
 def hit_text_is_label(text: str) -> list[str]:
-    cell_hits = [m for m in LABELS.any_label.finditer(text) if m.start() == 0 and m.end() >= len(text.rstrip(" :")) - 1]
-    return [m.group(0) for m in cell_hits]
+    """The labels that make up all of `text` (a cell that is only a label is no value)."""
+    text = text.strip()
+    if not text:
+        return []
+    full = len(text.rstrip(" :")) - 1
+    out = []
+    for index in LABELS.at(text[0]):
+        m = LABELS.each[index][1].match(text)
+        if m and m.end() >= full:
+            out.append(m.group(0))
+    return out
 
 
 def _key_like(cell: Cell, ctx: _Context) -> bool:

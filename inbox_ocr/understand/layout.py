@@ -12,6 +12,7 @@ For a label found in a cell, the value is looked for, in this order of trust:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,10 +46,11 @@ class Cell:
             max(w.box[2] for w in self.words),
             max(w.box[3] for w in self.words),
         )
+        self._height = max(self.box[3] - self.box[1], 1.0)
 
     @property
     def height(self) -> float:
-        return max(self.box[3] - self.box[1], 1.0)
+        return self._height
 
     def word_index_at(self, char: int) -> int:
         """Index of the word that contains (or first follows) character offset `char`."""
@@ -126,11 +128,15 @@ _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 @dataclass(frozen=True)
 class LabelSet:
-    """All labels compiled twice: one alternation to find where any label starts (fast), and one
-    pattern per label to tell which labels match there (exact)."""
+    """Compiled labels, indexed by the characters a label can start with, so that each word of a
+    cell is tried only against the few labels that can begin there."""
 
-    any_label: re.Pattern[str]
     each: tuple[tuple[str, re.Pattern[str], float], ...]
+    by_first: dict[str, tuple[int, ...]]
+    anywhere: tuple[int, ...]  # labels whose first character we cannot tell
+
+    def at(self, char: str) -> tuple[int, ...]:
+        return self.by_first.get(char, ()) + self.anywhere
 
 
 def _wrap(pattern: str) -> str:
@@ -140,29 +146,98 @@ def _wrap(pattern: str) -> str:
     return rf"(?<![^\W_])(?<![^\W\d_]-)(?:{pattern})(?![^\W\d_])"
 
 
+def _first_chars(items) -> set[str] | None:  # type: ignore[no-untyped-def]
+    """Characters a parsed regex can start with; None when any character could."""
+    from re import _constants as c
+
+    found: set[str] = set()
+    for op, av in items:
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero width
+        if op is c.LITERAL:
+            return found | {chr(av)}
+        if op is c.IN:
+            for sub_op, sub_av in av:
+                if sub_op is c.LITERAL:
+                    found.add(chr(sub_av))
+                elif sub_op is c.RANGE:
+                    found.update(chr(x) for x in range(sub_av[0], sub_av[1] + 1))
+                elif sub_op is not c.NEGATE:
+                    return None
+            return found
+        if op is c.SUBPATTERN:
+            sub = _first_chars(av[3])
+            return None if sub is None else found | sub
+        if op is c.BRANCH:
+            for branch in av[1]:
+                sub = _first_chars(branch)
+                if sub is None:
+                    return None
+                found |= sub
+            return found
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            sub = _first_chars(av[2])
+            if sub is None:
+                return None
+            found |= sub
+            if av[0] > 0:
+                return found
+            continue  # optional: the next item may start the match too
+        return None
+    return None
+
+
 def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
     """Compile a {field: [(regex, weight)]} lexicon; Latin labels must sit on word boundaries."""
+    from re import _parser
+
     each = []
+    by_first: dict[str, list[int]] = {}
+    anywhere = []
     for name, entries in labels.items():
         for pattern, weight in entries:
+            index = len(each)
             each.append((name, re.compile(_wrap(pattern), re.IGNORECASE), weight))
-    any_label = re.compile("|".join(_wrap(p) for entries in labels.values() for p, _ in entries), re.IGNORECASE)
-    return LabelSet(any_label, tuple(each))
+            chars = _first_chars(_parser.parse(pattern))
+            if chars is None:
+                anywhere.append(index)
+                continue
+            for ch in {x for ch in chars for x in (ch.lower(), ch.upper())}:
+                by_first.setdefault(ch, []).append(index)
+    return LabelSet(tuple(each), {k: tuple(v) for k, v in by_first.items()}, tuple(anywhere))
+
+
+def _starts(text: str, labels: LabelSet) -> list[int]:
+    """Word starts (Latin labels begin there) and every CJK character (Chinese has no spaces)."""
+    out = []
+    prev_alnum = False
+    for i, ch in enumerate(text):
+        if _CJK.match(ch):
+            if ch in labels.by_first:
+                out.append(i)
+            prev_alnum = False
+            continue
+        alnum = ch.isalnum()
+        if not prev_alnum and not ch.isspace():
+            out.append(i)
+        prev_alnum = alnum
+    return out
 
 
 def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
     """Every label occurrence; where labels overlap in a cell the longest wins ("Total HT" over "Total")."""
     hits: list[LabelHit] = []
     for cell in cells:
-        starts = {m.start() for m in labels.any_label.finditer(cell.text)}
-        if not starts:
-            continue
         found: list[tuple[int, int, str, float]] = []
-        for start in starts:
-            for name, rx, weight in labels.each:
-                m = rx.match(cell.text, start)
+        text = cell.text
+        for start in _starts(text, labels):
+            for index in labels.at(text[start]):
+                name, rx, weight = labels.each[index]
+                m = rx.match(text, start)
                 if m and m.end() > start:
                     found.append((start, m.end(), name, weight))
+        if not found:
+            continue
         found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
         taken: list[tuple[int, int]] = []
         for start, end, name, weight in found:
@@ -195,8 +270,32 @@ class Candidate:
 _LEADING = re.compile(r"^[\s:：#.\-–=/|]+")
 
 
+class Cells(list):  # type: ignore[type-arg]
+    """All cells of a document, with the cells of each page kept sorted by top edge."""
+
+    def __init__(self, cells: Iterable[Cell]) -> None:
+        super().__init__(cells)
+        self._pages: dict[int, tuple[list[float], list[Cell]]] = {}
+        self._memo: dict[tuple[int, int], list[Candidate]] = {}
+
+    def on_page(self, page: int) -> tuple[list[float], list[Cell]]:
+        if page not in self._pages:
+            cells = sorted((c for c in self if c.page == page), key=lambda c: c.box[1])
+            self._pages[page] = ([c.box[1] for c in cells], cells)
+        return self._pages[page]
+
+
 def value_candidates(hit: LabelHit, cells: list[Cell], max_below: int = 3) -> list[Candidate]:
     """Texts that may hold the value of `hit`, most trusted first."""
+    if isinstance(cells, Cells):
+        key = (id(hit), max_below)
+        if key not in cells._memo:
+            cells._memo[key] = _value_candidates(hit, cells, max_below)
+        return cells._memo[key]
+    return _value_candidates(hit, Cells(cells), max_below)
+
+
+def _value_candidates(hit: LabelHit, cells: Cells, max_below: int) -> list[Candidate]:
     out: list[Candidate] = []
     cell = hit.cell
     rest = _LEADING.sub("", cell.text[hit.char_end :])
@@ -204,9 +303,13 @@ def value_candidates(hit: LabelHit, cells: list[Cell], max_below: int = 3) -> li
         out.append(Candidate(rest, "same", 0.0, cell))
     lx0, ly0, lx1, ly1 = hit.box
     h = cell.height
-    same_page = [c for c in cells if c.page == cell.page and c is not cell]
+    tops, page_cells_ = cells.on_page(cell.page)
+    # only cells whose top lies between a few lines above and the end of the "below" window
+    lo = bisect.bisect_left(tops, ly0 - 4 * h)
+    hi = bisect.bisect_right(tops, ly1 + 4.0 * h * max(max_below, 1) / 3)
+    near = [c for c in page_cells_[lo:hi] if c is not cell]
     row = []
-    for c in same_page:
+    for c in near:
         overlap = min(ly1, c.box[3]) - max(ly0, c.box[1])
         if overlap >= 0.5 * min(h, c.height) and c.box[0] >= lx1 - 1:
             row.append(c)
@@ -214,7 +317,7 @@ def value_candidates(hit: LabelHit, cells: list[Cell], max_below: int = 3) -> li
     for c in row[:2]:
         out.append(Candidate(c.text, "right", (c.box[0] - lx1) / h, c))
     below = []
-    for c in same_page:
+    for c in near:
         gap = c.box[1] - ly1
         if -0.3 * h <= gap <= 4.0 * h * max_below / 3:
             horizontal = min(lx1, c.box[2]) - max(lx0, c.box[0])
