@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from imapclient import IMAPClient
@@ -66,6 +67,7 @@ class ImapSource:
         self.state = state
         self._known_folders: set[str] = set()
         self._uidnext_seen: dict[str, int] = {}
+        self.since: date | None = None  # `backfill --since`: only mail received on or after this day
         tokens = TokenProvider(self.name, config.oauth, state) if config.oauth else None
         self.session = ImapSession(config, tokens, client_factory)
 
@@ -85,8 +87,8 @@ class ImapSource:
         def op(client: IMAPClient) -> tuple[int, list[int], int]:
             info = self.session.select(client, folder, fresh=True)  # current UIDVALIDITY and UIDNEXT
             criteria: list[Any] = ["UNDELETED"]
-            if self.config.max_age is not None:
-                since = (datetime.now(UTC) - timedelta(seconds=self.config.max_age)).date()
+            since = self._since()
+            if since is not None:
                 criteria += ["SINCE", since]
             return int(info[b"UIDVALIDITY"]), sorted(client.search(criteria)), int(info.get(b"UIDNEXT", 0))
 
@@ -110,6 +112,16 @@ class ImapSource:
         handled = {int(k[len(prefix) :]) for k in self.state.handled_keys(self.name, prefix)}
         return uidvalidity, [u for u in uids if u not in handled]
 
+    def _since(self) -> date | None:
+        days = [self.since] if self.since else []
+        if self.config.max_age is not None:
+            days.append((datetime.now(UTC) - timedelta(seconds=self.config.max_age)).date())
+        return max(days) if days else None
+
+    def pending_count(self) -> int:
+        """How many messages `fetch` would hand over now (for progress bars)."""
+        return sum(len(self._pending_uids(folder)[1]) for folder in self.config.folders)
+
     def _fetch_folder(self, folder: str, limit: int | None) -> Iterator[RawMessage]:
         uidvalidity, pending = self._pending_uids(folder)
         if limit is not None:
@@ -119,15 +131,15 @@ class ImapSource:
         for start in range(0, len(pending), size):
             batch = pending[start : start + size]
 
-            def op(client: IMAPClient, batch: list[int] = batch) -> dict[int, dict[bytes, Any]]:
+            def op(client: IMAPClient, batch: list[int] = batch) -> dict[int, dict[bytes, Any]] | None:
                 info = self.session.select(client, folder)
                 if int(info[b"UIDVALIDITY"]) != uidvalidity:  # changed under us after a reconnect
-                    return {}
+                    return None
                 # A list of at most `fetch_batch` UIDs keeps the command line short in any mailbox size.
                 return client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])  # type: ignore[no-any-return]
 
             data = self.session.run(f"fetch {folder}", op)
-            if not data and batch:
+            if data is None:
                 return  # UIDVALIDITY changed: the next pass starts over with the new one
             for uid in batch:
                 item = data.get(uid)
@@ -275,11 +287,14 @@ class ImapSource:
 
     # ------------------------------------------------------------------ IDLE
 
-    def wait_for_mail(self, timeout: float) -> bool:
+    def wait_for_mail(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Block in IDLE on the first folder until the server reports new mail (True) or `timeout`
         passes (False). IDLE is re-issued every `idle_renew` seconds. With several folders only the
         first is watched, so the wait ends after at most `poll_every` with True to poll the others.
-        After a dropped connection it reconnects and returns True: mail may have come meanwhile."""
+        After a dropped connection it reconnects and returns True: mail may have come meanwhile.
+        Setting `stop` ends the wait within about a second (False)."""
+        stopped = stop.is_set if stop is not None else lambda: False
+        longest_step = 1.0 if stop is not None else 30.0
         folder = self.config.folders[0]
         if len(self.config.folders) > 1:
             timeout = min(timeout, self.config.poll_every)
@@ -291,17 +306,20 @@ class ImapSource:
             if folder in self._uidnext_seen and uidnext != self._uidnext_seen[folder]:
                 return True  # arrived between the last fetch and now
             if not self.session.has(b"IDLE"):
-                time.sleep(max(0.0, min(timeout, self.config.poll_every)))
+                pause = max(0.0, min(timeout, self.config.poll_every))
+                if stop is not None:
+                    return not stop.wait(pause)
+                time.sleep(pause)
                 return True
             while True:
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    return len(self.config.folders) > 1
+                if left <= 0 or stopped():
+                    return len(self.config.folders) > 1 and not stopped()
                 client.idle()
                 renew_at = time.monotonic() + min(left, self.config.idle_renew)
                 new_mail = False
-                while not new_mail and (wait := renew_at - time.monotonic()) > 0:
-                    step = min(wait, 30.0)
+                while not new_mail and not stopped() and (wait := renew_at - time.monotonic()) > 0:
+                    step = min(wait, longest_step)
                     began = time.monotonic()
                     responses = client.idle_check(timeout=step)
                     new_mail = any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
