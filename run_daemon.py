@@ -123,7 +123,7 @@ class Daemon:
         while not self.stop.is_set():
             self.drain(source)
             try:
-                source.wait_for_mail(min(poll_every, 60.0))  # type: ignore[attr-defined]
+                source.wait_for_mail(min(poll_every, 60.0), stop=self.stop)  # type: ignore[attr-defined]
                 backoff = 1.0
             except SourceUnavailable as exc:
                 log.warning("event=idle_failed source=%s error=%s retry_in=%.0fs", source.name, exc, backoff)

@@ -288,6 +288,26 @@ def demo_seed(folder: Path) -> None:
 
 @main.command()
 @CONFIG_OPTION
+@click.option("--source", "source_name", required=True, help="name of the source to work through")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="only mail received on or after this day (YYYY-MM-DD; IMAP sources)")
+def backfill(config_path: Path, source_name: str, since: Any) -> None:
+    """Work through the mail already in a source, with a progress bar and a closing summary."""
+    from inbox_ocr.backfill import backfill as run_backfill
+    from inbox_ocr.backfill import print_summary
+
+    config = _load(config_path)
+    try:
+        result = run_backfill(config, source_name, since.date() if since else None)
+    except InboxOcrError as exc:
+        raise click.ClickException(str(exc)) from None
+    print_summary(result)
+    if result.interrupted:
+        sys.exit(130)
+
+
+@main.command()
+@CONFIG_OPTION
 @click.option("--once", is_flag=True, help="one pass over every source, then exit")
 def run(config_path: Path, once: bool) -> None:
     """Run the daemon (same as run_daemon.py)."""
