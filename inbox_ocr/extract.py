@@ -32,12 +32,12 @@ import filetype
 from inbox_ocr.errors import MalformedMessage
 from inbox_ocr.mime_text import (
     charset_hints,
-    clean,
     decode_words,
     filename_of,
     guess_decode,
     has_surrogates,
     html_to_text,
+    one_line,
     safe_filename,
     sanitize_filename,
 )
@@ -150,8 +150,8 @@ def _parse(raw: bytes, limits: Limits) -> ParsedMessage:
         date=headers.date(),
         body_text=_bound(body),
         attachments=tuple(walker.attachments),
-        errors=tuple(e.model_copy(update={"error": clean(e.error)}) for e in walker.errors),
-        defects=tuple(clean(d) for d in walker.defects[:MAX_DEFECTS]),
+        errors=tuple(e.model_copy(update={"error": one_line(e.error)}) for e in walker.errors),
+        defects=tuple(one_line(d) for d in walker.defects[:MAX_DEFECTS]),
     )
 
 
@@ -255,7 +255,7 @@ class _Walker:
         if not data:
             self.defects.append(f"{path}: attachment is empty (0 bytes); the message may be truncated")
         content_type = _sniff(data, ctype, filename)
-        cid = clean(str(part.get("content-id", "") or "")).strip().strip("<>").strip() or None
+        cid = one_line(str(part.get("content-id", "") or "")).strip("<> ") or None
         self.attachments.append(Attachment(
             part=path,
             filename=sanitize_filename(filename, _generated_name(path, content_type)),
@@ -448,8 +448,7 @@ class _Headers:
             raw = next((v for k, v in self.msg.raw_items() if k.lower() == name), None)
             if raw is not None and has_surrogates(str(raw)):
                 text = decode_words(str(raw), self.walker.hints)
-        text = "".join(ch if ch.isprintable() else " " for ch in clean(text))
-        return re.sub(r"\s+", " ", text).strip()
+        return one_line(text)
 
     def _addresses(self, name: str) -> list[tuple[str, str]]:
         found = []
@@ -458,7 +457,7 @@ class _Headers:
                 pairs = [(a.addr_spec, a.display_name) for a in value.addresses]
             except Exception:  # unparsable: the legacy parser is crude but never gives up
                 pairs = [(addr, display) for display, addr in getaddresses([str(value)]) if "@" in addr]
-            found += [(clean(addr.lower()), clean(str(display or ""))) for addr, display in pairs
+            found += [(one_line(addr.lower()), one_line(str(display or ""))) for addr, display in pairs
                       if addr and addr != "<>"]
         return found
 

@@ -41,7 +41,12 @@ def safe_filename(part: Message) -> str | None:
         name = part.get_filename()
     except Exception:
         return None
-    return clean(name) if name is not None else None
+    return sanitize_filename(name, "") or None if name is not None else None
+
+
+def one_line(text: str) -> str:
+    """Printable text on one line: safe for logs and single-line displays (no injected newlines)."""
+    return re.sub(r"\s+", " ", "".join(ch if ch.isprintable() else " " for ch in clean(text))).strip()
 
 
 def clean(text: str) -> str:

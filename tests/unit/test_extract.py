@@ -49,10 +49,12 @@ def message(body: str = "Please find the invoice attached.", **headers: str) -> 
     return msg
 
 
-def raw_part_message(part_headers: str, payload: bytes = b"", cte: str = "base64") -> bytes:
-    """A two-part message whose second part has hand-written headers (for what the
-    email package refuses to generate: raw 8-bit names, lies, broken encodings)."""
-    body = base64.encodebytes(payload) if cte == "base64" else payload
+def raw_part_message(part_headers: str, payload: bytes = b"", cte: str = "base64",
+                     encode: bool = True) -> bytes:
+    """A two-part message whose second part has hand-written headers (for what the email package
+    refuses to generate: raw 8-bit names, lies, broken encodings). encode=False writes `payload`
+    as it is, whatever `cte` says."""
+    body = base64.encodebytes(payload) if cte == "base64" and encode else payload
     return (
         b"From: a@b.example\r\nTo: c@d.example\r\nSubject: test\r\nMIME-Version: 1.0\r\n"
         b'Content-Type: multipart/mixed; boundary="XX"\r\n\r\n'
@@ -342,22 +344,30 @@ def test_base64_encoded_forwarded_message_is_still_read() -> None:
 
 
 def test_bad_base64_and_unknown_charsets_are_part_errors() -> None:
-    broken = raw_part_message('Content-Type: application/pdf; name="a.pdf"', b"JVBERi0xLjQK1", cte="7bit")
-    broken = broken.replace(b"Content-Transfer-Encoding: 7bit", b"Content-Transfer-Encoding: base64")
-    parsed = parse_message(broken)
+    parsed = parse_message(raw_part_message('Content-Type: application/pdf; name="a.pdf"', b"JVBERi0xLjQK1",
+                                            encode=False))
     assert parsed.attachments == ()
     (error,) = parsed.errors
     assert error.part == "2" and error.filename == "a.pdf" and "base64" in error.error
     assert parsed.body_text == "body text"  # the rest of the message is still read
     junk = raw_part_message('Content-Type: application/pdf; name="b.pdf"', b"%%%%!!!!****" * 20 + b"JVBE",
-                            cte="7bit")
-    junk = junk.replace(b"Content-Transfer-Encoding: 7bit", b"Content-Transfer-Encoding: base64")
+                            encode=False)
     assert "invalid characters" in parse_message(junk).errors[0].error
     latin = raw_part_message("Content-Type: text/plain; charset=x-klingon", "Grüße".encode("latin-1"),
                              cte="8bit")
     parsed = parse_message(latin)
     assert any("unknown charset 'x-klingon'" in e.error for e in parsed.errors)
     assert "Gr" in parsed.body_text
+
+
+def test_nothing_on_the_record_can_inject_lines_into_logs() -> None:
+    raw = raw_part_message('Content-Type: application/pdf; name="=?utf-8?Q?../x=0Ay.pdf?="', b"JVBERi0xLjQK1",
+                           encode=False)
+    raw = raw.replace(b"From: a@b.example", b"From: =?utf-8?Q?Evil=0Aevent=3Dfake?= <a@b.example>")
+    parsed = parse_message(b" continuation first\r\n" + raw)
+    assert parsed.sender_name == "Evil event=fake"
+    assert parsed.errors[0].filename == "x y.pdf"
+    assert parsed.defects and not any("\n" in d or "\r" in d for d in parsed.defects)
 
 
 def test_mis_declared_body_charset_is_read_as_utf8() -> None:
