@@ -181,7 +181,54 @@ class ImapSourceConfig(_SourceBase):
         return self.port or (993 if self.security == "ssl" else 143)
 
 
-SourceConfig = Annotated[MaildirSourceConfig | ImapSourceConfig, Field(discriminator="type")]
+WEBHOOK_PROVIDERS = ("postmark", "mailgun", "sendgrid", "mime", "front", "zendesk", "helpscout")
+
+
+class WebhookSourceConfig(_SourceBase):
+    """Mail pushed to the daemon's HTTP server by an inbound-mail service or a helpdesk
+    (connectors/webhook_in.py); stored in a spool under state_dir before the provider gets its 2xx."""
+
+    type: Literal["webhook"]
+    provider: Literal["postmark", "mailgun", "sendgrid", "mime", "front", "zendesk", "helpscout"]
+    path: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9/_.-]*$",
+                             description="URL path on the http server; default /hooks/<name>")
+    secret: SecretStr | None = Field(default=None, description="signing key (Mailgun, Front, Zendesk, Help Scout, "
+                                     "mime) or the Basic-auth password (Postmark, SendGrid without a policy)")
+    username: str | None = Field(default=None, description="Basic-auth user name (Postmark, SendGrid)")
+    public_key: str | None = Field(default=None, description="SendGrid security policy: base64 ECDSA public key")
+    api_token: SecretStr | None = Field(default=None, description="token for attachment URLs (Front, Zendesk, "
+                                        "Help Scout, Mailgun stored messages)")
+    api_user: str | None = Field(default=None, description="with api_token: HTTP Basic user (Mailgun: api; "
+                                 "Zendesk: agent@example.com/token); without it the token is sent as Bearer")
+    allowed_hosts: list[str] = Field(default_factory=list, description="hosts attachment URLs may be fetched "
+                                     "from; '*.example.com' matches subdomains; empty: none")
+    max_body_bytes: ByteSize = 25 * 1024**2
+    max_fetch_bytes: ByteSize = Field(default=25 * 1024**2, description="per attachment fetched by URL")
+    fetch_timeout: Duration = 20.0
+    replay_window: Duration = Field(default=300.0, description="refuse signatures older (or newer) than this")
+    keep_processed: bool = Field(default=False, description="keep handled messages in the spool (cur/) "
+                                 "instead of deleting them")
+    allow_unsigned: bool = Field(default=False, description="accept requests without any signature check "
+                                 "(only behind a proxy that authenticates)")
+
+    @model_validator(mode="after")
+    def _verification(self) -> WebhookSourceConfig:
+        if self.allow_unsigned:
+            return self
+        if self.provider == "sendgrid" and self.public_key is None and self.secret is None:
+            raise ValueError("sendgrid needs public_key (signed security policy) or username+secret (Basic auth)")
+        if self.provider != "sendgrid" and self.secret is None:
+            raise ValueError(f"{self.provider} needs a secret (use ${{ENV_VAR}}), or allow_unsigned: true")
+        if self.provider in ("postmark", "sendgrid") and self.secret is not None and not self.username:
+            raise ValueError(f"{self.provider} checks HTTP Basic auth: give username and secret")
+        return self
+
+    @property
+    def url_path(self) -> str:
+        return self.path or f"/hooks/{self.name}"
+
+
+SourceConfig = Annotated[MaildirSourceConfig | ImapSourceConfig | WebhookSourceConfig, Field(discriminator="type")]
 
 # --------------------------------------------------------------------------- webhooks
 
@@ -272,6 +319,10 @@ class OcrSettings(Strict):
     rec_batch_size: int = Field(default=8, ge=1, le=64, description="line crops per recognizer call")
     min_line_confidence: float = Field(default=0.5, ge=0, le=1, description="drop recognized lines below this")
     detect_orientation: bool = Field(default=True, description="turn pages scanned at 90/180/270 degrees")
+    alphabet: Literal["latin", "all"] = Field(
+        default="latin", description="characters the recognizer may output: European Latin script, or all"
+    )
+    rec_min_width: int = Field(default=320, ge=32, le=1024, description="narrowest recognizer input (pixels)")
 
 
 class UnderstandingSettings(Strict):
@@ -284,6 +335,13 @@ class Limits(Strict):
     max_attachments: int = Field(default=50, ge=1)
     max_pdf_pages: int = Field(default=200, ge=1)
     max_attempts: int = Field(default=5, ge=1, description="transient failures before a message is quarantined")
+
+
+class HttpSettings(Strict):
+    """The daemon's HTTP server; it starts only when a webhook source is configured."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=0, lt=65536, description="0: any free port")
 
 
 class LogSettings(Strict):
@@ -301,6 +359,7 @@ class Config(Strict):
     understanding: UnderstandingSettings = UnderstandingSettings()
     limits: Limits = Limits()
     log: LogSettings = LogSettings()
+    http: HttpSettings = HttpSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -316,6 +375,9 @@ class Config(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"source names must be unique: {', '.join(dupes)}")
+        paths = [s.url_path for s in self.sources if isinstance(s, WebhookSourceConfig)]
+        if len(paths) != len(set(paths)):
+            raise ValueError(f"webhook source paths must be unique: {', '.join(sorted(paths))}")
         for i, rule in enumerate(self.rules):
             for j, action in enumerate(rule.then):
                 if action.kind == "webhook" and action.arg not in self.webhooks:
