@@ -10,10 +10,11 @@ levels). Choices worth knowing:
   handled by Message-ID plus content hash (``SourceState.is_known``) and records them under the new
   key without processing or acting on them again, so each old message is downloaded once, not on
   every poll (which is what skipping them inside ``fetch`` would cost).
-* ``ack`` first checks that the UID is still in the folder under the same UIDVALIDITY; if not (it
-  was moved on an earlier, interrupted attempt) it does nothing. Flags and keywords come before
-  the move, so a repeated ack completes a half-done one. Several ``move`` actions: copies to all
-  but the last target, a move to the last.
+* ``ack`` acts only under the UIDVALIDITY of the key; commands on a UID that is gone (moved on an
+  earlier, interrupted attempt) are no-ops on an IMAP server, so a repeated ack changes nothing.
+  Flags and keywords come before the move, so a repeated ack completes a half-done one. Several
+  ``move`` actions: copies to all but the last target, then a move to the last (a crash between
+  those copies and the move can leave a second copy in an earlier target).
 * MOVE when offered, else COPY + ``\\Deleted`` + ``UID EXPUNGE`` of that one UID (UIDPLUS); without
   UIDPLUS the original stays flagged ``\\Deleted`` and is not expunged: a plain EXPUNGE would also
   remove mail that someone else flagged ``\\Deleted``.
@@ -201,19 +202,15 @@ class ImapSource:
         )
 
     def _still_there(self, client: IMAPClient, folder: str, uidvalidity: int, uid: int) -> bool:
+        """False when the folder's UIDVALIDITY changed: the UID may name another message now.
+
+        Whether the UID is still in the folder is not asked (a round trip per message): UID STORE,
+        COPY, MOVE and EXPUNGE of a UID that is gone are no-ops (RFC 3501 6.4.8), which is what
+        makes a repeated ack harmless."""
         info = self.session.select(client, folder)
         if int(info[b"UIDVALIDITY"]) != uidvalidity:
             log.warning(
                 "event=imap_ack_skipped source=%s folder=%s uid=%d reason=uidvalidity changed",
-                self.name,
-                folder,
-                uid,
-            )
-            return False
-        found = client.search(["UID", str(uid), "UNDELETED"])
-        if uid not in found:
-            log.info(
-                "event=imap_ack_noop source=%s folder=%s uid=%d reason=no longer in the folder",
                 self.name,
                 folder,
                 uid,
