@@ -40,6 +40,7 @@ _OTHER_TAX_ID = re.compile(r"(?<![A-Z0-9])([0-9A-Z]{15,20})(?![A-Z0-9])")
 _CURRENCY_LABEL = re.compile(r"(?:währung|currency|devise|moneda|divisa|valuta|币种)\W*$", re.IGNORECASE)
 _ID_TOKEN = re.compile(r"^[#(]*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d)[).,:;]*$")
 _NOT_NAME = re.compile(r"@|www\.|https?:|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d", re.IGNORECASE)
+CENT = Decimal("0.01")
 WHERE_TRUST = {"same": 1.0, "right": 0.92, "below": 0.75}
 _HEADER_FIELDS = {"invoice_number", "invoice_date", "due_date"}
 MAX_PAGES = 4
@@ -99,7 +100,10 @@ def extract_fields(document: Document) -> Extraction:
     hits = find_labels(cells, LABELS)
     by_field: dict[str, list[LabelHit]] = {}
     for hit in hits:
-        by_field.setdefault(_refine(hit), []).append(hit)
+        name = _refine(hit)
+        by_field.setdefault(name, []).append(hit)
+        if name == "subtotal" and _NET_TOTAL.match(hit.cell.text, hit.cell.spans[hit.start][0]):
+            by_field.setdefault("total_net_qualified", []).append(hit)  # "NET TOTAL": gross on some receipts
     ctx = _Context(cells, hits, conventions, by_field, {p.number: p.height for p in pages})
 
     out.set("currency", currency, currency_conf)
@@ -130,13 +134,25 @@ _NET_MARKER = re.compile(r"(?<![^\W_])(?:netto|net|excl?\.?|exkl\.?|excluding|oh
 _GROSS_MARKER = re.compile(r"(?<![^\W_])(?:brutto|gross|incl?\.?|inkl\.?|including|ttc|con\s*iva|ivato)(?![^\W\d_])", re.IGNORECASE)
 
 
+_PAYMENT = re.compile(r"(?<![^\W_])(?:cash|change|tendered|paid|bayar|tunai|card|visa|master\w*|bezahlt|gegeben|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto)(?![^\W\d_])", re.IGNORECASE)
+_NET_TOTAL = re.compile(r"net\s*total", re.IGNORECASE)
+_COUNT = re.compile(r"^\W*(?:qty|quantity|items?|pcs|menge|stück|anzahl|articles?|artículos|articoli|aantal)\b", re.IGNORECASE)
+
+
 def _refine(hit: LabelHit) -> str:
-    """'Rechnungssumme Netto', 'Total (excl. VAT)': a total label qualified as net is a subtotal."""
+    """'Rechnungssumme Netto', 'Total (excl. VAT)' are subtotals; 'Cash total', 'Total qty' no totals."""
     if hit.field != "total":
         return hit.field
+    if _PAYMENT.search(hit.cell.text):
+        return "payment"
     after = " ".join(w.text for w in hit.cell.words[hit.end : hit.end + 3])
+    if _COUNT.match(after):
+        return "count"
+    before = " ".join(w.text for w in hit.cell.words[max(hit.start - 1, 0) : hit.start])
     if _NET_MARKER.search(after) and not _GROSS_MARKER.search(after):
         return "subtotal"
+    if _NET_MARKER.fullmatch(before.strip()) and not _GROSS_MARKER.search(after):
+        return "total_net_qualified"
     return hit.field
 
 
@@ -236,54 +252,93 @@ def _service_period(out: Extraction, ctx: _Context) -> None:
 # --------------------------------------------------------------------------- money
 
 
+def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
+    """Best score per distinct amount for one money field."""
+
+    def parse(text: str) -> tuple[Decimal, bool, int] | None:
+        got = _amount_in(text, ctx.conventions)
+        return None if got is None else (got[0], got[1], len(all_amounts(PERCENT.sub(" ", text), ctx.conventions)))
+
+    seen: dict[Decimal, tuple[float, LabelHit]] = {}
+    for score, (value, decimals, count), hit, cand in _scored(ctx, name, parse, max_below=4):
+        score *= 1.0 if decimals else 0.6
+        if count > 1 and cand.where != "same":
+            score *= 0.8  # a row of several amounts (a tax breakdown) is a weaker witness
+        if value == 0:
+            score *= 0.3  # a zero total is rare; "Total 0.00" is usually a discount line misread
+        if value not in seen or seen[value][0] < score:
+            seen[value] = (score, hit)
+    return sorted(((sc, v, h) for v, (sc, h) in seen.items()), key=lambda p: -p[0])[:8]
+
+
+def _plausible(t: Decimal, s: Decimal, x: Decimal) -> bool:
+    """Net + tax = gross, with tax a plausible share of net (VAT rates stay under 30%)."""
+    if abs(s + x - t) > CENT or t == 0:
+        return False
+    sign = 1 if t > 0 else -1
+    s, x = s * sign, x * sign
+    return s > 0 and 0 <= x <= s * Decimal("0.3") + CENT
+
+
 def _money(out: Extraction, ctx: _Context) -> None:
     """Choose total, subtotal and tax together: the best-scored triple that adds up wins."""
-
-    def parse(text: str) -> tuple[Decimal, bool] | None:
-        return _amount_in(text, ctx.conventions)
-
-    pools: dict[str, list[tuple[float, Decimal]]] = {}
-    for name in ("total", "subtotal", "tax"):
-        seen: dict[Decimal, float] = {}
-        for score, (value, decimals), _, _ in _scored(ctx, name, parse, max_below=4):
-            score *= 1.0 if decimals else 0.6
-            if value not in seen or seen[value] < score:
-                seen[value] = score
-        pools[name] = sorted(((s, v) for v, s in seen.items()), key=lambda p: -p[0])[:8]
-    totals, subs, taxes = pools["total"], pools["subtotal"], pools["tax"]
+    totals, subs, taxes = _pool(ctx, "total"), _pool(ctx, "subtotal"), _pool(ctx, "tax")
+    if not totals:
+        totals = _pool(ctx, "total_net_qualified")  # "NET TOTAL" when nothing else claims to be the total
     consistent: list[tuple[float, Decimal, Decimal, Decimal]] = []
-    for ts, t in totals:
-        for ss, s in subs:
-            for xs, x in taxes:
-                if abs(s + x - t) <= Decimal("0.01") and t != 0:
+    for ts, t, _ in totals:
+        for ss, s, _ in subs:
+            for xs, x, _ in taxes:
+                if _plausible(t, s, x):
                     consistent.append((ts + ss + xs, t, s, x))
-    best = None
     if consistent:
         # Per-rate rows add up too; the document's sum row is the largest of the well-scored ones.
         top = max(c[0] for c in consistent)
-        best = max((c for c in consistent if c[0] >= 0.6 * top), key=lambda c: (abs(c[1]), c[0]))
-    if best is not None:
-        _, t, s, x = best
+        _, t, s, x = max((c for c in consistent if c[0] >= 0.6 * top), key=lambda c: (abs(c[1]), c[0]))
         out.set("total", t, 0.97)
         out.set("subtotal", s, 0.95)
         out.set("tax", x, 0.95)
-        return
-    if totals:
-        out.set("total", totals[0][1], 0.45 + 0.4 * min(totals[0][0], 1.0))
-    if subs:
-        out.set("subtotal", subs[0][1], 0.4 + 0.4 * min(subs[0][0], 1.0))
-    if taxes:
-        out.set("tax", taxes[0][1], 0.4 + 0.4 * min(taxes[0][0], 1.0))
-    if not totals:
+    else:
+        if totals:
+            out.set("total", totals[0][1], 0.45 + 0.4 * min(totals[0][0], 1.0))
+        if subs:
+            out.set("subtotal", subs[0][1], 0.4 + 0.4 * min(subs[0][0], 1.0))
+        if taxes:
+            out.set("tax", taxes[0][1], 0.4 + 0.4 * min(taxes[0][0], 1.0))
+        if not totals and subs and taxes and _plausible(subs[0][1] + taxes[0][1], subs[0][1], taxes[0][1]):
+            derived = subs[0][1] + taxes[0][1]
+            out.set("total", derived, 0.5)
+        elif not totals and subs:
+            out.set("total", subs[0][1], 0.35)  # tax-inclusive receipts print only a subtotal
+    _apply_rounding(out, ctx, totals)
+    if "total" not in out.values:
         _total_fallback(out, ctx)
 
 
+def _apply_rounding(out: Extraction, ctx: _Context, totals: list[tuple[float, Decimal, LabelHit]]) -> None:
+    """Cash rounding printed after the total changes what is paid ("Rounding adj. -0.01")."""
+    total = out.values.get("total")
+    if total is None:
+        return
+    total_hit = next((h for _, v, h in totals if v == total), None)
+    for score, (value, _), hit, _ in _scored(ctx, "rounding", lambda t: _amount_in(t, ctx.conventions), allow_below=False):
+        if value == 0 or abs(value) >= Decimal("0.10"):
+            continue
+        if total_hit is not None and hit.cell.page == total_hit.cell.page and hit.cell.box[1] > total_hit.cell.box[1]:
+            rounded = total + value
+            if any(v == rounded for _, v, _ in totals):
+                out.set("total", rounded, out.confidence.get("total", 0.5))
+            else:
+                out.set("total", rounded, min(out.confidence.get("total", 0.5), 0.7))
+        return
+
+
 def _total_fallback(out: Extraction, ctx: _Context) -> None:
-    """No total label: the largest amount with decimals on the last page is the usual gross."""
+    """No total label: the largest amount with decimals on the last page (not a cash line)."""
     last_page = ctx.cells[-1].page
     best = None
     for cell in ctx.cells:
-        if cell.page != last_page:
+        if cell.page != last_page or _PAYMENT.search(cell.text):
             continue
         got = _amount_in(cell.text, ctx.conventions)
         if got and got[1] and (best is None or got[0] > best):
