@@ -65,8 +65,10 @@ class Daemon:
     # ------------------------------------------------------------------ one pass
 
     def drain(self, source: Source) -> list[MessageReport]:
-        """Pass over a source until it has nothing new (batches of batch_size)."""
+        """Pass over a source batch after batch while full batches come back and make progress;
+        what is left (a failed message, an ack that did not go through) waits for the next pass."""
         reports: list[MessageReport] = []
+        size = self.config.source(source.name).batch_size
         while not self.stop.is_set():
             try:
                 batch = self.pipeline.run_source(source)
@@ -74,7 +76,7 @@ class Daemon:
                 log.warning("event=source_unavailable source=%s error=%s", source.name, exc)
                 break
             reports.extend(batch)
-            if not batch or all(r.status == "failed" for r in batch):
+            if len(batch) < size or not any(r.acked for r in batch):
                 break
         return reports
 
@@ -148,22 +150,20 @@ def _now() -> Any:
     return datetime.now().astimezone()
 
 
-def print_summary(reports: list[MessageReport], delivery: DeliveryReport, ledger: Ledger) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title=f"{len(reports)} message(s) handled", show_lines=True)
-    for col in ("source", "subject", "status", "rule", "actions", "documents / errors"):
-        table.add_column(col, overflow="fold")
+def print_summary(reports: list[MessageReport], delivery: DeliveryReport) -> None:
+    """What happened to each message, in a form a person reads at a glance."""
+    print(f"{len(reports)} message(s) handled")
     for r in reports:
-        notes = "\n".join(r.documents + ([f"! {r.error}"] if r.error else []))
-        table.add_row(r.source, r.subject[:60], r.status, r.rule or "(default)", "\n".join(r.actions), notes)
-    console.print(table)
-    console.print(f"webhooks: {delivery.delivered} delivered, {delivery.retrying} to retry, {delivery.dead} dead")
-    for row in ledger.outbox(limit=20):
-        if row.status == "delivered":
-            console.print(f"  delivery {row.id} -> {row.webhook}: {row.receipt}")
+        actions = ", ".join(r.actions) or "no actions"
+        print(f"- [{r.status}] {r.subject or '(no subject)'!r} from {r.source}")
+        print(f"    rule: {r.rule or '(default)'} -> {actions}")
+        for line in r.documents:
+            print(f"    document {line}")
+        if r.error:
+            print(f"    ! {r.error}")
+    print(f"webhooks: {delivery.delivered} delivered, {delivery.retrying} to retry, {delivery.dead} dead")
+    for line in delivery.receipts + delivery.errors:
+        print(f"    {line}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.once:
         started = time.monotonic()
         reports, delivery = daemon.run_once()
-        print_summary(reports, delivery, daemon.ledger)
+        print_summary(reports, delivery)
         log.info("event=pass_done messages=%d seconds=%.2f", len(reports), time.monotonic() - started)
         daemon.close()
         return 0

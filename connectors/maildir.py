@@ -145,6 +145,8 @@ class MaildirSource:
                 flags.add("F")
             elif action.kind == "move" and action.arg:
                 target_dir = folder_dir(self.root, action.arg)
+        if target_dir != self.root:
+            ensure_maildir(target_dir, subfolder=True)
         for action in actions:
             if action.kind == "keyword" and action.arg:
                 letter = Keywords(target_dir).letter(action.arg)

@@ -72,6 +72,7 @@ class DeliveryReport:
     retrying: int = 0
     dead: int = 0
     errors: list[str] = field(default_factory=list)
+    receipts: list[str] = field(default_factory=list)
 
 
 class Outbox:
@@ -130,4 +131,5 @@ class Outbox:
             self.ledger.delivery_succeeded(row.id, receipt)
             log.info("event=delivered delivery=%d webhook=%s receipt=%s", row.id, row.webhook, receipt)
             report.delivered += 1
+            report.receipts.append(f"delivery {row.id} -> {row.webhook}: {receipt}")
         return report

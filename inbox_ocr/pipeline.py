@@ -205,6 +205,8 @@ def _doc_line(summary: dict[str, Any]) -> str:
         bits.append(f"total {fields['total']} {fields.get('currency', '')}".rstrip())
     if fields.get("invoice_number"):
         bits.append(f"no. {fields['invoice_number']}")
+    if summary.get("error"):
+        bits.append(f"ERROR {summary['error']}")
     return ", ".join(bits)
 
 
