@@ -1,0 +1,196 @@
+"""IMAP behaviour that Dovecot cannot show: servers without custom keywords, without UIDPLUS, Gmail
+labels, a personal namespace prefix, XOAUTH2 login. A scripted stand-in for imapclient records the
+commands the source sends; the real-server tests are in tests/integration/test_imap_source.py."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import pytest
+from imapclient.exceptions import LoginError
+
+from connectors.imap import ImapSource
+from connectors.memory import MemoryState
+from inbox_ocr.models import Action, RawMessage
+from inbox_ocr.settings import ImapSourceConfig
+
+UIDVALIDITY = 42
+
+
+class Namespace:
+    def __init__(self, personal: tuple[tuple[str, str], ...]) -> None:
+        self.personal = personal
+
+
+class ScriptedServer:
+    """Just enough of imapclient.IMAPClient, recording every command."""
+
+    def __init__(self, capabilities: tuple[bytes, ...], permanent_flags: tuple[bytes, ...] = (b"\\*",),
+                 delimiter: bytes = b".", prefix: str = "", reject_first_token: bool = False) -> None:
+        self.caps = capabilities
+        self.permanent_flags = permanent_flags
+        self.delimiter = delimiter
+        self.prefix = prefix
+        self.folders = {"INBOX"}
+        self.calls: list[tuple[Any, ...]] = []
+        self.reject_first_token = reject_first_token
+
+    def __call__(self, host: str, **kwargs: Any) -> ScriptedServer:  # the client factory
+        self.calls.append(("connect", host, kwargs["port"], kwargs["ssl"]))
+        return self
+
+    def login(self, user: str, password: str) -> None:
+        self.calls.append(("login", user))
+
+    def oauth2_login(self, user: str, token: str) -> None:
+        self.calls.append(("oauth2_login", user, token))
+        if self.reject_first_token:
+            self.reject_first_token = False
+            raise LoginError("AUTHENTICATE failed")
+
+    def capabilities(self) -> tuple[bytes, ...]:
+        return self.caps
+
+    def list_folders(self, directory: str = "", pattern: str = "*") -> list[Any]:
+        return [((b"\\Noselect",), self.delimiter, "")]
+
+    def namespace(self) -> Namespace:
+        return Namespace(((self.prefix, self.delimiter.decode()),) if self.prefix else ())
+
+    def select_folder(self, folder: str) -> dict[bytes, Any]:
+        self.calls.append(("select", folder))
+        return {b"UIDVALIDITY": UIDVALIDITY, b"UIDNEXT": 10, b"PERMANENTFLAGS": self.permanent_flags}
+
+    def folder_exists(self, folder: str) -> bool:
+        return folder in self.folders
+
+    def create_folder(self, folder: str) -> None:
+        self.calls.append(("create", folder))
+        self.folders.add(folder)
+
+    def add_flags(self, uids: list[int], flags: list[Any], silent: bool = False) -> None:
+        self.calls.append(("store", tuple(uids), tuple(flags)))
+
+    def add_gmail_labels(self, uids: list[int], labels: list[str], silent: bool = False) -> None:
+        self.calls.append(("label", tuple(uids), tuple(labels)))
+
+    def move(self, uids: list[int], folder: str) -> None:
+        self.calls.append(("move", tuple(uids), folder))
+
+    def copy(self, uids: list[int], folder: str) -> None:
+        self.calls.append(("copy", tuple(uids), folder))
+
+    def uid_expunge(self, uids: list[int]) -> None:
+        self.calls.append(("uid_expunge", tuple(uids)))
+
+    def expunge(self, messages: Any = None) -> None:
+        self.calls.append(("expunge", messages))
+
+    def shutdown(self) -> None:
+        pass
+
+    def logout(self) -> None:
+        pass
+
+    def commands(self, *names: str) -> list[tuple[Any, ...]]:
+        return [c for c in self.calls if c[0] in names]
+
+
+def source(server: ScriptedServer, **overrides: Any) -> ImapSource:
+    config = ImapSourceConfig.model_validate({
+        "type": "imap", "name": "acct", "host": "imap.example", "username": "ap@example.com",
+        "password": "hunter2-Secret", **overrides,
+    })
+    return ImapSource(config, MemoryState(), client_factory=server)
+
+
+def message(uid: int = 7, folder: str = "INBOX") -> RawMessage:
+    return RawMessage(source="acct", key=f"{folder}/{UIDVALIDITY}/{uid}", folder=folder, raw=b"Subject: x\r\n\r\n")
+
+
+def test_keywords_are_skipped_with_a_warning_where_the_server_allows_none(caplog):
+    server = ScriptedServer((b"IMAP4REV1", b"MOVE", b"UIDPLUS"), permanent_flags=(b"\\Seen", b"\\Flagged"))
+    with caplog.at_level(logging.WARNING):
+        source(server).ack(message(), [Action(kind="keyword", arg="invoice"), Action(kind="flag")])
+    assert server.commands("store") == [("store", (7,), (b"\\Flagged",))]
+    assert "no \\* in PERMANENTFLAGS" in caplog.text and "keyword=invoice" in caplog.text
+
+
+def test_a_keyword_that_is_no_imap_atom_is_skipped(caplog):
+    server = ScriptedServer((b"IMAP4REV1", b"MOVE"))
+    with caplog.at_level(logging.WARNING):
+        source(server).ack(message(), [Action(kind="keyword", arg="needs review")])
+    assert server.commands("store") == []
+    assert "not a valid IMAP keyword" in caplog.text
+
+
+def test_gmail_gets_labels_instead_of_keywords():
+    server = ScriptedServer((b"IMAP4REV1", b"MOVE", b"X-GM-EXT-1"))
+    source(server).ack(message(), [Action(kind="keyword", arg="Rechnungen/Geprüft")])
+    assert server.commands("label", "store") == [("label", (7,), ("Rechnungen/Geprüft",))]
+
+
+def test_without_move_and_uidplus_the_original_is_only_flagged_never_expunged(caplog):
+    server = ScriptedServer((b"IMAP4REV1",))
+    with caplog.at_level(logging.WARNING):
+        source(server).ack(message(), [Action(kind="move", arg="Done")])
+    assert server.commands("copy", "store", "uid_expunge", "expunge", "move") == [
+        ("copy", (7,), "Done"), ("store", (7,), (b"\\Deleted",))]
+    assert "no UIDPLUS" in caplog.text
+
+
+def test_with_uidplus_only_our_uid_is_expunged():
+    server = ScriptedServer((b"IMAP4REV1", b"UIDPLUS"))
+    source(server).fail(message(uid=9), "unreadable")
+    assert server.commands("copy", "store", "uid_expunge", "expunge") == [
+        ("copy", (9,), "Quarantine"), ("store", (9,), (b"\\Deleted",)), ("uid_expunge", (9,))]
+
+
+def test_folders_follow_the_namespace_prefix_and_delimiter_and_parents_are_created():
+    server = ScriptedServer((b"IMAP4REV1", b"MOVE", b"NAMESPACE"), prefix="INBOX.")
+    src = source(server, folders=["Scans/Eingang"])
+    src.ack(message(folder="Scans/Eingang"), [Action(kind="move", arg="Invoices/2024")])
+    assert server.commands("select")[0] == ("select", "INBOX.Scans.Eingang")
+    assert server.commands("create", "move") == [
+        ("create", "INBOX.Invoices"), ("create", "INBOX.Invoices.2024"), ("move", (7,), "INBOX.Invoices.2024")]
+
+
+def test_several_moves_copy_to_all_but_the_last_target():
+    server = ScriptedServer((b"IMAP4REV1", b"MOVE"))
+    source(server).ack(message(), [Action(kind="move", arg="Archive"), Action(kind="move", arg="Invoices")])
+    assert server.commands("copy", "move") == [("copy", (7,), "Archive"), ("move", (7,), "Invoices")]
+
+
+def test_ack_under_another_uidvalidity_does_nothing():
+    server = ScriptedServer((b"IMAP4REV1", b"MOVE"))
+    stale = RawMessage(source="acct", key="INBOX/41/7", raw=b"x")
+    source(server).ack(stale, [Action(kind="move", arg="Done"), Action(kind="mark_seen")])
+    assert server.commands("move", "store", "copy") == []
+
+
+def test_xoauth2_login_retries_once_with_a_fresh_token_and_logs_no_secret(caplog):
+    server = ScriptedServer((b"IMAP4REV1", b"MOVE"), reject_first_token=True)
+    command = f"{sys.executable} -c \"import time; print('tok-' + str(time.monotonic_ns()))\""
+    src = source(server, auth="xoauth2", password=None, oauth={"token_command": command})
+    with caplog.at_level(logging.DEBUG):
+        src.ack(message(), [Action(kind="flag")])
+    logins = server.commands("oauth2_login")
+    assert len(logins) == 2 and logins[0][2] != logins[1][2]
+    assert all(call[2] not in caplog.text for call in logins)
+
+
+def test_the_password_never_reaches_the_log(caplog):
+    server = ScriptedServer((b"IMAP4REV1", b"MOVE"))
+    with caplog.at_level(logging.DEBUG):
+        src = source(server)
+        src.ack(message(), [Action(kind="move", arg="Done")])
+        src.close()
+    assert "hunter2-Secret" not in caplog.text
+    assert server.calls[0] == ("connect", "imap.example", 993, True)
+
+
+def test_missing_password_is_a_config_error():
+    with pytest.raises(ValueError, match="needs a password"):
+        ImapSourceConfig.model_validate({"type": "imap", "name": "a", "host": "h", "username": "u"})
