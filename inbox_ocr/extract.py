@@ -94,6 +94,7 @@ _EXTENSIONS = {
     "application/zip": ".zip", "message/rfc822": ".eml",
 }
 _ALWAYS_ATTACHMENT = {"application/pdf", "application/octet-stream", "application/xml", "text/xml"}
+_TEXT_HEAD = re.compile(rb"[^\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]*")
 _XML_ROOT = re.compile(rb"^<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)(\s|/?>)")
 _HTML_ROOTS = {b"html", b"head", b"body", b"div", b"p", b"table", b"span", b"meta", b"font", b"br", b"style"}
 
@@ -382,7 +383,9 @@ def _sniff(data: bytes, declared: str, filename: str | None) -> str:
             kind = filetype.guess(data[:8192]) if data else None
         except Exception:  # filetype matchers are not meant to see hostile bytes; never fatal
             kind = None
-        sniffed = kind.mime if kind else None
+        # Some signatures are short printable text ("BM" = BMP, "MZ" = exe, "ID3" = MP3): a CSV that
+        # starts with "BMW" is still text. Real binary formats carry control bytes near the start.
+        sniffed = kind.mime if kind and not _TEXT_HEAD.fullmatch(data[:512]) else None
         if sniffed is None and declared != "text/html" and _looks_like_xml(data):
             sniffed = "application/xml"
     if sniffed is None:

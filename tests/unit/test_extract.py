@@ -293,6 +293,7 @@ def test_lying_content_types_are_corrected_by_the_bytes() -> None:
     msg.add_attachment(XML, maintype="application", subtype="octet-stream", filename="factur-x.dat")
     msg.add_attachment(XML, maintype="text", subtype="xml", filename="xrechnung.xml")
     msg.add_attachment(b"just some notes\n", maintype="text", subtype="plain", filename="notes.txt")
+    msg.add_attachment(b"BMW;320d;41000\n", maintype="text", subtype="csv", filename="cars.csv")  # "BM" = BMP
     atts = parse_message(msg.as_bytes()).attachments
     assert [(a.declared_type, a.content_type) for a in atts] == [
         ("application/pdf", "image/png"),
@@ -300,6 +301,7 @@ def test_lying_content_types_are_corrected_by_the_bytes() -> None:
         ("application/octet-stream", "application/xml"),
         ("text/xml", "text/xml"),
         ("text/plain", "text/plain"),
+        ("text/csv", "text/csv"),
     ]
 
 
