@@ -17,8 +17,18 @@ from typing import Any
 
 from inbox_ocr.models import Document
 from inbox_ocr.understand import labels as L
+from inbox_ocr.understand.layout import (
+    Candidate,
+    Cell,
+    Cells,
+    LabelHit,
+    compile_labels,
+    find_labels,
+    page_cells,
+    row_of,
+    value_candidates,
+)
 from inbox_ocr.understand.lines import extract_line_items
-from inbox_ocr.understand.layout import Candidate, Cell, Cells, LabelHit, compile_labels, find_labels, page_cells, value_candidates
 from inbox_ocr.understand.normalize import (
     IBAN_CANDIDATE,
     PERCENT,
@@ -261,8 +271,10 @@ def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
 
     seen: dict[Decimal, tuple[float, LabelHit]] = {}
     for score, (value, decimals, count), hit, cand in _scored(ctx, name, parse, max_below=4):
+        if cand.where != "same" and cand.cell is not None and any(_PAYMENT.search(c.text) for c in row_of(cand.cell, ctx.cells)):
+            continue  # "CASH 50.00" under "Total": what was handed over, not what was due
         score *= 1.0 if decimals else 0.6
-        if count > 1 and cand.where != "same":
+        if count > 1:
             score *= 0.8  # a row of several amounts (a tax breakdown) is a weaker witness
         if value == 0:
             score *= 0.3  # a zero total is rare; "Total 0.00" is usually a discount line misread
@@ -271,9 +283,25 @@ def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
     return sorted(((sc, v, h) for v, (sc, h) in seen.items()), key=lambda p: -p[0])[:8]
 
 
-def _plausible(t: Decimal, s: Decimal, x: Decimal) -> bool:
-    """Net + tax = gross, with tax a plausible share of net (VAT rates stay under 30%)."""
-    if abs(s + x - t) > CENT or t == 0:
+def _breakdown_pairs(ctx: _Context, part: str) -> list[tuple[float, Decimal, LabelHit]]:
+    """A total row printing two amounts ("TOTAL : 16.98 1.02") is net and tax of a tax summary."""
+    out = []
+    for hit in ctx.by_field.get("total", ()):
+        for cand in value_candidates(hit, ctx.cells, max_below=0):
+            amounts = [a for a, _, _ in all_amounts(PERCENT.sub(" ", cand.text), ctx.conventions)]
+            if len(amounts) == 2 and amounts[0] > 0 and 0 <= amounts[1] <= amounts[0] * Decimal("0.3"):
+                out.append((0.3, amounts[0] if part == "net" else amounts[1], hit))
+    return out
+
+
+def _has_cents(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent < 0
+
+
+def _plausible(t: Decimal, s: Decimal, x: Decimal, roundings: tuple[Decimal, ...] = ()) -> bool:
+    """Net + tax (+ cash rounding) = gross, with tax a plausible share of net (VAT rates < 30%)."""
+    if t == 0 or all(abs(s + x + r - t) > CENT for r in (Decimal(0), *roundings)):
         return False
     sign = 1 if t > 0 else -1
     s, x = s * sign, x * sign
@@ -285,11 +313,19 @@ def _money(out: Extraction, ctx: _Context) -> None:
     totals, subs, taxes = _pool(ctx, "total"), _pool(ctx, "subtotal"), _pool(ctx, "tax")
     if not totals:
         totals = _pool(ctx, "total_net_qualified")  # "NET TOTAL" when nothing else claims to be the total
+    roundings = tuple(
+        value for _, (value, _), _, _ in _scored(ctx, "rounding", lambda t: _amount_in(t, ctx.conventions), allow_below=False)
+        if 0 < abs(value) < Decimal("0.10")
+    )
+    subs, taxes = subs + _breakdown_pairs(ctx, "net"), taxes + _breakdown_pairs(ctx, "tax")
+    if any(_has_cents(t) for _, t, _ in totals):
+        # money printed with cents: a bare "68" is more likely a misread "6%" than a total
+        totals = [p for p in totals if _has_cents(p[1])]
     consistent: list[tuple[float, Decimal, Decimal, Decimal]] = []
     for ts, t, _ in totals:
         for ss, s, _ in subs:
             for xs, x, _ in taxes:
-                if _plausible(t, s, x):
+                if _plausible(t, s, x, roundings):
                     consistent.append((ts + ss + xs, t, s, x))
     if consistent:
         # Per-rate rows add up too; the document's sum row is the largest of the well-scored ones.

@@ -160,7 +160,8 @@ _MONTH_ALT = "|".join(sorted((re.escape(n) for n in MONTHS), key=len, reverse=Tr
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<!\d)(\d{4})\s?年\s?(\d{1,2})\s?月\s?(\d{1,2})\s?日?"), "ymd"),
     (re.compile(r"(?<![\d.])(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)"), "ymd"),
-    (re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])"), "numeric"),
+    # a time glued to the year by OCR ("25/01/20181:22:56PM") still ends the date
+    (re.compile(r"(?<![\w.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}(?=\d{1,2}:\d\d)|\d{4}(?!\d)|\d{2}(?!\d))"), "numeric"),
     (
         re.compile(
             rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[\s\-/]*(?:de\s+)?({_MONTH_ALT})\.?[\s\-/,]*(?:de\s+)?(\d{{4}}|\d{{2}})(?!\d)",
