@@ -13,7 +13,6 @@ the body of a non-multipart message is "1"; inside a forwarded message/rfc822 at
 from __future__ import annotations
 
 import binascii
-import codecs
 import mimetypes
 import quopri
 import re
@@ -31,6 +30,7 @@ import filetype
 
 from inbox_ocr.errors import MalformedMessage
 from inbox_ocr.mime_text import (
+    UNKNOWN_CHARSETS,
     charset_hints,
     decode_words,
     filename_of,
@@ -40,6 +40,7 @@ from inbox_ocr.mime_text import (
     one_line,
     safe_filename,
     sanitize_filename,
+    text_charset,
 )
 from inbox_ocr.models import Attachment, ParsedMessage, PartError
 from inbox_ocr.settings import Limits
@@ -52,7 +53,6 @@ MAX_DEFECTS = 100
 MAX_HEADER_CHARS = 65_536
 MAX_HTML_BYTES = 1_000_000
 MAX_SUBJECT_CHARS = 1_000
-
 
 
 class _UnparsableHeader(UnstructuredHeader, BaseHeader):
@@ -124,23 +124,23 @@ def parse_message(raw: bytes, limits: Limits | None = None) -> ParsedMessage:
 
 def _parse(raw: bytes, limits: Limits) -> ParsedMessage:
     errors: list[PartError] = []
-    too_big = len(raw) > limits.max_message_bytes
     msg: EmailMessage | None = None
-    if not too_big:
+    if len(raw) > limits.max_message_bytes:
+        errors.append(PartError(part="message", error=(
+            f"message is {len(raw)} bytes, over the limit of {limits.max_message_bytes} bytes "
+            "(limits.max_message_bytes); attachments not extracted")))
+    else:
         try:
             msg = _parse_bytes(raw)
         except Exception as exc:  # e.g. RecursionError on absurd nesting; keep the headers at least
             errors.append(PartError(part="message", error=f"MIME structure cannot be parsed: {exc!r}"))
+    headers_only = msg is None
     if msg is None:
         msg = _HEADER_PARSER.parsebytes(raw)  # type: ignore[assignment]
-        if too_big:
-            errors.append(PartError(part="message", error=(
-                f"message is {len(raw)} bytes, over the limit of {limits.max_message_bytes} bytes "
-                "(limits.max_message_bytes); attachments not extracted")))
     if len(msg) == 0:
         raise MalformedMessage("no header fields found: this is not an email message")
     walker = _Walker(limits, errors, charset_hints(msg))
-    body = "" if msg.get_payload() is None or too_big else walker.entity(msg, "", 0)[0]
+    body = "" if headers_only else walker.entity(msg, "", 0)[0]
     headers = _Headers(msg, walker)
     return ParsedMessage(
         message_id=headers.text("message-id")[:MAX_SUBJECT_CHARS] or None,
@@ -174,7 +174,12 @@ class _Walker:
         """A whole message (top level or forwarded): its parts are numbered under `prefix`."""
         self._note_defects(msg, prefix or "message")
         if msg.is_multipart() and msg.get_content_maintype() == "multipart":
-            return self.multipart(msg, prefix, depth)
+            try:
+                return self.multipart(msg, prefix, depth)
+            except Exception as exc:  # children are guarded one by one; this is the container itself
+                error = f"multipart cannot be read: {exc!r}"
+                self.errors.append(PartError(part=prefix or "message", error=error))
+                return "", False
         return self.node(msg, _join(prefix, 1), depth, own_defects_noted=True)
 
     def node(self, part: MIMEPart, path: str, depth: int, own_defects_noted: bool = False
@@ -275,19 +280,13 @@ class _Walker:
             data = data[:max_bytes]
             while data and data[-1] >= 0x80 and len(data) > max_bytes - 3:
                 data = data[:-1]  # do not leave half a UTF-8 character behind
-        charset = part.get_content_charset()
+        declared = part.get_content_charset()
+        charset = text_charset(declared)
         if charset is None:
-            return guess_decode(data, self.hints)
-        try:
-            codecs.lookup(charset)
-        except LookupError:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
+            text = guess_decode(data, self.hints)
+            if declared and declared not in UNKNOWN_CHARSETS:
                 self.errors.append(PartError(part=path, error=(
-                    f"unknown charset {charset!r}; text decoded as UTF-8 with replacement characters")))
-                return data.decode("utf-8", "replace")
-            self.defects.append(f"{path}: unknown charset {charset!r}; read as UTF-8 (it is valid UTF-8)")
+                    f"unknown charset {declared!r}; text decoded by guessing, some characters may be wrong")))
             return text
         try:
             return data.decode(charset)
@@ -305,7 +304,7 @@ class _Walker:
             return []
         chunks = re.split(rf"^--{re.escape(boundary)}(?:--)?[ \t]*\r?$", epilogue, flags=re.M)[1:]
         found: list[MIMEPart] = [_parse_bytes(c.lstrip("\r\n").encode("utf-8", "surrogateescape"))
-                 for c in chunks if c.strip()]
+                                 for c in chunks if c.strip()]
         found = [m for m in found if len(m) > 0]
         if found:
             self.defects.append(f"{path or 'message'}: {len(found)} part(s) found after the closing "

@@ -7,6 +7,7 @@ directory; these functions turn all of that into safe, readable text.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from email.header import decode_header
@@ -20,6 +21,29 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 1
                      *(f"lpt{i}" for i in range(1, 10))}
 # Single-byte charsets tried, after the message's own declarations, for raw 8-bit header bytes.
 _GUESS_CHARSETS = ("cp1252", "cp1250", "cp1251", "koi8-r", "iso-8859-15")
+
+# Charset labels seen in real mail that Python does not know under that name.
+_CHARSET_ALIASES = {
+    "iso-8859-8-i": "iso-8859-8", "iso-8859-6-i": "iso-8859-6", "iso-8859-8-e": "iso-8859-8",
+    "x-mac-cyrillic": "mac-cyrillic", "x-mac-roman": "mac-roman", "unicode-1-1-utf-7": "utf-7",
+    "windows-874": "cp874", "x-user-defined": "cp1252", "ansi_x3.4-1968": "ascii", "x-sjis": "shift_jis",
+    "x-euc-jp": "euc_jp", "x-gbk": "gbk", "136": "big5",
+}
+UNKNOWN_CHARSETS = frozenset({"unknown-8bit", "x-unknown", "unknown", "default", "charset"})
+
+
+def text_charset(label: str | None) -> str | None:
+    """A Python text codec for a declared charset label, or None when it is unknown (or, like
+    'base64' or 'rot13', a codec that is not a text encoding)."""
+    if not label:
+        return None
+    label = _CHARSET_ALIASES.get(label.strip().strip('"').lower(), label.strip().strip('"').lower())
+    try:
+        info = codecs.lookup(label)
+    except LookupError:
+        return None
+    return label if getattr(info, "_is_text_encoding", True) else None
+
 
 def filename_of(part: Message, hints: list[str]) -> str | None:
     """The decoded file name: filename/name parameters, else Content-Location; None when absent."""
@@ -87,11 +111,12 @@ def decode_words(value: str, hints: list[str]) -> str:
     return "".join(c if isinstance(c, str) else _decode_with(c, cs, hints) for c, cs in chunks)
 
 
-def _decode_with(data: bytes, charset: str | None, hints: list[str]) -> str:
+def _decode_with(data: bytes, label: str | None, hints: list[str]) -> str:
+    charset = text_charset(label)
     if charset:
         try:
             return data.decode(charset)
-        except (LookupError, UnicodeDecodeError):
+        except UnicodeDecodeError:
             pass
     return guess_decode(data, hints)
 
@@ -135,16 +160,17 @@ def _plausibility(text: str) -> float:
 
 
 def charset_hints(msg: Message) -> list[str]:
+    """Charsets the message declares somewhere: the best guesses for its undeclared raw bytes."""
     hints: list[str] = []
-    for i, part in enumerate(msg.walk()):
-        if i > 50:
-            break
-        try:
-            charset = part.get_content_charset()
-        except Exception:
-            continue
-        if charset and charset not in ("us-ascii", "utf-8") and charset not in hints:
-            hints.append(charset)
+    try:
+        for i, part in enumerate(msg.walk()):
+            if i > 50:
+                break
+            charset = text_charset(part.get_content_charset())
+            if charset and charset not in ("us-ascii", "ascii", "utf-8") and charset not in hints:
+                hints.append(charset)
+    except Exception:  # hints are a nicety; a structure too odd to walk just gives fewer of them
+        pass
     return hints
 
 

@@ -359,7 +359,14 @@ def test_bad_base64_and_unknown_charsets_are_part_errors() -> None:
                              cte="8bit")
     parsed = parse_message(latin)
     assert any("unknown charset 'x-klingon'" in e.error for e in parsed.errors)
-    assert "Gr" in parsed.body_text
+    assert parsed.body_text == "body text\n\nGrüße"  # guessed, and the rest still read
+    for label in ("base64", "hex"):  # codecs Python knows, but not text encodings
+        header = f"Content-Type: text/plain; charset={label}"
+        parsed = parse_message(raw_part_message(header, b"plain", cte="8bit"))
+        assert parsed.body_text.endswith("plain") and any(label in e.error for e in parsed.errors)
+    hebrew = raw_part_message("Content-Type: text/plain; charset=iso-8859-8-i", "שלום".encode("iso-8859-8"),
+                              cte="8bit")
+    assert parse_message(hebrew).body_text.endswith("שלום") and parse_message(hebrew).errors == ()
 
 
 def test_nothing_on_the_record_can_inject_lines_into_logs() -> None:
