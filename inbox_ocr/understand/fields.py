@@ -47,9 +47,14 @@ _BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
 _LEGAL_FORM = re.compile(rf"(?<![^\W_])(?:{L.LEGAL_FORMS})(?![^\W\d_])", re.IGNORECASE)
 _YOUR = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", re.IGNORECASE)
 _OTHER_TAX_ID = re.compile(r"(?<![A-Z0-9])([0-9A-Z]{15,20})(?![A-Z0-9])")
+_COMPANY_WORD = re.compile(rf"(?<![^\W_])(?:{L.COMPANY_WORDS})(?![^\W\d_])", re.IGNORECASE)
+_DOC_TITLE = re.compile(r"invoice|receipt|rechnung|facture|factura|fattura|factuur|quittung|bill\b", re.IGNORECASE)
 _CURRENCY_LABEL = re.compile(r"(?:währung|currency|devise|moneda|divisa|valuta|币种)\W*$", re.IGNORECASE)
 _ID_TOKEN = re.compile(r"^[#(]*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d)[).,:;]*$")
-_NOT_NAME = re.compile(r"@|www\.|https?:|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d", re.IGNORECASE)
+_NOT_NAME = re.compile(
+    r"@|www\.|https?:|\.com\b|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d|\breg(?:istration)?\b|\bgst\b|\bno\s*[.:]",
+    re.IGNORECASE,
+)
 CENT = Decimal("0.01")
 WHERE_TRUST = {"same": 1.0, "right": 0.92, "below": 0.75}
 _HEADER_FIELDS = {"invoice_number", "invoice_date", "due_date"}
@@ -564,12 +569,20 @@ def _name_from(hit: LabelHit, ctx: _Context, below: int = 4, heading: bool = Fal
 
 
 def _strip_name(text: str) -> str:
-    # "Au bon moulin SARL - 1242 chemin de l'olive - 84340 ..." : a sender line; keep the name part
-    parts = re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)
-    for part in parts:
-        if _LEGAL_FORM.search(part):
-            return part.strip(" ,;:")
-    return parts[0].strip(" ,;:")
+    """The company part of a line: "Au bon moulin SARL - 1242 chemin ..." -> "Au bon moulin SARL",
+    "AEON CO. (M) BHD (126926-H)" -> "AEON CO. (M) BHD", "Dimiliki: X Sdn Bhd" -> "X Sdn Bhd"."""
+    parts = [p.strip(" ,;:") for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)]
+    part = next((p for p in parts if _LEGAL_FORM.search(p)), parts[0])
+    if ":" in part and _LEGAL_FORM.search(part.split(":", 1)[1]):
+        part = part.split(":", 1)[1].strip()
+    forms = list(_LEGAL_FORM.finditer(part))
+    if forms:
+        # the name ends with its last legal form ("GmbH & Co. KG"); what follows is a register
+        # number, a label or the next column
+        head, tail = part[: forms[-1].end()], part[forms[-1].end() :]
+        if re.match(r"^[\s.,]*[(\[]?\s*\d", tail) or ":" in tail or len(tail.split()) > 3:
+            part = head + (")" if head.count("(") > head.count(")") else "")
+    return part.strip(" ,;:")
 
 
 def _heading_hit(hit: LabelHit) -> bool:
@@ -611,17 +624,50 @@ def _parties(out: Extraction, ctx: _Context) -> None:
 
 
 def _company_guess(ctx: _Context, exclude: str | None) -> tuple[str, float] | None:
-    """The first company-looking line on page one outside a buyer block, else the top line."""
+    """The first company-looking line on page one outside a buyer block, else the top line.
+
+    A line that is little more than a legal form ("SDN BHD", "CO. (M) SDN BHD") ends a name that
+    starts on the line above, so the two are joined."""
     first_page = [c for c in ctx.cells if c.page == ctx.cells[0].page]
-    for cell in first_page:
-        if _LEGAL_FORM.search(cell.text) and _party_of(cell, ctx) != "buyer":
+    for marker, confidence in ((_LEGAL_FORM, 0.6), (_COMPANY_WORD, 0.45)):
+        for i, cell in enumerate(first_page):
+            if not marker.search(cell.text) or _party_of(cell, ctx) == "buyer":
+                continue
             name = _strip_name(cell.text)
+            core = _LEGAL_FORM.sub(" ", name)
+            if len(re.findall(r"[^\W\d_]{2,}", core)) <= 1 or (i and first_page[i - 1].text.rstrip().endswith("&")):
+                above = _line_above(cell, first_page[:i])
+                if above is not None:
+                    name = f"{above.text.strip()} {name}"
+            if i + 1 < len(first_page) and name.endswith("&"):
+                name = f"{name} {first_page[i + 1].text.strip()}"
+            if sum(ch.isalpha() for ch in _LEGAL_FORM.sub(" ", name)) < 3:
+                continue  # a bare "SDN BHD" or "(CO.)" with nothing to join
             if _looks_like_name(name) and name != exclude and not _BUYER_WORD.search(name):
-                return name, 0.6
-    for cell in first_page[:3]:
+                return name, confidence
+    for cell in first_page[:4]:
         name = _strip_name(cell.text)
-        if _looks_like_name(name) and name != exclude:
+        # receipts put the shop name first; a lower-case first line is a handwritten note
+        if _looks_like_name(name) and name != exclude and not name.islower():
             return name, 0.35
+    return None
+
+
+def _line_above(cell: Cell, before: list[Cell]) -> Cell | None:
+    """The cell right above `cell` (same column, less than a line apart) if it can start a name."""
+    for other in reversed(before):
+        gap = cell.box[1] - other.box[3]
+        if gap > 1.0 * cell.height:
+            return None
+        overlap = min(cell.box[2], other.box[2]) - max(cell.box[0], other.box[0])
+        if overlap > 0 and gap > -0.3 * cell.height:
+            ok = (
+                _looks_like_name(other.text)
+                and not any(ch.isdigit() for ch in other.text)
+                and not other.text.islower()
+                and not _DOC_TITLE.search(other.text)
+            )
+            return other if ok else None
     return None
 
 

@@ -154,6 +154,11 @@ BUYER_WORDS = r"buyer|customer|bill(?:ed)?\s*to|sold\s*to|ship\s*to|invoice\s*to
 # Legal forms that mark a company name.
 LEGAL_FORMS = (
     r"gmbh|ag|kg|ohg|ug|e\.\s?k\.|a\.\s?g\.|gbr|mbh|ltd|limited|llc|l\.l\.c\.|inc|corp|corporation|plc|llp|co\.|company|"
-    r"sarl|s\.a\.r\.l\.|sas|s\.a\.s\.|sa|s\.a\.|eurl|sasu|s\.l\.|sl|s\.l\.u\.|s\.r\.l\.|srl|s\.p\.a\.|spa|s\.n\.c\.|"
-    r"b\.v\.|bv|n\.v\.|nv|vof|sdn\.?\s?bhd\.?|bhd|enterprise|trading|store|restaurant|有限公司|公司"
+    r"sarl|s\.a\.r\.l\.|sas|s\.a\.s\.|s\.a\.|eurl|sasu|s\.l\.|s\.l\.u\.|s\.r\.l\.|srl|s\.p\.a\.|spa|s\.n\.c\.|"
+    r"b\.v\.|bv|n\.v\.|nv|vof|sdn\.?\s?bhd\.?|bhd|s/b|有限公司|公司"
+)
+# Words that mark a business name without ending it ("RESTAURANT SIN DU", "SAM SAM TRADING CO").
+COMPANY_WORDS = (
+    r"enterprises?|trading|store|stores|restaurant|restoran|mart|market|supermarket|minimarket|café|cafe|bakery|"
+    r"pharmacy|hotel|shop|boutique|hardware|stationery|services?|industries|holdings?|group"
 )

@@ -100,7 +100,11 @@ def page_cells(page: Page) -> list[Cell]:
                 run = []
             run.append(w)
         cells.append(Cell(page.number, len(cells), run))
-    cells.sort(key=lambda c: (round(c.box[1] / max(c.height * 0.5, 1.0)), c.box[0]))
+    if cells:
+        # one bucket size per page: rounding each cell by its own height misorders mixed font sizes
+        heights = sorted(c.height for c in cells)
+        bucket = max(heights[len(heights) // 2] * 0.5, 1.0)
+        cells.sort(key=lambda c: (round(c.box[1] / bucket), c.box[0]))
     for i, c in enumerate(cells):
         c.index = i
     return cells
