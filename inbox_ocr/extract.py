@@ -260,7 +260,10 @@ class _Walker:
                                f"{self.limits.max_attachment_bytes} bytes (limits.max_attachment_bytes)")
         if not data:
             self.defects.append(f"{path}: attachment is empty (0 bytes); the message may be truncated")
-        content_type = _sniff(data, ctype, filename)
+        detected = _detect(data, ctype)
+        content_type = _sniff(detected, ctype, filename)
+        if detected is None and data and (ctype == "application/pdf" or ctype.startswith("image/")):
+            self.defects.append(f"{path}: declared {ctype}, but the bytes are not (starts {data[:16]!r})")
         cid = one_line(str(part.get("content-id", "") or "")).strip("<> ") or None
         self.attachments.append(Attachment(
             part=path,
@@ -372,30 +375,34 @@ def _decode_cte(data: bytes, cte: str) -> bytes:
     return data
 
 
-def _sniff(data: bytes, declared: str, filename: str | None) -> str:
-    """The type the bytes say they are, when they disagree with the declaration."""
-    sniffed: str | None = None
+def _detect(data: bytes, declared: str) -> str | None:
+    """The type the bytes themselves show, or None when they show nothing we trust."""
     if b"%PDF-" in data[:1024]:
-        sniffed = "application/pdf"
-    else:
-        try:
-            kind = filetype.guess(data[:8192]) if data else None
-        except Exception:  # filetype matchers are not meant to see hostile bytes; never fatal
-            kind = None
-        # Some signatures are short printable text ("BM" = BMP, "MZ" = exe, "ID3" = MP3): a CSV that
-        # starts with "BMW" is still text. Real binary formats carry control bytes near the start.
-        sniffed = kind.mime if kind and not _TEXT_HEAD.fullmatch(data[:512]) else None
-        if sniffed is None and declared != "text/html" and _looks_like_xml(data):
-            sniffed = "application/xml"
-    if sniffed is None:
+        return "application/pdf"
+    try:
+        kind = filetype.guess(data[:8192]) if data else None
+    except Exception:  # filetype matchers are not meant to see hostile bytes; never fatal
+        kind = None
+    # Some signatures are short printable text ("BM" = BMP, "MZ" = exe, "ID3" = MP3): a CSV that
+    # starts with "BMW" is still text. Real binary formats carry control bytes near the start.
+    if kind and not _TEXT_HEAD.fullmatch(data[:512]):
+        return str(kind.mime)
+    if declared != "text/html" and _looks_like_xml(data):
+        return "application/xml"
+    return None
+
+
+def _sniff(detected: str | None, declared: str, filename: str | None) -> str:
+    """The content type to act on: the bytes' type when they disagree with the declaration."""
+    if detected is None:
         if declared == "application/octet-stream" and filename:
             return mimetypes.guess_type(filename, strict=False)[0] or declared
         return declared
-    if sniffed == "application/xml" and (declared.endswith("/xml") or declared.endswith("+xml")):
+    if detected == "application/xml" and (declared.endswith("/xml") or declared.endswith("+xml")):
         return declared
-    if sniffed == "application/zip" and any(marker in declared for marker in _ZIP_CONTAINERS):
+    if detected == "application/zip" and any(marker in declared for marker in _ZIP_CONTAINERS):
         return declared
-    return sniffed
+    return detected
 
 
 def _looks_like_xml(data: bytes) -> bool:

@@ -152,6 +152,16 @@ def test_truncated_base64_is_a_part_error_and_the_rest_is_kept() -> None:
     assert "My traveling companions" in parsed.body_text  # ks_c_5601-1987 body decoded
 
 
+def test_a_pdf_that_is_not_a_pdf_is_kept_and_flagged() -> None:
+    parsed = dev("php-mime-mail-parser__m0013.eml")
+    (att,) = parsed.attachments
+    assert att.filename == "50032266 CAR 11_MNPA00A01_9PTX_H00 ATT N° 1467829.pdf"
+    assert att.content_type == "application/pdf"  # the read stage reports it as unreadable
+    assert any("declared application/pdf, but the bytes are not" in d for d in parsed.defects)
+    real = dev("mikel-mail__attachment_emails_attachment_pdf.eml")
+    assert real.attachments[0].data.startswith(b"%PDF-") and not any("declared" in d for d in real.defects)
+
+
 def test_parts_after_a_reused_closing_boundary_are_recovered() -> None:
     parsed = dev("mail-parser__mail_malformed_1.eml")
     (att,) = parsed.attachments
