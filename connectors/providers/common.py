@@ -1,0 +1,386 @@
+"""What the providers share: constant-time signature checks, the freshness window, building an
+RFC 5322 message from JSON fields, and fetching attachment URLs from allowed hosts only."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, formatdate, make_msgid, parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from connectors.providers import InboundRequest, WebhookError
+from inbox_ocr.settings import WebhookSourceConfig
+
+log = logging.getLogger("connectors.webhook_in")
+
+# headers of the original message that describe its old MIME body; the rebuilt message has its own
+_BODY_HEADERS = frozenset(
+    {"content-type", "content-transfer-encoding", "mime-version", "content-disposition", "content-length"}
+)
+USER_AGENT = "inbox-ocr/0.1 (attachment fetch)"
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def hmac_digest(key: str | bytes, message: bytes, algorithm: str = "sha256") -> bytes:
+    raw_key = key.encode() if isinstance(key, str) else key
+    return hmac.new(raw_key, message, algorithm).digest()
+
+
+def same(expected: str | bytes, given: str | bytes | None) -> bool:
+    """Constant-time comparison of two signature strings (a missing one never matches)."""
+    if given is None:
+        return False
+    a = expected.encode() if isinstance(expected, str) else expected
+    b = given.encode() if isinstance(given, str) else given
+    return hmac.compare_digest(a, b)
+
+
+def secret_of(config: WebhookSourceConfig) -> str:
+    if config.secret is None:
+        raise WebhookError(500, "no secret configured for this source")
+    return config.secret.get_secret_value()
+
+
+def require_header(request: InboundRequest, name: str) -> str:
+    value = request.headers.get(name.lower())
+    if not value:
+        raise WebhookError(401, f"missing {name} header")
+    return value.strip()
+
+
+def check_fresh(timestamp: float, ctx_now: float, window: float) -> None:
+    """A signed timestamp more than `window` seconds away from now (either way) is refused: a
+    captured request replayed later must not be accepted."""
+    if abs(ctx_now - timestamp) > window:
+        raise WebhookError(
+            403,
+            f"stale signature: timestamp {timestamp:.0f} is {ctx_now - timestamp:+.0f}s "
+            f"from now (window {window:.0f}s)",
+        )
+
+
+def check_basic_auth(request: InboundRequest, config: WebhookSourceConfig) -> None:
+    """HTTP Basic credentials (Postmark puts them in the webhook URL: https://user:pass@host/path)."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        raise WebhookError(401, "missing HTTP Basic credentials")
+    try:
+        given = base64.b64decode(header[6:].strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise WebhookError(401, "malformed HTTP Basic credentials") from None
+    want = f"{config.username or ''}:{secret_of(config)}".encode()
+    if not same(want, given):
+        raise WebhookError(401, "wrong HTTP Basic credentials")
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def parse_json(request: InboundRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WebhookError(400, f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise WebhookError(422, "JSON body must be an object")
+    return data
+
+
+def b64decode(value: Any, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise WebhookError(422, f"{what}: base64 content missing")
+    try:
+        return base64.b64decode(value, validate=False)
+    except (binascii.Error, ValueError):
+        raise WebhookError(422, f"{what}: not base64") from None
+
+
+def check_raw_mime(raw: bytes, what: str) -> bytes:
+    """A raw message must at least have a header block with a From or Message-ID line; anything
+    else (an HTML error page, a JSON body sent to the wrong path) is refused at the door."""
+    if not raw.strip():
+        raise WebhookError(422, f"{what} is empty")
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:65536])
+    if not any(headers.get(h) for h in ("From", "Message-ID", "Subject", "Date")):
+        raise WebhookError(422, f"{what} is not an RFC 5322 message (no From, Subject, Date or Message-ID)")
+    return raw
+
+
+def message_id_of(raw: bytes) -> str | None:
+    value = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:65536]).get("Message-ID")
+    return str(value).strip() or None if value else None
+
+
+def content_id(raw: bytes) -> str:
+    """Fallback identity for a message without a provider id: the hash of its bytes."""
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class AttachmentData:
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+
+
+def _clean(value: Any) -> str:
+    # header injection: a provider field with CR/LF must not start a header of its own
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def build_message(
+    *,
+    sender: str | None,
+    to: Iterable[str] = (),
+    cc: Iterable[str] = (),
+    subject: str | None = None,
+    date: datetime | float | str | None = None,
+    message_id: str | None = None,
+    text: str | None = None,
+    html: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+    attachments: Iterable[AttachmentData] = (),
+    notes: Iterable[str] = (),
+) -> bytes:
+    """An RFC 5322 message from the fields JSON providers send. `headers` are the original
+    message's headers (kept except those describing its old body); explicit fields fill in what
+    they lack. `notes` become `X-Inbox-Ocr-Note` headers (an attachment that was skipped)."""
+    msg = EmailMessage(policy=policy.default)
+    for name, value in headers:
+        if name.lower() in _BODY_HEADERS or not name or any(c in name for c in ": \r\n"):
+            continue
+        try:
+            msg[name] = _clean(value)
+        except (ValueError, TypeError, IndexError):
+            log.info("event=header_dropped name=%s", _clean(name)[:60])
+    fields: list[tuple[str, Any]] = [
+        ("From", sender),
+        ("To", ", ".join(to)),
+        ("Cc", ", ".join(cc)),
+        ("Subject", subject),
+        ("Message-ID", message_id),
+    ]
+    for name, value in fields:
+        if value and name not in msg:
+            try:
+                msg[name] = _clean(value)
+            except (ValueError, TypeError, IndexError):
+                log.info("event=header_dropped name=%s", name)
+    if "Date" not in msg:
+        if isinstance(date, datetime):
+            msg["Date"] = format_datetime(date)
+        elif isinstance(date, int | float):
+            msg["Date"] = formatdate(float(date), localtime=False)
+        else:
+            msg["Date"] = _date_header(date)
+    if "Message-ID" not in msg:
+        msg["Message-ID"] = make_msgid(domain="webhook.inbox-ocr.invalid")
+    for note in notes:
+        msg["X-Inbox-Ocr-Note"] = _clean(note)
+    if html and text:
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+    elif html:
+        msg.set_content(html, subtype="html")
+    else:
+        msg.set_content(text or "")
+    for att in attachments:
+        maintype, _, subtype = (att.content_type or "application/octet-stream").partition("/")
+        if not subtype or maintype == "multipart":
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(
+            att.data,
+            maintype=maintype,
+            subtype=subtype.split(";")[0].strip(),
+            filename=_clean(att.filename) or "attachment",
+            cid=att.content_id,
+        )
+    return msg.as_bytes()
+
+
+def _date_header(value: Any) -> str:
+    """RFC 5322 date from an RFC 5322 or ISO 8601 string (providers send both); now when unusable."""
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if parsed.tzinfo is not None:
+                return format_datetime(parsed)
+        except ValueError:
+            pass
+        try:
+            parsed = parsedate_to_datetime(text)
+            if parsed.tzinfo is not None:
+                return format_datetime(parsed)
+        except (TypeError, ValueError, IndexError):
+            pass
+    return formatdate(time.time())
+
+
+def address(email: str | None, name: str | None = None) -> str:
+    """'Name <email>' with the name quoted as RFC 5322 needs."""
+    if not email:
+        return ""
+    try:
+        return str(Address(display_name=_clean(name), addr_spec=_clean(email)))
+    except (ValueError, IndexError):
+        return _clean(email)
+
+
+# --------------------------------------------------------------------------- attachment URLs
+
+
+class AttachmentFetcher:
+    """GET an attachment URL from an allowed host, with the source's API token, bounded in size and
+    time. Redirects are followed only to allowed hosts, and the token is never sent to another host
+    than the one the URL names (object stores answer with pre-signed redirects)."""
+
+    MAX_REDIRECTS = 3
+
+    def __init__(self, config: WebhookSourceConfig, session: requests.Session | None = None) -> None:
+        self.config = config
+        self.session = session or requests.Session()
+        self.session.trust_env = False  # no proxy from the environment for URLs a provider handed us
+
+    def host_allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
+            return False
+        host = parts.hostname.lower()
+        for pattern in self.config.allowed_hosts:
+            pattern = pattern.lower()
+            if host == pattern or (pattern.startswith("*.") and fnmatch.fnmatchcase(host, pattern)):
+                return True
+        return False
+
+    def _auth_headers(self) -> dict[str, str]:
+        if self.config.api_token is None:
+            return {}
+        token = self.config.api_token.get_secret_value()
+        if self.config.api_user:
+            pair = base64.b64encode(f"{self.config.api_user}:{token}".encode()).decode()
+            return {"Authorization": f"Basic {pair}"}
+        return {"Authorization": f"Bearer {token}"}
+
+    def fetch(self, url: str, accept: str = "*/*") -> tuple[bytes, str]:
+        """The bytes and Content-Type at `url`. Raises WebhookError: 422 for a URL we must not
+        fetch or a file over the limit (retrying will not help), 503 for a failure worth retrying."""
+        if not self.host_allowed(url):
+            raise WebhookError(422, f"attachment host of {_redact(url)} is not in allowed_hosts")
+        origin = urlsplit(url).hostname
+        deadline = time.monotonic() + self.config.fetch_timeout
+        for _ in range(self.MAX_REDIRECTS + 1):
+            headers = {"User-Agent": USER_AGENT, "Accept": accept}
+            if urlsplit(url).hostname == origin:
+                headers.update(self._auth_headers())
+            try:
+                response = self.session.get(
+                    url,
+                    headers=headers,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=(min(10.0, self.config.fetch_timeout), self.config.fetch_timeout),
+                )
+            except requests.RequestException as exc:
+                raise WebhookError(
+                    503, f"attachment fetch failed: {type(exc).__name__}", retry_after=30
+                ) from exc
+            with response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("Location", ""))
+                    if not self.host_allowed(url):
+                        raise WebhookError(422, f"attachment redirect to {_redact(url)}: host not allowed")
+                    continue
+                if response.status_code >= 500 or response.status_code in (408, 429):
+                    raise WebhookError(503, f"attachment fetch: HTTP {response.status_code}", retry_after=30)
+                if response.status_code != 200:
+                    raise WebhookError(
+                        422, f"attachment fetch: HTTP {response.status_code} for {_redact(url)}"
+                    )
+                return self._read(response, deadline), response.headers.get("Content-Type", "")
+        raise WebhookError(422, f"attachment fetch: more than {self.MAX_REDIRECTS} redirects")
+
+    def _read(self, response: requests.Response, deadline: float) -> bytes:
+        limit = self.config.max_fetch_bytes
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise WebhookError(422, f"attachment of {declared} bytes is over max_fetch_bytes ({limit})")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise WebhookError(422, f"attachment is over max_fetch_bytes ({limit})")
+                if time.monotonic() > deadline:
+                    raise WebhookError(503, "attachment fetch took longer than fetch_timeout", retry_after=60)
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise WebhookError(503, f"attachment fetch failed: {type(exc).__name__}", retry_after=30) from exc
+        return b"".join(chunks)
+
+    def fetch_all(self, items: Iterable[tuple[str, str, str]]) -> tuple[list[AttachmentData], list[str]]:
+        """Fetch (url, filename, content_type) items. An attachment we must not fetch (host not
+        allowed, over the size limit) is left out with a note, so the message still arrives and
+        rules can send it to a person; a failure worth retrying raises (the provider retries)."""
+        out: list[AttachmentData] = []
+        notes: list[str] = []
+        for url, filename, content_type in items:
+            try:
+                data, got_type = self.fetch(url)
+            except WebhookError as exc:
+                if exc.status == 503:
+                    raise
+                log.warning(
+                    "event=attachment_skipped source=%s file=%s reason=%s",
+                    self.config.name,
+                    _clean(filename)[:80],
+                    exc.reason,
+                )
+                notes.append(f"attachment {filename!r} skipped: {exc.reason}")
+                continue
+            out.append(AttachmentData(filename or "attachment", content_type or got_type.split(";")[0], data))
+        return out, notes
+
+
+def _redact(url: str) -> str:
+    """Scheme, host and path only: query strings of pre-signed URLs carry credentials."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}{parts.path}"
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one (providers leave fields out or null)."""
+    return value if isinstance(value, dict) else {}
+
+
+def get(data: Mapping[str, Any] | None, *path: str | int) -> Any:
+    """data['a']['b'][0] or None when any step is missing."""
+    node: Any = data
+    for step in path:
+        if isinstance(step, int):
+            node = node[step] if isinstance(node, list) and -len(node) <= step < len(node) else None
+        else:
+            node = node.get(step) if isinstance(node, Mapping) else None
+        if node is None:
+            return None
+    return node
