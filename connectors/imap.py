@@ -167,13 +167,18 @@ class ImapSource:
         def op(client: IMAPClient) -> None:
             if not self._still_there(client, folder, uidvalidity, uid):
                 return
+            flags: list[bytes | str] = []  # one STORE for all of them: a round trip per message, not per flag
             for action in actions:
                 if action.kind == "mark_seen":
-                    client.add_flags([uid], [SEEN], silent=True)
+                    flags.append(SEEN)
                 elif action.kind == "flag":
-                    client.add_flags([uid], [FLAGGED], silent=True)
-                elif action.kind == "keyword" and action.arg:
-                    self._keyword(client, uid, action.arg)
+                    flags.append(FLAGGED)
+                elif (
+                    action.kind == "keyword" and action.arg and self._keyword_allowed(client, uid, action.arg)
+                ):
+                    flags.append(action.arg)
+            if flags:
+                client.add_flags([uid], flags, silent=True)
             for target in moves[:-1]:
                 if self._ensure_folder(client, target) != folder:
                     client.copy([uid], self.session.server_name(target))
@@ -218,17 +223,18 @@ class ImapSource:
             return False
         return True
 
-    def _keyword(self, client: IMAPClient, uid: int, keyword: str) -> None:
+    def _keyword_allowed(self, client: IMAPClient, uid: int, keyword: str) -> bool:
+        """Whether `keyword` can be stored as a flag; on Gmail it becomes a label right here."""
         if self.session.has(b"X-GM-EXT-1"):
             client.add_gmail_labels([uid], [keyword], silent=True)
-            return
+            return False
         if not KEYWORD_ATOM.match(keyword):
             log.warning(
                 "event=imap_keyword_skipped source=%s keyword=%r reason=not a valid IMAP keyword atom",
                 self.name,
                 keyword,
             )
-            return
+            return False
         permanent = self.session.select_info.get(b"PERMANENTFLAGS", ())
         if b"\\*" not in permanent and keyword.encode() not in permanent:
             log.warning(
@@ -238,8 +244,8 @@ class ImapSource:
                 self.session.selected,
                 keyword,
             )
-            return
-        client.add_flags([uid], [keyword], silent=True)
+            return False
+        return True
 
     def _ensure_folder(self, client: IMAPClient, folder: str) -> str:
         """Create `folder` (and its parents) when missing; returns the config name."""

@@ -38,8 +38,9 @@ class BackfillResult:
         return sum(self.statuses.values())
 
 
-def backfill(config: Config, source_name: str, since: date | None = None,
-             console: Console | None = None) -> BackfillResult:
+def backfill(
+    config: Config, source_name: str, since: date | None = None, console: Console | None = None
+) -> BackfillResult:
     """Process every unhandled message of one source; raises SourceUnavailable if it cannot be reached."""
     from run_daemon import build_sinks, build_source  # the one place that builds connectors
 
@@ -47,8 +48,10 @@ def backfill(config: Config, source_name: str, since: date | None = None,
     try:
         source_config = config.source(source_name)
     except KeyError:
-        raise ConfigError("<config>", [f"no source named {source_name!r} "
-                                       f"(configured: {', '.join(s.name for s in config.sources)})"]) from None
+        raise ConfigError(
+            "<config>",
+            [f"no source named {source_name!r} (configured: {', '.join(s.name for s in config.sources)})"],
+        ) from None
     config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     ledger = Ledger(config.state_dir / "ledger.sqlite3")
     source = build_source(source_config, ledger)
@@ -61,8 +64,13 @@ def backfill(config: Config, source_name: str, since: date | None = None,
         pipeline = Pipeline(Context.load(config), ledger)
         total = source.pending_count() if hasattr(source, "pending_count") else None
         started = time.monotonic()
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]:.1f} msg/s"), TimeRemainingColumn())
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:.1f} msg/s"),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task(f"backfill {source_name}", total=total, rate=0.0)
             try:
@@ -85,8 +93,10 @@ def backfill(config: Config, source_name: str, since: date | None = None,
 
 def print_summary(result: BackfillResult, console: Console | None = None) -> None:
     console = console or Console()
-    table = Table(title=f"backfill of {result.source}" + (" (interrupted: run again to continue)"
-                                                         if result.interrupted else ""))
+    table = Table(
+        title=f"backfill of {result.source}"
+        + (" (interrupted: run again to continue)" if result.interrupted else "")
+    )
     table.add_column("outcome")
     table.add_column("messages", justify="right")
     for status, count in sorted(result.statuses.items()):

@@ -35,30 +35,52 @@ def invoice_mails(count: int, tag: str) -> list[bytes]:
     """Text-PDF invoices with distinct numbers and Message-IDs."""
     pdf = render_pdf(invoice_doc(number=f"INV-{tag}"))
     return [
-        build_message(SampleMessage(f"{tag}-{i}", f"Invoice INV-{tag}-{i}", "Acme Billing <billing@acme.example>",
-                                    "Please find our invoice attached.", ((f"INV-{tag}-{i}.pdf", "application/pdf",
-                                                                            pdf),)))
+        build_message(
+            SampleMessage(
+                f"{tag}-{i}",
+                f"Invoice INV-{tag}-{i}",
+                "Acme Billing <billing@acme.example>",
+                "Please find our invoice attached.",
+                ((f"INV-{tag}-{i}.pdf", "application/pdf", pdf),),
+            )
+        )
         for i in range(count)
     ]
 
 
-def write_config(tmp_path: Path, server: Dovecot, folder: str, receiver: Receiver | None = None,
-                 **source: Any) -> Path:
+def write_config(
+    tmp_path: Path, server: Dovecot, folder: str, receiver: Receiver | None = None, **source: Any
+) -> Path:
     base = folder.split("/")[0]
-    rules: list[dict[str, Any]] = [{
-        # by subject, so that these tests do not depend on the classifier
-        "name": "invoices", "when": {"subject": "Invoice *", "has_attachment": True},
-        "then": [{"move": f"{base}/Invoices"}, {"keyword": "invoice"}] + ([{"webhook": "erp"}] if receiver else []),
-        "stop": True,
-    }]
+    rules: list[dict[str, Any]] = [
+        {
+            # by subject, so that these tests do not depend on the classifier
+            "name": "invoices",
+            "when": {"subject": "Invoice *", "has_attachment": True},
+            "then": [{"move": f"{base}/Invoices"}, {"keyword": "invoice"}]
+            + ([{"webhook": "erp"}] if receiver else []),
+            "stop": True,
+        }
+    ]
     data: dict[str, Any] = {
         "state_dir": str(tmp_path / "var"),
-        "sources": [{
-            "name": "finance", "type": "imap", "host": "127.0.0.1", "port": server.ssl_port, "security": "ssl",
-            "username": server.user, "password": "${TEST_IMAP_PASSWORD}", "ca_file": str(server.ca_file),
-            "folders": [folder], "reconnect_backoff": "100ms", "reconnect_max_backoff": "1s",
-            "quarantine_folder": f"{base}/Quarantine", **source,
-        }],
+        "sources": [
+            {
+                "name": "finance",
+                "type": "imap",
+                "host": "127.0.0.1",
+                "port": server.ssl_port,
+                "security": "ssl",
+                "username": server.user,
+                "password": "${TEST_IMAP_PASSWORD}",
+                "ca_file": str(server.ca_file),
+                "folders": [folder],
+                "reconnect_backoff": "100ms",
+                "reconnect_max_backoff": "1s",
+                "quarantine_folder": f"{base}/Quarantine",
+                **source,
+            }
+        ],
         "rules": rules,
         "default": [{"move": f"{base}/Processed"}],
         "log": {"level": "WARNING"},
@@ -109,7 +131,8 @@ def running_daemon() -> Iterator[Callable[[Config], Daemon]]:
 
 
 def test_idle_daemon_routes_new_mail_in_seconds_and_reconnects_after_dovecot_restarts(
-        tmp_path, dovecot, admin, imap_folder, running_daemon, receiver):
+    tmp_path, dovecot, admin, imap_folder, running_daemon, receiver
+):
     admin.create_folder(srv(imap_folder))
     base = imap_folder.split("/")[0]
     config = load_config(write_config(tmp_path, dovecot, imap_folder, receiver, mode="idle", poll_every="5m"))
@@ -147,7 +170,8 @@ class CrashingAck(ImapSource):
 
 
 def test_restart_reprocesses_nothing_and_redoes_only_the_missing_action(
-        tmp_path, dovecot, admin, imap_folder, receiver):
+    tmp_path, dovecot, admin, imap_folder, receiver
+):
     base = imap_folder.split("/")[0]
     append_many(admin, srv(imap_folder), invoice_mails(3, "crash"))
     config = load_config(write_config(tmp_path, dovecot, imap_folder, receiver))
@@ -205,7 +229,10 @@ def test_backfill_of_2000_messages_misses_none_and_duplicates_none(tmp_path, dov
     assert count(admin, imap_folder) == 0
     admin.select_folder(srv(f"{base}/Processed"), readonly=True)
     uids = admin.search()
-    ids = [v[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"] for v in admin.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]).values()]
+    ids = [
+        v[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"]
+        for v in admin.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]).values()
+    ]
     assert len(ids) == 2000 and len(set(ids)) == 2000
     ledger = Ledger(tmp_path / "var" / "ledger.sqlite3")
     assert ledger.counts()["messages_done"] == 2000
@@ -221,7 +248,9 @@ def test_backfill_since_leaves_older_mail(tmp_path, dovecot, admin, imap_folder)
     admin.append(srv(imap_folder), make_email("recent"))
     config_path = write_config(tmp_path, dovecot, imap_folder)
     since = (date.today() - timedelta(days=30)).isoformat()
-    result = CliRunner().invoke(cli, ["backfill", "-c", str(config_path), "--source", "finance", "--since", since])
+    result = CliRunner().invoke(
+        cli, ["backfill", "-c", str(config_path), "--source", "finance", "--since", since]
+    )
     assert result.exit_code == 0, result.output
     assert "1 messages in" in result.output
     assert count(admin, imap_folder) == 1

@@ -27,8 +27,14 @@ class Namespace:
 class ScriptedServer:
     """Just enough of imapclient.IMAPClient, recording every command."""
 
-    def __init__(self, capabilities: tuple[bytes, ...], permanent_flags: tuple[bytes, ...] = (b"\\*",),
-                 delimiter: bytes = b".", prefix: str = "", reject_first_token: bool = False) -> None:
+    def __init__(
+        self,
+        capabilities: tuple[bytes, ...],
+        permanent_flags: tuple[bytes, ...] = (b"\\*",),
+        delimiter: bytes = b".",
+        prefix: str = "",
+        reject_first_token: bool = False,
+    ) -> None:
         self.caps = capabilities
         self.permanent_flags = permanent_flags
         self.delimiter = delimiter
@@ -99,15 +105,23 @@ class ScriptedServer:
 
 
 def source(server: ScriptedServer, **overrides: Any) -> ImapSource:
-    config = ImapSourceConfig.model_validate({
-        "type": "imap", "name": "acct", "host": "imap.example", "username": "ap@example.com",
-        "password": "hunter2-Secret", **overrides,
-    })
+    config = ImapSourceConfig.model_validate(
+        {
+            "type": "imap",
+            "name": "acct",
+            "host": "imap.example",
+            "username": "ap@example.com",
+            "password": "hunter2-Secret",
+            **overrides,
+        }
+    )
     return ImapSource(config, MemoryState(), client_factory=server)
 
 
 def message(uid: int = 7, folder: str = "INBOX") -> RawMessage:
-    return RawMessage(source="acct", key=f"{folder}/{UIDVALIDITY}/{uid}", folder=folder, raw=b"Subject: x\r\n\r\n")
+    return RawMessage(
+        source="acct", key=f"{folder}/{UIDVALIDITY}/{uid}", folder=folder, raw=b"Subject: x\r\n\r\n"
+    )
 
 
 def test_keywords_are_skipped_with_a_warning_where_the_server_allows_none(caplog):
@@ -137,7 +151,9 @@ def test_without_move_and_uidplus_the_original_is_only_flagged_never_expunged(ca
     with caplog.at_level(logging.WARNING):
         source(server).ack(message(), [Action(kind="move", arg="Done")])
     assert server.commands("copy", "store", "uid_expunge", "expunge", "move") == [
-        ("copy", (7,), "Done"), ("store", (7,), (b"\\Deleted",))]
+        ("copy", (7,), "Done"),
+        ("store", (7,), (b"\\Deleted",)),
+    ]
     assert "no UIDPLUS" in caplog.text
 
 
@@ -145,7 +161,10 @@ def test_with_uidplus_only_our_uid_is_expunged():
     server = ScriptedServer((b"IMAP4REV1", b"UIDPLUS"))
     source(server).fail(message(uid=9), "unreadable")
     assert server.commands("copy", "store", "uid_expunge", "expunge") == [
-        ("copy", (9,), "Quarantine"), ("store", (9,), (b"\\Deleted",)), ("uid_expunge", (9,))]
+        ("copy", (9,), "Quarantine"),
+        ("store", (9,), (b"\\Deleted",)),
+        ("uid_expunge", (9,)),
+    ]
 
 
 def test_folders_follow_the_namespace_prefix_and_delimiter_and_parents_are_created():
@@ -154,7 +173,10 @@ def test_folders_follow_the_namespace_prefix_and_delimiter_and_parents_are_creat
     src.ack(message(folder="Scans/Eingang"), [Action(kind="move", arg="Invoices/2024")])
     assert server.commands("select")[0] == ("select", "INBOX.Scans.Eingang")
     assert server.commands("create", "move") == [
-        ("create", "INBOX.Invoices"), ("create", "INBOX.Invoices.2024"), ("move", (7,), "INBOX.Invoices.2024")]
+        ("create", "INBOX.Invoices"),
+        ("create", "INBOX.Invoices.2024"),
+        ("move", (7,), "INBOX.Invoices.2024"),
+    ]
 
 
 def test_several_moves_copy_to_all_but_the_last_target():

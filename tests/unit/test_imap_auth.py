@@ -34,10 +34,15 @@ def form(call: responses.Call) -> dict[str, str]:
 
 
 def microsoft(**extra: object) -> ImapOAuthConfig:
-    return ImapOAuthConfig.model_validate({
-        "provider": "microsoft", "tenant": "contoso.example", "client_id": "app-123",
-        "refresh_token": "rt-from-config", **extra,
-    })
+    return ImapOAuthConfig.model_validate(
+        {
+            "provider": "microsoft",
+            "tenant": "contoso.example",
+            "client_id": "app-123",
+            "refresh_token": "rt-from-config",
+            **extra,
+        }
+    )
 
 
 @responses.activate
@@ -69,8 +74,9 @@ def test_microsoft_rotated_refresh_tokens_are_kept_and_used_next_time():
 def test_a_new_refresh_token_in_the_config_wins_over_the_stored_one():
     responses.post(MS_URL, json={"access_token": "at", "expires_in": 3600})
     state = MemoryState()
-    state.set_cursor("outlook", CURSOR, json.dumps({"from": "fingerprint-of-an-older-token",
-                                                      "refresh_token": "rt-stale"}))
+    state.set_cursor(
+        "outlook", CURSOR, json.dumps({"from": "fingerprint-of-an-older-token", "refresh_token": "rt-stale"})
+    )
     TokenProvider("outlook", microsoft(refresh_token="rt-after-reconsent"), state).access_token()
     assert form(responses.calls[0])["refresh_token"] == "rt-after-reconsent"
 
@@ -79,8 +85,9 @@ def test_a_new_refresh_token_in_the_config_wins_over_the_stored_one():
 def test_google_sends_no_scope_and_keeps_its_refresh_token():
     responses.post(GOOGLE_URL, json={"access_token": "ya29.x", "expires_in": 3599, "token_type": "Bearer"})
     state = MemoryState()
-    config = ImapOAuthConfig.model_validate({"provider": "google", "client_id": "cid", "client_secret": "cs",
-                                             "refresh_token": "1//rt"})
+    config = ImapOAuthConfig.model_validate(
+        {"provider": "google", "client_id": "cid", "client_secret": "cs", "refresh_token": "1//rt"}
+    )
     assert TokenProvider("gmail", config, state).access_token() == "ya29.x"
     sent = form(responses.calls[0])
     assert "scope" not in sent and sent["client_secret"] == "cs"
@@ -89,8 +96,11 @@ def test_google_sends_no_scope_and_keeps_its_refresh_token():
 
 @responses.activate
 def test_a_revoked_refresh_token_says_to_consent_again_without_showing_tokens():
-    responses.post(MS_URL, status=400, json={"error": "invalid_grant",
-                                             "error_description": "AADSTS70008: The refresh token has expired"})
+    responses.post(
+        MS_URL,
+        status=400,
+        json={"error": "invalid_grant", "error_description": "AADSTS70008: The refresh token has expired"},
+    )
     with pytest.raises(SourceUnavailable, match="consent again") as info:
         TokenProvider("outlook", microsoft(), MemoryState()).access_token()
     assert "rt-from-config" not in str(info.value)
@@ -107,8 +117,10 @@ def test_token_command_output_is_the_token_and_its_failure_hides_stdout():
     ok = ImapOAuthConfig(token_command=f"{sys.executable} -c \"print('at-from-command')\"")
     assert TokenProvider("x", ok, MemoryState()).access_token() == "at-from-command"
 
-    bad = ImapOAuthConfig(token_command=f"{sys.executable} -c \"import sys; print('half-a-token'); "
-                                        f"sys.stderr.write('not logged in'); sys.exit(3)\"")
+    bad = ImapOAuthConfig(
+        token_command=f"{sys.executable} -c \"import sys; print('half-a-token'); "
+        f"sys.stderr.write('not logged in'); sys.exit(3)\""
+    )
     with pytest.raises(SourceUnavailable, match="exited with 3.*not logged in") as info:
         TokenProvider("x", bad, MemoryState()).access_token()
     assert "half-a-token" not in str(info.value)
