@@ -151,7 +151,11 @@ _GROSS_MARKER = re.compile(r"(?<![^\W_])(?:brutto|gross|incl?\.?|inkl\.?|includi
 
 _PAYMENT = re.compile(r"(?<![^\W_])(?:cash|change|tendered|paid|bayar|tunai|card|visa|master\w*|bezahlt|gegeben|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto)(?![^\W\d_])", re.IGNORECASE)
 _NET_TOTAL = re.compile(r"net\s*total", re.IGNORECASE)
-_COUNT = re.compile(r"^\W*(?:qty|quantity|items?|pcs|menge|stück|anzahl|articles?|artículos|articoli|aantal)\b", re.IGNORECASE)
+_COUNT = re.compile(
+    r"^\W*(?:qty|quantity|items?|pcs|menge|stück|anzahl|articles?|artículos|articoli|aantal|"
+    r"savings?|saved|discounts?|rabatt|remise|descuento|sconto|korting)\b",
+    re.IGNORECASE,
+)
 
 
 def _refine(hit: LabelHit) -> str:
@@ -283,6 +287,8 @@ def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
             score *= 0.8  # a row of several amounts (a tax breakdown) is a weaker witness
         if value == 0:
             score *= 0.3  # a zero total is rare; "Total 0.00" is usually a discount line misread
+        if name == "total" and _GROSS_MARKER.search(hit.cell.text):
+            score *= 1.2  # "Total after adj. incl. GST" names the gross outright
         if value not in seen or seen[value][0] < score:
             seen[value] = (score, hit)
     return sorted(((sc, v, h) for v, (sc, h) in seen.items()), key=lambda p: -p[0])[:8]
@@ -332,6 +338,13 @@ def _money(out: Extraction, ctx: _Context) -> None:
             for xs, x, _ in taxes:
                 if _plausible(t, s, x, roundings):
                     consistent.append((ts + ss + xs, t, s, x))
+    if not consistent:
+        # "Total 20.00 / GST 1.20 / Net total 21.20": on some receipts the net-qualified line is the gross
+        for ts, t, _ in _pool(ctx, "total_net_qualified"):
+            for ss, s, _ in totals:
+                for xs, x, _ in taxes:
+                    if _plausible(t, s, x, roundings):
+                        consistent.append((ts + ss + xs, t, s, x))
     if consistent:
         # Per-rate rows add up too; the document's sum row is the largest of the well-scored ones.
         top = max(c[0] for c in consistent)
