@@ -43,6 +43,11 @@ def build_source(config: Any, state: SourceState) -> Source:
         from connectors.imap import ImapSource
 
         return ImapSource(config, state)
+    if config.type == "webhook":
+        from connectors.webhook_in import WebhookSource
+
+        # the spool lives in state_dir, next to the ledger
+        return WebhookSource(config, state, Path(getattr(state, "path", "var/ledger.sqlite3")).parent)
     raise ConfigError("<config>", [f"sources: type {config.type!r} is not supported by this build"])
 
 
@@ -61,6 +66,7 @@ class Daemon:
         self.pipeline = Pipeline(Context.load(config), self.ledger, self.stop)
         self.outbox = Outbox(self.ledger, build_sinks(config), config.webhooks)
         self.sources = [source_factory(s, self.ledger) for s in config.sources if s.enabled]
+        self.http_server: Any = None
 
     # ------------------------------------------------------------------ one pass
 
@@ -102,12 +108,18 @@ class Daemon:
                 scheduler.add_job(self.drain, "interval", args=[source], seconds=cfg.poll_every,
                                   id=f"source-{source.name}", next_run_time=_now())
         scheduler.add_job(self._deliver, "interval", seconds=OUTBOX_EVERY, id="outbox", next_run_time=_now())
+        from connectors.webhook_in import start_server
+
+        # only when webhook sources are configured; it answers providers after spooling, the jobs process
+        http = self.http_server = start_server(self.config)
         scheduler.start()
         for t in threads:
             t.start()
         log.info("event=started sources=%s", ",".join(s.name for s in self.sources))
         self.stop.wait()
         log.info("event=stopping")
+        if http is not None:
+            http.stop()
         scheduler.shutdown(wait=True)
         for t in threads:
             t.join()

@@ -107,6 +107,15 @@ class WebhookSource:
         fsync_dir(path.parent)
         log.warning("event=quarantined source=%s key=%s reason=%s", self.name, message.key, reason)
 
+    def wait_for_mail(self, timeout: float, stop: threading.Event | None = None) -> None:
+        """Return when the server has spooled a message (or after `timeout`, or on `stop`), so that
+        the daemon processes webhook mail at once instead of on the next poll."""
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0 and not (stop is not None and stop.is_set()):
+            if self.spool.arrived.wait(min(remaining, 0.5)):
+                self.spool.arrived.clear()
+                return
+
     def close(self) -> None:
         return None  # the spool is shared with the HTTP server, which closes it
 

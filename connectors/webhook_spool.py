@@ -66,6 +66,7 @@ class Spool:
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
         self._host = re.sub(r"[^A-Za-z0-9-]", "-", os.uname().nodename or "host")
         self.closed = False
+        self.arrived = threading.Event()  # set on every new message; WebhookSource.wait_for_mail waits on it
         self.recover()
 
     # ------------------------------------------------------------------ store
@@ -118,6 +119,7 @@ class Spool:
                     _INSERT_STORED,
                     (h, provider_id[:500], key, now),
                 )
+            self.arrived.set()
             return key, True
 
     def _stored_key(self, h: str) -> str | None:

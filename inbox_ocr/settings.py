@@ -190,6 +190,8 @@ class WebhookSourceConfig(_SourceBase):
 
     type: Literal["webhook"]
     provider: Literal["postmark", "mailgun", "sendgrid", "mime", "front", "zendesk", "helpscout"]
+    mode: Literal["idle", "poll"] = Field(default="idle", description="idle: process each message as soon as it "
+                                          "is spooled; poll: every poll_every")
     path: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9/_.-]*$",
                              description="URL path on the http server; default /hooks/<name>")
     secret: SecretStr | None = Field(default=None, description="signing key (Mailgun, Front, Zendesk, Help Scout, "

@@ -1,0 +1,65 @@
+"""The whole way through the daemon: a signed webhook is answered once spooled, the daemon's
+pipeline processes it from the spool (idle mode, no poll delay), the routing rule's webhook action
+reaches a real receiver on loopback, and the spool is empty afterwards."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from connectors.webhook_in import spool_dir
+from inbox_ocr.settings import parse_config
+from run_daemon import Daemon
+from tests.http_receiver import Receiver
+from tests.integration.webhook_fixtures import make_pdf, mime_headers, raw_message
+
+pytestmark = pytest.mark.integration
+
+SECRET = "whsec-daemon-0123456789"
+
+
+def wait_for(condition, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_webhook_mail_is_processed_and_routed_by_the_daemon(tmp_path: Path, receiver: Receiver) -> None:
+    config = parse_config({
+        "state_dir": str(tmp_path / "var"),
+        "http": {"host": "127.0.0.1", "port": 0},
+        "ocr": {"enabled": False},
+        "sources": [{"name": "gateway", "type": "webhook", "provider": "mime", "secret": SECRET}],
+        "webhooks": {"erp": {"url": receiver.url, "secret": "test-secret-123", "backoff": "1s"}},
+        "rules": [{"name": "mail with a PDF", "when": {"has_attachment": True},
+                   "then": [{"move": "Invoices"}, {"webhook": "erp"}]}],
+    })
+    daemon = Daemon(config)
+    thread = threading.Thread(target=daemon.run_forever, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: daemon.http_server is not None)
+        url = f"{daemon.http_server.url}/hooks/gateway"
+        mime = raw_message("<daemon-1@vendor.example>", make_pdf())
+        answer = requests.post(url, data=mime, headers=mime_headers(SECRET, mime), timeout=10)
+        assert answer.status_code == 200
+        assert wait_for(lambda: len(receiver.accepted) == 1), "the routed webhook never arrived"
+        delivered = next(iter(receiver.accepted.values())).json()
+        assert delivered["message"]["message_id"] == "<daemon-1@vendor.example>"
+        assert delivered["source"] == "gateway"
+        spool = spool_dir(config.state_dir, "gateway")
+        assert wait_for(lambda: not any((spool / "new").iterdir())), "message left in the spool"
+        again = requests.post(url, data=mime, headers=mime_headers(SECRET, mime), timeout=10)
+        assert again.json()["duplicate"] is True
+    finally:
+        daemon.request_stop()
+        thread.join(30)
+    assert not thread.is_alive()
+    assert len(receiver.accepted) == 1
