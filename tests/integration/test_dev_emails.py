@@ -1,0 +1,44 @@
+"""Every real message of ../shared/datasets/emails-dev goes through `process --dry-run` and
+`extract --json` without a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inbox_ocr.cli import main
+from tests.conftest import ROOT, dataset
+
+
+def emails() -> list[Path]:
+    return sorted(dataset("emails-dev").glob("*.eml"))
+
+
+def test_dataset_has_messages() -> None:
+    assert len(emails()) >= 20
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted((ROOT.parent / "shared/datasets/emails-dev").glob("*.eml"))])
+def test_dry_run_explains_without_traceback(name: str) -> None:
+    path = dataset("emails-dev") / name
+    result = CliRunner().invoke(main, ["process", "--dry-run", "--config", str(ROOT / "config" / "demo.yaml"),
+                                       str(path)])
+    assert result.exception is None, result.output
+    assert result.exit_code == 0
+    assert "decision:" in result.output or "QUARANTINED" in result.output
+    assert "rules:" in result.output or "QUARANTINED" in result.output
+
+
+def test_extract_json_lines_for_every_email() -> None:
+    files = [str(p) for p in emails()]
+    result = CliRunner().invoke(main, ["extract", "--json", *files])
+    assert result.exception is None
+    lines = [json.loads(line) for line in result.output.splitlines() if line.strip()]
+    assert {line["file"] for line in lines} <= set(files)
+    for line in lines:
+        assert "error" in line or line["doc_type"]
+    pdfs = [line for line in lines if str(line.get("attachment", "")).lower().endswith(".pdf")]
+    assert pdfs, "the dev emails carry PDF attachments"
