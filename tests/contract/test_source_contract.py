@@ -1,0 +1,143 @@
+"""The Source contract of connectors/base.py, run over every implementation that needs no server.
+(The IMAP source runs the same checks against a real Dovecot in tests/integration.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from connectors.base import Source
+from connectors.maildir import MaildirSource
+from connectors.memory import MemorySource, MemoryState
+from inbox_ocr.models import Action
+from inbox_ocr.samples import SampleMessage, build_message, write_maildir
+from inbox_ocr.settings import MaildirSourceConfig
+
+
+@dataclass
+class Harness:
+    source: Source
+    state: MemoryState
+    deliver: Callable[[list[bytes]], None]
+
+    def handled(self, key: str) -> None:
+        """What the pipeline does after a committed outcome and a successful ack."""
+        self.state.handled.setdefault(self.source.name, set()).add(key)
+
+
+def _messages(n: int) -> list[SampleMessage]:
+    return [SampleMessage(f"m{i}", f"Message {i}", "a@example.com", f"body {i}") for i in range(n)]
+
+
+def maildir_harness(tmp_path: Path) -> Harness:
+    state = MemoryState()
+    cfg = MaildirSourceConfig(type="maildir", name="box", path=tmp_path / "Maildir", create=True)
+    source = MaildirSource(cfg, state)
+    counter = iter(range(10_000))
+
+    def deliver(raws: list[bytes]) -> None:
+        for raw in raws:
+            i = next(counter)
+            (tmp_path / "Maildir" / "new" / f"17000000{i:02d}.M{i}.test").write_bytes(raw)
+
+    return Harness(source, state, deliver)
+
+
+def memory_harness(tmp_path: Path) -> Harness:
+    source = MemorySource(name="box")
+    counter = iter(range(10_000))
+    return Harness(source, MemoryState(), lambda raws: [source.add(f"k{next(counter)}", r) for r in raws])
+
+
+@pytest.fixture(params=[maildir_harness, memory_harness], ids=["maildir", "memory"])
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    h = request.param(tmp_path)
+    yield h
+    h.source.close()
+    h.source.close()  # closing twice is safe
+
+
+def test_fetch_yields_what_arrived(harness: Harness) -> None:
+    raws = [build_message(m) for m in _messages(3)]
+    harness.deliver(raws)
+    got = list(harness.source.fetch())
+    assert sorted(m.raw for m in got) == sorted(raws)
+    assert len({m.key for m in got}) == 3
+    assert all(m.source == harness.source.name for m in got)
+
+
+def test_fetch_respects_limit(harness: Harness) -> None:
+    harness.deliver([build_message(m) for m in _messages(5)])
+    assert len(list(harness.source.fetch(limit=2))) == 2
+
+
+def test_acked_messages_are_not_fetched_again_and_ack_is_idempotent(harness: Harness) -> None:
+    harness.deliver([build_message(m) for m in _messages(2)])
+    first, second = list(harness.source.fetch())
+    actions = (Action(kind="move", arg="Invoices"), Action(kind="keyword", arg="checked"))
+    harness.source.ack(first, actions)
+    harness.source.ack(first, actions)  # redone after a crash: no error, no second copy
+    harness.handled(first.key)
+    harness.source.ack(second, ())
+    harness.handled(second.key)
+    assert list(harness.source.fetch()) == []
+
+
+def test_failed_messages_are_put_aside(harness: Harness) -> None:
+    harness.deliver([build_message(m) for m in _messages(2)])
+    bad, good = list(harness.source.fetch())
+    harness.source.fail(bad, "cannot parse")
+    harness.source.fail(bad, "cannot parse")
+    harness.handled(bad.key)
+    assert [m.key for m in harness.source.fetch()] == [good.key]
+
+
+def test_maildir_move_keeps_one_copy_with_keywords(tmp_path: Path) -> None:
+    h = maildir_harness(tmp_path)
+    h.deliver([build_message(m) for m in _messages(1)])
+    (msg,) = list(h.source.fetch())
+    actions = (Action(kind="move", arg="Invoices/2026"), Action(kind="keyword", arg="needs-approval"),
+               Action(kind="keyword", arg="erp"), Action(kind="mark_seen"), Action(kind="flag"))
+    h.source.ack(msg, actions)
+    h.source.ack(msg, actions)
+    target = tmp_path / "Maildir" / ".Invoices.2026"
+    (moved,) = list((target / "cur").iterdir())
+    assert moved.read_bytes() == msg.raw
+    assert moved.name.endswith(":2,FSab")
+    assert (target / "dovecot-keywords").read_text() == "0 needs-approval\n1 erp\n"
+    assert (target / "maildirfolder").exists()
+    assert list((tmp_path / "Maildir" / "new").iterdir()) == []
+    assert list((tmp_path / "Maildir" / "cur").iterdir()) == []
+
+
+def test_maildir_crash_between_link_and_unlink_is_repaired(tmp_path: Path) -> None:
+    h = maildir_harness(tmp_path)
+    h.deliver([build_message(m) for m in _messages(1)])
+    (msg,) = list(h.source.fetch())
+    original = next((tmp_path / "Maildir" / "new").iterdir())
+    # simulate a crash after the copy into the target but before the unlink
+    target = tmp_path / "Maildir" / ".Invoices"
+    for sub in ("cur", "new", "tmp"):
+        (target / sub).mkdir(parents=True)
+    (target / "cur" / f"{msg.key}:2,").write_bytes(original.read_bytes())
+    h.source.ack(msg, (Action(kind="move", arg="Invoices"),))
+    assert len(list((target / "cur").iterdir())) == 1
+    assert not original.exists()
+
+
+def test_missing_maildir_is_a_clear_source_error(tmp_path: Path) -> None:
+    from inbox_ocr.errors import SourceUnavailable
+
+    cfg = MaildirSourceConfig(type="maildir", name="box", path=tmp_path / "nope")
+    with pytest.raises(SourceUnavailable, match="not a Maildir"):
+        list(MaildirSource(cfg, MemoryState()).fetch())
+
+
+def test_write_maildir_and_fetch_order(tmp_path: Path) -> None:
+    write_maildir(tmp_path / "M", _messages(3))
+    cfg = MaildirSourceConfig(type="maildir", name="box", path=tmp_path / "M")
+    subjects = [m.raw.split(b"Subject: ")[1].split(b"\n")[0].strip() for m in MaildirSource(cfg, MemoryState()).fetch()]
+    assert subjects == [b"Message 0", b"Message 1", b"Message 2"]
