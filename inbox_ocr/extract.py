@@ -13,7 +13,6 @@ the body of a non-multipart message is "1"; inside a forwarded message/rfc822 at
 from __future__ import annotations
 
 import binascii
-import mimetypes
 import quopri
 import re
 from dataclasses import dataclass, field
@@ -26,14 +25,15 @@ from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses
 from typing import Any
 
-import filetype
-
 from inbox_ocr.errors import MalformedMessage
-from inbox_ocr.mime_text import (
+from inbox_ocr.mime_decode import (
     UNKNOWN_CHARSETS,
     charset_hints,
+    content_type_for,
     decode_words,
+    detect_type,
     filename_of,
+    generated_name,
     guess_decode,
     has_surrogates,
     html_to_text,
@@ -85,18 +85,7 @@ _REGISTRY = HeaderRegistry()
 _POLICY = policy.default.clone(header_factory=_safe_header_factory)
 _PARSER = BytesParser(policy=_POLICY)
 _HEADER_PARSER = BytesHeaderParser(policy=_POLICY)
-_ZIP_CONTAINERS = ("openxmlformats", "opendocument", "+zip", "java-archive", "epub", "ms-xpsdocument")
-_EXTENSIONS = {
-    "application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
-    "image/tiff": ".tif", "image/webp": ".webp", "image/bmp": ".bmp", "application/xml": ".xml",
-    "text/xml": ".xml", "text/plain": ".txt", "text/html": ".html", "application/octet-stream": ".bin",
-    "application/pkcs7-signature": ".p7s", "application/x-pkcs7-signature": ".p7s",
-    "application/zip": ".zip", "message/rfc822": ".eml",
-}
 _ALWAYS_ATTACHMENT = {"application/pdf", "application/octet-stream", "application/xml", "text/xml"}
-_TEXT_HEAD = re.compile(rb"[^\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]*")
-_XML_ROOT = re.compile(rb"^<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)(\s|/?>)")
-_HTML_ROOTS = {b"html", b"head", b"body", b"div", b"p", b"table", b"span", b"meta", b"font", b"br", b"style"}
 
 
 class _PartFailure(Exception):
@@ -260,14 +249,14 @@ class _Walker:
                                f"{self.limits.max_attachment_bytes} bytes (limits.max_attachment_bytes)")
         if not data:
             self.defects.append(f"{path}: attachment is empty (0 bytes); the message may be truncated")
-        detected = _detect(data, ctype)
-        content_type = _sniff(detected, ctype, filename)
+        detected = detect_type(data, ctype)
+        content_type = content_type_for(detected, ctype, filename)
         if detected is None and data and (ctype == "application/pdf" or ctype.startswith("image/")):
             self.defects.append(f"{path}: declared {ctype}, but the bytes are not (starts {data[:16]!r})")
         cid = one_line(str(part.get("content-id", "") or "")).strip("<> ") or None
         self.attachments.append(Attachment(
             part=path,
-            filename=sanitize_filename(filename, _generated_name(path, content_type)),
+            filename=sanitize_filename(filename, generated_name(path, content_type)),
             original_filename=filename,
             declared_type=ctype,
             content_type=content_type,
@@ -373,54 +362,6 @@ def _decode_cte(data: bytes, cte: str) -> bytes:
     if cte == "quoted-printable":
         return quopri.decodestring(data)
     return data
-
-
-def _detect(data: bytes, declared: str) -> str | None:
-    """The type the bytes themselves show, or None when they show nothing we trust."""
-    if b"%PDF-" in data[:1024]:
-        return "application/pdf"
-    try:
-        kind = filetype.guess(data[:8192]) if data else None
-    except Exception:  # filetype matchers are not meant to see hostile bytes; never fatal
-        kind = None
-    # Some signatures are short printable text ("BM" = BMP, "MZ" = exe, "ID3" = MP3): a CSV that
-    # starts with "BMW" is still text. Real binary formats carry control bytes near the start.
-    if kind and not _TEXT_HEAD.fullmatch(data[:512]):
-        return str(kind.mime)
-    if declared != "text/html" and _looks_like_xml(data):
-        return "application/xml"
-    return None
-
-
-def _sniff(detected: str | None, declared: str, filename: str | None) -> str:
-    """The content type to act on: the bytes' type when they disagree with the declaration."""
-    if detected is None:
-        if declared == "application/octet-stream" and filename:
-            return mimetypes.guess_type(filename, strict=False)[0] or declared
-        return declared
-    if detected == "application/xml" and (declared.endswith("/xml") or declared.endswith("+xml")):
-        return declared
-    if detected == "application/zip" and any(marker in declared for marker in _ZIP_CONTAINERS):
-        return declared
-    return detected
-
-
-def _looks_like_xml(data: bytes) -> bool:
-    head = data[:512]
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if head.startswith(bom):
-            head = head[len(bom):].decode(codec, "ignore").encode("utf-8")
-            break
-    head = head.lstrip()
-    if head.startswith(b"<?xml"):
-        return True
-    root = _XML_ROOT.match(head)
-    return root is not None and root.group(2).lower() not in _HTML_ROOTS and data.rstrip().endswith(b">")
-
-
-def _generated_name(path: str, content_type: str) -> str:
-    ext = _EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type, strict=False) or ".bin"
-    return f"attachment-{path}{ext}"
 
 
 # --------------------------------------------------------------------------- headers and body

@@ -235,6 +235,26 @@ SourceConfig = Annotated[MaildirSourceConfig | ImapSourceConfig | WebhookSourceC
 # --------------------------------------------------------------------------- webhooks
 
 
+class WebhookAuth(Strict):
+    """How a webhook target authenticates us: a bearer token, HTTP Basic, or an HMAC-SHA256
+    signature of the body (`sha256=<hex>` in `header`)."""
+
+    type: Literal["bearer", "basic", "hmac"]
+    token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    secret: SecretStr | None = None
+    header: str = Field(default="X-Signature", pattern=r"^[A-Za-z0-9-]+$")
+
+    @model_validator(mode="after")
+    def _complete(self) -> WebhookAuth:
+        needs = {"bearer": ("token",), "basic": ("username", "password"), "hmac": ("secret",)}[self.type]
+        missing = [n for n in needs if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"auth type {self.type} needs {' and '.join(missing)}")
+        return self
+
+
 class WebhookConfig(Strict):
     url: str = Field(description="http(s)://... or file:///dir (a drop folder an ERP imports from)")
     secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key for the X-Signature header")
@@ -243,6 +263,16 @@ class WebhookConfig(Strict):
     max_attempts: int = Field(default=8, ge=1)
     backoff: Duration = Field(default=30.0, description="first retry delay; doubles each attempt")
     max_backoff: Duration = 3600.0
+    jitter: float = Field(default=0.25, ge=0, le=1, description="up to this fraction added to each retry delay")
+    auth: WebhookAuth | None = None
+    template: str | None = Field(default=None, description="payload template: a shipped one (generic, jira, "
+                                 "zendesk, freshdesk, erp_invoice) or a path to a Jinja2 file")
+    template_vars: dict[str, str] = Field(default_factory=dict, description="values the template reads as "
+                                          "vars.NAME (e.g. project_key for jira)")
+    content_type: str = "application/json"
+    breaker_failures: int = Field(default=5, ge=1, description="failures in a row that open the circuit "
+                                  "for the target host")
+    breaker_cooldown: Duration = Field(default=60.0, description="how long an open circuit sends nothing")
 
     @field_validator("url")
     @classmethod

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inbox_ocr.models import Action, RoutingDecision
-from routing.rules import RoutingInput, match
 from inbox_ocr.settings import Rule
+from routing.rules import RoutingInput, match
+
 
 def decide(inp: RoutingInput, rules: Sequence[Rule], default: Sequence[Action] = ()) -> RoutingDecision:
     """Every enabled rule that matches adds its actions, in order, until a matching rule has `stop`.

@@ -284,7 +284,7 @@ def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
             continue  # "CASH 50.00" under "Total": what was handed over, not what was due
         score *= 1.0 if decimals else 0.6
         if count > 1:
-            score *= 0.8  # a row of several amounts (a tax breakdown) is a weaker witness
+            score *= 0.6  # a row of several amounts (a tax breakdown) is a weaker witness
         if value == 0:
             score *= 0.3  # a zero total is rare; "Total 0.00" is usually a discount line misread
         if name == "total" and _GROSS_MARKER.search(hit.cell.text):

@@ -50,7 +50,7 @@ FIELD_LABELS: dict[str, list[tuple[str, float]]] = {
     "total": [
         (r"grand\s*total", 1.0), (r"total\s*(?:amount\s*)?(?:due|payable)", 1.0), (r"amount\s*(?:due|payable)", 0.95),
         (r"balance\s*due", 0.9), (r"invoice\s*total", 1.0), (r"total\s*amount", 0.95), (r"total\s*to\s*pay", 1.0),
-        (r"total\s*(?:incl|including|inc|inclusive)\.?,?\s*(?:of\s*)?(?:vat|tax|gst|mwst|ust)?", 1.0), (r"rounded\s*total", 1.0), (r"total\s*rounded", 1.0), (r"total\s*amt\.?", 0.85), (r"total\s*payable", 1.0), (r"total", 0.7),
+        (r"total\s*(?:incl|including|inc|inclusive)\.?,?\s*(?:of\s*)?(?:vat|tax|gst|mwst|ust)?", 1.0), (r"rounded\s*total", 1.0), (r"total\s*rounded", 1.0), (r"total\s*amt\.?", 0.85), (r"total\s*payable", 1.0), (r"total", 0.7), (r"t[o0a]t[a4][l1i]", 0.6),  # the second: OCR's "Tatal", "Totai"
         (r"net\s*total\s*(?:payable|due)", 0.9), (r"due\s*payable", 0.9),
         (r"gesamtbetrag", 0.95), (r"gesamtsumme", 0.9), (r"rechnungsbetrag", 1.0), (r"bruttobetrag", 0.95), (r"bruttosumme", 1.0),
         (r"endbetrag", 1.0), (r"rechnungsbeitrag", 0.9), (r"zahlbetrag", 0.95), (r"zu\s*zahlen(?:der\s*betrag)?", 0.9), (r"summe\s*brutto", 1.0),

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from inbox_ocr.models import Page
 from inbox_ocr.read.ocr import session as sessions
+from inbox_ocr.read.ocr.alphabet import kept_classes, restrict_model
 from inbox_ocr.read.ocr.detect import DetectorOptions, TextBox, TextDetector
 from inbox_ocr.read.ocr.images import PageImage
 from inbox_ocr.read.ocr.layout import RecognizedBox, crop_line, reading_order, row_to_line
@@ -46,15 +48,28 @@ class OcrEngine:
         det_path = s.det_model or sessions.bundled_model(sessions.BUNDLED_DET)
         rec_path = s.rec_model or sessions.bundled_model(sessions.BUNDLED_REC)
         det_session = sessions.open_session(det_path, s.threads)
-        rec_session = sessions.open_session(rec_path, s.threads)
         cls_session = sessions.open_session(sessions.bundled_model(sessions.BUNDLED_CLS), s.threads)
         self.detector = TextDetector(det_session, DetectorOptions(max_side=s.det_max_side))
-        self.recognizer = TextRecognizer(
-            rec_session, load_charset(rec_session, s.rec_dict), RecognizerOptions(batch_size=s.rec_batch_size)
-        )
+        self.recognizer = self._load_recognizer(rec_path)
         self.classifier = DirectionClassifier(cls_session)
         self.min_confidence = s.min_line_confidence
         self.times = StageTimes()
+
+    def _load_recognizer(self, rec_path: Path) -> TextRecognizer:
+        s = self.settings
+        options = RecognizerOptions(batch_size=s.rec_batch_size, min_width=s.rec_min_width)
+        session = sessions.open_session(rec_path, s.threads)
+        labels = load_charset(session, s.rec_dict)
+        if s.alphabet == "all":
+            return TextRecognizer(session, labels, options)
+        keep = kept_classes(labels, s.alphabet)
+        restricted = restrict_model(rec_path, keep)
+        if restricted is None:
+            log.info("event=ocr_alphabet mode=mask classes=%d", len(keep))
+            return TextRecognizer(session, labels, options, allowed=keep)
+        del session  # the full model is not needed any more
+        log.debug("event=ocr_alphabet mode=cut classes=%d of=%d", len(keep), len(labels))
+        return TextRecognizer(sessions.open_session(restricted, s.threads), [labels[i] for i in keep], options)
 
     def read_page(self, page: PageImage) -> Page:
         """OCR one page. Boxes are in page units (pixels × page.scale); a page found rotated is

@@ -75,11 +75,21 @@ class TextRecognizer:
     """Recognizes line crops (RGB uint8, text running left to right) with a CTC model."""
 
     def __init__(
-        self, session: ort.InferenceSession, labels: list[str], options: RecognizerOptions | None = None
+        self,
+        session: ort.InferenceSession,
+        labels: list[str],
+        options: RecognizerOptions | None = None,
+        allowed: list[int] | None = None,
     ) -> None:
+        """`allowed`: class indices the decoder may emit (None = all), for models whose output
+        layer could not be cut to the alphabet."""
         self.session = session
         self.labels = labels
         self.options = options or RecognizerOptions()
+        self._blocked: np.ndarray | None = None
+        if allowed is not None:
+            self._blocked = np.ones(len(labels), dtype=bool)
+            self._blocked[allowed] = False
         inp = session.get_inputs()[0]
         self._input = inp.name
         self.height = inp.shape[2] if isinstance(inp.shape[2], int) else 48
@@ -117,6 +127,8 @@ class TextRecognizer:
     def _decode(self, scores: np.ndarray, used: float) -> Recognition:
         """CTC greedy decoding of T×C scores. `used` is the fraction of the input width that the
         crop occupies (the rest is padding), to map timesteps to positions in the crop."""
+        if self._blocked is not None:
+            scores = np.where(self._blocked, -np.inf, scores)
         best = scores.argmax(axis=1)
         top = scores[np.arange(len(best)), best]
         if top.max(initial=0.0) > 1.0 or top.min(initial=0.0) < 0.0:

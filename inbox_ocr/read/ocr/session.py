@@ -41,7 +41,7 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def open_session(path: Path, threads: int | None = None) -> ort.InferenceSession:
+def open_session(model: Path | bytes, threads: int | None = None) -> ort.InferenceSession:
     """One CPU session with the options that measured fastest here: all graph optimizations,
     sequential execution (the models are chains; parallel execution only adds scheduling), intra-op
     threads = cores, and no memory arena growth beyond what a request needs (keeps peak RSS low
@@ -54,6 +54,8 @@ def open_session(path: Path, threads: int | None = None) -> ort.InferenceSession
     options.enable_cpu_mem_arena = False
     options.log_severity_level = 3
     try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        source = model if isinstance(model, bytes) else str(model)
+        return ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NoSuchFile types
-        raise ConfigError("ocr", [f"cannot load OCR model {path}: {exc}"]) from exc
+        name = "(edited model)" if isinstance(model, bytes) else model
+        raise ConfigError("ocr", [f"cannot load OCR model {name}: {exc}"]) from exc
