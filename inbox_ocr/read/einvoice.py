@@ -209,7 +209,9 @@ def _parse_cii(root: Element) -> InvoiceFields:
         amount_due=_decimal(summation, "DuePayableAmount"),
         currency=currency,
         vendor_name=_text(seller, "Name"),
-        vendor_address=_join_address(address, ("LineOne", "LineTwo", "LineThree", "PostcodeCode", "CityName", "CountryID")),
+        vendor_address=_join_address(
+            address, ("LineOne", "LineTwo", "LineThree", "PostcodeCode", "CityName", "CountryID")
+        ),
         vendor_vat_id=seller_regs.get("VA"),
         vendor_tax_number=seller_regs.get("FC"),
         customer_name=_text(buyer, "Name"),
@@ -314,7 +316,8 @@ def _parse_ubl(root: Element) -> InvoiceFields:
         po_number=_text(root, "OrderReference/ID") or _text(root, "BuyerReference"),
         payment_terms=terms or None,
         payment_reference=_text(means, "PaymentID"),
-        type_code=_text(root, "CreditNoteTypeCode" if is_credit else "InvoiceTypeCode") or ("381" if is_credit else "380"),
+        type_code=_text(root, "CreditNoteTypeCode" if is_credit else "InvoiceTypeCode")
+        or ("381" if is_credit else "380"),
         line_items=tuple(
             LineItem(
                 description=_text(line, "Item/Name") or _text(line, "Item/Description") or "",

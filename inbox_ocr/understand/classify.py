@@ -12,7 +12,9 @@ import re
 from inbox_ocr.models import Classification, Document, InvoiceFields, ParsedMessage
 
 # UNTDID 1001 document name codes used by EN 16931 (CII and UBL) and ZUGFeRD.
-_INVOICE_CODES = "80 82 84 326 380 383 384 385 386 387 388 389 390 393 394 395 456 457 527 575 623 633 751 780 875 876 877"
+_INVOICE_CODES = (
+    "80 82 84 326 380 383 384 385 386 387 388 389 390 393 394 395 456 457 527 575 623 633 751 780 875 876 877"
+)
 _CREDIT_CODES = "81 83 261 262 296 308 381 396 420 458 532"
 TYPE_CODES: dict[str, str] = {
     **{code: "invoice" for code in _INVOICE_CODES.split()},
@@ -62,15 +64,23 @@ KEYWORDS: dict[str, tuple[str, float]] = {
 }
 # Chinese has no word boundaries, so its words are matched anywhere.
 CJK_KEYWORDS: dict[str, str] = {
-    "invoice": "发票|增值税", "credit_note": "贷项|红字发票", "reminder": "催款|催收", "receipt": "收据|小票",
-    "order_confirmation": "订单确认", "quote": "报价单", "statement": "对账单",
+    "invoice": "发票|增值税",
+    "credit_note": "贷项|红字发票",
+    "reminder": "催款|催收",
+    "receipt": "收据|小票",
+    "order_confirmation": "订单确认",
+    "quote": "报价单",
+    "statement": "对账单",
 }
 _COMPILED = {
     kind: re.compile(rf"(?<![^\W\d_])(?:{pattern})(?![^\W\d_])|{CJK_KEYWORDS[kind]}", re.IGNORECASE)
     for kind, (pattern, _) in KEYWORDS.items()
 }
 # Till words: one alone means little ("thank you for your order"), several make a till receipt.
-_TILL_CUES = re.compile(r"(?<![^\W\d_])(?:cash|change|tendered|thank\s*you|rounding|cashier|bar|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto|wisselgeld)(?![^\W\d_])", re.IGNORECASE)
+_TILL_CUES = re.compile(
+    r"(?<![^\W\d_])(?:cash|change|tendered|thank\s*you|rounding|cashier|bar|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto|wisselgeld)(?![^\W\d_])",
+    re.IGNORECASE,
+)
 _BILLING_SENDER = re.compile(r"invoice|billing|rechnung|factur|accounts?|faktura", re.IGNORECASE)
 
 
@@ -115,7 +125,11 @@ def classify(
     best = max(scores, key=lambda k: scores[k])
     total = sum(scores.values())
     if scores[best] < 0.8:
-        return Classification(doc_type="other", confidence=0.5 if total == 0 else 0.4, reasons=tuple(reasons) or ("no document-type words",))
+        return Classification(
+            doc_type="other",
+            confidence=0.5 if total == 0 else 0.4,
+            reasons=tuple(reasons) or ("no document-type words",),
+        )
     share = scores[best] / total
     confidence = min(0.97, 0.35 + 0.5 * share + 0.04 * min(scores[best], 4))
     return Classification(doc_type=best, confidence=round(confidence, 3), reasons=tuple(reasons[:6]))  # type: ignore[arg-type]

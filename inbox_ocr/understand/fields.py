@@ -145,11 +145,19 @@ def extract_fields(document: Document) -> Extraction:
     return out
 
 
-_NET_MARKER = re.compile(r"(?<![^\W_])(?:netto|net|excl?\.?|exkl\.?|excluding|ohne|ht|hors\s*taxes?|sin\s*iva|imponibile|before\s*tax)(?![^\W\d_])", re.IGNORECASE)
-_GROSS_MARKER = re.compile(r"(?<![^\W_])(?:brutto|gross|incl?\.?|inkl\.?|including|ttc|con\s*iva|ivato)(?![^\W\d_])", re.IGNORECASE)
+_NET_MARKER = re.compile(
+    r"(?<![^\W_])(?:netto|net|excl?\.?|exkl\.?|excluding|ohne|ht|hors\s*taxes?|sin\s*iva|imponibile|before\s*tax)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+_GROSS_MARKER = re.compile(
+    r"(?<![^\W_])(?:brutto|gross|incl?\.?|inkl\.?|including|ttc|con\s*iva|ivato)(?![^\W\d_])", re.IGNORECASE
+)
 
 
-_PAYMENT = re.compile(r"(?<![^\W_])(?:cash|change|tendered|paid|bayar|tunai|card|visa|master\w*|bezahlt|gegeben|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto)(?![^\W\d_])", re.IGNORECASE)
+_PAYMENT = re.compile(
+    r"(?<![^\W_])(?:cash|change|tendered|paid|bayar|tunai|card|visa|master\w*|bezahlt|gegeben|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto)(?![^\W\d_])",
+    re.IGNORECASE,
+)
 _NET_TOTAL = re.compile(r"net\s*total", re.IGNORECASE)
 _COUNT = re.compile(
     r"^\W*(?:qty|quantity|items?|pcs|menge|stück|anzahl|articles?|artículos|articoli|aantal|"
@@ -241,7 +249,9 @@ def _scored(ctx: _Context, name: str, parse, allow_below: bool = True, max_below
     return results
 
 
-def _best(out: Extraction, name: str, ctx: _Context, parse, allow_below: bool = True, field_name: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def _best(
+    out: Extraction, name: str, ctx: _Context, parse, allow_below: bool = True, field_name: str | None = None
+) -> None:  # type: ignore[no-untyped-def]
     results = _scored(ctx, field_name or name, parse, allow_below)
     if results:
         score, value, _, _ = results[0]
@@ -280,7 +290,11 @@ def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
 
     seen: dict[Decimal, tuple[float, LabelHit]] = {}
     for score, (value, decimals, count), hit, cand in _scored(ctx, name, parse, max_below=4):
-        if cand.where != "same" and cand.cell is not None and any(_PAYMENT.search(c.text) for c in row_of(cand.cell, ctx.cells)):
+        if (
+            cand.where != "same"
+            and cand.cell is not None
+            and any(_PAYMENT.search(c.text) for c in row_of(cand.cell, ctx.cells))
+        ):
             continue  # "CASH 50.00" under "Total": what was handed over, not what was due
         score *= 1.0 if decimals else 0.6
         if count > 1:
@@ -325,7 +339,8 @@ def _money(out: Extraction, ctx: _Context) -> None:
     if not totals:
         totals = _pool(ctx, "total_net_qualified")  # "NET TOTAL" when nothing else claims to be the total
     roundings = tuple(
-        value for _, (value, _), _, _ in _scored(ctx, "rounding", lambda t: _amount_in(t, ctx.conventions), allow_below=False)
+        value
+        for _, (value, _), _, _ in _scored(ctx, "rounding", lambda t: _amount_in(t, ctx.conventions), allow_below=False)
         if 0 < abs(value) < Decimal("0.10")
     )
     subs, taxes = subs + _breakdown_pairs(ctx, "net"), taxes + _breakdown_pairs(ctx, "tax")
@@ -375,7 +390,9 @@ def _apply_rounding(out: Extraction, ctx: _Context, totals: list[tuple[float, De
     if total is None:
         return
     total_hit = next((h for _, v, h in totals if v == total), None)
-    for score, (value, _), hit, _ in _scored(ctx, "rounding", lambda t: _amount_in(t, ctx.conventions), allow_below=False):
+    for _score, (value, _), hit, _ in _scored(
+        ctx, "rounding", lambda t: _amount_in(t, ctx.conventions), allow_below=False
+    ):
         if value == 0 or abs(value) >= Decimal("0.10"):
             continue
         if total_hit is not None and hit.cell.page == total_hit.cell.page and hit.cell.box[1] > total_hit.cell.box[1]:
@@ -601,7 +618,11 @@ def _strip_name(text: str) -> str:
 def _heading_hit(hit: LabelHit) -> bool:
     """A party label that is a heading ("Verkäufer", "Bill to:") rather than a word in a name."""
     rest = hit.cell.text[hit.char_end :].strip()
-    return rest == "" or rest.startswith(":") or (hit.start == 0 and len(hit.cell.words) <= hit.end + 1 and rest.endswith(":"))
+    return (
+        rest == ""
+        or rest.startswith(":")
+        or (hit.start == 0 and len(hit.cell.words) <= hit.end + 1 and rest.endswith(":"))
+    )
 
 
 def _parties(out: Extraction, ctx: _Context) -> None:

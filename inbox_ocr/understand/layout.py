@@ -54,7 +54,7 @@ class Cell:
 
     def word_index_at(self, char: int) -> int:
         """Index of the word that contains (or first follows) character offset `char`."""
-        for i, (start, end) in enumerate(self.spans):
+        for i, (_, end) in enumerate(self.spans):
             if char < end:
                 return i
         return len(self.spans)
@@ -64,7 +64,12 @@ class Cell:
 
     def sub_box(self, start: int, end: int) -> Box:
         ws = self.words[start:end] or self.words
-        return (min(w.box[0] for w in ws), min(w.box[1] for w in ws), max(w.box[2] for w in ws), max(w.box[3] for w in ws))
+        return (
+            min(w.box[0] for w in ws),
+            min(w.box[1] for w in ws),
+            max(w.box[2] for w in ws),
+            max(w.box[3] for w in ws),
+        )
 
 
 def _line_words(line) -> list[Word]:  # type: ignore[no-untyped-def]
@@ -80,7 +85,9 @@ def _line_words(line) -> list[Word]:  # type: ignore[no-untyped-def]
     for token in tokens:
         start = line.text.index(token, pos)
         pos = start + len(token)
-        words.append(Word(text=token, box=(x0 + start * per_char, y0, x0 + pos * per_char, y1), confidence=line.confidence))
+        words.append(
+            Word(text=token, box=(x0 + start * per_char, y0, x0 + pos * per_char, y1), confidence=line.confidence)
+        )
     return words
 
 
@@ -206,8 +213,8 @@ def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
             if chars is None:
                 anywhere.append(index)
                 continue
-            for ch in {x for ch in chars for x in (ch.lower(), ch.upper())}:
-                by_first.setdefault(ch, []).append(index)
+            for first in {x for ch in chars for x in (ch.lower(), ch.upper())}:
+                by_first.setdefault(first, []).append(index)
     return LabelSet(tuple(each), {k: tuple(v) for k, v in by_first.items()}, tuple(anywhere))
 
 

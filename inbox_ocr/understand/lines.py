@@ -16,12 +16,12 @@ from inbox_ocr.understand.layout import Cell
 from inbox_ocr.understand.normalize import PERCENT, Conventions, all_amounts, parse_percent
 
 _COLUMNS: dict[str, str] = {
-    "description": r"description|item|product|service|article|bezeichnung|artikelbezeichnung|beschreibung|leistung|produkt|"
-    r"artikel|désignation|designation|libellé|descripción|concepto|descrizione|articolo|omschrijving|product|项目|货物或应税劳务名称|名称",
+    "description": r"description|item|product|service|article|bezeichnung|artikelbezeichnung|beschreibung|leistung|produkt|"  # noqa: E501
+    r"artikel|désignation|designation|libellé|descripción|concepto|descrizione|articolo|omschrijving|product|项目|货物或应税劳务名称|名称",  # noqa: E501
     "quantity": r"qty|quantity|menge|anzahl|quantité|qté|cantidad|cant\.?|quantità|q\.tà|aantal|数量",
-    "unit_price": r"unit\s*price|price|rate|einzelpreis|preis|nettopreis|stückpreis|prix\s*unitaire|prix\s*u\.?|p\.u\.|precio|"
+    "unit_price": r"unit\s*price|price|rate|einzelpreis|preis|nettopreis|stückpreis|prix\s*unitaire|prix\s*u\.?|p\.u\.|precio|"  # noqa: E501
     r"prezzo|prijs|单价",
-    "amount": r"amount|total|line\s*total|betrag|gesamt|gesamtpreis|nettobetrag|positionsbetrag|summe|montant|prix\s*ht|"
+    "amount": r"amount|total|line\s*total|betrag|gesamt|gesamtpreis|nettobetrag|positionsbetrag|summe|montant|prix\s*ht|"  # noqa: E501
     r"total\s*ht|importe|importo|totale|bedrag|totaal|金额",
     "tax_rate": r"vat\s*%?|tax\s*%?|ust\.?\s*%?|mwst\.?\s*-?%?|steuersatz|tva\s*%?|iva\s*%?|btw\s*%?|税率",
 }
@@ -38,7 +38,11 @@ def _rows(cells: list[Cell]) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for cell in sorted(cells, key=lambda c: (c.page, (c.box[1] + c.box[3]) / 2)):
         mid = (cell.box[1] + cell.box[3]) / 2
-        if rows and rows[-1][0].page == cell.page and abs(mid - (rows[-1][0].box[1] + rows[-1][0].box[3]) / 2) < 0.5 * cell.height:
+        if (
+            rows
+            and rows[-1][0].page == cell.page
+            and abs(mid - (rows[-1][0].box[1] + rows[-1][0].box[3]) / 2) < 0.5 * cell.height
+        ):
             rows[-1].append(cell)
         else:
             rows.append([cell])
@@ -91,7 +95,9 @@ def extract_line_items(cells: list[Cell], conventions: Conventions, limit: int =
     return ()
 
 
-def _read_table(rows: list[list[Cell]], columns: dict[str, tuple[float, float]], conventions: Conventions, limit: int) -> list[LineItem]:
+def _read_table(
+    rows: list[list[Cell]], columns: dict[str, tuple[float, float]], conventions: Conventions, limit: int
+) -> list[LineItem]:
     items: list[dict] = []
     last_y = None
     for row in rows:

@@ -65,7 +65,7 @@ def _detect_day_first(text: str, currency_hint: str | None) -> bool:
 # A printed number: optional sign, digits with optional grouping, optional decimals, optional
 # trailing minus (accounting style "12,50-").
 AMOUNT_TOKEN = re.compile(
-    r"(?<![\w.,/])([-−–]\s?)?(\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)(-)?(?![\w/]|[.,]\d)"
+    r"(?<![\w.,/])([-−–]\s?)?(\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)(-)?(?![\w/]|[.,]\d)"  # noqa: E501
 )
 
 
@@ -164,7 +164,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![\w.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}(?=\d{1,2}:\d\d)|\d{4}(?!\d)|\d{2}(?!\d))"), "numeric"),
     (
         re.compile(
-            rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[\s\-/]*(?:de\s+)?({_MONTH_ALT})\.?[\s\-/,]*(?:de\s+)?(\d{{4}}|\d{{2}})(?!\d)",
+            rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[\s\-/]*(?:de\s+)?({_MONTH_ALT})\.?[\s\-/,]*(?:de\s+)?(\d{{4}}|\d{{2}})(?!\d)",  # noqa: E501
             re.IGNORECASE,
         ),
         "dmy_text",
@@ -228,16 +228,34 @@ def parse_date(text: str, conventions: Conventions | None = None) -> date | None
 # --------------------------------------------------------------------------- currency
 
 ISO_CURRENCIES = frozenset(
-    """AED ARS AUD BGN BHD BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR ISK JPY
-    KRW KWD MAD MXN MYR NGN NOK NZD PEN PHP PKR PLN QAR RON RSD RUB SAR SEK SGD THB TND TRY TWD
-    UAH USD VND ZAR""".split()
+    ["AED", "ARS", "AUD", "BGN", "BHD", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EGP", "EUR", "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "ISK", "JPY", "KRW", "KWD", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SEK", "SGD", "THB", "TND", "TRY", "TWD", "UAH", "USD", "VND", "ZAR"]  # noqa: E501
 )
 # Symbols, longest first so "US$" wins over "$".
 CURRENCY_SYMBOLS: list[tuple[str, str]] = [
-    ("US$", "USD"), ("CA$", "CAD"), ("C$", "CAD"), ("A$", "AUD"), ("AU$", "AUD"), ("NZ$", "NZD"),
-    ("HK$", "HKD"), ("S$", "SGD"), ("R$", "BRL"), ("€", "EUR"), ("£", "GBP"), ("₹", "INR"),
-    ("₩", "KRW"), ("₺", "TRY"), ("₽", "RUB"), ("zł", "PLN"), ("Kč", "CZK"), ("₫", "VND"),
-    ("฿", "THB"), ("₱", "PHP"), ("元", "CNY"), ("￥", "CNY"), ("¥", "JPY"), ("$", "USD"),
+    ("US$", "USD"),
+    ("CA$", "CAD"),
+    ("C$", "CAD"),
+    ("A$", "AUD"),
+    ("AU$", "AUD"),
+    ("NZ$", "NZD"),
+    ("HK$", "HKD"),
+    ("S$", "SGD"),
+    ("R$", "BRL"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("₹", "INR"),
+    ("₩", "KRW"),
+    ("₺", "TRY"),
+    ("₽", "RUB"),
+    ("zł", "PLN"),
+    ("Kč", "CZK"),
+    ("₫", "VND"),
+    ("฿", "THB"),
+    ("₱", "PHP"),
+    ("元", "CNY"),
+    ("￥", "CNY"),
+    ("¥", "JPY"),
+    ("$", "USD"),
 ]
 _CODE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(ISO_CURRENCIES)) + r")(?![A-Za-z])")
 _RINGGIT = re.compile(r"(?<![A-Za-z])RM\s?\d")

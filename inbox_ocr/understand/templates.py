@@ -31,10 +31,20 @@ log = logging.getLogger(__name__)
 
 # invoice2data's names -> ours
 FIELD_NAMES: dict[str, str] = {
-    "date": "invoice_date", "date_due": "due_date", "due_date": "due_date", "amount": "total",
-    "amount_total": "total", "amount_untaxed": "subtotal", "amount_tax": "tax", "vat": "vendor_vat_id",
-    "partner_vat": "customer_vat_id", "partner_name": "customer_name", "issuer": "vendor_name",
-    "payment_reference": "payment_reference", "po_number": "po_number", "order_number": "po_number",
+    "date": "invoice_date",
+    "date_due": "due_date",
+    "due_date": "due_date",
+    "amount": "total",
+    "amount_total": "total",
+    "amount_untaxed": "subtotal",
+    "amount_tax": "tax",
+    "vat": "vendor_vat_id",
+    "partner_vat": "customer_vat_id",
+    "partner_name": "customer_name",
+    "issuer": "vendor_name",
+    "payment_reference": "payment_reference",
+    "po_number": "po_number",
+    "order_number": "po_number",
 }
 _MODEL_FIELDS = set(InvoiceFields.model_fields) - {"line_items", "tax_rates"}
 _DATE_FIELDS = {"invoice_date", "due_date", "service_period_start", "service_period_end"}
@@ -67,7 +77,9 @@ class Template:
 
     def matches(self, text: str) -> bool:
         prepared = self.prepare(text)
-        return all(k.search(prepared) for k in self.keywords) and not any(k.search(prepared) for k in self.exclude_keywords)
+        return all(k.search(prepared) for k in self.keywords) and not any(
+            k.search(prepared) for k in self.exclude_keywords
+        )
 
 
 @dataclass(frozen=True)
@@ -127,7 +139,7 @@ def _template_from(raw: Any, path: Path) -> Template:
     lines = raw.get("lines")
     for key, spec in (raw.get("fields") or {}).items():
         if key.startswith("static_"):
-            fields[key[len("static_"):]] = {"parser": "static", "value": spec}
+            fields[key[len("static_") :]] = {"parser": "static", "value": spec}
         elif isinstance(spec, str | list):
             fields[key] = {"parser": "regex", "regex": spec}
         elif isinstance(spec, dict):
@@ -232,11 +244,17 @@ def _lines(spec: dict[str, Any], text: str, conventions: Conventions) -> list[Li
         if not m:
             continue
         g = m.groupdict()
-        amount = parse_amount(g.get("amount") or g.get("price") or "", conventions) if (g.get("amount") or g.get("price")) else None
+        amount = (
+            parse_amount(g.get("amount") or g.get("price") or "", conventions)
+            if (g.get("amount") or g.get("price"))
+            else None
+        )
         items.append(
             LineItem(
                 description=(g.get("description") or g.get("name") or row).strip(),
-                quantity=parse_amount(g["qty"], conventions) if g.get("qty") else (parse_amount(g["quantity"], conventions) if g.get("quantity") else None),
+                quantity=parse_amount(g["qty"], conventions)
+                if g.get("qty")
+                else (parse_amount(g["quantity"], conventions) if g.get("quantity") else None),
                 unit_price=parse_amount(g["unit_price"], conventions) if g.get("unit_price") else None,
                 amount=amount,
             )

@@ -69,7 +69,11 @@ def validate(fields: InvoiceFields, confidence: dict[str, float]) -> tuple[dict[
     if fields.invoice_date and fields.invoice_date > date.today() + timedelta(days=366):
         lower("invoice_date", 0.4)
         warnings.append(f"invoice date {fields.invoice_date} is more than a year in the future")
-    if fields.service_period_start and fields.service_period_end and fields.service_period_end < fields.service_period_start:
+    if (
+        fields.service_period_start
+        and fields.service_period_end
+        and fields.service_period_end < fields.service_period_start
+    ):
         warnings.append("service period ends before it starts")
     if fields.currency and fields.currency not in ISO_CURRENCIES:
         lower("currency", 0.7)
@@ -95,6 +99,4 @@ def _check_amounts(fields: InvoiceFields, conf, warnings, lower, raise_to) -> No
             warnings.append(f"tax {tax} is not {fields.tax_rates[0]}% of {subtotal}")
 
 
-_EU_PREFIXES = frozenset(
-    "AT BE BG CY CZ DE DK EE EL ES FI FR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK XI".split()
-)
+_EU_PREFIXES = frozenset(["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI"])  # noqa: E501

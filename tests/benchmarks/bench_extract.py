@@ -38,7 +38,9 @@ from inbox_ocr.understand import analyze  # noqa: E402
 
 def _read(path: Path, content_type: str = "application/pdf", **kwargs) -> Document:  # type: ignore[no-untyped-def]
     data = path.read_bytes()
-    return read_document(data, filename=path.name, content_type=content_type, sha256=hashlib.sha256(data).hexdigest(), **kwargs)
+    return read_document(
+        data, filename=path.name, content_type=content_type, sha256=hashlib.sha256(data).hexdigest(), **kwargs
+    )
 
 
 def _norm_text(value: str | None) -> str:
@@ -63,20 +65,41 @@ def _table(title: str, rows: list[tuple[str, int, int, int]]) -> None:
 
 
 def bench_xml(expected: dict[str, dict]) -> None:
-    fields = ["invoice_number", "issue_date", "currency", "grand_total", "tax_total", "tax_basis_total",
-              "due_payable", "seller_name", "seller_vat_id", "buyer_name", "type_code"]
+    fields = [
+        "invoice_number",
+        "issue_date",
+        "currency",
+        "grand_total",
+        "tax_total",
+        "tax_basis_total",
+        "due_payable",
+        "seller_name",
+        "seller_vat_id",
+        "buyer_name",
+        "type_code",
+    ]
     stats = {f: [0, 0, 0] for f in fields}
     notes = []
     for name, exp in expected.items():
         doc = _read(ZUGFERD / name)
         x = doc.einvoice
-        got = {} if x is None else {
-            "invoice_number": x.invoice_number,
-            "issue_date": x.invoice_date.strftime("%Y%m%d") if x.invoice_date else None,
-            "currency": x.currency, "grand_total": x.total, "tax_total": x.tax, "tax_basis_total": x.subtotal,
-            "due_payable": x.amount_due, "seller_name": x.vendor_name, "seller_vat_id": x.vendor_vat_id,
-            "buyer_name": x.customer_name, "type_code": x.type_code,
-        }
+        got = (
+            {}
+            if x is None
+            else {
+                "invoice_number": x.invoice_number,
+                "issue_date": x.invoice_date.strftime("%Y%m%d") if x.invoice_date else None,
+                "currency": x.currency,
+                "grand_total": x.total,
+                "tax_total": x.tax,
+                "tax_basis_total": x.subtotal,
+                "due_payable": x.amount_due,
+                "seller_name": x.vendor_name,
+                "seller_vat_id": x.vendor_vat_id,
+                "buyer_name": x.customer_name,
+                "type_code": x.type_code,
+            }
+        )
         for f in fields:
             want, have = exp.get(f), got.get(f)
             if want is None:
@@ -110,13 +133,20 @@ def bench_text(expected: dict[str, dict]) -> None:
         doc = doc.model_copy(update={"einvoice": None, "einvoice_format": None, "source": "text_layer"})
         f = analyze(doc).fields
         want = {
-            "invoice_number": exp["invoice_number"], "invoice_date": exp["issue_date"], "currency": exp["currency"],
-            "total": exp["grand_total"], "vendor_vat_id": exp["seller_vat_id"], "vendor_name": exp["seller_name"],
+            "invoice_number": exp["invoice_number"],
+            "invoice_date": exp["issue_date"],
+            "currency": exp["currency"],
+            "total": exp["grand_total"],
+            "vendor_vat_id": exp["seller_vat_id"],
+            "vendor_name": exp["seller_name"],
         }
         have = {
             "invoice_number": f.invoice_number,
             "invoice_date": f.invoice_date.strftime("%Y%m%d") if f.invoice_date else None,
-            "currency": f.currency, "total": f.total, "vendor_vat_id": f.vendor_vat_id, "vendor_name": f.vendor_name,
+            "currency": f.currency,
+            "total": f.total,
+            "vendor_vat_id": f.vendor_vat_id,
+            "vendor_name": f.vendor_name,
         }
         for key in fields:
             if want[key] is None:
@@ -131,7 +161,9 @@ def bench_text(expected: dict[str, dict]) -> None:
             stats[key][0] += ok
             stats[key][2] += have[key] is None
             if not ok:
-                misses.append(f"  {name[:58]:<58} {key:<15} expected {str(want[key])[:40]!r} got {str(have[key])[:40]!r}")
+                misses.append(
+                    f"  {name[:58]:<58} {key:<15} expected {str(want[key])[:40]!r} got {str(have[key])[:40]!r}"
+                )
     rows = [(k, *stats[k]) for k in fields]
     _table(f"(b) zugferd-dev, text layer only, XML ignored ({len(expected)} files)", rows)
     first5 = rows[:5]
@@ -202,7 +234,10 @@ def bench_sroie() -> None:
             stats[name][2] += have is None
             if not good:
                 misses.append(f"  {img.name:<10} {name:<8} expected {str(want)[:40]!r} got {str(have)[:40]!r}")
-    _table("(c) sroie-dev, key fields from OCR output (date, total exact; company normalized)", [(k, *v) for k, v in stats.items()])
+    _table(
+        "(c) sroie-dev, key fields from OCR output (date, total exact; company normalized)",
+        [(k, *v) for k, v in stats.items()],
+    )
     for line in misses[:40]:
         print(line)
 
@@ -237,9 +272,13 @@ def bench_throughput(rounds: int = 3) -> None:
     n = len(blobs)
     t, r, w = statistics.median(full_cpu), statistics.median(read_cpu), statistics.median(full_wall)
     ours = sorted(m for m in sys.modules if m.startswith("inbox_ocr.read.ocr"))
-    print(f"\n(d) throughput of the text-layer path over zugferd-dev ({n} PDFs, median of {rounds} rounds, one process)")
+    print(
+        f"\n(d) throughput of the text-layer path over zugferd-dev ({n} PDFs, median of {rounds} rounds, one process)"
+    )
     print(f"  read + analyze : {n / t:7.1f} docs/s per core (CPU time, {1000 * t / n:.1f} ms/doc)   target >= 50")
-    print(f"  read only      : {n / r:7.1f} docs/s per core (CPU time, {1000 * r / n:.1f} ms/doc)   reference: pymupdf text layer + XML")
+    print(
+        f"  read only      : {n / r:7.1f} docs/s per core (CPU time, {1000 * r / n:.1f} ms/doc)   reference: pymupdf text layer + XML"  # noqa: E501
+    )
     print(f"  analyze alone  : {1000 * (t - r) / n:7.1f} ms/doc CPU ({100 * (t - r) / t:.0f}% of the path)")
     print(f"  wall clock     : {n / w:7.1f} docs/s (machine load average {os.getloadavg()[0]:.1f})")
     print(f"  OCR core modules imported: {ours or 'none'}")

@@ -28,7 +28,11 @@ def page(title: str, *lines: str) -> bytes:
         ("Gutschrift", ["Gutschrift zur Rechnung R-1", "Betrag: 50,00 EUR"], "credit_note"),
         ("Credit Note", ["Credit note no: CN-4", "Total: -20.00 GBP"], "credit_note"),
         ("Avoir", ["Avoir N° AV-12", "Total TTC : 30,00 EUR"], "credit_note"),
-        ("Zahlungserinnerung", ["Unsere Rechnung R-1 vom 01.02.2024 ist noch offen.", "Offener Betrag: 119,00 EUR"], "reminder"),
+        (
+            "Zahlungserinnerung",
+            ["Unsere Rechnung R-1 vom 01.02.2024 ist noch offen.", "Offener Betrag: 119,00 EUR"],
+            "reminder",
+        ),
         ("Payment reminder", ["Invoice 55 is overdue.", "Amount due: 10.00 USD"], "reminder"),
         ("Sollecito di pagamento", ["Fattura n. 9 scaduta"], "reminder"),
         ("Auftragsbestätigung", ["Vielen Dank für Ihre Bestellung 4711."], "order_confirmation"),
@@ -70,8 +74,13 @@ def test_subject_tips_an_unclear_page() -> None:
 
 def test_validation_lowers_confidence_and_warns() -> None:
     fields = InvoiceFields(
-        invoice_date=date(2024, 3, 5), due_date=date(2024, 3, 1), total=Decimal("120.00"), subtotal=Decimal("100.00"),
-        tax=Decimal("19.00"), iban="DE89370400440532013001", vendor_vat_id="DE136695975",
+        invoice_date=date(2024, 3, 5),
+        due_date=date(2024, 3, 1),
+        total=Decimal("120.00"),
+        subtotal=Decimal("100.00"),
+        tax=Decimal("19.00"),
+        iban="DE89370400440532013001",
+        vendor_vat_id="DE136695975",
     )
     conf = {name: 0.9 for name in ("due_date", "total", "subtotal", "tax", "iban", "vendor_vat_id", "invoice_date")}
     adjusted, warnings = validate(fields, conf)
@@ -83,13 +92,23 @@ def test_validation_lowers_confidence_and_warns() -> None:
 
 
 def test_valid_values_raise_confidence() -> None:
-    fields = InvoiceFields(total=Decimal("119.00"), subtotal=Decimal("100.00"), tax=Decimal("19.00"), iban="DE89370400440532013000", vendor_vat_id="DE136695976")
-    adjusted, warnings = validate(fields, {"total": 0.5, "subtotal": 0.5, "tax": 0.5, "iban": 0.5, "vendor_vat_id": 0.5})
+    fields = InvoiceFields(
+        total=Decimal("119.00"),
+        subtotal=Decimal("100.00"),
+        tax=Decimal("19.00"),
+        iban="DE89370400440532013000",
+        vendor_vat_id="DE136695976",
+    )
+    adjusted, warnings = validate(
+        fields, {"total": 0.5, "subtotal": 0.5, "tax": 0.5, "iban": 0.5, "vendor_vat_id": 0.5}
+    )
     assert warnings == [] and min(adjusted.values()) >= 0.9
 
 
 def test_printed_bad_iban_shows_in_the_output() -> None:
-    result = analyze(read_pdf(page("Invoice", "Invoice No: 9", "Total: 10.00 EUR", "IBAN: DE89 3704 0044 0532 0130 01")))
+    result = analyze(
+        read_pdf(page("Invoice", "Invoice No: 9", "Total: 10.00 EUR", "IBAN: DE89 3704 0044 0532 0130 01"))
+    )
     summary = result.summary()
     assert summary["fields"]["iban"] == "DE89370400440532013001"
     assert summary["field_confidence"]["iban"] < 0.5

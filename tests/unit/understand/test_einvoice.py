@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (XML fixtures are easier to read one element per line)
 """E-invoices: CII and UBL XML we write here, Factur-X embedded in a PDF, and the zugferd-dev corpus."""
 
 from __future__ import annotations
@@ -92,8 +93,18 @@ def test_cii_xml_read_exactly() -> None:
     f = doc.einvoice
     assert f is not None
     assert (f.invoice_number, f.invoice_date, f.due_date) == ("XR-2024-77", date(2024, 3, 5), date(2024, 4, 4))
-    assert (f.subtotal, f.tax, f.total, f.amount_due) == (Decimal("1000.00"), Decimal("190.00"), Decimal("1190.00"), Decimal("1190.00"))
-    assert (f.vendor_name, f.vendor_vat_id, f.customer_name, f.po_number) == ("Beispiel Software GmbH", "DE136695976", "Kunde AG", "PO-991")
+    assert (f.subtotal, f.tax, f.total, f.amount_due) == (
+        Decimal("1000.00"),
+        Decimal("190.00"),
+        Decimal("1190.00"),
+        Decimal("1190.00"),
+    )
+    assert (f.vendor_name, f.vendor_vat_id, f.customer_name, f.po_number) == (
+        "Beispiel Software GmbH",
+        "DE136695976",
+        "Kunde AG",
+        "PO-991",
+    )
     assert f.iban == "DE89370400440532013000" and f.payment_terms == "30 Tage netto" and f.tax_rates == (Decimal(19),)
     assert f.line_items[0].description == "Beratung" and f.line_items[0].amount == Decimal("1000.00")
     result = analyze(doc)
@@ -101,7 +112,9 @@ def test_cii_xml_read_exactly() -> None:
     assert result.summary()["fields"]["total"] == "1190.00"
 
 
-@pytest.mark.parametrize(("root", "code", "kind"), [("Invoice", "380", "invoice"), ("CreditNote", "381", "credit_note")])
+@pytest.mark.parametrize(
+    ("root", "code", "kind"), [("Invoice", "380", "invoice"), ("CreditNote", "381", "credit_note")]
+)
 def test_ubl_invoice_and_credit_note(root: str, code: str, kind: str) -> None:
     doc = read_xml(ubl(root, code))
     assert doc.source == "einvoice_xml" and doc.einvoice_format == f"UBL {root}"
@@ -161,8 +174,12 @@ def test_zugferd_dev_reproduces_expected_json(zugferd_dev) -> None:  # type: ign
         f = read_pdf((zugferd_dev / name).read_bytes(), name).einvoice
         assert f is not None, name
         got = {
-            "invoice_number": f.invoice_number, "currency": f.currency, "seller_name": f.vendor_name,
-            "seller_vat_id": f.vendor_vat_id, "buyer_name": f.customer_name, "type_code": f.type_code,
+            "invoice_number": f.invoice_number,
+            "currency": f.currency,
+            "seller_name": f.vendor_name,
+            "seller_vat_id": f.vendor_vat_id,
+            "buyer_name": f.customer_name,
+            "type_code": f.type_code,
             "seller_tax_number": f.vendor_tax_number,
             "grand_total": str(f.total) if f.total is not None else None,
             "tax_total": str(f.tax) if f.tax is not None else None,

@@ -45,18 +45,114 @@ class Lang:
 
 
 LANGS = [
-    Lang("en", "INVOICE", ("Invoice No.", "Invoice Date", "Due Date", "Subtotal", "VAT 20%", "Total Due", "VAT Reg. No.", "IBAN"),
-         "%m/%d/%Y", ".", ",", "USD", "USD", Decimal(20), "Acme Widgets Ltd", "GB980780684", "GB29NWBK60161331926819", False),
-    Lang("de", "RECHNUNG", ("Rechnungsnummer", "Rechnungsdatum", "Fällig am", "Nettobetrag", "MwSt. 19 %", "Gesamtbetrag", "USt-IdNr.", "IBAN"),
-         "%d.%m.%Y", ",", ".", "EUR", "EUR", Decimal(19), "Muster Technik GmbH", "DE136695976", "DE89370400440532013000", True),
-    Lang("fr", "FACTURE", ("Facture N°", "Date de facture", "Date d'échéance", "Total HT", "TVA 20 %", "Total TTC", "N° TVA intracommunautaire", "IBAN"),
-         "%d/%m/%Y", ",", " ", "EUR", "EUR", Decimal(20), "Atelier Lumière SARL", "FR11999999998", "FR1420041010050500013M02606", False),
-    Lang("es", "FACTURA", ("Factura nº", "Fecha de factura", "Vencimiento", "Base imponible", "IVA 21%", "Total factura", "NIF", "IBAN"),
-         "%d/%m/%Y", ",", ".", "EUR", "EUR", Decimal(21), "Suministros Iberia S.L.", "ESA12345674", "ES9121000418450200051332", True),
-    Lang("it", "FATTURA", ("Fattura n.", "Data fattura", "Scadenza", "Imponibile", "IVA 22%", "Totale documento", "Partita IVA", "IBAN"),
-         "%d/%m/%Y", ",", ".", "EUR", "EUR", Decimal(22), "Ferramenta Rossi S.r.l.", "IT00743110157", "IT60X0542811101000000123456", False),
-    Lang("nl", "FACTUUR", ("Factuurnummer", "Factuurdatum", "Vervaldatum", "Subtotaal", "BTW 21%", "Totaal", "BTW-nummer", "IBAN"),
-         "%d-%m-%Y", ",", ".", "EUR", "EUR", Decimal(21), "Bakkerij de Vries B.V.", "NL004495445B01", "NL91ABNA0417164300", True),
+    Lang(
+        "en",
+        "INVOICE",
+        ("Invoice No.", "Invoice Date", "Due Date", "Subtotal", "VAT 20%", "Total Due", "VAT Reg. No.", "IBAN"),
+        "%m/%d/%Y",
+        ".",
+        ",",
+        "USD",
+        "USD",
+        Decimal(20),
+        "Acme Widgets Ltd",
+        "GB980780684",
+        "GB29NWBK60161331926819",
+        False,
+    ),
+    Lang(
+        "de",
+        "RECHNUNG",
+        (
+            "Rechnungsnummer",
+            "Rechnungsdatum",
+            "Fällig am",
+            "Nettobetrag",
+            "MwSt. 19 %",
+            "Gesamtbetrag",
+            "USt-IdNr.",
+            "IBAN",
+        ),
+        "%d.%m.%Y",
+        ",",
+        ".",
+        "EUR",
+        "EUR",
+        Decimal(19),
+        "Muster Technik GmbH",
+        "DE136695976",
+        "DE89370400440532013000",
+        True,
+    ),
+    Lang(
+        "fr",
+        "FACTURE",
+        (
+            "Facture N°",
+            "Date de facture",
+            "Date d'échéance",
+            "Total HT",
+            "TVA 20 %",
+            "Total TTC",
+            "N° TVA intracommunautaire",
+            "IBAN",
+        ),
+        "%d/%m/%Y",
+        ",",
+        " ",
+        "EUR",
+        "EUR",
+        Decimal(20),
+        "Atelier Lumière SARL",
+        "FR11999999998",
+        "FR1420041010050500013M02606",
+        False,
+    ),
+    Lang(
+        "es",
+        "FACTURA",
+        ("Factura nº", "Fecha de factura", "Vencimiento", "Base imponible", "IVA 21%", "Total factura", "NIF", "IBAN"),
+        "%d/%m/%Y",
+        ",",
+        ".",
+        "EUR",
+        "EUR",
+        Decimal(21),
+        "Suministros Iberia S.L.",
+        "ESA12345674",
+        "ES9121000418450200051332",
+        True,
+    ),
+    Lang(
+        "it",
+        "FATTURA",
+        ("Fattura n.", "Data fattura", "Scadenza", "Imponibile", "IVA 22%", "Totale documento", "Partita IVA", "IBAN"),
+        "%d/%m/%Y",
+        ",",
+        ".",
+        "EUR",
+        "EUR",
+        Decimal(22),
+        "Ferramenta Rossi S.r.l.",
+        "IT00743110157",
+        "IT60X0542811101000000123456",
+        False,
+    ),
+    Lang(
+        "nl",
+        "FACTUUR",
+        ("Factuurnummer", "Factuurdatum", "Vervaldatum", "Subtotaal", "BTW 21%", "Totaal", "BTW-nummer", "IBAN"),
+        "%d-%m-%Y",
+        ",",
+        ".",
+        "EUR",
+        "EUR",
+        Decimal(21),
+        "Bakkerij de Vries B.V.",
+        "NL004495445B01",
+        "NL91ABNA0417164300",
+        True,
+    ),
 ]
 
 
@@ -79,9 +175,17 @@ def draw(lang: Lang) -> bytes:
     else:
         for i, (label, value) in enumerate(header):
             items += [(300, 150 + i * 16, label), (430, 150 + i * 16, value)]
-    items += [(50, 280, "Description"), (420, 280, "Amount"), (50, 300, "Consulting services"), (420, 300, money(NET, lang.decimal, lang.thousands))]
+    items += [
+        (50, 280, "Description"),
+        (420, 280, "Amount"),
+        (50, 300, "Consulting services"),
+        (420, 300, money(NET, lang.decimal, lang.thousands)),
+    ]
     for i, (label, value) in enumerate([(net_l, NET), (tax_l, tax), (total_l, total)]):
-        items += [(300, 360 + i * 18, label), (450, 360 + i * 18, f"{money(value, lang.decimal, lang.thousands)} {lang.currency_text}")]
+        items += [
+            (300, 360 + i * 18, label),
+            (450, 360 + i * 18, f"{money(value, lang.decimal, lang.thousands)} {lang.currency_text}"),
+        ]
     items += [(50, 760, f"{iban_l}: {lang.iban}"), (50, 774, f"{lang.vendor} - {lang.vat_id}", 7)]
     return make_pdf(items)
 
@@ -136,7 +240,12 @@ def test_chinese_vat_invoice() -> None:
 
 def test_month_first_decided_by_the_document() -> None:
     """04/03 is 3 April on a document that elsewhere prints 03/25 (month first)."""
-    items = [(50, 60, "Invoice", 16), (50, 100, "Invoice Date: 04/03/2024"), (50, 116, "Delivery: 03/25/2024"), (50, 160, "Total: 10.00")]
+    items = [
+        (50, 60, "Invoice", 16),
+        (50, 100, "Invoice Date: 04/03/2024"),
+        (50, 116, "Delivery: 03/25/2024"),
+        (50, 160, "Total: 10.00"),
+    ]
     assert analyze(read_pdf(make_pdf(items))).fields.invoice_date == date(2024, 4, 3)
     items[2] = (50, 116, "Delivery: 25/03/2024")
     assert analyze(read_pdf(make_pdf(items))).fields.invoice_date == date(2024, 3, 4)

@@ -71,10 +71,14 @@ def bill(title: str = "Jahresabrechnung") -> bytes:
             (50, 60, "Stadtwerke Musterstadt", 14),
             (50, 90, f"{title}   Kundenkonto 55123"),
             (50, 120, "Abrechnung Nr. SW2024X erstellt am 03.04.2024"),
-            (50, 160, "Leistung"), (300, 160, "Betrag"),
-            (50, 176, "Strom Grundpreis"), (300, 176, "120,00"),
-            (50, 192, "Strom Arbeitspreis"), (300, 192, "1.080,00"),
-            (50, 220, "Zu zahlen"), (300, 220, "1.200,00"),
+            (50, 160, "Leistung"),
+            (300, 160, "Betrag"),
+            (50, 176, "Strom Grundpreis"),
+            (300, 176, "120,00"),
+            (50, 192, "Strom Arbeitspreis"),
+            (300, 192, "1.080,00"),
+            (50, 220, "Zu zahlen"),
+            (300, 220, "1.200,00"),
         ]
     )
 
@@ -94,7 +98,10 @@ def test_matching_template_overrides_generic_fields(folder: Path) -> None:
     assert result.template == "stadtwerke"  # priority 7 beats the generic one's 1
     assert (f.invoice_number, f.invoice_date, f.total) == ("SW2024X", date(2024, 4, 3), Decimal("1200.00"))
     assert (f.vendor_name, f.vendor_vat_id, f.currency) == ("Stadtwerke Musterstadt", "DE136695976", "EUR")
-    assert [(i.description, i.amount) for i in f.line_items] == [("Strom Grundpreis", Decimal("120.00")), ("Strom Arbeitspreis", Decimal("1080.00"))]
+    assert [(i.description, i.amount) for i in f.line_items] == [
+        ("Strom Grundpreis", Decimal("120.00")),
+        ("Strom Arbeitspreis", Decimal("1080.00")),
+    ]
     assert result.summary()["template"] == "stadtwerke"
 
 
@@ -105,23 +112,42 @@ def test_exclude_keywords_fall_back_to_the_next_template(folder: Path) -> None:
 
 
 def test_legacy_string_fields_and_static_prefix(folder: Path) -> None:
-    pdf = make_pdf([(50, 60, "Quick Print Ltd"), (50, 80, "Ref QP-0042"), (50, 100, "Issued 2024-01-31"), (50, 120, "Pay 1,250.00")])
+    pdf = make_pdf(
+        [
+            (50, 60, "Quick Print Ltd"),
+            (50, 80, "Ref QP-0042"),
+            (50, 100, "Issued 2024-01-31"),
+            (50, 120, "Pay 1,250.00"),
+        ]
+    )
     result = analyze(read_pdf(pdf), templates=load_templates(folder))
     f = result.fields
     assert result.template == "quickprint"
-    assert (f.invoice_number, f.invoice_date, f.total, f.currency) == ("QP-0042", date(2024, 1, 31), Decimal("1250.00"), "GBP")
+    assert (f.invoice_number, f.invoice_date, f.total, f.currency) == (
+        "QP-0042",
+        date(2024, 1, 31),
+        Decimal("1250.00"),
+        "GBP",
+    )
 
 
 def test_no_template_matches_means_generic_values(folder: Path) -> None:
-    pdf = make_pdf([(50, 60, "Other Vendor GmbH"), (50, 80, "Rechnungsnummer: 81"), (50, 100, "Gesamtbetrag: 5,00 EUR")])
+    pdf = make_pdf(
+        [(50, 60, "Other Vendor GmbH"), (50, 80, "Rechnungsnummer: 81"), (50, 100, "Gesamtbetrag: 5,00 EUR")]
+    )
     result = analyze(read_pdf(pdf), templates=load_templates(folder))
     assert result.template is None and result.fields.invoice_number == "81"
 
 
 @pytest.mark.parametrize(
     "text",
-    ["issuer: X\nfields: {}\n", "keywords: [a]\n", "issuer: X\nkeywords: ['(']\n", "- just\n- a list\n",
-     "issuer: X\nkeywords: [a]\nfields:\n  amount: {parser: magic}\n"],
+    [
+        "issuer: X\nfields: {}\n",
+        "keywords: [a]\n",
+        "issuer: X\nkeywords: ['(']\n",
+        "- just\n- a list\n",
+        "issuer: X\nkeywords: [a]\nfields:\n  amount: {parser: magic}\n",
+    ],
     ids=["no-keywords", "no-issuer", "bad-regex", "not-a-mapping", "unknown-parser"],
 )
 def test_broken_template_is_a_config_error_naming_the_file(tmp_path: Path, text: str) -> None:
