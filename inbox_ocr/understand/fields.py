@@ -476,10 +476,10 @@ def _vat_ids(out: Extraction, ctx: _Context) -> None:
     for hit in ctx.by_field.get("vat_id", ()):
         # tax ids outside the EU pattern (Chinese USCC, ...): trust the label
         for cand in value_candidates(hit, ctx.cells, max_below=0):
-            m = _OTHER_TAX_ID.search(cand.text.upper())
-            if not m or m.group(1) in found or not any(ch.isdigit() for ch in m.group(1)):
+            other = _OTHER_TAX_ID.search(cand.text.upper())
+            if not other or other.group(1) in found or not any(ch.isdigit() for ch in other.group(1)):
                 continue
-            value = m.group(1)
+            value = other.group(1)
             valid = len(value) == 18 and cn_uscc.is_valid(value)
             party = "buyer" if _YOUR.search(hit.cell.text) else _party_of(hit.cell, ctx)
             (customer if party == "buyer" else vendor).append((0.85 if valid else 0.55, value))

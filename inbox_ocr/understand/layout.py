@@ -159,7 +159,7 @@ def _wrap(pattern: str) -> str:
 
 def _first_chars(items) -> set[str] | None:  # type: ignore[no-untyped-def]
     """Characters a parsed regex can start with; None when any character could."""
-    from re import _constants as c
+    from re import _constants as c  # type: ignore[attr-defined]  # the stdlib regex parser
 
     found: set[str] = set()
     for op, av in items:
@@ -202,7 +202,7 @@ def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
     """Compile a {field: [(regex, weight)]} lexicon; Latin labels must sit on word boundaries."""
     from re import _parser
 
-    each = []
+    each: list[tuple[str, re.Pattern[str], float]] = []
     by_first: dict[str, list[int]] = {}
     anywhere = []
     for name, entries in labels.items():
