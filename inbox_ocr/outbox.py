@@ -92,10 +92,10 @@ class Outbox:
 
     def backoff(self, webhook: str, attempts: int) -> float:
         """Delay before the next attempt after `attempts` failures: exponential, capped, with up to
-        25% jitter so that many retries do not hit a recovering target at the same instant."""
+        `jitter` (default 25%) added so that many retries do not hit a recovering target at the same instant."""
         cfg = self.configs[webhook]
         delay = min(cfg.backoff * (2 ** max(attempts - 1, 0)), cfg.max_backoff)
-        return delay * (1 + 0.25 * self.jitter())
+        return delay * (1 + cfg.jitter * self.jitter())
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
         report = DeliveryReport()
