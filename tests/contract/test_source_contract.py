@@ -52,7 +52,19 @@ def memory_harness(tmp_path: Path) -> Harness:
     return Harness(source, MemoryState(), lambda raws: [source.add(f"k{next(counter)}", r) for r in raws])
 
 
-@pytest.fixture(params=[maildir_harness, memory_harness], ids=["maildir", "memory"])
+def webhook_harness(tmp_path: Path) -> Harness:
+    """The webhook source reads the spool its HTTP server writes; deliver = what the server stores."""
+    from connectors.webhook_in import WebhookSource
+    from inbox_ocr.settings import WebhookSourceConfig
+
+    state = MemoryState()
+    cfg = WebhookSourceConfig(type="webhook", name="box", provider="mime", allow_unsigned=True)
+    source = WebhookSource(cfg, state, tmp_path / "var")
+    counter = iter(range(10_000))
+    return Harness(source, state, lambda raws: [source.spool.store(r, f"id-{next(counter)}") for r in raws])
+
+
+@pytest.fixture(params=[maildir_harness, memory_harness, webhook_harness], ids=["maildir", "memory", "webhook"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     h = request.param(tmp_path)
     yield h
