@@ -49,7 +49,10 @@ _YOUR = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", 
 _OTHER_TAX_ID = re.compile(r"(?<![A-Z0-9])([0-9A-Z]{15,20})(?![A-Z0-9])")
 _COMPANY_WORD = re.compile(rf"(?<![^\W_])(?:{L.COMPANY_WORDS})(?![^\W\d_])", re.IGNORECASE)
 _DOC_TITLE = re.compile(r"invoice|receipt|rechnung|facture|factura|fattura|factuur|quittung|bill\b", re.IGNORECASE)
-_CURRENCY_LABEL = re.compile(r"(?:währung|currency|devise|moneda|divisa|valuta|币种)\W*$", re.IGNORECASE)
+_CURRENCY_LABEL = re.compile(
+    r"(?:währung|currency|devise|moneda|divisa|valuta|币种|(?:beträge|amounts|montants|importes|importi|bedragen)\s+(?:in|en))\W*$",
+    re.IGNORECASE,
+)
 _ID_TOKEN = re.compile(r"^[#(]*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d)[).,:;]*$")
 _NOT_NAME = re.compile(
     r"@|www\.|https?:|\.com\b|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d|\breg(?:istration)?\b|\bgst\b|\bno\s*[.:]",
@@ -715,9 +718,11 @@ def _currency(cells: list[Cell], text: str) -> tuple[str | None, float]:
                 codes = currencies_in(other.text)
                 if codes:
                     return codes[0], 0.95
-    codes = currencies_in(text)
+    # a code counts next to an amount: "SDN BHD" is a company, not Bahraini dinars
+    codes = [code for cell in cells if any(ch.isdigit() for ch in cell.text) for code in currencies_in(cell.text)]
     if not codes:
-        return None, 0.0
+        loose = [code for cell in cells if not _LEGAL_FORM.search(cell.text) for code in currencies_in(cell.text)]
+        return (loose[0], 0.5) if loose else (None, 0.0)
     counts: dict[str, int] = {}
     for code in codes:
         counts[code] = counts.get(code, 0) + 1

@@ -51,8 +51,9 @@ FIELD_LABELS: dict[str, list[tuple[str, float]]] = {
         (r"factura(?=\s*[:#]?\s*[A-Z0-9-]*\d)", 0.5),
         (r"fattura(?=\s*[:#]?\s*[A-Z0-9-]*\d)", 0.5),
         (r"factuur(?=\s*[:#]?\s*[A-Z0-9-]*\d)", 0.5),
-        (r"nr\.?(?=\s*[A-Z0-9-]*\d)", 0.35),
-        (r"no\.?(?=\s*[A-Z0-9-]*\d)", 0.3),
+        # bare "Nr."/"No." only before a number of three or more characters ("NO 12, JALAN" is an address)
+        (r"nr\.?(?=\s*[:#]?\s*(?=[A-Z0-9/.-]*\d)[A-Z0-9/.-]{3,})", 0.35),
+        (r"no\.?(?=\s*[:#]?\s*(?=[A-Z0-9/.-]*\d)[A-Z0-9/.-]{3,})", 0.3),
     ],
     "invoice_date": [
         (r"invoice\s*date", 1.0),

@@ -278,7 +278,7 @@ class Candidate:
     cell: Cell | None = None
 
 
-_LEADING = re.compile(r"^[\s:：#.\-–=/|]+")
+_LEADING = re.compile(r"^(?:[\s:：#.=/|]|[-–](?!\s?\d))+")  # keep the minus of "-0.01"
 
 
 class Cells(list):  # type: ignore[type-arg]
