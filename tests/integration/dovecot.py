@@ -83,25 +83,19 @@ def _write_certificates(directory: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=2))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     ca_file, cert_file, key_file = directory / "ca.pem", directory / "server.pem", directory / "server.key"
     ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     key_file.chmod(0o600)
     return ca_file, cert_file, key_file
@@ -116,12 +110,13 @@ class Dovecot:
     ssl_port: int
     ca_file: Path
     capabilities: str | None = None  # an explicit capability list, e.g. one without MOVE
+    oauth_url: str | None = None  # XOAUTH2 tokens checked by GET with "Authorization: Bearer" here
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     user: str = USER
     password: str = PASSWORD
 
     @classmethod
-    def start(cls, capabilities: str | None = None) -> Dovecot:
+    def start(cls, capabilities: str | None = None, oauth_url: str | None = None) -> Dovecot:
         if not Path(DOVECOT).exists():
             raise FileNotFoundError(f"{DOVECOT} not found: apt-get install dovecot-imapd")
         # Not under pytest's 0700 tmp dirs: the unprivileged Dovecot processes must reach the mail.
@@ -129,7 +124,12 @@ class Dovecot:
         root.chmod(0o755)
         ca_file, _, _ = _write_certificates(root)
         server = cls(
-            root=root, port=free_port(), ssl_port=free_port(), ca_file=ca_file, capabilities=capabilities
+            root=root,
+            port=free_port(),
+            ssl_port=free_port(),
+            ca_file=ca_file,
+            capabilities=capabilities,
+            oauth_url=oauth_url,
         )
         server._write_config()
         server._spawn()
@@ -161,6 +161,15 @@ class Dovecot:
         )
         dh = Path("/usr/share/dovecot/dh.pem")
         caps = f"imap_capability = {self.capabilities}\n" if self.capabilities else ""
+        oauth = ""
+        if self.oauth_url:
+            (self.root / "oauth2.conf").write_text(
+                f"introspection_mode = auth\nintrospection_url = {self.oauth_url}\nusername_attribute = email\n"
+            )
+            oauth = (
+                f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                f"  args = {self.root}/oauth2.conf\n}}\n"
+            )
         (self.root / "dovecot.conf").write_text(f"""\
 base_dir = {self.root}/run
 state_dir = {self.root}/state
@@ -177,14 +186,14 @@ mail_max_userip_connections = 200
 # throwaway mail: no fsync per message (thousands are appended in the tests)
 mail_fsync = never
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.oauth_url else ""}
 ssl = yes
 ssl_cert = <{self.root}/server.pem
 ssl_key = <{self.root}/server.key
 {f"ssl_dh = <{dh}" if dh.exists() else ""}
 {caps}
 imap_idle_notify_interval = 1 secs
-passdb {{
+{oauth}passdb {{
   driver = passwd-file
   args = scheme=PLAIN {self.root}/passwd
 }}
@@ -229,9 +238,7 @@ service stats {{
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
-                raise RuntimeError(
-                    f"dovecot exited with {self.process.returncode}: {err}\n{self._log_tail()}"
-                )
+                raise RuntimeError(f"dovecot exited with {self.process.returncode}: {err}\n{self._log_tail()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
                     s.settimeout(2)
