@@ -33,10 +33,7 @@ def uids_and_flags(client: IMAPClient, folder: str) -> dict[bytes, tuple[bytes, 
     """Subject -> flags of every message in a folder."""
     client.select_folder(srv(folder))
     data = client.fetch(client.search(), ["FLAGS", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
-    return {
-        v[b"BODY[HEADER.FIELDS (SUBJECT)]"].strip().removeprefix(b"Subject: "): v[b"FLAGS"]
-        for v in data.values()
-    }
+    return {v[b"BODY[HEADER.FIELDS (SUBJECT)]"].strip().removeprefix(b"Subject: "): v[b"FLAGS"] for v in data.values()}
 
 
 def test_fetch_yields_unhandled_mail_oldest_first_and_never_marks_it_seen(dovecot, admin, imap_folder):
@@ -105,9 +102,7 @@ def test_moves_leave_mail_that_others_flagged_deleted(server_name, request, imap
     try:
         assert source.has(b"MOVE") is False or server_name == "dovecot"
         fetched = list(source.fetch())
-        assert [m.raw.split(b"Subject: ")[1][:4] for m in fetched] == [
-            b"ours"
-        ]  # \Deleted mail is not ours to read
+        assert [m.raw.split(b"Subject: ")[1][:4] for m in fetched] == [b"ours"]  # \Deleted mail is not ours to read
         source.ack(fetched[0], [Action(kind="move", arg="Done")])
         source.ack(fetched[0], [Action(kind="move", arg="Done")])
 
@@ -142,9 +137,7 @@ def test_non_ascii_folder_names_use_modified_utf7(dovecot, admin):
 def test_fail_puts_the_message_in_quarantine_once(dovecot, admin, imap_folder):
     append_many(admin, srv(imap_folder), [make_email("broken")])
     quarantine = f"{imap_folder.split('/')[0]}/Quarantäne"
-    source = ImapSource(
-        imap_source_config(dovecot, [imap_folder], quarantine_folder=quarantine), MemoryState()
-    )
+    source = ImapSource(imap_source_config(dovecot, [imap_folder], quarantine_folder=quarantine), MemoryState())
     try:
         message = next(iter(source.fetch()))
         source.fail(message, "cannot parse MIME")
@@ -157,9 +150,7 @@ def test_fail_puts_the_message_in_quarantine_once(dovecot, admin, imap_folder):
 
 def test_max_age_leaves_old_mail_alone(dovecot, admin, imap_folder):
     admin.create_folder(srv(imap_folder))
-    admin.append(
-        srv(imap_folder), make_email("from last year"), msg_time=datetime.now() - timedelta(days=400)
-    )
+    admin.append(srv(imap_folder), make_email("from last year"), msg_time=datetime.now() - timedelta(days=400))
     admin.append(srv(imap_folder), make_email("from today"))
     source = ImapSource(imap_source_config(dovecot, [imap_folder], max_age="30d"), MemoryState())
     try:
@@ -208,9 +199,7 @@ def test_large_mailbox_is_fetched_in_batches_without_duplicates(dovecot, admin, 
 
 
 def test_tls_verification_is_on_by_default_and_ca_file_and_starttls_work(dovecot, imap_folder):
-    no_ca = ImapSource(
-        imap_source_config(dovecot, ["INBOX"], ca_file=None, reconnect_attempts=1), MemoryState()
-    )
+    no_ca = ImapSource(imap_source_config(dovecot, ["INBOX"], ca_file=None, reconnect_attempts=1), MemoryState())
     with pytest.raises(SourceUnavailable, match="certificate verify failed"):
         list(no_ca.fetch())
     for overrides in ({"security": "starttls", "port": dovecot.port}, {"ca_file": None, "verify_tls": False}):
@@ -223,9 +212,7 @@ def test_tls_verification_is_on_by_default_and_ca_file_and_starttls_work(dovecot
 
 def test_wrong_password_is_a_clear_error_without_the_password(dovecot_without_move):
     # the other server: Dovecot slows down logins from an address after a failed one
-    source = ImapSource(
-        imap_source_config(dovecot_without_move, ["INBOX"], password="not-the-Pa55word"), MemoryState()
-    )
+    source = ImapSource(imap_source_config(dovecot_without_move, ["INBOX"], password="not-the-Pa55word"), MemoryState())
     with pytest.raises(SourceUnavailable, match="login refused for finance") as info:
         list(source.fetch())
     assert "not-the-Pa55word" not in str(info.value)
@@ -263,9 +250,7 @@ def test_wait_for_mail_wakes_up_when_mail_arrives(dovecot, admin, imap_folder):
         assert source.wait_for_mail(timeout=1.0) is False
         assert time.monotonic() - started >= 0.9
 
-        threading.Timer(
-            0.5, lambda: admin_client(dovecot).append(srv(imap_folder), make_email("new"))
-        ).start()
+        threading.Timer(0.5, lambda: admin_client(dovecot).append(srv(imap_folder), make_email("new"))).start()
         started = time.monotonic()
         assert source.wait_for_mail(timeout=20) is True
         assert time.monotonic() - started < 5
@@ -283,5 +268,20 @@ def test_wait_for_mail_reconnects_when_the_server_restarts(dovecot, imap_folder,
         assert source.wait_for_mail(timeout=20) is True  # woken by the drop, reconnected
         admin_client(dovecot).append(srv(imap_folder), make_email("after restart"))
         assert len(list(source.fetch())) == 1
+    finally:
+        source.close()
+
+
+def test_several_folders_of_one_account_are_fetched_with_their_own_keys(dovecot, admin, imap_folder):
+    other = imap_folder.replace("/Eingang", "/Scans")
+    append_many(admin, srv(imap_folder), [make_email("from the inbox")])
+    append_many(admin, srv(other), [make_email("from the scanner")])
+    source = ImapSource(imap_source_config(dovecot, [imap_folder, other]), MemoryState())
+    try:
+        got = list(source.fetch())
+        assert [(m.folder, b"from the scanner" in m.raw) for m in got] == [(imap_folder, False), (other, True)]
+        assert got[1].key.startswith(f"{other}/")
+        source.ack(got[1], [Action(kind="flag")])
+        assert b"\\Flagged" in uids_and_flags(admin, other)[b"from the scanner"]
     finally:
         source.close()

@@ -119,9 +119,7 @@ def source(server: ScriptedServer, **overrides: Any) -> ImapSource:
 
 
 def message(uid: int = 7, folder: str = "INBOX") -> RawMessage:
-    return RawMessage(
-        source="acct", key=f"{folder}/{UIDVALIDITY}/{uid}", folder=folder, raw=b"Subject: x\r\n\r\n"
-    )
+    return RawMessage(source="acct", key=f"{folder}/{UIDVALIDITY}/{uid}", folder=folder, raw=b"Subject: x\r\n\r\n")
 
 
 def test_keywords_are_skipped_with_a_warning_where_the_server_allows_none(caplog):
@@ -216,3 +214,46 @@ def test_the_password_never_reaches_the_log(caplog):
 def test_missing_password_is_a_config_error():
     with pytest.raises(ValueError, match="needs a password"):
         ImapSourceConfig.model_validate({"type": "imap", "name": "a", "host": "h", "username": "u"})
+
+
+class IdlingServer(ScriptedServer):
+    """Answers IDLE with silence: each idle_check waits its full timeout."""
+
+    def idle(self) -> None:
+        self.calls.append(("idle",))
+
+    def idle_check(self, timeout: float) -> list[Any]:
+        import time
+
+        time.sleep(timeout)
+        return []
+
+    def idle_done(self) -> None:
+        self.calls.append(("done",))
+
+
+def test_idle_is_renewed_every_idle_renew_seconds_and_ends_at_the_timeout():
+    server = IdlingServer((b"IMAP4REV1", b"IDLE", b"MOVE"))
+    src = source(server, idle_renew=0.25)
+    assert src.wait_for_mail(timeout=0.8) is False
+    assert len(server.commands("idle")) >= 3
+    assert len(server.commands("idle")) == len(server.commands("done"))
+
+
+def test_stop_ends_an_idle_wait_early():
+    import threading
+    import time
+
+    server = IdlingServer((b"IMAP4REV1", b"IDLE", b"MOVE"))
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    started = time.monotonic()
+    assert source(server).wait_for_mail(timeout=30, stop=stop) is False
+    assert time.monotonic() - started < 2.5
+
+
+def test_idle_renew_may_not_exceed_29_minutes():
+    with pytest.raises(ValueError, match="less than or equal to 1740"):
+        ImapSourceConfig.model_validate(
+            {"type": "imap", "name": "a", "host": "h", "username": "u", "password": "p", "idle_renew": "30m"}
+        )
