@@ -628,11 +628,26 @@ def _heading_hit(hit: LabelHit) -> bool:
     )
 
 
+def _continuation_above(cell: Cell, ctx: _Context) -> Cell | None:
+    """A line directly above a value, in its column and with no key of its own, continues it."""
+    _, cells = ctx.cells.on_page(cell.page)
+    for other in cells:
+        gap = cell.box[1] - other.box[3]
+        if abs(other.box[0] - cell.box[0]) > 2 or not (-0.2 * cell.height <= gap <= 0.8 * cell.height):
+            continue
+        if _left_of(other, ctx.cells) or not _looks_like_name(other.text):
+            return None
+        return other
+    return None
+
+
 def _parties(out: Extraction, ctx: _Context) -> None:
     vendor = customer = None
     for hit in ctx.by_field.get("name", ()):
         party = _party_of(hit.cell, ctx)
         got = _name_from(hit, ctx, below=0)
+        if got and got[1] is not hit.cell and (above := _continuation_above(got[1], ctx)) is not None:
+            got = (f"{above.text} {got[0]}", got[1])  # "Name:" beside the last line of a two-line name
         if got and party == "seller" and vendor is None:
             vendor = (got[0], 0.85)
         elif got and party == "buyer" and customer is None:

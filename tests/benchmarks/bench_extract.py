@@ -198,7 +198,20 @@ def _key_date(printed: str) -> str:
     return printed.strip()
 
 
-def bench_sroie() -> None:
+def _ocr_cached(img: Path, settings, cache: Path | None) -> Document:  # type: ignore[no-untyped-def]
+    """OCR one image, or reuse the Document saved by an earlier run (keyed by the image's hash)."""
+    if cache is None:
+        return _read(img, "image/jpeg", ocr=settings)
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / (hashlib.sha256(img.read_bytes()).hexdigest() + ".json")
+    if path.exists():
+        return Document.model_validate_json(path.read_text())
+    doc = _read(img, "image/jpeg", ocr=settings)
+    path.write_text(doc.model_dump_json())
+    return doc
+
+
+def bench_sroie(cache: Path | None = None) -> None:
     if not SROIE.is_dir():
         print("\n(c) sroie-dev: SKIPPED, dataset folder missing")
         return
@@ -217,7 +230,7 @@ def bench_sroie() -> None:
         if not key_path.exists():
             continue
         key = json.loads(key_path.read_text())
-        doc = _read(img, "image/jpeg", ocr=settings)
+        doc = _ocr_cached(img, settings, cache)
         f = analyze(doc).fields
         want_date = parse_date(key.get("date", ""), Conventions(day_first=True))
         want_total = parse_amount(key.get("total", ""), Conventions(decimal_separator="."))
@@ -290,6 +303,9 @@ def bench_throughput(rounds: int = 3) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="a,b,c,d", help="comma-separated parts to run")
+    parser.add_argument(
+        "--ocr-cache", type=Path, default=None, help="folder to keep (c)'s OCR output in, to re-score without re-OCR"
+    )
     args = parser.parse_args()
     parts = set(args.only.split(","))
     if not ZUGFERD.is_dir():
@@ -304,7 +320,7 @@ def main() -> None:
     if "b" in parts:
         bench_text(expected)
     if "c" in parts:
-        bench_sroie()
+        bench_sroie(args.ocr_cache)
 
 
 if __name__ == "__main__":
