@@ -300,6 +300,8 @@ def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
         ):
             continue  # "CASH 50.00" under "Total": what was handed over, not what was due
         score *= 1.0 if decimals else 0.6
+        if cand.where in ("same", "right"):
+            count = max(count, _amount_cells_right_of(hit, ctx))
         if count > 1:
             score *= 0.6  # a row of several amounts (a tax breakdown) is a weaker witness
         if value == 0:
@@ -311,14 +313,29 @@ def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
     return sorted(((sc, v, h) for v, (sc, h) in seen.items()), key=lambda p: -p[0])[:8]
 
 
+def _amount_cells_right_of(hit: LabelHit, ctx: _Context) -> int:
+    """How many amounts the label's row prints after it (a tax summary row prints net and tax)."""
+    x = hit.box[2]
+    count = 0
+    for cell in row_of(hit.cell, ctx.cells):
+        text = cell.text[hit.char_end :] if cell is hit.cell else (cell.text if cell.box[0] >= x - 1 else "")
+        count += len(all_amounts(PERCENT.sub(" ", text), ctx.conventions))
+    return count
+
+
 def _breakdown_pairs(ctx: _Context, part: str) -> list[tuple[float, Decimal, LabelHit]]:
     """A total row printing two amounts ("TOTAL : 16.98 1.02") is net and tax of a tax summary."""
     out = []
     for hit in ctx.by_field.get("total", ()):
-        for cand in value_candidates(hit, ctx.cells, max_below=0):
-            amounts = [a for a, _, _ in all_amounts(PERCENT.sub(" ", cand.text), ctx.conventions)]
-            if len(amounts) == 2 and amounts[0] > 0 and 0 <= amounts[1] <= amounts[0] * Decimal("0.3"):
-                out.append((0.3, amounts[0] if part == "net" else amounts[1], hit))
+        x = hit.box[2]
+        texts = [
+            cell.text[hit.char_end :] if cell is hit.cell else cell.text
+            for cell in row_of(hit.cell, ctx.cells)
+            if cell is hit.cell or cell.box[0] >= x - 1
+        ]
+        amounts = [a for a, _, _ in all_amounts(PERCENT.sub(" ", "  ".join(texts)), ctx.conventions)]
+        if len(amounts) == 2 and amounts[0] > 0 and 0 <= amounts[1] <= amounts[0] * Decimal("0.3"):
+            out.append((0.3, amounts[0] if part == "net" else amounts[1], hit))
     return out
 
 
