@@ -22,6 +22,9 @@ from inbox_ocr.errors import SourceUnavailable
 from inbox_ocr.settings import ImapSourceConfig
 
 log = logging.getLogger("connectors.imap")
+# imapclient's DEBUG protocol trace carries whole messages (and mailbox contents): never wanted in
+# our logs, even when the daemon runs at DEBUG.
+logging.getLogger("imapclient").setLevel(logging.INFO)
 T = TypeVar("T")
 
 # What a broken connection looks like through imapclient (IMAP4.abort is an IMAP4.error, so it
