@@ -82,13 +82,18 @@ class SourceState(Protocol):
 
 
 class Delivery(Protocol):
-    """One outbox row handed to a sink."""
+    """One outbox row handed to a sink (read-only)."""
 
-    id: int
-    webhook: str
-    idempotency_key: str
-    payload: bytes
-    attempts: int
+    @property
+    def id(self) -> int: ...
+    @property
+    def webhook(self) -> str: ...
+    @property
+    def idempotency_key(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def attempts(self) -> int: ...
 
 
 class Sink(Protocol):
