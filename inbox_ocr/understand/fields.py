@@ -339,6 +339,23 @@ def _breakdown_pairs(ctx: _Context, part: str) -> list[tuple[float, Decimal, Lab
     return out
 
 
+def _derived_total(
+    ctx: _Context,
+    subs: list[tuple[float, Decimal, LabelHit]],
+    taxes: list[tuple[float, Decimal, LabelHit]],
+    roundings: tuple[Decimal, ...],
+) -> Decimal | None:
+    """No labelled gross adds up: net + tax (+ rounding), if that sum is printed somewhere (a cash line)."""
+    if not subs or not taxes or taxes[0][1] <= 0 or subs[0][1] <= 0:
+        return None
+    printed = {a for cell in ctx.cells for a, _, _ in all_amounts(PERCENT.sub(" ", cell.text), ctx.conventions)}
+    for r in (Decimal(0), *roundings):
+        value = subs[0][1] + taxes[0][1] + r
+        if value in printed and _plausible(value, subs[0][1], taxes[0][1], roundings):
+            return value
+    return None
+
+
 def _has_cents(value: Decimal) -> bool:
     exponent = value.as_tuple().exponent
     return isinstance(exponent, int) and exponent < 0
@@ -387,6 +404,10 @@ def _money(out: Extraction, ctx: _Context) -> None:
         out.set("total", t, 0.97)
         out.set("subtotal", s, 0.95)
         out.set("tax", x, 0.95)
+    elif (derived := _derived_total(ctx, subs, taxes, roundings)) is not None:
+        out.set("total", derived, 0.7)
+        out.set("subtotal", subs[0][1], 0.7)
+        out.set("tax", taxes[0][1], 0.7)
     else:
         if totals:
             out.set("total", totals[0][1], 0.45 + 0.4 * min(totals[0][0], 1.0))
