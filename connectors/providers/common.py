@@ -10,15 +10,17 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
+from email import message_from_bytes, policy
+from email.errors import MessageError, MissingHeaderBodySeparatorDefect
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
-from email.utils import format_datetime, formatdate, make_msgid, parsedate_to_datetime
+from email.utils import format_datetime, formatdate, getaddresses, make_msgid, parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +32,9 @@ from inbox_ocr.settings import WebhookSourceConfig
 log = logging.getLogger("connectors.webhook_in")
 
 # headers of the original message that describe its old MIME body; the rebuilt message has its own
+# fold only beyond 998 characters: the stdlib folder can emit a continuation line without leading white space for
+# odd address headers (non-ASCII local parts), which would end the header block early
+_POLICY = policy.default.clone(max_line_length=998)  # RFC 5322's hard limit
 _BODY_HEADERS = frozenset(
     {"content-type", "content-transfer-encoding", "mime-version", "content-disposition", "content-length"}
 )
@@ -164,13 +169,13 @@ def build_message(
     """An RFC 5322 message from the fields JSON providers send. `headers` are the original
     message's headers (kept except those describing its old body); explicit fields fill in what
     they lack. `notes` become `X-Inbox-Ocr-Note` headers (an attachment that was skipped)."""
-    msg = EmailMessage(policy=policy.default)
+    msg = EmailMessage(policy=_POLICY)
     for name, value in headers:
         if name.lower() in _BODY_HEADERS or not name or any(c in name for c in ": \r\n"):
             continue
         try:
-            msg[name] = _clean(value)
-        except (ValueError, TypeError, IndexError):
+            msg[name] = _header_value(name, value)
+        except (ValueError, TypeError, IndexError, MessageError):
             log.info("event=header_dropped name=%s", _clean(name)[:60])
     fields: list[tuple[str, Any]] = [
         ("From", sender),
@@ -182,8 +187,8 @@ def build_message(
     for name, value in fields:
         if value and name not in msg:
             try:
-                msg[name] = _clean(value)
-            except (ValueError, TypeError, IndexError):
+                msg[name] = _header_value(name, value)
+            except (ValueError, TypeError, IndexError, MessageError):
                 log.info("event=header_dropped name=%s", name)
     if "Date" not in msg:
         if isinstance(date, datetime):
@@ -214,7 +219,30 @@ def build_message(
             filename=_clean(att.filename) or "attachment",
             cid=att.content_id,
         )
-    return msg.as_bytes()
+    raw = msg.as_bytes()
+    if any(
+        isinstance(d, MissingHeaderBodySeparatorDefect) for d in message_from_bytes(raw, policy=policy.compat32).defects
+    ):
+        raise WebhookError(422, "payload headers cannot be written as an RFC 5322 header block")
+    return raw
+
+
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
+_ADDR_SPEC = re.compile(r"[^\s<>,;:\"()\[\]@]+@[^\s<>,;:\"()\[\]@]+")
+
+
+def _header_value(name: str, value: Any) -> str:
+    """One line, and for address headers each address re-quoted: a display name with a bare comma
+    or non-ASCII bytes from a provider's JSON would otherwise fold into a broken header block."""
+    text = _clean(value)
+    if name.lower() not in _ADDRESS_HEADERS:
+        return text
+    pairs = [(n, a) for n, a in getaddresses([text]) if "@" in a]
+    if not pairs:  # unparseable: keep the bare addresses, lose the names
+        pairs = [("", a) for a in _ADDR_SPEC.findall(text)]
+    if not pairs:
+        raise ValueError(f"no address in {name}")
+    return ", ".join(address(a, n) for n, a in pairs)
 
 
 def _date_header(value: Any) -> str:
@@ -242,7 +270,7 @@ def address(email: str | None, name: str | None = None) -> str:
         return ""
     try:
         return str(Address(display_name=_clean(name), addr_spec=_clean(email)))
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, MessageError):
         return _clean(email)
 
 
@@ -301,9 +329,7 @@ class AttachmentFetcher:
                     timeout=(min(10.0, self.config.fetch_timeout), self.config.fetch_timeout),
                 )
             except requests.RequestException as exc:
-                raise WebhookError(
-                    503, f"attachment fetch failed: {type(exc).__name__}", retry_after=30
-                ) from exc
+                raise WebhookError(503, f"attachment fetch failed: {type(exc).__name__}", retry_after=30) from exc
             with response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("Location", ""))
@@ -313,9 +339,7 @@ class AttachmentFetcher:
                 if response.status_code >= 500 or response.status_code in (408, 429):
                     raise WebhookError(503, f"attachment fetch: HTTP {response.status_code}", retry_after=30)
                 if response.status_code != 200:
-                    raise WebhookError(
-                        422, f"attachment fetch: HTTP {response.status_code} for {_redact(url)}"
-                    )
+                    raise WebhookError(422, f"attachment fetch: HTTP {response.status_code} for {_redact(url)}")
                 return self._read(response, deadline), response.headers.get("Content-Type", "")
         raise WebhookError(422, f"attachment fetch: more than {self.MAX_REDIRECTS} redirects")
 

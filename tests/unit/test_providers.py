@@ -1,0 +1,210 @@
+"""Provider modules without HTTP: payload edge cases, header injection, the allowed-hosts rule,
+config validation and the spool's dedupe. (Signatures over real HTTP: tests/integration.)"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connectors.providers import Context, Inbound, InboundRequest, Reply, WebhookError, get_provider
+from connectors.providers.common import AttachmentFetcher, build_message
+from connectors.webhook_spool import Spool
+from inbox_ocr.errors import ConfigError
+from inbox_ocr.extract import parse_message
+from inbox_ocr.settings import WebhookSourceConfig, parse_config
+
+
+def config(provider: str, **extra: Any) -> WebhookSourceConfig:
+    return WebhookSourceConfig.model_validate(
+        {"type": "webhook", "name": "t", "provider": provider, "allow_unsigned": True, **extra}
+    )
+
+
+def normalize(
+    provider: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    **extra: Any,
+) -> Inbound | Reply:
+    cfg = config(provider, **extra)
+    raw = json.dumps(body).encode() if body is not None else b""
+    request = InboundRequest({k.lower(): v for k, v in (headers or {}).items()}, raw, "application/json", form or {})
+    ctx = Context(cfg, time.time, lambda token: False, AttachmentFetcher(cfg))
+    return get_provider(provider).normalize(request, ctx)
+
+
+# --------------------------------------------------------------------------- message building
+
+
+@settings(max_examples=60, deadline=None)
+@given(subject=st.text(max_size=80), name=st.text(max_size=40))
+def test_provider_fields_never_inject_headers(subject: str, name: str) -> None:
+    raw = build_message(
+        sender=f"{name} <a@example.com>", to=["b@example.com"], subject=subject + "\r\nBcc: x@evil", text="hi"
+    )
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg["Bcc"] is None
+    assert parse_message(raw).recipients == ("b@example.com",)
+
+
+def test_original_body_headers_are_not_copied_onto_the_rebuilt_body() -> None:
+    raw = build_message(
+        sender="a@example.com",
+        text="plain",
+        headers=[("Content-Type", "text/html"), ("Message-ID", "<x@y>"), ("X-Spam", "no")],
+    )
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg.get_content_type() == "text/plain" and msg["Message-ID"] == "<x@y>" and msg["X-Spam"] == "no"
+
+
+def test_iso_and_rfc_dates_become_rfc_5322() -> None:
+    for value in ("2026-11-21T10:00:00Z", "Sat, 21 Nov 2026 10:00:00 +0000"):
+        raw = build_message(sender="a@example.com", date=value, text="x")
+        assert parse_message(raw).date is not None and parse_message(raw).date.year == 2026
+
+
+# --------------------------------------------------------------------------- payload edge cases
+
+
+def test_postmark_raw_email_is_used_verbatim() -> None:
+    raw = b"From: a@example.com\nSubject: hi\nMessage-ID: <r@x>\n\nbody\n"
+    result = normalize("postmark", {"MessageID": "pm-9", "RawEmail": raw.decode()})
+    assert isinstance(result, Inbound) and result.raw == raw and result.provider_id == "postmark:pm-9"
+
+
+def test_postmark_bad_base64_attachment_is_a_422() -> None:
+    with pytest.raises(WebhookError) as exc:
+        normalize(
+            "postmark",
+            {"MessageID": "pm-1", "From": "a@example.com", "Attachments": [{"Name": "x.pdf", "Content": 12}]},
+        )
+    assert exc.value.status == 422 and "Attachments[0]" in exc.value.reason
+
+
+def test_postmark_empty_object_is_refused() -> None:
+    with pytest.raises(WebhookError, match="not a Postmark inbound payload"):
+        normalize("postmark", {"MessageID": "x"})
+
+
+def test_front_ignores_outbound_and_refuses_previews() -> None:
+    event = {
+        "type": "outbound_sent",
+        "payload": {"target": {"_meta": {"type": "message"}, "data": {"id": "msg_1", "is_inbound": False}}},
+    }
+    assert isinstance(normalize("front", event), Reply)
+    preview = {"payload": {"target": {"_meta": {"type": "message"}, "data": {"id": "msg_2", "is_inbound": True}}}}
+    with pytest.raises(WebhookError, match="preview"):
+        normalize("front", preview)
+    tag = {"type": "tag_added", "payload": {"target": {"_meta": {"type": "tag"}, "data": {"id": "tag_1"}}}}
+    assert isinstance(normalize("front", tag), Reply)
+
+
+def test_zendesk_needs_ticket_and_comment_ids() -> None:
+    with pytest.raises(WebhookError) as exc:
+        normalize("zendesk", {"ticket": {"id": "1"}})
+    assert exc.value.status == 422
+
+
+def test_helpscout_conversation_without_customer_thread_is_refused() -> None:
+    body = {"id": 5, "_embedded": {"threads": [{"id": 1, "type": "note", "body": "internal"}]}}
+    with pytest.raises(WebhookError, match="no customer thread"):
+        normalize("helpscout", body, headers={"X-HelpScout-Event": "convo.created"})
+
+
+def test_mailgun_without_sender_or_mime_is_refused() -> None:
+    with pytest.raises(WebhookError, match="not a Mailgun route payload"):
+        normalize("mailgun", form={"subject": "x"})
+
+
+def test_mailgun_message_headers_must_be_json() -> None:
+    with pytest.raises(WebhookError, match="message-headers"):
+        normalize("mailgun", form={"from": "a@example.com", "message-headers": "[oops"})
+
+
+# --------------------------------------------------------------------------- allowed hosts
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://acme.zendesk.com/attachments/1", True),
+        ("https://zendesk.com/attachments/1", False),  # only subdomains match *.zendesk.com
+        ("https://acme.zendesk.com.evil.net/a", False),
+        ("https://api2.frontapp.com/download/fil_1", True),
+        ("https://user:pw@api2.frontapp.com/download/x", False),  # credentials in a URL are refused
+        ("ftp://api2.frontapp.com/x", False),
+        ("file:///etc/passwd", False),
+    ],
+)
+def test_attachment_hosts(url: str, allowed: bool) -> None:
+    fetcher = AttachmentFetcher(config("front", allowed_hosts=["*.zendesk.com", "api2.frontapp.com"]))
+    assert fetcher.host_allowed(url) is allowed
+
+
+def test_disallowed_attachment_url_is_left_out_with_a_note() -> None:
+    fetcher = AttachmentFetcher(config("front", allowed_hosts=[]))
+    attachments, notes = fetcher.fetch_all([("https://files.example.com/a.pdf", "a.pdf", "application/pdf")])
+    assert attachments == [] and "not in allowed_hosts" in notes[0]
+
+
+# --------------------------------------------------------------------------- config
+
+
+def test_webhook_source_config_errors_name_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"sources\[0\].*mailgun needs a secret"):
+        parse_config({"sources": [{"name": "mg", "type": "webhook", "provider": "mailgun"}]})
+    with pytest.raises(ConfigError, match="postmark checks HTTP Basic auth"):
+        parse_config({"sources": [{"name": "pm", "type": "webhook", "provider": "postmark", "secret": "s"}]})
+    with pytest.raises(ConfigError, match="paths must be unique"):
+        parse_config(
+            {
+                "sources": [
+                    {"name": "a", "type": "webhook", "provider": "mime", "secret": "s", "path": "/in"},
+                    {"name": "b", "type": "webhook", "provider": "mime", "secret": "s", "path": "/in"},
+                ]
+            }
+        )
+    ok = parse_config(
+        {
+            "sources": [
+                {
+                    "name": "sg",
+                    "type": "webhook",
+                    "provider": "sendgrid",
+                    "public_key": base64.b64encode(b"k").decode(),
+                    "max_body_bytes": "10MB",
+                }
+            ]
+        }
+    )
+    assert ok.sources[0].url_path == "/hooks/sg" and ok.sources[0].max_body_bytes == 10 * 1024**2
+
+
+# --------------------------------------------------------------------------- spool
+
+
+def test_spool_stores_once_per_provider_id_and_survives_a_reopen(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s")
+    key, new = spool.store(b"From: a@x\n\nhi\n", "postmark:1")
+    assert new and spool.store(b"From: a@x\n\nhi again\n", "postmark:1") == (key, False)
+    spool.close()
+    reopened = Spool(tmp_path / "s")
+    assert reopened.store(b"From: a@x\n\nthird\n", "postmark:1") == (key, False)
+    assert [k for k, _ in reopened.pending()] == [key]
+    assert not any((tmp_path / "s" / "tmp").iterdir())
+
+
+def test_tokens_are_one_time(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s")
+    assert not spool.token_used("t1")
+    spool.use_tokens(["t1"], keep_for=600)
+    assert spool.token_used("t1") and not spool.token_used("t2")
