@@ -80,7 +80,7 @@ class Extraction:
 
 @dataclass
 class _Context:
-    cells: list[Cell]
+    cells: Cells
     hits: list[LabelHit]
     conventions: Conventions
     by_field: dict[str, list[LabelHit]]
