@@ -354,7 +354,7 @@ class OcrSettings(Strict):
     alphabet: Literal["latin", "all"] = Field(
         default="latin", description="characters the recognizer may output: European Latin script, or all"
     )
-    rec_min_width: int = Field(default=320, ge=32, le=1024, description="narrowest recognizer input (pixels)")
+    rec_min_width: int = Field(default=64, ge=32, le=1024, description="narrowest recognizer input (pixels)")
 
 
 class UnderstandingSettings(Strict):

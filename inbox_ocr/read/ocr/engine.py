@@ -69,7 +69,8 @@ class OcrEngine:
             return TextRecognizer(session, labels, options, allowed=keep)
         del session  # the full model is not needed any more
         log.debug("event=ocr_alphabet mode=cut classes=%d of=%d", len(keep), len(labels))
-        return TextRecognizer(sessions.open_session(restricted, s.threads), [labels[i] for i in keep], options)
+        kept_labels = [labels[i] for i in keep]
+        return TextRecognizer(sessions.open_session(restricted, s.threads), kept_labels, options)
 
     def read_page(self, page: PageImage) -> Page:
         """OCR one page. Boxes are in page units (pixels × page.scale); a page found rotated is

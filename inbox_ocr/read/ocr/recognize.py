@@ -22,7 +22,7 @@ from inbox_ocr.errors import ConfigError, UnreadableDocument
 @dataclass(frozen=True)
 class RecognizerOptions:
     batch_size: int = 8
-    min_width: int = 320  # the PP-OCR recognizers were trained on inputs at least this wide
+    min_width: int = 64  # PaddleOCR pads to 320; measured: same CER on sroie crops, 28% less time
     max_width: int = 3200  # wider crops are squeezed; bounds memory for absurd boxes
 
 
