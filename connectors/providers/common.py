@@ -15,8 +15,8 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email import message_from_bytes, policy
-from email.errors import MessageError, MissingHeaderBodySeparatorDefect
+from email import policy
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -220,15 +220,22 @@ def build_message(
             cid=att.content_id,
         )
     raw = msg.as_bytes()
-    if any(
-        isinstance(d, MissingHeaderBodySeparatorDefect) for d in message_from_bytes(raw, policy=policy.compat32).defects
-    ):
+    if not _header_block_ok(raw):
         raise WebhookError(422, "payload headers cannot be written as an RFC 5322 header block")
     return raw
 
 
 _ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
 _ADDR_SPEC = re.compile(r"[^\s<>,;:\"()\[\]@]+@[^\s<>,;:\"()\[\]@]+")
+
+
+_HEADER_LINE = re.compile(rb"^([!-9;-~]+:|[ \t])")
+
+
+def _header_block_ok(raw: bytes) -> bool:
+    """Every line before the blank line is a header or a continuation (white space first)."""
+    head = raw.split(b"\n\n", 1)[0]
+    return all(_HEADER_LINE.match(line) for line in head.split(b"\n"))
 
 
 def _header_value(name: str, value: Any) -> str:

@@ -238,9 +238,7 @@ def test_mailgun_form_with_attachment_is_stored(daemon: tuple[Config, str]) -> N
 def test_mailgun_body_mime_is_stored_verbatim(daemon: tuple[Config, str]) -> None:
     config, url = daemon
     mime = raw_message("<mg-mime@vendor.example>", PDF)
-    answer = requests.post(
-        f"{url}/hooks/mg", data={**mailgun_fields(SECRET), "body-mime": mime.decode()}, timeout=10
-    )
+    answer = requests.post(f"{url}/hooks/mg", data={**mailgun_fields(SECRET), "body-mime": mime.decode()}, timeout=10)
     assert answer.status_code == 200, answer.text
     assert spooled(config, "mg") == [mime]
 
@@ -278,9 +276,7 @@ def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]])
     return request.body, request.headers["Content-Type"]  # type: ignore[return-value]
 
 
-def test_sendgrid_parsed_multipart_with_ecdsa_signature(
-    daemon: tuple[Config, str], keys: SendGridKeys
-) -> None:
+def test_sendgrid_parsed_multipart_with_ecdsa_signature(daemon: tuple[Config, str], keys: SendGridKeys) -> None:
     config, url = daemon
     headers_block = (
         "Message-ID: <sg-1@vendor.example>\nFrom: Vera <billing@vendor.example>\n"
@@ -294,9 +290,7 @@ def test_sendgrid_parsed_multipart_with_ecdsa_signature(
             "subject": "Invoice 4711",
             "text": "attached",
             "attachments": "1",
-            "attachment-info": json.dumps(
-                {"attachment1": {"filename": "invoice-4711.pdf", "type": "application/pdf"}}
-            ),
+            "attachment-info": json.dumps({"attachment1": {"filename": "invoice-4711.pdf", "type": "application/pdf"}}),
         },
         {"attachment1": ("invoice-4711.pdf", PDF, "application/pdf")},
     )
@@ -320,9 +314,7 @@ def test_sendgrid_raw_email_field(daemon: tuple[Config, str], keys: SendGridKeys
     assert spooled(config, "sg") == [mime]
 
 
-def test_sendgrid_forged_stale_and_tampered_are_refused(
-    daemon: tuple[Config, str], keys: SendGridKeys
-) -> None:
+def test_sendgrid_forged_stale_and_tampered_are_refused(daemon: tuple[Config, str], keys: SendGridKeys) -> None:
     config, url = daemon
     body, ctype = _multipart({"email": raw_message("<sg-bad@vendor.example>", PDF).decode()}, {})
     other = SendGridKeys.generate()
@@ -331,15 +323,11 @@ def test_sendgrid_forged_stale_and_tampered_are_refused(
         (keys.headers(body, at=time.time() - 600), 403),  # stale
     ]
     for headers, status in cases:
-        answer = requests.post(
-            f"{url}/hooks/sg", data=body, headers={"Content-Type": ctype, **headers}, timeout=10
-        )
+        answer = requests.post(f"{url}/hooks/sg", data=body, headers={"Content-Type": ctype, **headers}, timeout=10)
         assert answer.status_code == status
     signed = keys.headers(body)
     tampered = body.replace(b"Invoice 4711", b"Invoice 9999")
-    answer = requests.post(
-        f"{url}/hooks/sg", data=tampered, headers={"Content-Type": ctype, **signed}, timeout=10
-    )
+    answer = requests.post(f"{url}/hooks/sg", data=tampered, headers={"Content-Type": ctype, **signed}, timeout=10)
     assert answer.status_code == 401
     assert spooled(config, "sg") == []
 
@@ -360,10 +348,7 @@ def test_raw_mime_signed_is_stored_and_forged_or_stale_refused(daemon: tuple[Con
     config, url = daemon
     mime = raw_message("<raw-1@vendor.example>", PDF)
     assert (
-        requests.post(
-            f"{url}/hooks/raw", data=mime, headers=mime_headers("wrong", mime), timeout=10
-        ).status_code
-        == 401
+        requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers("wrong", mime), timeout=10).status_code == 401
     )
     assert (
         requests.post(
@@ -375,10 +360,7 @@ def test_raw_mime_signed_is_stored_and_forged_or_stale_refused(daemon: tuple[Con
         == 403
     )
     assert (
-        requests.post(
-            f"{url}/hooks/raw", data=mime, headers=mime_headers(SECRET, mime), timeout=10
-        ).status_code
-        == 200
+        requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers(SECRET, mime), timeout=10).status_code == 200
     )
     assert spooled(config, "raw") == [mime]
 
@@ -386,9 +368,7 @@ def test_raw_mime_signed_is_stored_and_forged_or_stale_refused(daemon: tuple[Con
 def test_raw_mime_limits_and_malformed_bodies(daemon: tuple[Config, str]) -> None:
     config, url = daemon
     too_big = raw_message("<raw-big@vendor.example>", make_pdf(pad_to=1_200_000))
-    answer = requests.post(
-        f"{url}/hooks/raw", data=too_big, headers=mime_headers(SECRET, too_big), timeout=20
-    )
+    answer = requests.post(f"{url}/hooks/raw", data=too_big, headers=mime_headers(SECRET, too_big), timeout=20)
     assert answer.status_code == 413
     junk = b"<html><body>502 Bad Gateway</body></html>"
     answer = requests.post(f"{url}/hooks/raw", data=junk, headers=mime_headers(SECRET, junk), timeout=10)
@@ -473,9 +453,7 @@ def test_front_stale_signature_is_refused(daemon: tuple[Config, str], files: Fil
     assert spooled(config, "front") == [] and files.seen_auth == []
 
 
-def test_attachment_from_a_host_not_allowed_is_not_fetched(
-    daemon: tuple[Config, str], files: FileServer
-) -> None:
+def test_attachment_from_a_host_not_allowed_is_not_fetched(daemon: tuple[Config, str], files: FileServer) -> None:
     config, url = daemon
     body = front_event("msg_3", "http://localhost:9/att/invoice.pdf")  # 'localhost' is not in allowed_hosts
     answer = requests.post(f"{url}/hooks/front", data=body, headers=front_headers(SECRET, body), timeout=10)
@@ -485,9 +463,7 @@ def test_attachment_from_a_host_not_allowed_is_not_fetched(
     assert "not in allowed_hosts" in parse_message(raw).body_text or b"not in allowed_hosts" in raw
 
 
-def test_attachment_redirect_to_another_host_is_not_followed(
-    daemon: tuple[Config, str], files: FileServer
-) -> None:
+def test_attachment_redirect_to_another_host_is_not_followed(daemon: tuple[Config, str], files: FileServer) -> None:
     config, url = daemon
     files.redirects["/att/moved.pdf"] = "http://localhost:9/evil.pdf"
     body = front_event("msg_4", files.url("/att/moved.pdf"))
@@ -533,9 +509,7 @@ def test_helpscout_conversation_with_attachment_data(daemon: tuple[Config, str],
     config, url = daemon
     body = helpscout_payload(77, 501, files.url("/v2/attachments/5/data"))
     assert (
-        requests.post(
-            f"{url}/hooks/hs", data=body, headers=helpscout_headers("wrong", body), timeout=10
-        ).status_code
+        requests.post(f"{url}/hooks/hs", data=body, headers=helpscout_headers("wrong", body), timeout=10).status_code
         == 401
     )
     answer = requests.post(f"{url}/hooks/hs", data=body, headers=helpscout_headers(SECRET, body), timeout=10)
@@ -564,9 +538,7 @@ def test_webhook_source_fetch_ack_fail(daemon: tuple[Config, str]) -> None:
     for i in range(3):
         mime = raw_message(f"<src-{i}@vendor.example>", PDF, subject=f"Invoice {i}")
         assert (
-            requests.post(
-                f"{url}/hooks/raw", data=mime, headers=mime_headers(SECRET, mime), timeout=10
-            ).status_code
+            requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers(SECRET, mime), timeout=10).status_code
             == 200
         )
     source = WebhookSource(config.source("raw"), NoState(), config.state_dir)  # type: ignore[arg-type]
@@ -586,10 +558,7 @@ def test_dedupe_survives_a_lost_index(daemon: tuple[Config, str]) -> None:
     config, url = daemon
     mime = raw_message(f"<crash-{uuid.uuid4()}@vendor.example>", PDF)
     assert (
-        requests.post(
-            f"{url}/hooks/raw", data=mime, headers=mime_headers(SECRET, mime), timeout=10
-        ).status_code
-        == 200
+        requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers(SECRET, mime), timeout=10).status_code == 200
     )
     spool = open_spool(spool_dir(config.state_dir, "raw"))
     with spool._db_lock:
@@ -598,3 +567,41 @@ def test_dedupe_survives_a_lost_index(daemon: tuple[Config, str]) -> None:
     again = requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers(SECRET, mime), timeout=10)
     assert again.json()["duplicate"] is True
     assert len(spooled(config, "raw")) == 1
+
+
+def test_mailgun_stored_message_attachments_are_fetched_with_the_api_key(
+    daemon: tuple[Config, str], files: FileServer
+) -> None:
+    config, url = daemon
+    attachments = [
+        {
+            "url": files.url("/att/invoice.pdf"),
+            "name": "invoice-4711.pdf",
+            "content-type": "application/pdf",
+            "size": len(PDF),
+        }
+    ]
+    fields = {
+        **mailgun_fields(SECRET),
+        "from": "billing@vendor.example",
+        "recipient": "ap@example.com",
+        "subject": "Invoice 4711",
+        "body-plain": "attached",
+        "attachments": json.dumps(attachments),
+    }
+    answer = requests.post(f"{url}/hooks/mg", data=fields, timeout=10)
+    assert answer.status_code == 200, answer.text
+    [raw] = spooled(config, "mg")
+    assert pdf_attachments(raw) == [PDF]
+    assert files.seen_auth == ["Basic " + base64.b64encode(b"api:api-token-1").decode()]
+
+
+def test_refusals_are_logged_without_the_body(daemon: tuple[Config, str], caplog: pytest.LogCaptureFixture) -> None:
+    _, url = daemon
+    mime = raw_message("<secret-body@vendor.example>", PDF, subject="Confidential salary list")
+    with caplog.at_level("INFO", logger="connectors.webhook_in"):
+        answer = requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers("forged", mime), timeout=10)
+    assert answer.status_code == 401
+    refusals = [r.getMessage() for r in caplog.records if "webhook_refused" in r.getMessage()]
+    assert len(refusals) == 1 and "status=401" in refusals[0] and "source=raw" in refusals[0]
+    assert "Confidential" not in caplog.text and "secret-body" not in caplog.text
