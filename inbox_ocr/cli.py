@@ -260,6 +260,38 @@ def outbox_retry(config_path: Path, delivery_id: int, now: bool) -> None:
                f"{report.delivered} delivered in this pass")
 
 
+@outbox.command("show")
+@CONFIG_OPTION
+@click.argument("delivery_id", type=int)
+@click.option("--rendered", is_flag=True, help="the body as the webhook's template renders it now")
+def outbox_show(config_path: Path, delivery_id: int, rendered: bool) -> None:
+    """One delivery: status, last error and payload (stored, or rendered to check a template)."""
+    led = _ledger(config_path)
+    row = led.delivery(delivery_id)
+    if row is None:
+        raise click.ClickException(f"no delivery {delivery_id}")
+    click.echo(f"delivery {row.id} -> {row.webhook}: {row.status}, attempts {row.attempts}, key {row.idempotency_key}"
+               + (f"\n  last error: {row.last_error}" if row.last_error else "")
+               + (f"\n  receipt: {row.receipt}" if row.receipt else ""))
+    body = row.payload
+    if rendered:
+        from connectors.webhook_out import PayloadTemplate
+        from inbox_ocr.errors import DeliveryRejected
+
+        hook = _load(config_path).webhooks.get(row.webhook)
+        if hook is None:
+            raise click.ClickException(f"no webhook named {row.webhook!r} in the config")
+        if hook.template:
+            try:
+                body = PayloadTemplate(row.webhook, hook.template, hook.template_vars, hook.content_type).render(body)
+            except DeliveryRejected as exc:
+                raise click.ClickException(str(exc)) from exc
+    try:
+        click.echo(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
+    except ValueError:
+        click.echo(body.decode("utf-8", "replace"))
+
+
 # --------------------------------------------------------------------------- demo / run
 
 DEMO_MARKER = ".inbox-ocr-demo"

@@ -249,3 +249,38 @@ def test_file_sink_renders_the_template(tmp_path: Path) -> None:
     receipt = make_sink("erp", config).deliver(row())
     written = json.loads((tmp_path / "drop" / f"{invoice_deliveries()[0].idempotency_key}.json").read_text())
     assert receipt.startswith("file ") and written["grossAmount"] == "1234.56"
+
+
+def test_outbox_show_renders_the_template_for_a_stored_delivery(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from inbox_ocr.cli import main
+    from inbox_ocr.ledger import Ledger
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        f"state_dir: {tmp_path / 'var'}\nsources:\n  - {{name: inbox, type: maildir, path: {tmp_path}}}\n"
+        "webhooks:\n  erp: {url: 'https://erp.example.com/x', template: jira, "
+        "template_vars: {project_key: AP}}\n"
+    )
+    ledger = Ledger(tmp_path / "var" / "ledger.sqlite3")
+    ledger.record_outcome(
+        source="inbox",
+        key="k0",
+        message_id="<m@x>",
+        content_hash="h",
+        subject="Invoice",
+        sender="billing@acme.example",
+        status="done",
+        rule="invoices",
+        actions=[],
+        documents=[],
+        deliveries=[invoice_deliveries()[0]],
+    )
+    ledger.close()
+    result = CliRunner().invoke(main, ["outbox", "show", "1", "--rendered", "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    rendered_json = json.loads(result.output.split("\n", 1)[1])
+    assert rendered_json["fields"]["project"] == {"key": "AP"}
+    stored = CliRunner().invoke(main, ["outbox", "show", "1", "--config", str(cfg)])
+    assert json.loads(stored.output.split("\n", 1)[1])["event"] == "message.routed"
