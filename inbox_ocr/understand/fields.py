@@ -679,6 +679,55 @@ def _continuation_above(cell: Cell, ctx: _Context) -> Cell | None:
     return None
 
 
+_POSTCODE = re.compile(r"(?<!\d)\d{4,6}(?!\d)|\b\d{1,4}\s*[a-z]?\b")
+_CONTACT = re.compile(r"@|www\.|https?:|tel|fax|phone|telefon|iban|bic|ust|vat|tva|gst|reg\b|\+\d", re.IGNORECASE)
+
+
+def _vendor_address(ctx: _Context, name: str) -> str | None:
+    """The lines under the vendor's name (or after it on a sender line, or beside 'Anschrift:')."""
+    for hit in ctx.by_field.get("address", ()):
+        if _party_of(hit.cell, ctx) != "seller":
+            continue
+        for cand in value_candidates(hit, ctx.cells, max_below=0):
+            if cand.cell is None or not any(ch.isdigit() for ch in cand.text):
+                continue
+            lines, cell = [cand.text.strip()], cand.cell
+            while (below := _continuation_below(cell, ctx)) is not None and len(lines) < 3:
+                lines.append(below.text.strip())
+                cell = below
+            return ", ".join(lines)
+    home = next((c for c in ctx.cells if name in c.text), None)
+    if home is None:
+        return None
+    parts = [p.strip() for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", home.text) if p.strip()]
+    if len(parts) > 1 and name in parts[0]:
+        rest = [p for p in parts[1:] if not _CONTACT.search(p)]
+        if rest and any(ch.isdigit() for ch in " ".join(rest)):
+            return ", ".join(rest)
+    lines, cell = [], home
+    while (below := _continuation_below(cell, ctx, loose=True)) is not None and len(lines) < 3:
+        if _CONTACT.search(below.text) or not _POSTCODE.search(below.text):
+            break
+        lines.append(below.text.strip())
+        cell = below
+    return ", ".join(lines) if lines else None
+
+
+def _continuation_below(cell: Cell, ctx: _Context, loose: bool = False) -> Cell | None:
+    """The next line of the same block: same left edge, less than a line apart, no key of its own."""
+    _, cells = ctx.cells.on_page(cell.page)
+    for other in cells:
+        gap = other.box[1] - cell.box[3]
+        if abs(other.box[0] - cell.box[0]) > (cell.height * 1.5 if loose else 2) or not (
+            -0.2 * cell.height <= gap <= 1.0 * cell.height
+        ):
+            continue
+        if other is cell or _left_of(other, ctx.cells) or hit_text_is_label(other.text):
+            return None
+        return other
+    return None
+
+
 def _parties(out: Extraction, ctx: _Context) -> None:
     vendor = customer = None
     for hit in ctx.by_field.get("name", ()):
@@ -709,6 +758,9 @@ def _parties(out: Extraction, ctx: _Context) -> None:
         vendor = _company_guess(ctx, exclude=customer[0] if customer else None)
     if vendor:
         out.set("vendor_name", vendor[0], vendor[1])
+        address = _vendor_address(ctx, vendor[0])
+        if address:
+            out.set("vendor_address", address, 0.6)
     if customer:
         out.set("customer_name", customer[0], customer[1])
 

@@ -386,6 +386,16 @@ FIELD_LABELS: dict[str, list[tuple[str, float]]] = {
         (r"购买方", 1.0),
         (r"购方", 0.9),
     ],
+    "address": [
+        (r"address", 0.8),
+        (r"anschrift", 0.9),
+        (r"adresse", 0.8),
+        (r"dirección", 0.8),
+        (r"domicilio", 0.7),
+        (r"indirizzo", 0.8),
+        (r"adres", 0.8),
+        (r"地址", 0.8),
+    ],
     "name": [
         (r"name", 0.6),
         (r"firma", 0.6),

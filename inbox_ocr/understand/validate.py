@@ -99,4 +99,35 @@ def _check_amounts(fields: InvoiceFields, conf, warnings, lower, raise_to) -> No
             warnings.append(f"tax {tax} is not {fields.tax_rates[0]}% of {subtotal}")
 
 
-_EU_PREFIXES = frozenset(["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI"])  # noqa: E501
+_EU_PREFIXES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "XI",
+    ]
+)  # noqa: E501

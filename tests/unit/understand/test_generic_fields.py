@@ -204,6 +204,7 @@ def test_invoice_fields_in_each_language(lang: Lang) -> None:
     assert f.vendor_vat_id == lang.vat_id
     assert f.iban == lang.iban
     assert f.vendor_name == lang.vendor
+    assert f.vendor_address == "12 Example Street, 10115 City"
     assert lang.rate in f.tax_rates
     assert result.field_confidence["total"] >= 0.9  # net + tax = gross was checked
     assert not result.warnings
