@@ -40,8 +40,20 @@ def main() -> None:
 def check_config(file: Path) -> None:
     """Validate a config file; every problem is named by file and key path."""
     config = _load(file)
+    from connectors.webhook_out import PayloadTemplate
+
+    for name, hook in config.webhooks.items():  # a template with a syntax error fails here, not at 3 a.m.
+        if hook.template:
+            try:
+                PayloadTemplate(name, hook.template, hook.template_vars, hook.content_type)
+            except ConfigError as exc:
+                raise click.ClickException(f"{file}: " + "; ".join(exc.problems)) from exc
     click.echo(f"{file}: OK — {len(config.sources)} source(s), {len(config.rules)} rule(s), "
                f"{len(config.webhooks)} webhook(s)")
+    for source in config.sources:
+        if source.type == "webhook":
+            click.echo(f"  {source.name}: {source.provider} webhooks to POST "
+                       f"http://{config.http.host}:{config.http.port}{source.url_path}")
 
 
 # --------------------------------------------------------------------------- extract

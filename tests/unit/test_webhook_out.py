@@ -284,3 +284,22 @@ def test_outbox_show_renders_the_template_for_a_stored_delivery(tmp_path: Path) 
     assert rendered_json["fields"]["project"] == {"key": "AP"}
     stored = CliRunner().invoke(main, ["outbox", "show", "1", "--config", str(cfg)])
     assert json.loads(stored.output.split("\n", 1)[1])["event"] == "message.routed"
+
+
+def test_check_config_compiles_templates_and_lists_webhook_paths(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from inbox_ocr.cli import main
+
+    broken = tmp_path / "broken.json.j2"
+    broken.write_text("{{ fields.total ")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "sources:\n  - {name: pm, type: webhook, provider: postmark, username: u, secret: s}\n"
+        f"webhooks:\n  erp: {{url: 'https://erp.example.com/x', template: {broken}}}\n"
+    )
+    failed = CliRunner().invoke(main, ["check-config", str(cfg)])
+    assert failed.exit_code != 0 and "webhooks.erp.template" in failed.output
+    broken.write_text("{}")
+    ok = CliRunner().invoke(main, ["check-config", str(cfg)])
+    assert ok.exit_code == 0 and "POST http://127.0.0.1:8025/hooks/pm" in ok.output
