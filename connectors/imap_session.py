@@ -119,7 +119,10 @@ class ImapSession:
             wait=tenacity.wait_random_exponential(
                 multiplier=self.config.reconnect_backoff, max=self.config.reconnect_max_backoff
             ),
-            retry=tenacity.retry_if_exception_type(CONNECTION_ERRORS),
+            # A certificate that does not verify will not verify on the next attempt either.
+            retry=tenacity.retry_if_exception(
+                lambda e: isinstance(e, CONNECTION_ERRORS) and not isinstance(e, ssl.SSLCertVerificationError)
+            ),
             before_sleep=lambda rs: log.warning(
                 "event=imap_reconnect_wait source=%s attempt=%d error=%s",
                 self.name,
@@ -131,9 +134,7 @@ class ImapSession:
         try:
             self._client = retrying(self._open)
         except LoginError as exc:
-            raise SourceUnavailable(
-                f"{self.name}: login refused for {self.config.username}: {brief(exc)}"
-            ) from exc
+            raise SourceUnavailable(f"{self.name}: login refused for {self.config.username}: {brief(exc)}") from exc
         except ssl.SSLError as exc:
             raise SourceUnavailable(f"{self.name}: TLS failed with {self.config.host}: {brief(exc)}") from exc
         except CONNECTION_ERRORS as exc:
@@ -160,12 +161,8 @@ class ImapSession:
             except CONNECTION_ERRORS as exc:
                 self.drop()
                 if attempt == 2:
-                    raise SourceUnavailable(
-                        f"{self.name}: connection lost during {what}: {brief(exc)}"
-                    ) from exc
-                log.warning(
-                    "event=imap_connection_lost source=%s during=%s error=%s", self.name, what, brief(exc)
-                )
+                    raise SourceUnavailable(f"{self.name}: connection lost during {what}: {brief(exc)}") from exc
+                log.warning("event=imap_connection_lost source=%s during=%s error=%s", self.name, what, brief(exc))
             except IMAPClientError as exc:
                 raise SourceUnavailable(f"{self.name}: {what} refused: {brief(exc)}") from exc
         raise AssertionError("unreachable")

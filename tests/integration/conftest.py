@@ -92,7 +92,7 @@ def imap_source_config(server: Dovecot, folders: list[str], **overrides: Any) ->
         "folders": folders,
         "reconnect_backoff": 0.1,
         "reconnect_max_backoff": 0.5,
-        "reconnect_attempts": 3,
+        "reconnect_attempts": 15,  # a restarted Dovecot may take seconds on a loaded CI machine
         "timeout": 20,
     }
     values.update(overrides)

@@ -150,6 +150,8 @@ class Dovecot:
         else:
             mail_user = pwd.getpwuid(os.geteuid())
             login_user = internal_user = mail_user.pw_name
+        # Rootless Dovecot cannot chroot its login processes (Dovecot's "rootless installation").
+        no_chroot = "" if os.geteuid() == 0 else "  chroot =\n"
         (self.root / "run").mkdir(exist_ok=True)
         (self.root / "state").mkdir(exist_ok=True)
         mail = self.root / "mail"
@@ -205,8 +207,10 @@ namespace inbox {{
   inbox = yes
   separator = .
 }}
+service anvil {{
+{no_chroot}}}
 service imap-login {{
-  inet_listener imap {{
+{no_chroot}  inet_listener imap {{
     address = 127.0.0.1
     port = {self.port}
   }}

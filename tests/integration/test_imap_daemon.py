@@ -52,8 +52,12 @@ def invoice_mails(count: int, tag: str) -> list[bytes]:
 
 
 def write_config(
-    tmp_path: Path, server: Dovecot, folder: str, receiver: Receiver | None = None, state_dir: Path | None = None,
-    **source: Any
+    tmp_path: Path,
+    server: Dovecot,
+    folder: str,
+    receiver: Receiver | None = None,
+    state_dir: Path | None = None,
+    **source: Any,
 ) -> Path:
     base = folder.split("/")[0]
     rules: list[dict[str, Any]] = [
@@ -61,8 +65,7 @@ def write_config(
             # by subject, so that these tests do not depend on the classifier
             "name": "invoices",
             "when": {"subject": "Invoice *", "has_attachment": True},
-            "then": [{"move": f"{base}/Invoices"}, {"keyword": "invoice"}]
-            + ([{"webhook": "erp"}] if receiver else []),
+            "then": [{"move": f"{base}/Invoices"}, {"keyword": "invoice"}] + ([{"webhook": "erp"}] if receiver else []),
             "stop": True,
         }
     ]
@@ -80,6 +83,7 @@ def write_config(
                 "ca_file": str(server.ca_file),
                 "folders": [folder],
                 "reconnect_backoff": "100ms",
+                "reconnect_attempts": 15,
                 "reconnect_max_backoff": "1s",
                 "quarantine_folder": f"{base}/Quarantine",
                 **source,
@@ -267,9 +271,7 @@ def test_backfill_since_leaves_older_mail(tmp_path, dovecot, admin, imap_folder)
     admin.append(srv(imap_folder), make_email("recent"))
     config_path = write_config(tmp_path, dovecot, imap_folder)
     since = (date.today() - timedelta(days=30)).isoformat()
-    result = CliRunner().invoke(
-        cli, ["backfill", "-c", str(config_path), "--source", "finance", "--since", since]
-    )
+    result = CliRunner().invoke(cli, ["backfill", "-c", str(config_path), "--source", "finance", "--since", since])
     assert result.exit_code == 0, result.output
     assert "1 messages in" in result.output
     assert count(admin, imap_folder) == 1

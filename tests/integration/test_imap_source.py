@@ -199,7 +199,7 @@ def test_large_mailbox_is_fetched_in_batches_without_duplicates(dovecot, admin, 
 
 
 def test_tls_verification_is_on_by_default_and_ca_file_and_starttls_work(dovecot, imap_folder):
-    no_ca = ImapSource(imap_source_config(dovecot, ["INBOX"], ca_file=None, reconnect_attempts=1), MemoryState())
+    no_ca = ImapSource(imap_source_config(dovecot, ["INBOX"], ca_file=None), MemoryState())
     with pytest.raises(SourceUnavailable, match="certificate verify failed"):
         list(no_ca.fetch())
     for overrides in ({"security": "starttls", "port": dovecot.port}, {"ca_file": None, "verify_tls": False}):
@@ -220,7 +220,7 @@ def test_wrong_password_is_a_clear_error_without_the_password(dovecot_without_mo
 
 def test_source_reconnects_after_a_server_restart(dovecot, admin, imap_folder):
     append_many(admin, srv(imap_folder), [make_email("before restart")])
-    source = ImapSource(imap_source_config(dovecot, [imap_folder]), MemoryState())
+    source = ImapSource(imap_source_config(dovecot, [imap_folder], reconnect_attempts=2), MemoryState())
     try:
         message = next(iter(source.fetch()))
         dovecot.restart()
@@ -232,7 +232,7 @@ def test_source_reconnects_after_a_server_restart(dovecot, admin, imap_folder):
             list(source.fetch())
         # back up while the source waits between attempts
         threading.Timer(0.3, dovecot.restart).start()
-        slow = ImapSource(imap_source_config(dovecot, [imap_folder], reconnect_attempts=8), MemoryState())
+        slow = ImapSource(imap_source_config(dovecot, [imap_folder], reconnect_attempts=40), MemoryState())
         assert list(slow.fetch()) == []
         slow.close()
     finally:
