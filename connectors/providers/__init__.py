@@ -42,9 +42,7 @@ class InboundRequest:
     body: bytes
     content_type: str = ""
     form: Mapping[str, str] = field(default_factory=dict)
-    files: Mapping[str, tuple[str, str, bytes]] = field(
-        default_factory=dict
-    )  # field -> (filename, type, data)
+    files: Mapping[str, tuple[str, str, bytes]] = field(default_factory=dict)  # field -> (filename, type, data)
     query: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -135,8 +135,31 @@ def message_id_of(raw: bytes) -> str | None:
 
 
 def content_id(raw: bytes) -> str:
-    """Fallback identity for a message without a provider id: the hash of its bytes."""
+    """Fallback identity for a raw message without a Message-ID: the hash of its bytes."""
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def payload_id(request: InboundRequest, skip: tuple[str, ...] = ("timestamp", "token", "signature")) -> str:
+    """Fallback identity for a message rebuilt from fields: a hash of the fields (not of the rebuilt
+    bytes, which carry a fresh Date), without the per-delivery signature fields, so that a retry
+    of the same delivery is recognised."""
+    digest = hashlib.sha256()
+    if request.form or request.files:
+        for name in sorted(request.form):
+            if name not in skip:
+                digest.update(f"{name}\0{request.form[name]}\0".encode("utf-8", "surrogateescape"))
+        for name in sorted(request.files):
+            digest.update(name.encode() + b"\0" + request.files[name][2] + b"\0")
+    else:
+        digest.update(request.body)
+    return "fields-sha256:" + digest.hexdigest()
+
+
+def derived_message_id(provider_id: str) -> str:
+    """A stable Message-ID for a rebuilt message whose original had none."""
+    return (
+        f"<{hashlib.sha256(provider_id.encode('utf-8', 'surrogateescape')).hexdigest()[:32]}@webhook.inbox-ocr.invalid>"
+    )
 
 
 @dataclass(frozen=True)

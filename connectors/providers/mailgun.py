@@ -19,8 +19,10 @@ from connectors.providers.common import (
     check_fresh,
     check_raw_mime,
     content_id,
+    derived_message_id,
     hmac_digest,
     message_id_of,
+    payload_id,
     same,
     secret_of,
 )
@@ -55,8 +57,11 @@ class Mailgun:
         if not (form.get("from") or form.get("sender")):
             raise WebhookError(422, "not a Mailgun route payload (no from/sender and no body-mime)")
         headers = _headers(form.get("message-headers"))
+        mid = next((v for k, v in headers if k.lower() == "message-id"), None)
+        provider_id = f"mailgun:{mid}" if mid else payload_id(request)
         attachments, notes = self._attachments(request, ctx)
         raw = build_message(
+            message_id=derived_message_id(provider_id),
             sender=form.get("from") or form.get("sender"),
             to=[form["To"]] if form.get("To") else [form.get("recipient", "")],
             subject=form.get("subject"),
@@ -66,8 +71,7 @@ class Mailgun:
             attachments=attachments,
             notes=notes,
         )
-        mid = next((v for k, v in headers if k.lower() == "message-id"), None)
-        return Inbound(raw, f"mailgun:{mid}" if mid else content_id(raw))
+        return Inbound(raw, provider_id)
 
     def _attachments(self, request: InboundRequest, ctx: Context) -> tuple[list[AttachmentData], list[str]]:
         out = []

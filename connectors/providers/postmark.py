@@ -18,16 +18,16 @@ from connectors.providers.common import (
     check_basic_auth,
     check_raw_mime,
     content_id,
+    derived_message_id,
     obj,
     parse_json,
+    payload_id,
 )
 
 
 def _addresses(full: Any, plain: Any) -> list[str]:
     if isinstance(full, list) and full:
-        return [
-            address(a.get("Email"), a.get("Name")) for a in full if isinstance(a, dict) and a.get("Email")
-        ]
+        return [address(a.get("Email"), a.get("Name")) for a in full if isinstance(a, dict) and a.get("Email")]
     return [plain] if isinstance(plain, str) and plain else []
 
 
@@ -45,9 +45,7 @@ class Postmark:
         if isinstance(raw_email, str) and raw_email.strip():
             raw = check_raw_mime(raw_email.encode("utf-8", "surrogateescape"), "RawEmail")
             return Inbound(raw, f"postmark:{provider_id}" if provider_id else content_id(raw))
-        if not any(
-            data.get(k) for k in ("From", "FromFull", "Subject", "TextBody", "HtmlBody", "Attachments")
-        ):
+        if not any(data.get(k) for k in ("From", "FromFull", "Subject", "TextBody", "HtmlBody", "Attachments")):
             raise WebhookError(422, "not a Postmark inbound payload (no From, Subject, body or Attachments)")
         attachments = []
         for i, att in enumerate(data.get("Attachments") or []):
@@ -58,18 +56,16 @@ class Postmark:
                     filename=str(att.get("Name") or f"attachment-{i + 1}"),
                     content_type=str(att.get("ContentType") or "application/octet-stream"),
                     data=b64decode(att.get("Content"), f"Attachments[{i}].Content"),
-                    content_id=(
-                        str(att["ContentID"]).strip("<>") and f"<{str(att['ContentID']).strip('<>')}>"
-                    )
+                    content_id=(str(att["ContentID"]).strip("<>") and f"<{str(att['ContentID']).strip('<>')}>")
                     if att.get("ContentID")
                     else None,
                 )
             )
-        headers = [
-            (h.get("Name", ""), h.get("Value", "")) for h in data.get("Headers") or [] if isinstance(h, dict)
-        ]
+        headers = [(h.get("Name", ""), h.get("Value", "")) for h in data.get("Headers") or [] if isinstance(h, dict)]
         sender = obj(data.get("FromFull"))
+        key = f"postmark:{provider_id}" if provider_id else payload_id(request)
         raw = build_message(
+            message_id=derived_message_id(key),
             sender=address(sender.get("Email"), sender.get("Name")) or data.get("From"),
             to=_addresses(data.get("ToFull"), data.get("To")),
             cc=_addresses(data.get("CcFull"), data.get("Cc")),
@@ -80,7 +76,7 @@ class Postmark:
             headers=headers,
             attachments=attachments,
         )
-        return Inbound(raw, f"postmark:{provider_id}" if provider_id else content_id(raw))
+        return Inbound(raw, key)
 
 
 PROVIDER = Postmark()

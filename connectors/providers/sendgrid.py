@@ -25,7 +25,9 @@ from connectors.providers.common import (
     check_fresh,
     check_raw_mime,
     content_id,
+    derived_message_id,
     message_id_of,
+    payload_id,
     require_header,
 )
 
@@ -64,9 +66,7 @@ class SendGrid:
         if key is None:
             key = self._keys[ctx.config.public_key] = load_public_key(ctx.config.public_key)
         try:
-            key.verify(
-                base64.b64decode(signature), timestamp.encode() + request.body, ec.ECDSA(hashes.SHA256())
-            )
+            key.verify(base64.b64decode(signature), timestamp.encode() + request.body, ec.ECDSA(hashes.SHA256()))
         except (InvalidSignature, binascii.Error, ValueError):
             raise WebhookError(401, "bad signature") from None
         try:
@@ -81,12 +81,13 @@ class SendGrid:
             raw = check_raw_mime(form["email"].encode("utf-8", "surrogateescape"), "email field")
         else:
             if not (form.get("headers") or form.get("from")):
-                raise WebhookError(
-                    422, "not a SendGrid Inbound Parse payload (no headers, from or email field)"
-                )
+                raise WebhookError(422, "not a SendGrid Inbound Parse payload (no headers, from or email field)")
             parsed = HeaderParser(policy=policy.compat32).parsestr(form.get("headers", ""))
             headers = [(k, str(v)) for k, v in parsed.items()]
+            mid = str(parsed.get("Message-ID") or "").strip()
+            provider_id = f"sendgrid:{mid}" if mid else payload_id(request)
             raw = build_message(
+                message_id=derived_message_id(provider_id),
                 sender=form.get("from"),
                 to=[form["to"]] if form.get("to") else [],
                 cc=[form["cc"]] if form.get("cc") else [],
@@ -96,8 +97,9 @@ class SendGrid:
                 headers=headers,
                 attachments=self._attachments(request),
             )
-        mid = message_id_of(raw)
-        return Inbound(raw, f"sendgrid:{mid}" if mid else content_id(raw))
+            return Inbound(raw, provider_id)
+        raw_mid = message_id_of(raw)
+        return Inbound(raw, f"sendgrid:{raw_mid}" if raw_mid else content_id(raw))
 
     def _attachments(self, request: InboundRequest) -> list[AttachmentData]:
         try:

@@ -58,18 +58,14 @@ class Zendesk:
         data = parse_json(request)
         ticket_id, comment_id = get(data, "ticket", "id"), get(data, "comment", "id")
         if not ticket_id or not comment_id:
-            raise WebhookError(
-                422, "payload needs ticket.id and comment.id (see the trigger body in the docs)"
-            )
+            raise WebhookError(422, "payload needs ticket.id and comment.id (see the trigger body in the docs)")
         attachments, notes = ctx.fetcher.fetch_all(
             (str(a.get("url", "")), str(a.get("filename", "")), str(a.get("content_type", "")))
             for a in get(data, "comment", "attachments") or []
             if isinstance(a, dict)
         )
         raw = build_message(
-            sender=address(
-                get(data, "ticket", "requester", "email"), get(data, "ticket", "requester", "name")
-            ),
+            sender=address(get(data, "ticket", "requester", "email"), get(data, "ticket", "requester", "name")),
             to=[str(get(data, "ticket", "recipient"))] if get(data, "ticket", "recipient") else [],
             subject=get(data, "ticket", "subject"),
             date=get(data, "comment", "created_at"),

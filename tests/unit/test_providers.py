@@ -208,3 +208,15 @@ def test_tokens_are_one_time(tmp_path: Path) -> None:
     assert not spool.token_used("t1")
     spool.use_tokens(["t1"], keep_for=600)
     assert spool.token_used("t1") and not spool.token_used("t2")
+
+
+def test_rebuilt_message_without_message_id_is_recognised_on_retry() -> None:
+    """A Mailgun retry carries a new timestamp, token and signature but the same fields: it must map
+    to the same provider id (the rebuilt bytes differ, they carry a fresh Date)."""
+    fields = {"from": "a@example.com", "recipient": "ap@example.com", "subject": "Invoice", "body-plain": "x"}
+    first = normalize("mailgun", form={**fields, "timestamp": "1", "token": "t1", "signature": "s1"})
+    retry = normalize("mailgun", form={**fields, "timestamp": "2", "token": "t2", "signature": "s2"})
+    other = normalize("mailgun", form={**fields, "subject": "Invoice 2", "timestamp": "3", "token": "t3"})
+    assert isinstance(first, Inbound) and isinstance(retry, Inbound) and isinstance(other, Inbound)
+    assert first.provider_id == retry.provider_id != other.provider_id
+    assert parse_message(first.raw).message_id == parse_message(retry.raw).message_id
