@@ -117,7 +117,8 @@ class WebhookSource:
                 return
 
     def close(self) -> None:
-        return None  # the spool is shared with the HTTP server, which closes it
+        # the daemon closes sources after it stopped the HTTP server that shares this spool
+        self.spool.close()
 
 
 # --------------------------------------------------------------------------- the HTTP app
@@ -295,11 +296,10 @@ def _log_refusal(endpoint: Endpoint, request: Any, exc: WebhookError) -> None:
 class WebhookServer:
     """uvicorn serving the app in a background thread; `start` returns once it listens."""
 
-    def __init__(self, app: Any, http: HttpSettings, spools: Sequence[Spool] = ()) -> None:
+    def __init__(self, app: Any, http: HttpSettings) -> None:
         import uvicorn
 
         self.http = http
-        self.spools = list(spools)
         self.server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -310,6 +310,7 @@ class WebhookServer:
                 lifespan="off",
                 timeout_keep_alive=30,
                 backlog=1024,
+                limit_concurrency=http.max_connections,
             )
         )
         self.thread = threading.Thread(target=self.server.run, name="webhook-http", daemon=True)
@@ -336,8 +337,6 @@ class WebhookServer:
         self.server.should_exit = True
         if self.thread.is_alive():
             self.thread.join(timeout=15)
-        for spool in self.spools:
-            spool.close()
 
 
 def start_server(config: Config, clock: Callable[[], float] = time.time) -> WebhookServer | None:
@@ -346,5 +345,4 @@ def start_server(config: Config, clock: Callable[[], float] = time.time) -> Webh
     if not hooks:
         return None
     app = build_app(hooks, config.state_dir, clock)
-    spools = [open_spool(spool_dir(config.state_dir, s.name)) for s in hooks]
-    return WebhookServer(app, config.http, spools).start()
+    return WebhookServer(app, config.http).start()

@@ -374,6 +374,8 @@ class HttpSettings(Strict):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8025, ge=0, lt=65536, description="0: any free port")
+    max_connections: int = Field(default=200, ge=1, description="beyond this, requests get 503 and the "
+                                 "provider retries (bounds memory: each may carry max_body_bytes)")
 
 
 class LogSettings(Strict):
