@@ -32,15 +32,22 @@ def wait_for(condition, timeout: float = 30.0) -> bool:  # type: ignore[no-untyp
 
 
 def test_webhook_mail_is_processed_and_routed_by_the_daemon(tmp_path: Path, receiver: Receiver) -> None:
-    config = parse_config({
-        "state_dir": str(tmp_path / "var"),
-        "http": {"host": "127.0.0.1", "port": 0},
-        "ocr": {"enabled": False},
-        "sources": [{"name": "gateway", "type": "webhook", "provider": "mime", "secret": SECRET}],
-        "webhooks": {"erp": {"url": receiver.url, "secret": "test-secret-123", "backoff": "1s"}},
-        "rules": [{"name": "mail with a PDF", "when": {"has_attachment": True},
-                   "then": [{"move": "Invoices"}, {"webhook": "erp"}]}],
-    })
+    config = parse_config(
+        {
+            "state_dir": str(tmp_path / "var"),
+            "http": {"host": "127.0.0.1", "port": 0},
+            "ocr": {"enabled": False},
+            "sources": [{"name": "gateway", "type": "webhook", "provider": "mime", "secret": SECRET}],
+            "webhooks": {"erp": {"url": receiver.url, "secret": "test-secret-123", "backoff": "1s"}},
+            "rules": [
+                {
+                    "name": "mail with a PDF",
+                    "when": {"has_attachment": True},
+                    "then": [{"move": "Invoices"}, {"webhook": "erp"}],
+                }
+            ],
+        }
+    )
     daemon = Daemon(config)
     thread = threading.Thread(target=daemon.run_forever, daemon=True)
     thread.start()
@@ -63,3 +70,56 @@ def test_webhook_mail_is_processed_and_routed_by_the_daemon(tmp_path: Path, rece
         thread.join(30)
     assert not thread.is_alive()
     assert len(receiver.accepted) == 1
+
+
+SERVE = """
+import sys, time
+from pathlib import Path
+from connectors.webhook_in import start_server
+from inbox_ocr.settings import load_config
+server = start_server(load_config(sys.argv[1]))
+Path(sys.argv[2]).write_text(str(server.port))
+time.sleep(600)
+"""
+
+
+def test_a_killed_server_loses_nothing_it_answered(tmp_path: Path) -> None:
+    """SIGKILL right after the answers: every message answered 200 is in the spool and comes out
+    of the source after the restart (what 'durable before the 2xx' promises)."""
+    import signal
+    import subprocess
+    import sys
+
+    from connectors.memory import MemoryState
+    from connectors.webhook_in import WebhookSource
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        f"state_dir: {tmp_path / 'var'}\nhttp: {{port: 0}}\n"
+        f"sources:\n  - {{name: gw, type: webhook, provider: mime, secret: {SECRET}}}\n"
+    )
+    port_file = tmp_path / "port"
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen([sys.executable, "-c", SERVE, str(cfg), str(port_file)], cwd=root)
+    try:
+        assert wait_for(lambda: port_file.exists() and port_file.read_text() != "", 30)
+        url = f"http://127.0.0.1:{port_file.read_text()}/hooks/gw"
+        pdf = make_pdf()
+        answered = []
+        for i in range(20):
+            mime = raw_message(f"<kill-{i}@vendor.example>", pdf)
+            if requests.post(url, data=mime, headers=mime_headers(SECRET, mime), timeout=10).status_code == 200:
+                answered.append(mime)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    assert len(answered) == 20
+    config = parse_config(
+        {
+            "state_dir": str(tmp_path / "var"),
+            "sources": [{"name": "gw", "type": "webhook", "provider": "mime", "secret": SECRET}],
+        }
+    )
+    source = WebhookSource(config.sources[0], MemoryState(), config.state_dir)  # type: ignore[arg-type]
+    assert sorted(m.raw for m in source.fetch()) == sorted(answered)
+    source.close()
