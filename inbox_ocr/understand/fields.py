@@ -48,6 +48,11 @@ _LEGAL_FORM = re.compile(rf"(?<![^\W_])(?:{L.LEGAL_FORMS})(?![^\W\d_])", re.IGNO
 _YOUR = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", re.IGNORECASE)
 _OTHER_TAX_ID = re.compile(r"(?<![A-Z0-9])([0-9A-Z]{15,20})(?![A-Z0-9])")
 _COMPANY_WORD = re.compile(rf"(?<![^\W_])(?:{L.COMPANY_WORDS})(?![^\W\d_])", re.IGNORECASE)
+# "Company Reg No. 75495-W", "(CO. NO. JM0195368-D)": a registration number, not part of the name
+_REG_TAIL = re.compile(
+    r"\s*\(?(?<![^\W_])(?:company|co\.?|business|roc|reg)(?:\s*reg(?:istration|\.)?)?\s*(?:no|number|id)\b.*$",
+    re.IGNORECASE,
+)
 _DOC_TITLE = re.compile(r"invoice|receipt|rechnung|facture|factura|fattura|factuur|quittung|bill\b", re.IGNORECASE)
 _CURRENCY_LABEL = re.compile(
     r"(?:währung|currency|devise|moneda|divisa|valuta|币种|(?:beträge|amounts|montants|importes|importi|bedragen)\s+(?:in|en))\W*$",
@@ -642,6 +647,7 @@ def _name_from(hit: LabelHit, ctx: _Context, below: int = 4, heading: bool = Fal
 def _strip_name(text: str) -> str:
     """The company part of a line: "Au bon moulin SARL - 1242 chemin ..." -> "Au bon moulin SARL",
     "AEON CO. (M) BHD (126926-H)" -> "AEON CO. (M) BHD", "Dimiliki: X Sdn Bhd" -> "X Sdn Bhd"."""
+    text = _REG_TAIL.sub("", text)
     parts = [p.strip(" ,;:") for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)]
     part = next((p for p in parts if _LEGAL_FORM.search(p)), parts[0])
     if ":" in part and _LEGAL_FORM.search(part.split(":", 1)[1]):
