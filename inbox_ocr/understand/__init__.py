@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 __all__ = ["Template", "Templates", "analyze", "load_templates"]
 
 _MONEY = ("total", "subtotal", "tax", "amount_due")
+TEMPLATE_PAGES = 10  # templates see the first pages only; a 200-page attachment must not stall the pipeline
 
 
 def load_templates(folder: Path | None) -> Templates:
@@ -71,9 +72,10 @@ def _analyze(document: Document, message: ParsedMessage | None, templates: Templ
 
     template_name = None
     if templates is not None and templates.items and has_text:
-        template = templates.match(layout_text(document.pages))
+        text = layout_text(document.pages[:TEMPLATE_PAGES])
+        template = templates.match(text)
         if template is not None:
-            result = apply_template(template, layout_text(document.pages))
+            result = apply_template(template, text)
             template_name = result.template
             warnings.extend(result.warnings)
             for name, value in result.values.items():
