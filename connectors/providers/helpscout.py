@@ -4,7 +4,8 @@
 Signature (Help Scout "webhooks"): `X-HelpScout-Signature` is the base64 HMAC-SHA1 of the raw body
 with the webhook's secret key. Help Scout sends no timestamp, so there is no freshness check: a
 replayed request is caught by the dedupe on conversation and thread id. The newest customer thread
-becomes the message; its attachments are fetched from the API (`_links.data.href` answers JSON with
+becomes the message (when the payload does not embed the threads, they are fetched from
+`_links.threads.href`); its attachments are fetched from the API (`_links.data.href` answers JSON with
 base64 `data`) with an OAuth token (Bearer).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import Any
 
 from connectors.providers import Context, Inbound, InboundRequest, Reply, WebhookError
 from connectors.providers.common import (
@@ -28,6 +30,7 @@ from connectors.providers.common import (
     secret_of,
 )
 
+API = "https://api.helpscout.net/v2"
 MAIL_EVENTS = frozenset({"convo.created", "convo.customer.reply.created"})
 
 
@@ -49,10 +52,14 @@ class HelpScout:
         if event not in MAIL_EVENTS:
             return Reply(200, {"ignored": f"event {event!r} carries no customer mail"})
         data = parse_json(request)
-        threads = [t for t in get(data, "_embedded", "threads") or [] if isinstance(t, dict)]
-        customer = [t for t in threads if t.get("type") == "customer"]
-        if not data.get("id") or not customer:
-            raise WebhookError(422, "conversation payload has no id or no customer thread")
+        if not data.get("id"):
+            raise WebhookError(422, "conversation payload has no id")
+        threads = get(data, "_embedded", "threads")
+        if threads is None:  # not embedded in this payload: ask the Mailbox API 2.0 for them
+            threads = _fetch_threads(data, ctx)
+        customer = [t for t in threads if isinstance(t, dict) and t.get("type") == "customer"]
+        if not customer:
+            raise WebhookError(422, "conversation has no customer thread")
         thread = max(customer, key=lambda t: (str(t.get("createdAt") or ""), int(t.get("id") or 0)))
         notes: list[str] = []
         attachments = []
@@ -80,6 +87,16 @@ class HelpScout:
             notes=notes,
         )
         return Inbound(raw, f"helpscout:{data['id']}/{thread.get('id')}")
+
+
+def _fetch_threads(data: dict[str, Any], ctx: Context) -> list[Any]:
+    url = get(data, "_links", "threads", "href") or f"{API}/conversations/{int(data['id'])}/threads"
+    body, _ = ctx.fetcher.fetch(str(url), accept="application/json")
+    try:
+        threads = get(json.loads(body), "_embedded", "threads")
+    except ValueError:
+        raise WebhookError(503, "threads answer from Help Scout is not JSON", retry_after=60) from None
+    return threads if isinstance(threads, list) else []
 
 
 def _unwrap(att: AttachmentData) -> AttachmentData:

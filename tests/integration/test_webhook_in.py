@@ -605,3 +605,16 @@ def test_refusals_are_logged_without_the_body(daemon: tuple[Config, str], caplog
     refusals = [r.getMessage() for r in caplog.records if "webhook_refused" in r.getMessage()]
     assert len(refusals) == 1 and "status=401" in refusals[0] and "source=raw" in refusals[0]
     assert "Confidential" not in caplog.text and "secret-body" not in caplog.text
+
+
+def test_helpscout_threads_not_embedded_are_fetched(daemon: tuple[Config, str], files: FileServer) -> None:
+    config, url = daemon
+    embedded = json.loads(helpscout_payload(79, 502, files.url("/v2/attachments/5/data")))
+    threads = embedded.pop("_embedded")
+    files.files["/v2/conversations/79/threads"] = (json.dumps({"_embedded": threads}).encode(), "application/json")
+    body = json.dumps({**embedded, "_links": {"threads": {"href": files.url("/v2/conversations/79/threads")}}}).encode()
+    answer = requests.post(f"{url}/hooks/hs", data=body, headers=helpscout_headers(SECRET, body), timeout=10)
+    assert answer.status_code == 200, answer.text
+    [raw] = spooled(config, "hs")
+    assert pdf_attachments(raw) == [PDF]
+    assert files.seen_auth == ["Bearer api-token-1", "Bearer api-token-1"]
