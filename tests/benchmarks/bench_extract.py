@@ -285,6 +285,8 @@ def bench_throughput(rounds: int = 3) -> None:
     n = len(blobs)
     t, r, w = statistics.median(full_cpu), statistics.median(read_cpu), statistics.median(full_wall)
     ours = sorted(m for m in sys.modules if m.startswith("inbox_ocr.read.ocr"))
+    engine_module = sys.modules.get("inbox_ocr.read.ocr.engine")
+    engines = len(getattr(engine_module, "_ENGINES", {})) if engine_module else 0
     print(
         f"\n(d) throughput of the text-layer path over zugferd-dev ({n} PDFs, median of {rounds} rounds, one process)"
     )
@@ -294,10 +296,11 @@ def bench_throughput(rounds: int = 3) -> None:
     )
     print(f"  analyze alone  : {1000 * (t - r) / n:7.1f} ms/doc CPU ({100 * (t - r) / t:.0f}% of the path)")
     print(f"  wall clock     : {n / w:7.1f} docs/s (machine load average {os.getloadavg()[0]:.1f})")
-    print(f"  OCR core modules imported: {ours or 'none'}")
+    print(f"  OCR engines created (models loaded): {engines}")
+    print(f"  OCR core modules imported: {len(ours)} ({', '.join(m.rsplit('.', 1)[-1] for m in ours) or 'none'})")
     if "onnxruntime" in sys.modules:
-        via = "pymupdf.layout (pymupdf's optional layout plugin)" if "pymupdf.layout" in sys.modules else "unknown"
-        print(f"  onnxruntime is imported (by {via}); no OCR model session was created by this path")
+        via = "pymupdf.layout, pymupdf's optional layout plugin" if "pymupdf.layout" in sys.modules else "unknown"
+        print(f"  onnxruntime is imported as a module (first by {via}); importing loads no model")
 
 
 def main() -> None:
