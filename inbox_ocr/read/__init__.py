@@ -69,6 +69,7 @@ def _read_pdf(data: bytes, base: dict, ocr: OcrSettings, max_pages: int) -> Docu
             warnings.append(f"the PDF has {pdf.page_count} pages; only the first {max_pages} were read")
         einvoice, einvoice_format = _embedded_einvoice(pdf, warnings)
         pages, scanned = text_layer.read_pages(pdf, max_pages)
+        scanned = _with_garbled_pages(pages, scanned, ocr, warnings)
         source = "text_layer"
         if scanned and len(scanned) == len(pages):
             source = "needs_ocr"
@@ -97,6 +98,18 @@ def _embedded_einvoice(pdf, warnings: list[str]):  # type: ignore[no-untyped-def
     from inbox_ocr.read import einvoice
 
     return einvoice.from_pdf(pdf, warnings)
+
+
+def _with_garbled_pages(pages: list[Page], scanned: list[int], ocr: OcrSettings, warnings: list[str]) -> list[int]:
+    """Pages whose text layer is garbage (broken font encodings) are OCRed like scans."""
+    if not ocr.enabled:
+        return scanned
+    from inbox_ocr.read.ocr.garbage import looks_garbled
+
+    garbled = [p.number for p in pages if p.number not in scanned and looks_garbled(p.text)]
+    for number in garbled:
+        warnings.append(f"page {number} has a garbled text layer; it was OCRed instead")
+    return sorted([*scanned, *garbled])
 
 
 def _ocr_pdf_pages(data: bytes, numbers: list[int], ocr: OcrSettings, warnings: list[str]) -> list[Page] | None:

@@ -1,0 +1,42 @@
+"""Is a PDF text layer garbage? Then the page is OCRed like a scan.
+
+Garbage text layers come from fonts without a usable ToUnicode map (private-use code points,
+U+FFFD, control characters, or glyph ids that land on random punctuation) and from bad OCR layers
+added by scanners. Real text, in any Latin-script language, is mostly letters and digits forming
+tokens that contain a vowel or a digit; garbage is not.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_LEADERS = frozenset("._-–—·…=*")
+_TOKEN = re.compile(r"\S+")
+_VOWELS = set("aeiouyäöüàáâãåæèéêëìíîïòóôõøùúûýÿœAEIOUYÄÖÜÀÁÂÃÅÆÈÉÊËÌÍÎÏÒÓÔÕØÙÚÛÝŸŒ")
+
+
+def looks_garbled(text: str) -> bool:
+    """True for text a reader would call garbage (see module docstring); False for short texts,
+    which carry too little evidence either way."""
+    chars = [c for c in text if not c.isspace()]
+    if len(chars) < 40:
+        return False
+    bad = sum(1 for c in chars if unicodedata.category(c) in ("Co", "Cc", "Cn", "Cs") or c == "\ufffd")
+    if bad / len(chars) > 0.1:
+        return True
+    # dot leaders and rules (tables of contents, forms) are punctuation but not garbage
+    inked = [c for c in chars if c not in _LEADERS]
+    if inked and sum(c.isalnum() for c in inked) / len(inked) < 0.5:
+        return True
+    tokens = [t for t in _TOKEN.findall(text) if not set(t) <= _LEADERS]
+    wordlike = sum(
+        1 for t in tokens if any(c.isdigit() for c in t) or (any(c in _VOWELS for c in t) and _mostly_letters(t))
+    )
+    # Non-Latin scripts (no Latin vowels) are not judged by the vowel test.
+    latin = sum(1 for c in chars if c.isalpha() and ord(c) < 0x250)
+    return latin / len(chars) > 0.5 and wordlike / max(1, len(tokens)) < 0.5
+
+
+def _mostly_letters(token: str) -> bool:
+    return sum(c.isalpha() for c in token) >= 0.6 * len(token)
