@@ -1,7 +1,7 @@
 """Inbound webhook throughput: signed requests each carrying a 200 KB PDF, from 50 concurrent
 clients on loopback, accepted only once fsynced into the spool.
 
-    python tests/benchmarks/bench_webhook_in.py [--requests 1000] [--clients 50] [--pdf-kb 200]
+    python tests/benchmarks/bench_webhook_in.py [--requests 1200] [--clients 50] [--pdf-kb 200] [--rounds 3]
 
 The server runs in a process of its own (uvicorn, as in the daemon) so that the clients do not
 share its interpreter. Printed: requests/s accepted and persisted, p50/p99 latency, and requests
@@ -69,14 +69,14 @@ def serve(config_file: str, port_file: str) -> None:
 
 
 def run_load(
-    port: int, make: Callable[[int], tuple[str, bytes, dict[str, str]]], total: int, clients: int
+    port: int, make: Callable[[int], tuple[str, bytes, dict[str, str]]], total: int, clients: int, start: int = 0
 ) -> tuple[float, list[float], int]:
     """`total` requests from `clients` threads with keep-alive connections; returns wall seconds,
     latencies of the 2xx answers and the number of non-2xx answers."""
     latencies: list[float] = []
     failures = 0
     lock = threading.Lock()
-    counter = iter(range(total))
+    counter = iter(range(start, start + total))
 
     def client(_: int) -> None:
         nonlocal failures
@@ -118,9 +118,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=1200, help="per path, split over the rounds")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--pdf-kb", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per path")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -139,9 +140,7 @@ def main() -> int:
         f"  - {{name: pm, type: webhook, provider: postmark, username: pm, secret: {SECRET}}}\n"
     )
     port_file = work / "port"
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(config_file), str(port_file)], cwd=ROOT
-    )
+    child = subprocess.Popen([sys.executable, __file__, "--serve", str(config_file), str(port_file)], cwd=ROOT)
     try:
         deadline = time.time() + 30
         while not port_file.exists() or not port_file.read_text():
@@ -149,10 +148,7 @@ def main() -> int:
                 raise SystemExit("benchmark server did not start")
             time.sleep(0.05)
         port = int(port_file.read_text())
-        bodies = [
-            raw_message(f"<bench-{i}@vendor.example>", pdf, subject=f"Invoice {i}")
-            for i in range(args.requests)
-        ]
+        bodies = [raw_message(f"<bench-{i}@vendor.example>", pdf, subject=f"Invoice {i}") for i in range(args.requests)]
         print(
             f"{args.requests} requests, {args.clients} concurrent clients, PDF {len(pdf) / 1000:.0f} KB, "
             f"message {len(bodies[0]) / 1000:.0f} KB (base64 in MIME), cores={os.cpu_count()}"
@@ -184,41 +180,50 @@ def main() -> int:
                     "To": "ap@example.com",
                     "Subject": f"Invoice {i}",
                     "TextBody": "attached",
-                    "Attachments": [
-                        {"Name": "invoice.pdf", "ContentType": "application/pdf", "Content": pdf_b64}
-                    ],
+                    "Attachments": [{"Name": "invoice.pdf", "ContentType": "application/pdf", "Content": pdf_b64}],
                 }
             ).encode()
             return "/hooks/pm", body, {"Content-Type": "application/json", "Authorization": auth}
 
         run_load(port, null_request, min(100, args.requests), args.clients)  # warm up connections and imports
-        results = {}
-        for name, make, spool in (
+        paths = (
             ("reference: read body, no verify/store", null_request, None),
             ("raw MIME, signed, fsynced spool", raw_request, "raw"),
             ("Postmark JSON, base64 PDF -> MIME, fsynced", postmark_request, "pm"),
-        ):
-            wall, lat, failed = run_load(port, make, args.requests, args.clients)
-            stored = len(os.listdir(work / "var" / "inbound" / spool / "new")) if spool else None
-            results[name] = (wall, lat, failed, stored)
-        print(f"\n{'path':<46} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'lost':>6}")
-        ref_rate = None
-        for name, (wall, lat, failed, stored) in results.items():
-            rate = len(lat) / wall
-            ref_rate = ref_rate or rate
-            lost = "-" if stored is None else str(len(lat) - stored)
-            print(
-                f"{name:<46} {rate:8.1f} {percentile(lat, 0.5) * 1000:8.1f} "
-                f"{percentile(lat, 0.99) * 1000:8.1f} {failed:8d} {lost:>6}"
-            )
-        for name, (wall, lat, _, _) in list(results.items())[1:]:
-            print(f"ratio {name!r} / reference: {len(lat) / wall / ref_rate:.2f}")
-        lost_total = sum(len(r[1]) - r[3] for r in results.values() if r[3] is not None)
-        print(f"\nrequests lost (2xx but not in the spool): {lost_total}")
-        print(
-            f"median latency all stored paths: "
-            f"{statistics.median([x for r in list(results.values())[1:] for x in r[1]]) * 1000:.1f} ms"
         )
+        # rounds alternate the paths, so that load from other processes on a shared machine hits all
+        # of them alike; req/s is the median over rounds, latencies are pooled
+        per_round = args.requests // args.rounds
+        rates: dict[str, list[float]] = {name: [] for name, _, _ in paths}
+        latencies: dict[str, list[float]] = {name: [] for name, _, _ in paths}
+        failures: dict[str, int] = {name: 0 for name, _, _ in paths}
+        for r in range(args.rounds):
+            for name, make, _ in paths:
+                wall, lat, failed = run_load(port, make, per_round, args.clients, start=r * per_round)
+                rates[name].append(len(lat) / wall)
+                latencies[name].extend(lat)
+                failures[name] += failed
+        print(f"\n{'path':<46} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'lost':>6}")
+        lost_total = 0
+        for name, _, spool in paths:
+            lost = "-"
+            if spool:
+                stored = len(os.listdir(work / "var" / "inbound" / spool / "new"))
+                lost_total += len(latencies[name]) - stored
+                lost = str(len(latencies[name]) - stored)
+            lat = latencies[name]
+            print(
+                f"{name:<46} {statistics.median(rates[name]):8.1f} {percentile(lat, 0.5) * 1000:8.1f} "
+                f"{percentile(lat, 0.99) * 1000:8.1f} {failures[name]:8d} {lost:>6}"
+            )
+        reference = paths[0][0]
+        for name, _, _ in paths[1:]:
+            ratios = [a / b for a, b in zip(rates[name], rates[reference], strict=True)]
+            print(
+                f"req/s ratio {name!r} / reference: median {statistics.median(ratios):.2f} "
+                f"(rounds: {', '.join(f'{x:.2f}' for x in ratios)})"
+            )
+        print(f"\nrequests lost (answered 2xx but not in the spool): {lost_total}")
         return 1 if lost_total else 0
     finally:
         child.terminate()
