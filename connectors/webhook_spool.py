@@ -29,6 +29,7 @@ log = logging.getLogger("connectors.webhook_in")
 
 _ID_IN_NAME = re.compile(r"\.H([0-9a-f]{24})\.")
 _STRIPES = 64
+DEDUPE_SECONDS = 30 * 86400  # Mailgun retries for 8 h, SendGrid for 3 days, Postmark about 10 h
 _INSERT_STORED = "INSERT OR IGNORE INTO stored (id_hash, provider_id, key, stored_at) VALUES (?, ?, ?, ?)"
 _open: dict[Path, Spool] = {}
 _open_lock = threading.Lock()
@@ -76,6 +77,8 @@ class Spool:
         a power loss with synchronous=NORMAL); clear tmp/ of half-written files. Returns rows added."""
         for leftover in (self.root / "tmp").iterdir():
             leftover.unlink(missing_ok=True)
+        with self._db_lock:  # providers give up retrying within days; the ids need not live forever
+            self._db.execute("DELETE FROM stored WHERE stored_at < ?", (time.time() - DEDUPE_SECONDS,))
         added = 0
         for sub in ("new", "cur"):
             for entry in os.scandir(self.root / sub):
