@@ -29,7 +29,7 @@ log = logging.getLogger("connectors.webhook_in")
 
 _ID_IN_NAME = re.compile(r"\.H([0-9a-f]{24})\.")
 _STRIPES = 64
-DEDUPE_SECONDS = 30 * 86400  # Mailgun retries for 8 h, SendGrid for 3 days, Postmark about 10 h
+DEDUPE_SECONDS = 30 * 86400  # far beyond any provider's retry period (hours to a few days)
 _INSERT_STORED = "INSERT OR IGNORE INTO stored (id_hash, provider_id, key, stored_at) VALUES (?, ?, ?, ?)"
 _open: dict[Path, Spool] = {}
 _open_lock = threading.Lock()
