@@ -29,6 +29,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import requests
 
+import inbox_ocr
 from connectors.base import Delivery, Sink
 from inbox_ocr.errors import ConfigError, DeliveryFailed, DeliveryRejected
 from inbox_ocr.settings import WebhookConfig
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "inbox-ocr/0.1"
 RETRYABLE_STATUS = frozenset({408, 425, 429})
-SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "inbox_ocr" / "templates" / "webhooks"
+SHIPPED_TEMPLATES = Path(inbox_ocr.__file__).resolve().parent / "templates" / "webhooks"
 MAX_REDIRECTS = 3
 INVOICE_TYPES = ("invoice", "credit_note")
 
