@@ -252,11 +252,18 @@ class Ledger:
         return int(row[1])
 
     def mark_acked(self, row_id: int, detail: str = "") -> None:
+        """Note that the source was acknowledged. This commit skips the fsync (the next outcome's
+        commit makes it durable): losing it in a power cut only means the idempotent ack is redone."""
         stamp = now_iso()
-        with self.transaction() as db:
-            db.execute("UPDATE messages SET acked_at = ? WHERE id = ?", (stamp, row_id))
-            db.execute("INSERT INTO audit (message, at, event, detail) VALUES (?, ?, 'acked', ?)",
-                       (row_id, stamp, detail))
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with self.transaction() as db:
+                    db.execute("UPDATE messages SET acked_at = ? WHERE id = ?", (stamp, row_id))
+                    db.execute("INSERT INTO audit (message, at, event, detail) VALUES (?, ?, 'acked', ?)",
+                               (row_id, stamp, detail))
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def audit(self, row_id: int, event: str, detail: str = "") -> None:
         with self.transaction() as db:
