@@ -123,14 +123,21 @@ def check_raw_mime(raw: bytes, what: str) -> bytes:
     else (an HTML error page, a JSON body sent to the wrong path) is refused at the door."""
     if not raw.strip():
         raise WebhookError(422, f"{what} is empty")
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:65536])
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(_head(raw))
     if not any(headers.get(h) for h in ("From", "Message-ID", "Subject", "Date")):
         raise WebhookError(422, f"{what} is not an RFC 5322 message (no From, Subject, Date or Message-ID)")
     return raw
 
 
+def _head(raw: bytes, limit: int = 65536) -> bytes:
+    """The header block (up to `limit` bytes): parsing the body too costs time and tells nothing."""
+    window = raw[:limit]
+    ends = [i for i in (window.find(b"\n\n"), window.find(b"\r\n\r\n")) if i >= 0]
+    return window[: min(ends) + 2] if ends else window
+
+
 def message_id_of(raw: bytes) -> str | None:
-    value = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:65536]).get("Message-ID")
+    value = BytesHeaderParser(policy=policy.compat32).parsebytes(_head(raw)).get("Message-ID")
     return str(value).strip() or None if value else None
 
 
