@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds[s.name].append(time.perf_counter() - start)
             f1[s.name].append(word_f1(truth, lines))
             f1_folded[s.name].append(word_f1(truth, lines, fold_case=True))
-        if (k + 1) % 10 == 0:
+        if (k + 1) % 5 == 0:
             print(f"  {k + 1}/{len(images)} pages", flush=True)
 
     cer: dict[str, tuple[float, float, int]] = {}

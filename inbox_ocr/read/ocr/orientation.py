@@ -49,10 +49,13 @@ class DirectionClassifier:
         if not crops:
             return False
         widest = sorted(crops, key=lambda c: c.shape[1], reverse=True)[: self.votes]
-        probs = self.upside_down_probability(widest)
+        # The classifier sees 48x192: a long line squeezed into that is unreadable (measured: whole
+        # pages of 6-10 pt text voted "upside down"), so it gets a window at natural scale.
+        windows = [c[:, : max(1, 4 * c.shape[0])] for c in widest]
+        probs = self.upside_down_probability(windows)
         flipped = sum(p > 0.8 for p in probs)
         upright = sum(p < 0.2 for p in probs)
-        return flipped > upright
+        return flipped > 2 * upright
 
 
 def rotate_quads_180(boxes: list[TextBox], width: int, height: int) -> list[TextBox]:
