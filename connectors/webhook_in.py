@@ -22,7 +22,7 @@ from typing import Any
 
 from connectors.base import SourceState
 from connectors.providers import Context, InboundRequest, Provider, Reply, WebhookError, get_provider
-from connectors.providers.common import AttachmentFetcher
+from connectors.providers.fetch import AttachmentFetcher
 from connectors.webhook_spool import Spool, fsync_dir, open_spool
 from inbox_ocr.errors import SourceUnavailable
 from inbox_ocr.models import MAILBOX_ACTIONS, Action, RawMessage
@@ -132,9 +132,7 @@ class Endpoint:
     fetcher: AttachmentFetcher
 
 
-def build_app(
-    configs: Sequence[WebhookSourceConfig], state_dir: Path, clock: Callable[[], float] = time.time
-) -> Any:
+def build_app(configs: Sequence[WebhookSourceConfig], state_dir: Path, clock: Callable[[], float] = time.time) -> Any:
     """The Starlette app: POST on each source's path, GET /healthz."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
@@ -203,9 +201,7 @@ async def _read_request(request: Any, config: WebhookSourceConfig, request_cls: 
     if not get_provider(config.provider).parses_form:
         return InboundRequest(headers, body, content_type, query=query)
     if content_type not in FORM_TYPES:
-        raise WebhookError(
-            415, f"expected {' or '.join(FORM_TYPES)}, got {content_type or 'no Content-Type'}"
-        )
+        raise WebhookError(415, f"expected {' or '.join(FORM_TYPES)}, got {content_type or 'no Content-Type'}")
 
     async def replay() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
@@ -234,9 +230,7 @@ async def _read_request(request: Any, config: WebhookSourceConfig, request_cls: 
     return InboundRequest(headers, body, content_type, fields, files, query)
 
 
-def _handle(
-    endpoint: Endpoint, request: InboundRequest, clock: Callable[[], float]
-) -> tuple[int, dict[str, Any]]:
+def _handle(endpoint: Endpoint, request: InboundRequest, clock: Callable[[], float]) -> tuple[int, dict[str, Any]]:
     """Verify, normalize, store: runs in a worker thread (fsync and attachment fetches block)."""
     config, spool = endpoint.config, endpoint.spool
     tokens: list[str] = []

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from connectors.providers.common import AttachmentFetcher
+    from connectors.providers.fetch import AttachmentFetcher
     from inbox_ocr.settings import WebhookSourceConfig
 
 

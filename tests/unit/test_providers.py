@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.providers import Context, Inbound, InboundRequest, Reply, WebhookError, get_provider
-from connectors.providers.common import AttachmentFetcher, build_message
+from connectors.providers.common import build_message
+from connectors.providers.fetch import AttachmentFetcher
 from connectors.webhook_spool import Spool
 from inbox_ocr.errors import ConfigError
 from inbox_ocr.extract import parse_message
