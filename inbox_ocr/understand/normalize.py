@@ -65,7 +65,7 @@ def _detect_day_first(text: str, currency_hint: str | None) -> bool:
 # A printed number: optional sign, digits with optional grouping, optional decimals, optional
 # trailing minus (accounting style "12,50-").
 AMOUNT_TOKEN = re.compile(
-    r"(?<![\w.,/])([-−–]\s?)?(\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)(-)?(?![\w/]|[.,]\d)"  # noqa: E501
+    r"(?:(?<=RM)|(?<![\w.,/]))([-−–]\s?)?(\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)(-)?(?![\w/]|[.,]\d)"  # noqa: E501
 )
 
 
