@@ -53,6 +53,11 @@ _REG_TAIL = re.compile(
     r"\s*\(?(?<![^\W_])(?:company|co\.?|business|roc|reg)(?:\s*reg(?:istration|\.)?)?\s*(?:no|number|id)\b.*$",
     re.IGNORECASE,
 )
+_PREPAID = re.compile(
+    r"anzahlung|vorauszahlung|abschlag|bereits\s*(?:bezahlt|gezahlt|beglichen)|prepaid|prepayment|deposit|paid\s*amount|"
+    r"acompte|déjà\s*(?:payé|réglé)|anticipo|pagato|aanbetaling|vooruitbetaling|预付",
+    re.IGNORECASE,
+)
 _DOC_TITLE = re.compile(r"invoice|receipt|rechnung|facture|factura|fattura|factuur|quittung|bill\b", re.IGNORECASE)
 _CURRENCY_LABEL = re.compile(
     r"(?:währung|currency|devise|moneda|divisa|valuta|币种|(?:beträge|amounts|montants|importes|importi|bedragen)\s+(?:in|en))\W*$",
@@ -379,6 +384,8 @@ def _money(out: Extraction, ctx: _Context) -> None:
     """Choose total, subtotal and tax together: the best-scored triple that adds up wins."""
     totals, subs, taxes = _pool(ctx, "total"), _pool(ctx, "subtotal"), _pool(ctx, "tax")
     if not totals:
+        totals = _pool(ctx, "amount_due")  # "Amount due" is the gross when nothing else claims to be
+    if not totals:
         totals = _pool(ctx, "total_net_qualified")  # "NET TOTAL" when nothing else claims to be the total
     roundings = tuple(
         value
@@ -428,6 +435,17 @@ def _money(out: Extraction, ctx: _Context) -> None:
     _apply_rounding(out, ctx, totals)
     if "total" not in out.values:
         _total_fallback(out, ctx)
+    _amount_due(out, ctx)
+
+
+def _amount_due(out: Extraction, ctx: _Context) -> None:
+    """What is left to pay ("Zahlbetrag", "Solde à payer"); after a prepayment it differs from the
+    gross. A document that mentions no prepayment owes its total."""
+    pool = _pool(ctx, "amount_due")
+    if pool:
+        out.set("amount_due", pool[0][1], 0.5 + 0.45 * min(pool[0][0], 1.0))
+    elif "total" in out.values and not any(_PREPAID.search(c.text) for c in ctx.cells):
+        out.set("amount_due", out.values["total"], min(out.confidence.get("total", 0.5), 0.6))
 
 
 def _apply_rounding(out: Extraction, ctx: _Context, totals: list[tuple[float, Decimal, LabelHit]]) -> None:

@@ -128,7 +128,17 @@ def bench_xml(expected: dict[str, dict]) -> None:
 
 
 def bench_text(expected: dict[str, dict]) -> None:
-    fields = ["invoice_number", "invoice_date", "currency", "total", "vendor_vat_id", "vendor_name"]
+    fields = [
+        "invoice_number",
+        "invoice_date",
+        "currency",
+        "total",
+        "vendor_vat_id",
+        "vendor_name",
+        "tax",
+        "subtotal",
+        "amount_due",
+    ]
     stats = {f: [0, 0, 0] for f in fields}
     misses = []
     for name, exp in expected.items():
@@ -142,6 +152,9 @@ def bench_text(expected: dict[str, dict]) -> None:
             "total": exp["grand_total"],
             "vendor_vat_id": exp["seller_vat_id"],
             "vendor_name": exp["seller_name"],
+            "tax": exp["tax_total"],
+            "subtotal": exp["tax_basis_total"],
+            "amount_due": exp["due_payable"],
         }
         have = {
             "invoice_number": f.invoice_number,
@@ -150,12 +163,15 @@ def bench_text(expected: dict[str, dict]) -> None:
             "total": f.total,
             "vendor_vat_id": f.vendor_vat_id,
             "vendor_name": f.vendor_name,
+            "tax": f.tax,
+            "subtotal": f.subtotal,
+            "amount_due": f.amount_due,
         }
         for key in fields:
             if want[key] is None:
                 continue
             stats[key][1] += 1
-            if key == "total":
+            if key in ("total", "tax", "subtotal", "amount_due"):
                 ok = _same_amount(have[key], want[key])
             elif key == "vendor_name":
                 ok = _norm_text(have[key]) == _norm_text(want[key])

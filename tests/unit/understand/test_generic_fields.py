@@ -266,3 +266,24 @@ def test_table_totals_pick_the_sum_row() -> None:
     assert (f.subtotal, f.tax, f.total) == (Decimal("150.00"), Decimal("22.50"), Decimal("172.50"))
     assert f.invoice_number == "77-12"
     assert f.invoice_date == date(2024, 2, 2)
+
+
+def test_amount_due_after_a_prepayment() -> None:
+    items = [(50, 60, "Rechnung", 16), (50, 90, "Rechnungsnummer: 2024-77")]
+    for i, (label, value) in enumerate(
+        [
+            ("Nettobetrag", "100,00 EUR"),
+            ("USt. 19 %", "19,00 EUR"),
+            ("Gesamtbetrag", "119,00 EUR"),
+            ("Anzahlung", "-50,00 EUR"),
+            ("Zahlbetrag", "69,00 EUR"),
+        ]
+    ):
+        items += [(300, 400 + 18 * i, label), (450, 400 + 18 * i, value)]
+    f = analyze(read_pdf(make_pdf(items))).fields
+    assert (f.subtotal, f.tax, f.total, f.amount_due) == (
+        Decimal("100.00"),
+        Decimal("19.00"),
+        Decimal("119.00"),
+        Decimal("69.00"),
+    )
