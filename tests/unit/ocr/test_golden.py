@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pymupdf
 import pytest
 
 from inbox_ocr.read.ocr import OcrEngine, PageImage
@@ -84,3 +85,29 @@ def test_blank_page_gives_no_lines(engine: OcrEngine) -> None:
     page = engine.read_page(PageImage(1, np.full((800, 600, 3), 255, np.uint8), 1.0))
     assert page.lines == ()
     assert (page.width, page.height) == (600, 800)
+
+
+SMALL_PRINT = (
+    "Amtsgericht Hamburg HRB 123456, USt-IdNr. DE123456789, Geschaeftsfuehrer: Max Mustermann",
+    "Bankverbindung: Hamburger Sparkasse, IBAN DE89 3704 0044 0532 0130 00, BIC HASPDEHHXXX",
+    "Es gelten unsere Allgemeinen Geschaeftsbedingungen in der Fassung vom 01.01.2024.",
+)
+
+
+def test_long_lines_of_small_print_are_not_taken_for_upside_down(engine: OcrEngine) -> None:
+    # a footer of long 7-10 pt lines: squeezed into the direction classifier's 48x192 input they
+    # once voted the whole page upside down
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=380)
+    y = 40.0
+    for size in (7, 8, 9, 10):
+        for text in SMALL_PRINT:
+            page.insert_text((40, y), text, fontsize=size)
+            y += size * 2
+        y += 20
+    pix = page.get_pixmap(dpi=200, alpha=False)
+    pixels = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy()
+    truth = "\n".join(list(SMALL_PRINT) * 4)
+    for image in (pixels, cv2.rotate(pixels, cv2.ROTATE_180)):
+        text = engine.read_page(PageImage(1, image, 1.0)).text
+        assert cer(truth, text) <= 0.03, text  # read upside down it would be near 1
