@@ -305,6 +305,9 @@ class WebhookServer:
                 timeout_keep_alive=30,
                 backlog=1024,
                 limit_concurrency=http.max_connections,
+                timeout_graceful_shutdown=5,  # then open keep-alive (TLS) connections are cut
+                ssl_certfile=str(http.tls_cert) if http.tls_cert else None,
+                ssl_keyfile=str(http.tls_key) if http.tls_key else None,
             )
         )
         self.thread = threading.Thread(target=self.server.run, name="webhook-http", daemon=True)
@@ -325,7 +328,8 @@ class WebhookServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.http.host}:{self.port}"
+        scheme = "https" if self.http.tls_cert else "http"
+        return f"{scheme}://{self.http.host}:{self.port}"
 
     def stop(self) -> None:
         self.server.should_exit = True

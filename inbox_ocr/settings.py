@@ -376,6 +376,15 @@ class HttpSettings(Strict):
     port: int = Field(default=8025, ge=0, lt=65536, description="0: any free port")
     max_connections: int = Field(default=200, ge=1, description="beyond this, requests get 503 and the "
                                  "provider retries (bounds memory: each may carry max_body_bytes)")
+    tls_cert: Path | None = Field(default=None, description="PEM certificate (chain) to serve HTTPS yourself; "
+                                  "usually a reverse proxy terminates TLS instead")
+    tls_key: Path | None = Field(default=None, description="PEM private key of tls_cert")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> HttpSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("give both tls_cert and tls_key, or neither")
+        return self
 
 
 class LogSettings(Strict):

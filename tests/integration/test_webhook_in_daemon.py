@@ -123,3 +123,61 @@ def test_a_killed_server_loses_nothing_it_answered(tmp_path: Path) -> None:
     source = WebhookSource(config.sources[0], MemoryState(), config.state_dir)  # type: ignore[arg-type]
     assert sorted(m.raw for m in source.fetch()) == sorted(answered)
     source.close()
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+def test_the_server_can_terminate_tls_itself(tmp_path: Path) -> None:
+    from connectors.webhook_in import start_server
+
+    cert, key = _self_signed(tmp_path)
+    config = parse_config(
+        {
+            "state_dir": str(tmp_path / "var"),
+            "http": {"host": "127.0.0.1", "port": 0, "tls_cert": str(cert), "tls_key": str(key)},
+            "sources": [{"name": "gw", "type": "webhook", "provider": "mime", "secret": SECRET}],
+        }
+    )
+    server = start_server(config)
+    assert server is not None
+    try:
+        assert server.url.startswith("https://")
+        mime = raw_message("<tls-1@vendor.example>", make_pdf())
+        with requests.Session() as session:  # closed before stop: an idle TLS connection delays shutdown
+            answer = session.post(
+                f"{server.url}/hooks/gw", data=mime, headers=mime_headers(SECRET, mime), verify=str(cert), timeout=10
+            )
+        assert answer.status_code == 200
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)  # no plain HTTP on that port
+    finally:
+        server.stop()
