@@ -343,11 +343,12 @@ def _value_candidates(hit: LabelHit, cells: Cells, max_below: int) -> list[Candi
 def row_of(cell: Cell, cells: list[Cell]) -> list[Cell]:
     """Cells on the same visual row as `cell`, left to right."""
     h = cell.height
-    row = [
-        c
-        for c in cells
-        if c.page == cell.page and min(cell.box[3], c.box[3]) - max(cell.box[1], c.box[1]) >= 0.5 * min(h, c.height)
-    ]
+    if isinstance(cells, Cells):  # only cells whose top is near this one can share its row
+        tops, on_page = cells.on_page(cell.page)
+        pool = on_page[bisect.bisect_left(tops, cell.box[1] - 3 * h) : bisect.bisect_right(tops, cell.box[3])]
+    else:
+        pool = [c for c in cells if c.page == cell.page]
+    row = [c for c in pool if min(cell.box[3], c.box[3]) - max(cell.box[1], c.box[1]) >= 0.5 * min(h, c.height)]
     return sorted(row, key=lambda c: c.box[0])
 
 
