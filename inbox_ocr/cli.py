@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from inbox_ocr.errors import ConfigError, InboxOcrError
+from inbox_ocr.models import Document
 from inbox_ocr.settings import Config, load_config
 
 CONFIG_OPTION = click.option(
@@ -59,7 +60,14 @@ def check_config(file: Path) -> None:
 # --------------------------------------------------------------------------- extract
 
 
-def _documents_of_file(path: Path, config: Config | None) -> list[dict[str, Any]]:
+def _without_einvoice(doc: Document, text_only: bool) -> Document:
+    """`--text-only`: forget an embedded e-invoice XML, as if the PDF had come without one."""
+    if not text_only or doc.einvoice is None:
+        return doc
+    return doc.model_copy(update={"einvoice": None, "einvoice_format": None, "source": "text_layer"})
+
+
+def _documents_of_file(path: Path, config: Config | None, text_only: bool = False) -> list[dict[str, Any]]:
     """Read a PDF, image, XML or .eml file and analyze every document in it."""
     from inbox_ocr.extract import parse_message
     from inbox_ocr.read import is_readable, read_document
@@ -78,7 +86,7 @@ def _documents_of_file(path: Path, config: Config | None) -> list[dict[str, Any]
                 continue
             doc = read_document(att.data, filename=att.filename, content_type=att.content_type,
                                 sha256=att.sha256, part=att.part, ocr=ocr, max_pages=limits.max_pdf_pages)
-            out.append(analyze(doc, message, templates).summary())
+            out.append(analyze(_without_einvoice(doc, text_only), message, templates).summary())
         for err in message.errors:
             out.append({"attachment": err.filename, "part": err.part, "error": err.error})
         return out
@@ -93,7 +101,7 @@ def _documents_of_file(path: Path, config: Config | None) -> list[dict[str, Any]
         kind = "application/xml"
     doc = read_document(data, filename=path.name, content_type=kind or "application/octet-stream",
                         sha256=hashlib.sha256(data).hexdigest(), ocr=ocr, max_pages=limits.max_pdf_pages)
-    summary = analyze(doc, None, templates).summary()
+    summary = analyze(_without_einvoice(doc, text_only), None, templates).summary()
     summary["attachment"] = None
     return [summary]
 
@@ -103,13 +111,14 @@ def _documents_of_file(path: Path, config: Config | None) -> list[dict[str, Any]
 @click.option("--json", "as_json", is_flag=True, help="one JSON line per document")
 @click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="use this config's OCR, limits and templates")
-def extract(files: tuple[Path, ...], as_json: bool, config_path: Path | None) -> None:
+@click.option("--text-only", is_flag=True, help="ignore embedded e-invoice XML: read PDFs by their text layer only")
+def extract(files: tuple[Path, ...], as_json: bool, config_path: Path | None, text_only: bool) -> None:
     """Classify documents and extract invoice fields from PDF, image, XML or .eml files."""
     config = _load(config_path) if config_path else None
     failed = 0
     for path in files:
         try:
-            results = _documents_of_file(path, config)
+            results = _documents_of_file(path, config, text_only)
         except InboxOcrError as exc:
             results = [{"attachment": None, "error": str(exc)}]
         for result in results:

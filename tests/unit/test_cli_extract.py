@@ -1,0 +1,49 @@
+"""`inbox-ocr extract --json` on files a user has: a generated invoice PDF, a Factur-X PDF with and
+without its XML, a corrupt file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from inbox_ocr.cli import main
+from inbox_ocr.samples import invoice_doc, render_pdf
+from tests.conftest import dataset
+
+
+def run(*args: str) -> list[dict]:
+    result = CliRunner().invoke(main, ["extract", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines()]
+
+
+def test_generated_invoice_pdf(tmp_path: Path) -> None:
+    pdf = tmp_path / "inv.pdf"
+    pdf.write_bytes(render_pdf(invoice_doc(number="A-77", total="2,500.00", net="2,083.33", tax="416.67")))
+    (line,) = run(str(pdf))
+    assert line["file"] == str(pdf) and line["attachment"] is None
+    assert line["source"] == "text_layer" and line["doc_type"] == "invoice"
+    assert line["fields"]["invoice_number"] == "A-77"
+    assert line["fields"]["total"] == "2500.00"
+    assert line["fields"]["invoice_date"] == "2026-11-02"
+
+
+def test_einvoice_xml_wins_unless_text_only() -> None:
+    pdf = dataset("zugferd-dev") / "XML-Rechnung__FX__EN16931_1_Teilrechnung.pdf"
+    (with_xml,) = run(str(pdf))
+    (text_only,) = run("--text-only", str(pdf))
+    assert with_xml["source"] == "einvoice_xml" and text_only["source"] == "text_layer"
+    assert with_xml["fields"]["invoice_number"] == "471102"
+    assert text_only["fields"]["invoice_number"] == "471102"
+
+
+def test_corrupt_file_is_an_error_line_not_a_crash(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4\n1 0 obj <<\n")
+    good = tmp_path / "inv.pdf"
+    good.write_bytes(render_pdf(invoice_doc()))
+    first, second = run(str(bad), str(good))
+    assert first["source"] == "unreadable" and first["error"]
+    assert second["doc_type"] == "invoice"
