@@ -7,6 +7,7 @@ page pixels ─► detect (DB) ─► sideways? rotate 90° and detect again
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import time
 from dataclasses import dataclass, field
@@ -121,7 +122,28 @@ class OcrEngine:
 
     def read_pages(self, pages: list[PageImage]) -> list[Page]:
         """OCR several pages in order."""
-        return [self.read_page(p) for p in pages]
+        out = []
+        for page in pages:
+            out.append(self.read_page(page))
+            _release_memory()
+        return out
+
+
+def _release_memory() -> None:
+    """Hand freed heap back to the OS after a page. A daemon otherwise keeps the high-water mark
+    of its largest page for good (measured: 462 MB vs 264 MB resident after 10 pages)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _load_malloc_trim():  # type: ignore[no-untyped-def]
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim  # glibc only
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _load_malloc_trim()
 
 
 _ENGINES: dict[OcrSettings, OcrEngine] = {}

@@ -99,9 +99,7 @@ class TextRecognizer:
         results: list[Recognition | None] = [None] * len(crops)
         ratios = [c.shape[1] / max(1, c.shape[0]) for c in crops]
         order = np.argsort(ratios, kind="stable")
-        bs = self.options.batch_size
-        for start in range(0, len(order), bs):
-            idx = order[start : start + bs]
+        for idx in self._batches(order, ratios):
             batch, widths = self._batch([crops[i] for i in idx])
             try:
                 scores = self.session.run(None, {self._input: batch})[0]
@@ -110,6 +108,22 @@ class TextRecognizer:
             for k, i in enumerate(idx):
                 results[i] = self._decode(scores[k], widths[k] / batch.shape[3])
         return [r for r in results if r is not None]
+
+    def _batches(self, order: np.ndarray, ratios: list[float]) -> list[list[int]]:
+        """Consecutive runs of the width-sorted crops: at most batch_size crops, and at most
+        batch_size × 1024 input columns, so a batch of very long lines stays small in memory."""
+        budget = self.options.batch_size * 1024
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            width = max(self.options.min_width, min(self.options.max_width, self.height * ratios[i]))
+            if current and (len(current) >= self.options.batch_size or (len(current) + 1) * width > budget):
+                batches.append(current)
+                current = []
+            current.append(int(i))
+        if current:
+            batches.append(current)
+        return batches
 
     def _batch(self, crops: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
         h = self.height

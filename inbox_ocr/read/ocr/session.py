@@ -42,16 +42,18 @@ def default_threads() -> int:
 
 
 def open_session(model: Path | bytes, threads: int | None = None) -> ort.InferenceSession:
-    """One CPU session with the options that measured fastest here: all graph optimizations,
-    sequential execution (the models are chains; parallel execution only adds scheduling), intra-op
-    threads = cores, and no memory arena growth beyond what a request needs (keeps peak RSS low
-    when crop widths vary)."""
+    """One CPU session: all graph optimizations, sequential execution (the models are chains;
+    parallel execution only adds scheduling), intra-op threads = cores, and no memory arena (an
+    arena keeps the largest batch's buffers for the life of the process)."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.intra_op_num_threads = threads or default_threads()
     options.inter_op_num_threads = 1
     options.enable_cpu_mem_arena = False
+    # Every call has a new input shape (page size, crop widths), so cached memory patterns are
+    # never reused and only hold memory: off measured 435 MB vs 515 MB peak for 10 pages, same speed.
+    options.enable_mem_pattern = False
     options.log_severity_level = 3
     try:
         source = model if isinstance(model, bytes) else str(model)
