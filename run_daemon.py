@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -22,7 +23,8 @@ from typing import Any
 
 from connectors.base import Sink, Source, SourceState
 from inbox_ocr import logs
-from inbox_ocr.errors import ConfigError, InboxOcrError, SourceUnavailable
+from inbox_ocr.errors import ConfigError, InboxOcrError, SourceUnavailable, TransientError
+from inbox_ocr.metrics import LEDGER_ERRORS, READINESS
 from inbox_ocr.ledger import Ledger
 from inbox_ocr.outbox import DeliveryReport, Outbox
 from inbox_ocr.pipeline import Context, MessageReport, Pipeline
@@ -62,8 +64,18 @@ class Daemon:
         self.config = config
         self.stop = threading.Event()
         config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # the ledger holds mail metadata and webhook payloads: only the daemon's user may read it
+        # (mkdir's mode is filtered by the umask and ignored for an existing directory)
+        os.chmod(config.state_dir, 0o700)
         self.ledger = Ledger(config.state_dir / "ledger.sqlite3")
-        self.pipeline = Pipeline(Context.load(config), self.ledger, self.stop)
+        self.reader: Any = None
+        if config.limits.isolate_documents:
+            from inbox_ocr.read.sandbox import DocumentReader
+
+            self.reader = DocumentReader(config.limits, (config.log.level, config.log.format, secret_values(config)))
+        self.pipeline = Pipeline(Context.load(config, self.reader), self.ledger, self.stop)
+        self.ledger_error: str | None = None
+        READINESS.counts = self.ledger.counts
         self.outbox = Outbox(self.ledger, build_sinks(config), config.webhooks)
         self.sources = [source_factory(s, self.ledger) for s in config.sources if s.enabled]
         self.http_server: Any = None
@@ -80,17 +92,34 @@ class Daemon:
                 batch = self.pipeline.run_source(source)
             except SourceUnavailable as exc:
                 log.warning("event=source_unavailable source=%s error=%s", source.name, exc)
+                READINESS.source_failed(source.name, str(exc))
                 break
+            except TransientError as exc:  # the ledger cannot be written (disk full, I/O error)
+                self._ledger_failed(exc)
+                break
+            READINESS.source_ok(source.name)
+            self.ledger_error = READINESS.ledger_error = None
             reports.extend(batch)
             if len(batch) < size or not any(r.acked for r in batch):
                 break
         return reports
 
+    def _ledger_failed(self, exc: Exception) -> None:
+        """Stop the pass: nothing is acknowledged without its ledger row, so the mail waits, untouched."""
+        self.ledger_error = READINESS.ledger_error = str(exc)
+        LEDGER_ERRORS.inc()
+        log.error("event=ledger_unavailable state_dir=%s error=%s action=pass stopped; messages stay in their "
+                  "source until the ledger can be written", self.config.state_dir, exc)
+
     def run_once(self) -> tuple[list[MessageReport], DeliveryReport]:
         reports: list[MessageReport] = []
         for source in self.sources:
             reports.extend(self.drain(source))
-        return reports, self.outbox.deliver_due()
+        try:
+            return reports, self.outbox.deliver_due()
+        except TransientError as exc:
+            self._ledger_failed(exc)
+            return reports, DeliveryReport(errors=[str(exc)])
 
     # ------------------------------------------------------------------ forever
 
@@ -113,6 +142,7 @@ class Daemon:
         # only when webhook sources are configured; it answers providers after spooling, the jobs process
         http = self.http_server = start_server(self.config)
         scheduler.start()
+        READINESS.started = True
         for t in threads:
             t.start()
         log.info("event=started sources=%s", ",".join(s.name for s in self.sources))
@@ -129,6 +159,8 @@ class Daemon:
     def _deliver(self) -> None:
         try:
             self.outbox.deliver_due()
+        except TransientError as exc:
+            self._ledger_failed(exc)
         except InboxOcrError as exc:
             log.warning("event=outbox_failed error=%s", exc)
 
@@ -153,6 +185,9 @@ class Daemon:
                 source.close()
             except Exception as exc:  # closing must never hide the real exit reason
                 log.warning("event=close_failed source=%s error=%r", source.name, exc)
+        if self.reader is not None:
+            self.reader.close()
+        READINESS.started = False
         self.ledger.close()
 
 
@@ -202,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         print_summary(reports, delivery)
         log.info("event=pass_done messages=%d seconds=%.2f", len(reports), time.monotonic() - started)
         daemon.close()
+        if daemon.ledger_error:
+            print(f"error: the ledger in {config.state_dir} cannot be written: {daemon.ledger_error}", file=sys.stderr)
+            return 1
         return 0
     daemon.run_forever()
     return 0

@@ -18,6 +18,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from connectors.imap_auth import TokenProvider
+from inbox_ocr import metrics
 from inbox_ocr.errors import SourceUnavailable
 from inbox_ocr.settings import ImapSourceConfig
 
@@ -51,6 +52,7 @@ class ImapSession:
         self._capabilities: frozenset[bytes] = frozenset()
         self._delimiter: str | None = "/"
         self._prefix = ""
+        self._connected_before = False  # a later connection is a reconnect (metrics)
 
     def ssl_context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(cafile=str(self.config.ca_file) if self.config.ca_file else None)
@@ -144,6 +146,9 @@ class ImapSession:
         except IMAPClientError as exc:
             raise SourceUnavailable(f"{self.name}: server refused the session: {brief(exc)}") from exc
         self.selected = None
+        if self._connected_before:
+            metrics.IMAP_RECONNECTS.labels(self.name).inc()
+        self._connected_before = True
         return self._client
 
     def drop(self) -> None:

@@ -176,7 +176,9 @@ def build_app(configs: Sequence[WebhookSourceConfig], state_dir: Path, clock: Ca
         )
         return JSONResponse(body, status_code=status)
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    from inbox_ocr.metrics import routes as metrics_routes
+
+    routes = [Route("/healthz", healthz, methods=["GET"]), *metrics_routes()]  # + /metrics, /readyz
     routes += [Route(path, receive, methods=["POST"]) for path in endpoints]
     return Starlette(routes=routes)
 
@@ -338,9 +340,10 @@ class WebhookServer:
 
 
 def start_server(config: Config, clock: Callable[[], float] = time.time) -> WebhookServer | None:
-    """Start the HTTP server when the config has enabled webhook sources; None otherwise."""
+    """Start the HTTP server when the config has enabled webhook sources or `http.enabled`
+    (health, readiness and metrics only); None otherwise."""
     hooks = [s for s in config.sources if isinstance(s, WebhookSourceConfig) and s.enabled]
-    if not hooks:
+    if not hooks and not config.http.enabled:
         return None
     app = build_app(hooks, config.state_dir, clock)
     return WebhookServer(app, config.http).start()

@@ -9,6 +9,7 @@ that commit, and `acked_at` records when it was.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 import time
@@ -158,7 +159,18 @@ class Ledger:
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise TransientError(f"ledger write failed: {exc}") from exc
+                raise TransientError(f"ledger write failed: {exc}{self._space_note(exc)}") from exc
+
+    def _space_note(self, exc: sqlite3.Error) -> str:
+        """For a full disk, say where and how full: the admin's next step."""
+        if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL and "full" not in str(exc):
+            return ""
+        try:
+            usage = shutil.disk_usage(self.path.parent)
+        except OSError:
+            return f" (the state directory {self.path.parent} is on a full disk)"
+        return (f" (the state directory {self.path.parent} is on a full disk: {usage.free // 1024} KiB free of "
+                f"{usage.total // 1024} KiB)")
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:

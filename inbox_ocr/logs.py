@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+
+# The message in hand: (source, key, Message-ID). Every log line written while the pipeline works on
+# a message carries it, whichever module writes the line, so `grep key=...` gives its whole story.
+_MESSAGE: contextvars.ContextVar[tuple[str, str, str] | None] = contextvars.ContextVar("message", default=None)
+
+
+@contextlib.contextmanager
+def message_context(source: str, key: str, message_id: str | None) -> Iterator[None]:
+    """Tag every log line written inside the block with the message's source, key and Message-ID."""
+    token = _MESSAGE.set((source, key, message_id or ""))
+    try:
+        yield
+    finally:
+        _MESSAGE.reset(token)
+
+
+def current_message() -> tuple[str, str, str] | None:
+    return _MESSAGE.get()
+
+
+class MessageContext(logging.Filter):
+    """Adds `ctx` (' msg_source=.. msg_key=.. message_id=..' or '') to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        current = _MESSAGE.get()
+        record.msg_context = current
+        record.ctx = "" if current is None else (
+            f" msg_source={current[0]} msg_key={_quote(current[1])} message_id={_quote(current[2])}")
+        return True
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False) if (not value or any(c in value for c in ' "=')) else value
 
 
 class RedactSecrets(logging.Filter):
@@ -24,6 +59,12 @@ class RedactSecrets(logging.Filter):
                 masked = masked.replace(secret, "***")
             if masked != message:
                 record.msg, record.args = masked, None
+            if record.exc_info and not record.exc_text:
+                # a traceback may quote a value too: format it here, masked, for the formatter to use
+                text = logging.Formatter().formatException(record.exc_info)
+                for secret in self.secrets:
+                    text = text.replace(secret, "***")
+                record.exc_text = text
         return True
 
 
@@ -31,6 +72,9 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
                 "logger": record.name, "msg": record.getMessage()}
+        current = getattr(record, "msg_context", None)
+        if current is not None:
+            data["msg_source"], data["msg_key"], data["message_id"] = current
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
@@ -41,8 +85,9 @@ def setup(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        handler.setFormatter(logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s%(ctx)s",
                                                "%Y-%m-%dT%H:%M:%S"))
+    handler.addFilter(MessageContext())
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

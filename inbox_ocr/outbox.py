@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Sink
+from inbox_ocr import metrics
 from inbox_ocr.errors import DeliveryFailed, DeliveryRejected
 from inbox_ocr.ledger import Ledger, NewDelivery
 from inbox_ocr.models import MessageOutcome, RawMessage
@@ -109,12 +110,15 @@ class Outbox:
                 receipt = sink.deliver(row)
             except DeliveryRejected as exc:
                 self.ledger.delivery_failed(row.id, str(exc), None)
+                metrics.DELIVERIES.labels(row.webhook, "dead").inc()
                 log.warning("event=dead_letter delivery=%d webhook=%s error=%s", row.id, row.webhook, exc)
                 report.dead += 1
                 report.errors.append(f"{row.webhook}: {exc}")
                 continue
             except DeliveryFailed as exc:
                 attempts = row.attempts + 1
+                metrics.DELIVERIES.labels(row.webhook, "retry" if attempts < self.configs[row.webhook].max_attempts
+                                          else "dead").inc()
                 if attempts >= self.configs[row.webhook].max_attempts:
                     self.ledger.delivery_failed(row.id, f"{exc} (gave up after {attempts} attempts)", None)
                     log.warning("event=dead_letter delivery=%d webhook=%s attempts=%d error=%s",
@@ -129,6 +133,7 @@ class Outbox:
                 report.errors.append(f"{row.webhook}: {exc}")
                 continue
             self.ledger.delivery_succeeded(row.id, receipt)
+            metrics.DELIVERIES.labels(row.webhook, "delivered").inc()
             log.info("event=delivered delivery=%d webhook=%s receipt=%s", row.id, row.webhook, receipt)
             report.delivered += 1
             report.receipts.append(f"delivery {row.id} -> {row.webhook}: {receipt}")

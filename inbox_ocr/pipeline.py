@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Source
+from inbox_ocr import metrics
 from inbox_ocr.errors import InboxOcrError, PermanentError, TransientError
 from inbox_ocr.extract import parse_message
 from inbox_ocr.ledger import Ledger
+from inbox_ocr.logs import message_context
 from inbox_ocr.models import Action, AnalyzedDocument, MessageOutcome, RawMessage
 from inbox_ocr.outbox import new_deliveries
 from inbox_ocr.read import is_readable, read_document
@@ -34,10 +38,12 @@ class Context:
 
     config: Config
     templates: Templates
+    # read_document, or the daemon's DocumentReader that enforces limits.document_seconds in a worker
+    reader: Callable[..., Any] | None = None
 
     @classmethod
-    def load(cls, config: Config) -> Context:
-        return cls(config=config, templates=load_templates(config.understanding.templates_dir))
+    def load(cls, config: Config, reader: Callable[..., Any] | None = None) -> Context:
+        return cls(config=config, templates=load_templates(config.understanding.templates_dir), reader=reader)
 
 
 def process_message(raw: RawMessage, ctx: Context) -> MessageOutcome:
@@ -48,10 +54,12 @@ def process_message(raw: RawMessage, ctx: Context) -> MessageOutcome:
         raise PermanentError(f"message is {len(raw.raw)} bytes, over the limit of {limits.max_message_bytes}")
     parsed = parse_message(raw.raw, limits)
     documents: list[AnalyzedDocument] = []
+    read = ctx.reader or read_document
     for att in parsed.attachments:
         if not is_readable(att.content_type):
             continue
-        doc = read_document(
+        started = time.monotonic()
+        doc = read(
             att.data,
             filename=att.filename,
             content_type=att.content_type,
@@ -60,6 +68,7 @@ def process_message(raw: RawMessage, ctx: Context) -> MessageOutcome:
             ocr=ctx.config.ocr,
             max_pages=limits.max_pdf_pages,
         )
+        _count_read(doc, time.monotonic() - started)
         documents.append(analyze(doc, parsed, ctx.templates))
     decision = decide(
         RoutingInput(source=raw.source, message=parsed, documents=tuple(documents)),
@@ -102,6 +111,13 @@ class Pipeline:
         return reports
 
     def handle(self, source: Source, raw: RawMessage) -> MessageReport:
+        """Process one message; every log line written meanwhile carries its source, key and Message-ID."""
+        with message_context(raw.source, raw.key, _message_id(raw)):
+            report = self._handle(source, raw)
+        metrics.MESSAGES.labels(raw.source, report.status).inc()
+        return report
+
+    def _handle(self, source: Source, raw: RawMessage) -> MessageReport:
         record = self.ledger.get(raw.source, raw.key)
         if record is not None and record.status in ("done", "quarantined"):
             # Committed before: only the acknowledgement may be missing (a crash in between).
@@ -149,6 +165,9 @@ class Pipeline:
             error="; ".join(f"part {e.part}: {e.error}" for e in msg.errors) or None,
             deliveries=new_deliveries(raw, outcome), audit=audit,
         )
+        metrics.RULE_HITS.labels(decision.rule or "(default)").inc()
+        for d in docs:
+            metrics.DOCUMENTS.labels(d["doc_type"], d["source"]).inc()
         report = MessageReport(
             raw.source, raw.key, msg.subject, "done", decision.rule, [str(a) for a in decision.actions],
             [_doc_line(d) for d in docs], error="; ".join(e.error for e in msg.errors) or None,
@@ -196,6 +215,15 @@ class Pipeline:
             return
         self.ledger.mark_acked(row, ", ".join(str(a) for a in mailbox_actions) or status)
         report.acked = True
+
+
+def _count_read(doc: Any, seconds: float) -> None:
+    metrics.READ_SECONDS.labels(doc.source).observe(seconds)
+    if doc.source == "ocr" or any("OCR" in w for w in doc.warnings):
+        metrics.OCR_PAGES.inc(len(doc.pages))
+        metrics.OCR_SECONDS.inc(seconds)
+    if doc.error:
+        metrics.DOCUMENT_ERRORS.labels(metrics.error_reason(doc.error)).inc()
 
 
 def _doc_line(summary: dict[str, Any]) -> str:

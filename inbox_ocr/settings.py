@@ -367,6 +367,12 @@ class Limits(Strict):
     max_attachments: int = Field(default=50, ge=1)
     max_pdf_pages: int = Field(default=200, ge=1)
     max_attempts: int = Field(default=5, ge=1, description="transient failures before a message is quarantined")
+    document_seconds: Duration = Field(default=120.0, description="reading one document (text layer, OCR) is "
+                                       "stopped after this long and becomes a per-document error")
+    document_memory: ByteSize | None = Field(default=3 * 1024**3, description="address-space limit of the "
+                                             "process that reads documents (none: no limit)")
+    isolate_documents: bool = Field(default=True, description="read documents in a worker process that is "
+                                    "killed at the time limit (the daemon; CLI commands read in-process)")
 
 
 class HttpSettings(Strict):
@@ -379,6 +385,8 @@ class HttpSettings(Strict):
     tls_cert: Path | None = Field(default=None, description="PEM certificate (chain) to serve HTTPS yourself; "
                                   "usually a reverse proxy terminates TLS instead")
     tls_key: Path | None = Field(default=None, description="PEM private key of tls_cert")
+    enabled: bool = Field(default=False, description="serve /healthz, /readyz and /metrics even without "
+                          "webhook sources (with them the server always runs)")
 
     @model_validator(mode="after")
     def _tls_pair(self) -> HttpSettings:
@@ -446,6 +454,7 @@ class _KeyPathError(ValueError):
 # --------------------------------------------------------------------------- loading
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_FILE = re.compile(r"\$\{file:([^}]+)\}")
 
 
 def _expand_env(node: Any, path: str, problems: list[str], env: Mapping[str, str]) -> Any:
@@ -461,7 +470,15 @@ def _expand_env(node: Any, path: str, problems: list[str], env: Mapping[str, str
                 return ""
             return value
 
-        return _ENV.sub(sub, node)
+        def read_file(m: re.Match[str]) -> str:
+            # a secret mounted as a file (Docker/Kubernetes secrets, systemd credentials)
+            try:
+                return Path(m.group(1)).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                problems.append(f"{path}: cannot read secret file {m.group(1)}: {exc.strerror}")
+                return ""
+
+        return _FILE.sub(read_file, _ENV.sub(sub, node))
     return node
 
 
