@@ -1,0 +1,24 @@
+"""A read function for the sandbox tests that misbehaves on purpose, chosen by file name; any other
+file is read by the real `read_document`. Runs inside the reader worker process."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from inbox_ocr.models import Document
+from inbox_ocr.read import read_document
+
+
+def read(data: bytes, **kwargs: Any) -> Document:
+    name = kwargs.get("filename")
+    if name == "loops-forever.pdf":
+        while True:  # a parser stuck in a loop
+            time.sleep(0.05)
+    if name == "eats-memory.pdf":
+        hog = [bytearray(256 * 1024**2) for _ in range(64)]  # 16 GiB, far past the memory limit
+        return Document(filename=str(len(hog)), content_type="x", sha256="x", source="unreadable")
+    if name == "segfaults.pdf":
+        os.kill(os.getpid(), 11)
+    return read_document(data, **kwargs)
