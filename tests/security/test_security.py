@@ -1,0 +1,215 @@
+"""Security properties a user relies on, checked against real servers on loopback:
+
+* secrets come from environment variables or files (`${ENV}`, `${file:/path}`) and never show in
+  the logs, even of a full daemon pass at DEBUG level;
+* TLS certificates are verified by default (IMAP and outbound webhooks);
+* the state directory is private (0700);
+* an outbound webhook never follows a redirect to another host.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from connectors.webhook_out import make_sink
+from inbox_ocr.errors import ConfigError, DeliveryFailed, DeliveryRejected, SourceUnavailable
+from inbox_ocr.ledger import OutboxRecord
+from inbox_ocr.samples import SampleMessage, build_message, invoice_doc, render_pdf
+from inbox_ocr.settings import ImapSourceConfig, WebhookConfig, load_config, parse_config
+from tests.faults.conftest import admin, dovecot  # noqa: F401  (fixtures: a Dovecot of this module)
+from tests.faults.harness import srv
+from tests.http_receiver import Receiver
+from tests.integration.dovecot import Dovecot, _write_certificates
+
+ROOT = Path(__file__).resolve().parents[2]
+HOOK_SECRET = "hmac-Key-4f9a1c77e2"
+BEARER = "bearer-Token-8812ab0c"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver(secret=HOOK_SECRET).start()
+    yield r
+    r.stop()
+
+
+def test_a_full_daemon_pass_at_debug_level_never_logs_a_configured_secret(
+    tmp_path: Path, dovecot: Dovecot, admin: Any, receiver: Receiver  # noqa: F811
+) -> None:
+    tickets = Receiver().start()  # bearer auth, no HMAC
+    try:
+        _full_pass(tmp_path, dovecot, admin, receiver, tickets)
+    finally:
+        tickets.stop()
+
+
+def _full_pass(tmp_path: Path, dovecot: Dovecot, admin: Any, receiver: Receiver,  # noqa: F811
+               tickets: Receiver) -> None:
+    folder = "Sec/Eingang"
+    admin.create_folder(srv(folder))
+    pdf = render_pdf(invoice_doc(number="SEC-1"))
+    admin.multiappend(srv(folder), [
+        build_message(SampleMessage("sec-1", "Invoice SEC-1", "billing@acme.example", "attached",
+                                    (("SEC-1.pdf", "application/pdf", pdf),))),
+        build_message(SampleMessage("sec-2", "Lunch", "c@company.example", "noon", ())),
+        b"garbage that is not a message",
+    ])
+    secret_file = tmp_path / "hook.secret"
+    secret_file.write_text(HOOK_SECRET + "\n")
+    secret_file.chmod(0o600)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "state_dir": str(tmp_path / "var"),
+        "sources": [{"name": "finance", "type": "imap", "host": "127.0.0.1", "port": dovecot.ssl_port,
+                     "username": dovecot.user, "password": "${SEC_IMAP_PASSWORD}", "ca_file": str(dovecot.ca_file),
+                     "folders": [folder], "quarantine_folder": "Sec/Quarantine"}],
+        "webhooks": {"erp": {"url": receiver.url, "secret": f"${{file:{secret_file}}}",
+                             "headers": {"X-Tenant": "acme"}},
+                     "tickets": {"url": tickets.url, "auth": {"type": "bearer", "token": "${SEC_BEARER}"}}},
+        "rules": [{"name": "invoices", "when": {"subject": "Invoice *"},
+                   "then": [{"move": "Sec/Invoices"}, {"webhook": "erp"}, {"webhook": "tickets"}]}],
+        "default": [{"move": "Sec/Other"}],
+        "log": {"level": "DEBUG"},
+    }))
+    env = {**os.environ, "SEC_IMAP_PASSWORD": dovecot.password, "SEC_BEARER": BEARER, "PYTHONUNBUFFERED": "1"}
+    secrets = (dovecot.password, HOOK_SECRET, BEARER)
+    for fmt in ("text", "json"):
+        if fmt == "json":  # the second pass: the same mail again (nothing to do) and JSON logs
+            data = yaml.safe_load(config.read_text())
+            data["log"]["format"] = "json"
+            config.write_text(yaml.safe_dump(data))
+        run = subprocess.run([sys.executable, str(ROOT / "run_daemon.py"), "--config", str(config), "--once"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0, run.stderr[-3000:]
+        output = run.stdout + run.stderr
+        assert "DEBUG" in output  # the scan is meaningful only if the daemon really logged at DEBUG
+        leaked = [s for s in secrets if s in output]
+        assert not leaked, f"secrets in the {fmt} logs: {leaked}"
+    # the secrets were really used: the receiver verified the HMAC, and saw the bearer token
+    assert receiver.bad_signatures == 0
+    assert len(receiver.accepted) == 1
+    assert [r.headers.get("authorization") for r in tickets.requests] == [f"Bearer {BEARER}"]
+    ledger = (tmp_path / "var" / "ledger.sqlite3").read_bytes()
+    assert not [s for s in secrets if s.encode() in ledger]
+
+
+def test_secret_files_and_missing_ones(tmp_path: Path) -> None:
+    secret = tmp_path / "imap.pw"
+    secret.write_text("from-a-file\n")
+    base = {"sources": [{"name": "m", "type": "imap", "host": "imap.example.com", "username": "u",
+                         "password": f"${{file:{secret}}}"}]}
+    config = parse_config(base, "c.yaml", env={})
+    assert config.sources[0].password.get_secret_value() == "from-a-file"  # type: ignore[union-attr]
+    base["sources"][0]["password"] = "${file:/nonexistent/imap.pw}"
+    with pytest.raises(ConfigError) as err:
+        parse_config(base, "c.yaml", env={})
+    assert "sources[0].password: cannot read secret file /nonexistent/imap.pw" in str(err.value)
+
+
+def test_imap_certificates_are_verified_by_default(dovecot: Dovecot) -> None:  # noqa: F811
+    from connectors.imap import ImapSource
+    from connectors.memory import MemoryState
+
+    config = ImapSourceConfig.model_validate({
+        "type": "imap", "name": "m", "host": "127.0.0.1", "port": dovecot.ssl_port, "username": dovecot.user,
+        "password": dovecot.password, "reconnect_attempts": 1})  # no ca_file: the test CA is not trusted
+    assert config.verify_tls is True
+    source = ImapSource(config, MemoryState())
+    with pytest.raises(SourceUnavailable, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        list(source.fetch())
+    source.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    hits: list[str] = []
+    redirect_to: str | None = None
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).hits.append(self.path)
+        if type(self).redirect_to:
+            self.send_response(307)
+            self.send_header("Location", type(self).redirect_to)
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def _serve(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _delivery(key: str) -> OutboxRecord:
+    return OutboxRecord(id=1, message=1, webhook="erp", idempotency_key=key, payload=b'{"a": 1}', status="pending",
+                        attempts=0, next_attempt_at=0, last_error=None, receipt=None, created_at="", delivered_at=None)
+
+
+def test_webhook_certificates_are_verified_by_default(tmp_path: Path) -> None:
+    _, cert, key = _write_certificates(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    handler = type("Tls", (_Handler,), {"hits": [], "redirect_to": None})
+    server = _serve(handler, tls)
+    try:
+        sink = make_sink("erp", WebhookConfig(url=f"https://127.0.0.1:{server.server_address[1]}/hook"))
+        with pytest.raises(DeliveryFailed, match="SSLError|CERTIFICATE_VERIFY_FAILED"):
+            sink.deliver(_delivery("k1"))
+        assert handler.hits == []  # the payload never reached the unverified server
+    finally:
+        server.shutdown()
+
+
+def test_webhooks_follow_no_redirect_to_another_host() -> None:
+    stranger = type("Stranger", (_Handler,), {"hits": [], "redirect_to": None})
+    other = _serve(stranger)
+    redirecting = type("Redirecting", (_Handler,), {"hits": [],
+                                                    "redirect_to": f"http://localhost:{other.server_address[1]}/x"})
+    first = _serve(redirecting)
+    try:
+        sink = make_sink("erp", WebhookConfig(url=f"http://127.0.0.1:{first.server_address[1]}/hook",
+                                               secret=HOOK_SECRET))
+        with pytest.raises(DeliveryRejected, match="redirect to http://localhost:.* not followed"):
+            sink.deliver(_delivery("k2"))
+        assert redirecting.hits == ["/hook"] and stranger.hits == []
+    finally:
+        first.shutdown()
+        other.shutdown()
+
+
+def test_state_directory_is_private(tmp_path: Path) -> None:
+    from run_daemon import Daemon
+
+    state = tmp_path / "var"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)  # made by someone else, world-readable
+    (tmp_path / "Maildir").mkdir()
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text(f"state_dir: {state}\nsources:\n  - {{name: m, type: maildir, path: {tmp_path / 'Maildir'}, "
+                           "create: true}\nlimits: {isolate_documents: false}\n")
+    old = os.umask(0o022)
+    try:
+        daemon = Daemon(load_config(config_file))
+        daemon.close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
