@@ -140,7 +140,7 @@ class Ledger:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
-            raise TransientError(f"cannot open the ledger {self.path}: {exc}") from exc
+            raise TransientError(f"cannot open the ledger {self.path}: {exc}{self._space_note(exc)}") from exc
         self._db.row_factory = sqlite3.Row
 
     def close(self) -> None:
@@ -162,12 +162,16 @@ class Ledger:
                 raise TransientError(f"ledger write failed: {exc}{self._space_note(exc)}") from exc
 
     def _space_note(self, exc: sqlite3.Error) -> str:
-        """For a full disk, say where and how full: the admin's next step."""
-        if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL and "full" not in str(exc):
-            return ""
+        """For a full disk, say where and how full: the admin's next step. (SQLite reports a disk
+        that is full to the last byte as a 'disk I/O error' when it cannot even create its -shm file.)"""
         try:
             usage = shutil.disk_usage(self.path.parent)
         except OSError:
+            usage = None
+        full_error = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc)
+        if not full_error and (usage is None or usage.free >= 1024**2):
+            return ""
+        if usage is None:
             return f" (the state directory {self.path.parent} is on a full disk)"
         return (f" (the state directory {self.path.parent} is on a full disk: {usage.free // 1024} KiB free of "
                 f"{usage.total // 1024} KiB)")
