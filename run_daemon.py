@@ -24,8 +24,8 @@ from typing import Any
 from connectors.base import Sink, Source, SourceState
 from inbox_ocr import logs
 from inbox_ocr.errors import ConfigError, InboxOcrError, SourceUnavailable, TransientError
-from inbox_ocr.metrics import LEDGER_ERRORS, READINESS
 from inbox_ocr.ledger import Ledger
+from inbox_ocr.metrics import LEDGER_ERRORS, READINESS
 from inbox_ocr.outbox import DeliveryReport, Outbox
 from inbox_ocr.pipeline import Context, MessageReport, Pipeline
 from inbox_ocr.settings import Config, load_config, secret_values

@@ -221,7 +221,8 @@ def build_corpus(slow_pages: int = 40) -> list[Case]:
              b'boundary="p"\r\n\r\n' + parts + b"--p--\r\n", _part_error("attachments")))
     inner = _with_attachment("innermost", pdf, "deep.pdf")
     for level in range(60):
-        inner = (_headers("nested message/rfc822 x60" if level == 59 else f"level {level}") + b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="n'
+        subject = "nested message/rfc822 x60" if level == 59 else f"level {level}"
+        inner = (_headers(subject) + b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="n'
                  + str(level).encode() + b'"\r\n\r\n--n' + str(level).encode()
                  + b"\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--n" + str(level).encode() + b"--\r\n")
     add(Case("nested message/rfc822 x60", inner, _part_error("nested")))

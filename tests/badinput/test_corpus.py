@@ -7,7 +7,6 @@ its reader worker (VmHWM from /proc, sampled while the corpus runs).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess

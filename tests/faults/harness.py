@@ -178,8 +178,9 @@ def make_mailbox(base: str, invoices: int, others: int) -> Mailbox:
     pdf = render_pdf(invoice_doc(number=f"INV-{base}"))
     inv: dict[str, bytes] = {}
     for i in range(invoices):
+        attachment = ((f"INV-{base}-{i}.pdf", "application/pdf", pdf),)
         raw = build_message(SampleMessage(f"{base}-inv-{i}", f"Invoice {base}-{i}", "Acme <billing@acme.example>",
-                                          "Our invoice is attached.", ((f"INV-{base}-{i}.pdf", "application/pdf", pdf),)))
+                                          "Our invoice is attached.", attachment))
         inv[_message_id(raw)] = raw
     oth: dict[str, bytes] = {}
     for i in range(others):

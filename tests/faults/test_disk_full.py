@@ -53,11 +53,10 @@ def _fill(folder: Path) -> Path:
                 os.fsync(f.fileno())
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
-    with contextlib.suppress(OSError):  # the last bytes too: not even a WAL frame fits
-        with (folder / "filler2").open("wb") as f:
-            while True:
-                f.write(b"\0" * 512)
-                f.flush()
+    with contextlib.suppress(OSError), (folder / "filler2").open("wb") as f:  # the last bytes too
+        while True:
+            f.write(b"\0" * 512)
+            f.flush()
     return filler
 
 
@@ -94,7 +93,7 @@ def test_full_state_disk_gives_a_clear_error_loses_nothing_and_corrupts_nothing(
     for i, path in enumerate(write_maildir(tmp_path / "later", _messages(5, 20, pdf))):
         path.rename(maildir / "new" / f"{1794000000 + i}.M{i}P2.later")  # names of their own
     # full before the daemon starts: it refuses to start, and says why
-    filler = _fill(small_disk)
+    _fill(small_disk)
     refused = _run_once(config)
     assert refused.returncode == 1
     assert "cannot start: cannot open the ledger" in refused.stderr and "full disk" in refused.stderr, refused.stderr
@@ -104,7 +103,7 @@ def test_full_state_disk_gives_a_clear_error_loses_nothing_and_corrupts_nothing(
     _free(small_disk)
     daemon = Daemon(load_config(config))
     try:
-        filler = _fill(small_disk)
+        _fill(small_disk)
         reports, _ = daemon.run_once()
         assert daemon.ledger_error and "database or disk is full" in daemon.ledger_error
         assert "full disk" in daemon.ledger_error
