@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -21,7 +22,7 @@ from inbox_ocr.errors import ConfigError
 from inbox_ocr.ledger import Ledger
 from inbox_ocr.outbox import DeliveryReport, Outbox
 from inbox_ocr.pipeline import Context, Pipeline
-from inbox_ocr.settings import Config
+from inbox_ocr.settings import Config, secret_values
 
 
 @dataclass
@@ -56,12 +57,17 @@ def backfill(
     ledger = Ledger(config.state_dir / "ledger.sqlite3")
     source = build_source(source_config, ledger)
     result = BackfillResult(source=source_name)
+    reader: Any = None
     try:
         if since is not None:
             if not hasattr(source, "since"):
                 raise ConfigError("<config>", [f"--since is not supported for {source_config.type} sources"])
             source.since = since
-        pipeline = Pipeline(Context.load(config), ledger)
+        if config.limits.isolate_documents:  # the same per-document time and memory limits as the daemon
+            from inbox_ocr.read.sandbox import DocumentReader
+
+            reader = DocumentReader(config.limits, (config.log.level, config.log.format, secret_values(config)))
+        pipeline = Pipeline(Context.load(config, reader), ledger)
         total = source.pending_count() if hasattr(source, "pending_count") else None
         started = time.monotonic()
         columns = (
@@ -86,6 +92,8 @@ def backfill(
         result.seconds = time.monotonic() - started
         result.delivery = Outbox(ledger, build_sinks(config), config.webhooks).deliver_due(limit=10_000)
     finally:
+        if reader is not None:
+            reader.close()
         source.close()
         ledger.close()
     return result

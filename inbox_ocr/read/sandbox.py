@@ -55,6 +55,13 @@ def _resolve(target: str) -> Any:
 
 def _worker(conn: Connection, target: str, memory: int | None, log_setup: tuple[str, str, list[str]]) -> None:
     """The worker's loop: read (kwargs, message context) requests, answer ('ok', Document) or ('error', text)."""
+    import signal
+
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group: the daemon finishes the
+    # message in hand (this document included) and then stops us itself; a daemon that is gone
+    # closes our socket, which ends the loop below.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if memory is not None:
         import resource
 
