@@ -31,6 +31,15 @@ def _addresses(full: Any, plain: Any) -> list[str]:
     return [plain] if isinstance(plain, str) and plain else []
 
 
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise WebhookError(422, f"{key} must be a list, not {type(value).__name__}")
+    return value
+
+
 class Postmark:
     name = "postmark"
     parses_form = False
@@ -48,7 +57,7 @@ class Postmark:
         if not any(data.get(k) for k in ("From", "FromFull", "Subject", "TextBody", "HtmlBody", "Attachments")):
             raise WebhookError(422, "not a Postmark inbound payload (no From, Subject, body or Attachments)")
         attachments = []
-        for i, att in enumerate(data.get("Attachments") or []):
+        for i, att in enumerate(_list(data, "Attachments")):
             if not isinstance(att, dict):
                 raise WebhookError(422, f"Attachments[{i}] is not an object")
             attachments.append(
@@ -61,7 +70,7 @@ class Postmark:
                     else None,
                 )
             )
-        headers = [(h.get("Name", ""), h.get("Value", "")) for h in data.get("Headers") or [] if isinstance(h, dict)]
+        headers = [(h.get("Name", ""), h.get("Value", "")) for h in _list(data, "Headers") if isinstance(h, dict)]
         sender = obj(data.get("FromFull"))
         key = f"postmark:{provider_id}" if provider_id else payload_id(request)
         raw = build_message(

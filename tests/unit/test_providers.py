@@ -221,3 +221,13 @@ def test_rebuilt_message_without_message_id_is_recognised_on_retry() -> None:
     assert isinstance(first, Inbound) and isinstance(retry, Inbound) and isinstance(other, Inbound)
     assert first.provider_id == retry.provider_id != other.provider_id
     assert parse_message(first.raw).message_id == parse_message(retry.raw).message_id
+
+
+def test_postmark_payload_with_wrong_types_is_a_clear_422() -> None:
+    from connectors.providers import WebhookError
+    from connectors.providers.postmark import _list
+
+    with pytest.raises(WebhookError) as info:
+        _list({"Attachments": True}, "Attachments")
+    assert info.value.status == 422 and "Attachments must be a list" in str(info.value)
+    assert _list({"Headers": None}, "Headers") == []
