@@ -70,14 +70,23 @@ def test_kill_9_at_random_moments_loses_nothing_and_routes_nothing_twice(
     stats = {"kills": 0, "kills_mid_pass": 0, "kills_between_commit_and_ack": 0, "dovecot_restarts": 0,
              "deliveries_in_flight_at_kill": 0}
     for cycle in range(KILLS):
-        _append(dovecot, box, mails[cycle * chunk:(cycle + 1) * chunk])
+        batch = mails[cycle * chunk:(cycle + 1) * chunk]
+        _append(dovecot, box, batch)
+        before = _routed(state)
         proc = spawn_daemon(config, env, log)
-        # start-up takes ~1.5-2 s on this machine; the kill lands anywhere from start-up to mid-pass
-        time.sleep(rng.uniform(0.5, 3.5))
+        if cycle % 4 == 3:
+            # a kill anywhere from start-up on (start-up takes ~1.5-2 s here)
+            time.sleep(rng.uniform(0.5, 3.5))
+        else:
+            # a kill in the middle of the pass: after a random number of messages of this batch are
+            # routed, whatever the machine's speed (a fixed delay lands after the pass on a quiet one)
+            target = before + rng.randint(1, max(1, len(batch) // 2))
+            _wait_for_routed(state, target, timeout=60)
+            time.sleep(rng.uniform(0.0, 0.05))
         if cycle % 5 == 4:  # now and then Dovecot goes away under the running daemon
             dovecot.restart(down_for=rng.uniform(0.0, 1.0))
             stats["dovecot_restarts"] += 1
-            time.sleep(rng.uniform(0.2, 2.0))
+            time.sleep(rng.uniform(0.0, 0.5))
         unacked = ledger_rows(state, "SELECT COUNT(*) FROM messages WHERE acked_at IS NULL AND status != 'failed'")
         pending = ledger_rows(state, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
         kill9(proc)
@@ -112,6 +121,17 @@ def test_kill_9_at_random_moments_loses_nothing_and_routes_nothing_twice(
     assert result.accepted == len(box.invoices)
     # the kills must have hit the daemon while it worked, or this test proves little
     assert stats["kills_mid_pass"] >= KILLS // 2, stats
+
+
+def _routed(state: Path) -> int:
+    rows = ledger_rows(state, "SELECT COUNT(*) FROM messages WHERE status != 'failed'")
+    return int(rows[0][0]) if rows else 0
+
+
+def _wait_for_routed(state: Path, target: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _routed(state) < target:
+        time.sleep(0.02)
 
 
 def message_ids_fresh(dovecot: Dovecot, folder: str) -> list[str]:
