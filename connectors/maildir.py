@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.base import SourceState
+from connectors.fsutil import fsync_dir
 from inbox_ocr.errors import SourceUnavailable
 from inbox_ocr.models import Action, RawMessage
 from inbox_ocr.settings import MaildirSourceConfig
@@ -179,17 +180,9 @@ class MaildirSource:
         existing = [p for p in (target_dir / "cur").glob(f"{key}:*")] + [target_dir / "new" / key]
         if not any(p.exists() for p in existing):
             os.link(path, dest)
-            _fsync_dir(dest.parent)
+            fsync_dir(dest.parent)
         path.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     def close(self) -> None:
         return None
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import SourceState
+from connectors.fsutil import fsync_dir
 from connectors.providers import Context, InboundRequest, Provider, Reply, WebhookError, get_provider
 from connectors.providers.fetch import AttachmentFetcher
-from connectors.webhook_spool import Spool, fsync_dir, open_spool
+from connectors.webhook_spool import Spool, open_spool
 from inbox_ocr.errors import SourceUnavailable
 from inbox_ocr.models import MAILBOX_ACTIONS, Action, RawMessage
 from inbox_ocr.settings import Config, HttpSettings, WebhookSourceConfig

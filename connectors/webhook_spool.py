@@ -25,6 +25,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from connectors.fsutil import fsync_dir
+
 log = logging.getLogger("connectors.webhook_in")
 
 _ID_IN_NAME = re.compile(r"\.H([0-9a-f]{24})\.")
@@ -166,11 +168,3 @@ class Spool:
             self.closed = True
             with self._db_lock:
                 self._db.close()
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
