@@ -1,0 +1,83 @@
+"""Value types of the config file: durations, sizes, text patterns, the strict base model."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+# --------------------------------------------------------------------------- value types
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def _parse_duration(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if not m:
+            raise ValueError(f"not a duration: {value!r} (write e.g. 30s, 5m, 1h)")
+        return float(m.group(1)) * _UNITS[m.group(2)]
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_parse_duration), Field(gt=0)]
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|k|m|g)?\s*$", re.I)
+_SIZE_UNITS = {None: 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
+
+
+def _parse_size(value: Any) -> Any:
+    if isinstance(value, str):
+        m = _SIZE.match(value)
+        if not m:
+            raise ValueError(f"not a size: {value!r} (write e.g. 25MB)")
+        unit = m.group(2).lower() if m.group(2) else None
+        return int(float(m.group(1)) * _SIZE_UNITS[unit])
+    return value
+
+
+ByteSize = Annotated[int, BeforeValidator(_parse_size), Field(gt=0)]
+
+
+def one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str | int | float | Decimal | dict) else value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TextPattern(Strict):
+    """A string condition: a bare string is a case-insensitive glob; `{regex: ...}` is a regex."""
+
+    glob: str | None = None
+    regex: re.Pattern[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"glob": value}
+        if isinstance(value, dict) and "regex" in value and isinstance(value["regex"], str):
+            try:
+                return {**value, "regex": re.compile(value["regex"], re.IGNORECASE)}
+            except re.error as exc:
+                raise ValueError(f"bad regex {value['regex']!r}: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TextPattern:
+        if (self.glob is None) == (self.regex is None):
+            raise ValueError("write a glob string or {regex: ...}")
+        return self
+
+    def __str__(self) -> str:
+        return f"glob {self.glob!r}" if self.glob is not None else f"regex {self.regex.pattern!r}"  # type: ignore[union-attr]
+
+
+Patterns = Annotated[list[TextPattern], BeforeValidator(one_or_many)]
