@@ -20,10 +20,13 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, formatdate, getaddresses, make_msgid, parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from connectors.providers import InboundRequest, WebhookError
 from inbox_ocr.settings import WebhookSourceConfig
+
+if TYPE_CHECKING:
+    from connectors.providers import Context
 
 log = logging.getLogger("connectors.webhook_in")
 
@@ -66,14 +69,22 @@ def require_header(request: InboundRequest, name: str) -> str:
     return value.strip()
 
 
-def check_fresh(timestamp: float, ctx_now: float, window: float) -> None:
-    """A signed timestamp more than `window` seconds away from now (either way) is refused: a
-    captured request replayed later must not be accepted."""
-    if abs(ctx_now - timestamp) > window:
+def check_fresh(timestamp: str, ctx: Context, unit: Literal["s", "ms", "iso"] = "s") -> None:
+    """Parse a signed timestamp (Unix seconds, milliseconds or ISO 8601) and refuse it when it is
+    more than the source's replay window away from now (either way): a captured request replayed
+    later must not be accepted."""
+    try:
+        if unit == "iso":
+            ts = datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+        else:
+            ts = float(timestamp) / (1000.0 if unit == "ms" else 1.0)
+    except ValueError:
+        raise WebhookError(401, f"timestamp is not {'ISO 8601' if unit == 'iso' else 'a number'}") from None
+    now, window = ctx.now(), ctx.config.replay_window
+    if abs(now - ts) > window:
         raise WebhookError(
             403,
-            f"stale signature: timestamp {timestamp:.0f} is {ctx_now - timestamp:+.0f}s "
-            f"from now (window {window:.0f}s)",
+            f"stale signature: timestamp {ts:.0f} is {now - ts:+.0f}s from now (window {window:.0f}s)",
         )
 
 

@@ -231,3 +231,30 @@ def test_postmark_payload_with_wrong_types_is_a_clear_422() -> None:
         _list({"Attachments": True}, "Attachments")
     assert info.value.status == 422 and "Attachments must be a list" in str(info.value)
     assert _list({"Headers": None}, "Headers") == []
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "unit", "status"),
+    [
+        ("1790000000", "s", None),
+        ("1789999000", "s", 403),            # 1,000 s old: outside the 5-minute window
+        ("1790000100", "s", None),           # a little clock skew either way is fine
+        ("1790000000000", "ms", None),       # Front sends milliseconds
+        ("1790000000", "ms", 403),           # seconds taken for milliseconds are 1970: stale
+        ("2026-09-21T14:13:20Z", "iso", None),  # Zendesk sends ISO 8601 (= 1790000000)
+        ("2026-09-21T13:00:00Z", "iso", 403),
+        ("yesterday", "s", 401),
+        ("1790000000", "iso", 401),
+    ],
+)
+def test_signed_timestamps_are_parsed_and_checked_in_one_place(timestamp: str, unit: str, status: int | None) -> None:
+    from connectors.providers.common import check_fresh
+
+    cfg = config("mime")
+    ctx = Context(cfg, lambda: 1_790_000_000.0, lambda token: False, AttachmentFetcher(cfg))
+    if status is None:
+        check_fresh(timestamp, ctx, unit)  # type: ignore[arg-type]
+        return
+    with pytest.raises(WebhookError) as info:
+        check_fresh(timestamp, ctx, unit)  # type: ignore[arg-type]
+    assert info.value.status == status
