@@ -6,13 +6,15 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from inbox_ocr.errors import ConfigError, InboxOcrError
-from inbox_ocr.models import Document
 from inbox_ocr.settings import Config, load_config
+
+if TYPE_CHECKING:
+    from inbox_ocr.pipeline import Context
 
 CONFIG_OPTION = click.option(
     "--config", "-c", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -60,50 +62,35 @@ def check_config(file: Path) -> None:
 # --------------------------------------------------------------------------- extract
 
 
-def _without_einvoice(doc: Document, text_only: bool) -> Document:
-    """`--text-only`: forget an embedded e-invoice XML, as if the PDF had come without one."""
-    if not text_only or doc.einvoice is None:
-        return doc
-    return doc.model_copy(update={"einvoice": None, "einvoice_format": None, "source": "text_layer"})
+def _standalone_config() -> Config:
+    """The default OCR, limits and understanding settings, for reading files without a config.
+    (A Config needs a source; this one is never opened.)"""
+    return Config.model_validate({"sources": [{"name": "files", "type": "maildir", "path": "."}]})
 
 
-def _documents_of_file(path: Path, config: Config | None, text_only: bool = False) -> list[dict[str, Any]]:
+def _documents_of_file(path: Path, ctx: Context, text_only: bool = False) -> list[dict[str, Any]]:
     """Read a PDF, image, XML or .eml file and analyze every document in it."""
-    from inbox_ocr.extract import parse_message
-    from inbox_ocr.read import is_readable, read_document
-    from inbox_ocr.settings import Limits, OcrSettings
-    from inbox_ocr.understand import analyze, load_templates
-
-    data = path.read_bytes()
-    ocr = config.ocr if config else OcrSettings()
-    limits = config.limits if config else Limits()
-    templates = load_templates(config.understanding.templates_dir if config else None)
-    out = []
-    if path.suffix.lower() == ".eml":
-        message = parse_message(data, limits)
-        for att in message.attachments:
-            if not is_readable(att.content_type):
-                continue
-            doc = read_document(att.data, filename=att.filename, content_type=att.content_type,
-                                sha256=att.sha256, part=att.part, ocr=ocr, max_pages=limits.max_pdf_pages)
-            out.append(analyze(_without_einvoice(doc, text_only), message, templates).summary())
-        for err in message.errors:
-            out.append({"attachment": err.filename, "part": err.part, "error": err.error})
-        return out
     import hashlib
 
-    import filetype
+    from inbox_ocr.extract import parse_message
+    from inbox_ocr.mime_decode import content_type_for, detect_type
+    from inbox_ocr.pipeline import analyze_attachments, without_einvoice
+    from inbox_ocr.read import read_document
+    from inbox_ocr.understand import analyze
 
-    kind = filetype.guess_mime(data) or ""
-    if data.lstrip()[:5] == b"%PDF-" or b"%PDF-" in data[:1024]:
-        kind = "application/pdf"
-    elif data.lstrip()[:1] == b"<":
-        kind = "application/xml"
-    doc = read_document(data, filename=path.name, content_type=kind or "application/octet-stream",
-                        sha256=hashlib.sha256(data).hexdigest(), ocr=ocr, max_pages=limits.max_pdf_pages)
-    summary = analyze(_without_einvoice(doc, text_only), None, templates).summary()
-    summary["attachment"] = None
-    return [summary]
+    data = path.read_bytes()
+    limits = ctx.config.limits
+    if path.suffix.lower() == ".eml":
+        message = parse_message(data, limits)
+        out = [d.summary() for d in analyze_attachments(message, ctx, ignore_einvoice=text_only)]
+        out += [{"attachment": err.filename, "part": err.part, "error": err.error} for err in message.errors]
+        return out
+    kind = content_type_for(detect_type(data, "application/octet-stream"), "application/octet-stream", path.name)
+    doc = read_document(data, filename=path.name, content_type=kind, sha256=hashlib.sha256(data).hexdigest(),
+                        ocr=ctx.config.ocr, max_pages=limits.max_pdf_pages)
+    if text_only:
+        doc = without_einvoice(doc)
+    return [analyze(doc, None, ctx.templates).summary()]
 
 
 @main.command()
@@ -114,11 +101,14 @@ def _documents_of_file(path: Path, config: Config | None, text_only: bool = Fals
 @click.option("--text-only", is_flag=True, help="ignore embedded e-invoice XML: read PDFs by their text layer only")
 def extract(files: tuple[Path, ...], as_json: bool, config_path: Path | None, text_only: bool) -> None:
     """Classify documents and extract invoice fields from PDF, image, XML or .eml files."""
-    config = _load(config_path) if config_path else None
+    from inbox_ocr.pipeline import Context
+
+    # templates (and, on first use, the OCR models) are loaded once for all the files
+    ctx = Context.load(_load(config_path) if config_path else _standalone_config())
     failed = 0
     for path in files:
         try:
-            results = _documents_of_file(path, config, text_only)
+            results = _documents_of_file(path, ctx, text_only)
         except InboxOcrError as exc:
             results = [{"attachment": None, "error": str(exc)}]
         for result in results:

@@ -21,7 +21,7 @@ from inbox_ocr.errors import InboxOcrError, PermanentError, TransientError
 from inbox_ocr.extract import parse_message
 from inbox_ocr.ledger import Ledger
 from inbox_ocr.logs import message_context
-from inbox_ocr.models import Action, AnalyzedDocument, MessageOutcome, RawMessage
+from inbox_ocr.models import Action, AnalyzedDocument, Document, MessageOutcome, ParsedMessage, RawMessage
 from inbox_ocr.outbox import new_deliveries
 from inbox_ocr.read import is_readable, read_document
 from inbox_ocr.settings import Config
@@ -46,13 +46,11 @@ class Context:
         return cls(config=config, templates=load_templates(config.understanding.templates_dir), reader=reader)
 
 
-def process_message(raw: RawMessage, ctx: Context) -> MessageOutcome:
-    """Parse, read, understand and route one message. Raises PermanentError for a message that
-    cannot be parsed at all; a bad attachment only becomes an error on its document."""
-    limits = ctx.config.limits
-    if len(raw.raw) > limits.max_message_bytes:
-        raise PermanentError(f"message is {len(raw.raw)} bytes, over the limit of {limits.max_message_bytes}")
-    parsed = parse_message(raw.raw, limits)
+def analyze_attachments(
+    parsed: ParsedMessage, ctx: Context, ignore_einvoice: bool = False
+) -> tuple[AnalyzedDocument, ...]:
+    """Read and understand every readable attachment of a parsed message. `ignore_einvoice` reads
+    PDFs by their text layer only, as if they had come without embedded XML (`extract --text-only`)."""
     documents: list[AnalyzedDocument] = []
     read = ctx.reader or read_document
     for att in parsed.attachments:
@@ -66,16 +64,36 @@ def process_message(raw: RawMessage, ctx: Context) -> MessageOutcome:
             sha256=att.sha256,
             part=att.part,
             ocr=ctx.config.ocr,
-            max_pages=limits.max_pdf_pages,
+            max_pages=ctx.config.limits.max_pdf_pages,
         )
         _count_read(doc, time.monotonic() - started)
+        if ignore_einvoice:
+            doc = without_einvoice(doc)
         documents.append(analyze(doc, parsed, ctx.templates))
+    return tuple(documents)
+
+
+def without_einvoice(doc: Document) -> Document:
+    """The document as if its PDF had come without embedded e-invoice XML."""
+    if doc.einvoice is None:
+        return doc
+    return doc.model_copy(update={"einvoice": None, "einvoice_format": None, "source": "text_layer"})
+
+
+def process_message(raw: RawMessage, ctx: Context) -> MessageOutcome:
+    """Parse, read, understand and route one message. Raises PermanentError for a message that
+    cannot be parsed at all; a bad attachment only becomes an error on its document."""
+    limits = ctx.config.limits
+    if len(raw.raw) > limits.max_message_bytes:
+        raise PermanentError(f"message is {len(raw.raw)} bytes, over the limit of {limits.max_message_bytes}")
+    parsed = parse_message(raw.raw, limits)
+    documents = analyze_attachments(parsed, ctx)
     decision = decide(
-        RoutingInput(source=raw.source, message=parsed, documents=tuple(documents)),
+        RoutingInput(source=raw.source, message=parsed, documents=documents),
         ctx.config.rules,
         ctx.config.default,
     )
-    return MessageOutcome(message=parsed, documents=tuple(documents), decision=decision)
+    return MessageOutcome(message=parsed, documents=documents, decision=decision)
 
 
 @dataclass
