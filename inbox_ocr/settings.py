@@ -109,6 +109,8 @@ class OcrSettings(Strict):
         default="latin", description="characters the recognizer may output: European Latin script, or all"
     )
     rec_min_width: int = Field(default=64, ge=32, le=1024, description="narrowest recognizer input (pixels)")
+    rec_space_boost: float = Field(default=10.0, ge=1, le=1000, description="prior on the recognizer's space "
+                                   "class: a blank frame is read as a word gap where the space is >= 1/boost as likely")
 
 
 class UnderstandingSettings(Strict):

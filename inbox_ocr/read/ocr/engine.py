@@ -58,7 +58,9 @@ class OcrEngine:
 
     def _load_recognizer(self, rec_path: Path) -> TextRecognizer:
         s = self.settings
-        options = RecognizerOptions(batch_size=s.rec_batch_size, min_width=s.rec_min_width)
+        options = RecognizerOptions(
+            batch_size=s.rec_batch_size, min_width=s.rec_min_width, space_boost=s.rec_space_boost
+        )
         session = sessions.open_session(rec_path, s.threads)
         labels = load_charset(session, s.rec_dict)
         if s.alphabet == "all":

@@ -24,6 +24,11 @@ class RecognizerOptions:
     batch_size: int = 8
     min_width: int = 64  # PaddleOCR pads to 320; measured: same CER on sroie crops, 28% less time
     max_width: int = 3200  # wider crops are squeezed; bounds memory for absurd boxes
+    # Prior on the space class: PP-OCR recognizers drop visible word gaps ("TEL : 07-55" read as
+    # "TEL:07-55"); a blank frame is read as a space where the space's probability is at least
+    # 1/space_boost of the blank's. Measured on sroie-dev ground-truth crops (case-folded CER): 1 -> 0.0274,
+    # 5 -> 0.0227, 10 -> 0.0220, 20 -> 0.0217 (110 receipts not used to pick it).
+    space_boost: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,9 @@ class Recognition:
 
     @property
     def confidence(self) -> float:
-        return float(np.mean(self.char_confidences)) if self.char_confidences else 0.0
+        """Mean confidence of the characters other than spaces."""
+        confs = [c for ch, c in zip(self.text, self.char_confidences, strict=True) if ch != " "]
+        return float(np.mean(confs)) if confs else 0.0
 
 
 def load_charset(session: ort.InferenceSession, dict_path: Path | None) -> list[str]:
@@ -87,6 +94,7 @@ class TextRecognizer:
         self.labels = labels
         self.options = options or RecognizerOptions()
         self._blocked: np.ndarray | None = None
+        self._space = labels.index(" ") if " " in labels else None
         if allowed is not None:
             self._blocked = np.ones(len(labels), dtype=bool)
             self._blocked[allowed] = False
@@ -143,11 +151,20 @@ class TextRecognizer:
         crop occupies (the rest is padding), to map timesteps to positions in the crop."""
         if self._blocked is not None:
             scores = np.where(self._blocked, -np.inf, scores)
+        # Softmax outputs are probabilities; a graph without a softmax gives raw logits.
+        logits = bool(scores.max(initial=0.0) > 1.0 or scores.min(initial=0.0) < 0.0)
         best = scores.argmax(axis=1)
+        boost = self.options.space_boost
+        if self._space is not None and boost != 1.0:
+            # a frame the model leaves blank becomes a word gap when the space is close enough
+            # behind; frames that read a character are never overruled
+            space, blank = scores[:, self._space], scores[:, 0]
+            favoured = space + math.log(boost) > blank if logits else space * boost > blank
+            best[(best == 0) & favoured] = self._space
         top = scores[np.arange(len(best)), best]
-        if top.max(initial=0.0) > 1.0 or top.min(initial=0.0) < 0.0:
-            # Raw logits (no softmax in the graph): the probability of the best class only,
-            # without normalising all C classes for every other one.
+        if logits:
+            # the probability of the chosen class only, without normalising all C classes for
+            # every other one
             top = 1.0 / np.exp(scores - top[:, None]).sum(axis=1)
         steps = len(best)
         keep = best != 0
@@ -160,7 +177,12 @@ class TextRecognizer:
             label = int(best[t])
             if label >= len(self.labels):
                 continue
-            text.append(self.labels[label])
+            char = self.labels[label]
+            if char == " " and (not text or text[-1] == " "):
+                continue  # no leading or double spaces
+            text.append(char)
             confs.append(float(top[t]))
             spans.append((min(1.0, t * scale), min(1.0, (t + 1) * scale)))
+        if text and text[-1] == " ":
+            del text[-1], confs[-1], spans[-1]
         return Recognition("".join(text), tuple(confs), tuple(spans))
