@@ -31,10 +31,9 @@ class DetectorOptions:
     # mean probability inside a box to keep it; PaddleOCR's 0.5 drops isolated small marks (a
     # quantity "1", a faint colon). sroie-dev page word F1, 60 receipts: 0.5 -> 0.6255, 0.3 -> 0.6280
     box_thresh: float = 0.3
-    # local contrast (CLAHE on the grey page) for the detector's input only; the recognizer reads
-    # the original pixels. sroie-dev word F1 on three slices (60/50/40 receipts): +0.0026, +0.0009,
-    # +0.0035; the same on the recognizer's crops made its CER worse, so it is not done there
-    contrast: bool = True
+    # Not done: CLAHE on the page before detection gave +0.001-0.004 word F1 on sroie-dev slices but
+    # cost the receipt field extraction 3 totals of 149 (boxes split differently); on the
+    # recognizer's crops it made the CER worse.
     unclip_ratio: float = 1.6
     max_candidates: int = 1000
     min_box_side: float = 3.0
@@ -83,8 +82,6 @@ class TextDetector:
     def probability_map(self, image: np.ndarray) -> np.ndarray:
         """The text probability map at detector resolution for a BGR uint8 image (the channel
         order PP-OCR models were trained on)."""
-        if self.options.contrast:
-            image = local_contrast(image)
         h, w = self.input_size(*image.shape[:2])
         resized = cv2.resize(
             image, (w, h), interpolation=cv2.INTER_AREA if w < image.shape[1] else cv2.INTER_LINEAR
@@ -100,14 +97,6 @@ class TextDetector:
         """Detected text lines of a BGR uint8 image, in image pixel coordinates."""
         prob = self.probability_map(image)
         return boxes_from_map(prob, image.shape[1], image.shape[0], self.options)
-
-
-def local_contrast(image: np.ndarray) -> np.ndarray:
-    """The page (BGR, as the engine feeds the models) in grey with contrast-limited adaptive
-    histogram equalisation (faded thermal print, uneven light on photos), as three channels."""
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-    return cv2.cvtColor(clahe.apply(grey), cv2.COLOR_GRAY2BGR)
 
 
 def boxes_from_map(prob: np.ndarray, dest_w: int, dest_h: int, o: DetectorOptions) -> list[TextBox]:
