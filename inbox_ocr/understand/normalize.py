@@ -65,7 +65,11 @@ def _detect_day_first(text: str, currency_hint: str | None) -> bool:
 # A printed number: optional sign, digits with optional grouping, optional decimals, optional
 # trailing minus (accounting style "12,50-").
 AMOUNT_TOKEN = re.compile(
-    r"(?:(?<=RM)|(?<![\w.,/]))([-−–]\s?)?(\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)(-)?(?![\w/]|[.,]\d)"  # noqa: E501
+    r"(?:(?<=RM)|(?<![\w.,/]))"
+    # a leading minus, also before a currency mark ("-RM 0.01", "- € 5,00", "-EUR 3.20")
+    r"(?:(?P<sign>[-−–])\s?(?:(?:RM|[A-Z]{3}|[A-Z]{0,2}\$|[€£¥])\s?)?)?"
+    r"(?P<number>\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
+    r"(?P<trailing>-)?(?![\w/]|[.,]\d)"
 )
 
 
@@ -89,14 +93,14 @@ def all_amounts(text: str, conventions: Conventions | None = None) -> list[tuple
 
 
 def _amount_from_match(m: re.Match[str], conventions: Conventions | None) -> Decimal | None:
-    digits = _normalize_number(m.group(2), conventions.decimal_separator if conventions else None)
+    digits = _normalize_number(m.group("number"), conventions.decimal_separator if conventions else None)
     if digits is None:
         return None
     try:
         value = Decimal(digits)
     except InvalidOperation:
         return None
-    if m.group(1) or m.group(3):
+    if m.group("sign") or m.group("trailing"):
         value = -value
     return value
 

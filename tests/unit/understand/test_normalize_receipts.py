@@ -24,6 +24,10 @@ from .conftest import make_pdf, read_pdf
         ("-8,79", None, "-8.79"),
         ("12,50-", None, "-12.50"),
         ("RM 9.00", None, "9.00"),
+        ("-RM 0.01", None, "-0.01"),  # the minus before the currency mark (a cash rounding)
+        ("- € 5,00", None, "-5.00"),
+        ("-EUR 3.20", None, "-3.20"),
+        ("Item-12 RM 5.00", None, "12"),  # a hyphen inside a word is no minus sign
         ("1.500", ",", "1500"),  # a German document: the dot groups thousands
         ("1,500", ".", "1500"),
         ("1,500", ",", "1.500"),  # ... unless the document writes decimals with it
