@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in systems:
         c = cer[s.name]
         print(
-            f"| {s.name} | {statistics.mean(f1[s.name]):.3f} | {statistics.mean(f1_folded[s.name]):.3f} | "
+            f"| {s.name} | {statistics.mean(f1[s.name]):.4f} | {statistics.mean(f1_folded[s.name]):.4f} | "
             f"{c[0]:.3f} ({c[2]}) | {c[1]:.3f} | {statistics.median(seconds[s.name]):.3f} | "
             f"{statistics.mean(seconds[s.name]):.3f} |"
         )
@@ -238,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nratios (ours / reference, same run):")
     for s in systems[1:]:
         print(
-            f"  vs {s.name}: word F1 x{mine_f1 / max(1e-9, statistics.mean(f1[s.name])):.2f}, "
-            f"case-folded F1 x{mine_folded / statistics.mean(f1_folded[s.name]):.2f}, "
+            f"  vs {s.name}: word F1 x{mine_f1 / max(1e-9, statistics.mean(f1[s.name])):.3f}, "
+            f"case-folded F1 x{mine_folded / statistics.mean(f1_folded[s.name]):.3f}, "
             f"s/page x{mine_s / statistics.mean(seconds[s.name]):.2f}"
         )
 
