@@ -63,6 +63,10 @@ def load_charset(session: ort.InferenceSession, dict_path: Path | None) -> list[
                 "ocr", ["ocr.rec_dict: the recognizer has no 'character' metadata; give a dictionary file"]
             )
         chars = meta["character"].splitlines()
+    bad = next(((n, c) for n, c in enumerate(chars, 1) if len(c) != 1), None)
+    if bad is not None:
+        # decoding, word boxes and confidences keep one entry per character
+        raise ConfigError("ocr", [f"ocr.rec_dict: entry {bad[0]} is {bad[1]!r}; give one character per line"])
     classes = session.get_outputs()[0].shape[-1]
     labels = ["<blank>", *chars]
     if isinstance(classes, int):

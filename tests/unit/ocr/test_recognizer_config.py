@@ -40,6 +40,13 @@ def test_a_dictionary_that_does_not_fit_the_model_is_a_config_error(tmp_path: Pa
         OcrEngine(OcrSettings(rec_dict=dict_file))
 
 
+def test_a_dictionary_entry_of_several_characters_is_a_config_error(tmp_path: Path) -> None:
+    dict_file = tmp_path / "keys.txt"
+    dict_file.write_text("\n".join(["ff", *_bundled_dictionary()[1:]]) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="entry 1 is 'ff'"):
+        OcrEngine(OcrSettings(rec_dict=dict_file))
+
+
 def test_a_missing_model_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot load"):
         OcrEngine(OcrSettings(rec_model=tmp_path / "nope.onnx"))
