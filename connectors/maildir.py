@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-from connectors.base import SourceState
+from pydantic import Field
+
 from connectors.fsutil import fsync_dir
-from inbox_ocr.errors import SourceUnavailable
-from inbox_ocr.models import Action, RawMessage
-from inbox_ocr.settings import MaildirSourceConfig
+from inbox_ocr.kernel.errors import SourceUnavailable
+from inbox_ocr.kernel.models import MailboxChanges, RawMessage
+from inbox_ocr.kernel.ports import SourceState
+from inbox_ocr.kernel.settings import SourceSettings
 
 log = logging.getLogger(__name__)
+
+
+class MaildirSourceConfig(SourceSettings):
+    type: Literal["maildir"]
+    path: Path
+    create: bool = Field(default=False, description="create the Maildir when missing")
+
 
 MAX_KEYWORDS = 26  # Dovecot maps keywords to the letters a..z
 
@@ -133,29 +143,25 @@ class MaildirSource:
                     return candidate
         return None
 
-    def ack(self, message: RawMessage, actions: Sequence[Action]) -> None:
+    def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
         path = self._locate(message.key)
         if path is None:
             return  # already moved by an earlier ack that was interrupted before the ledger noted it
         flags = set(_split_name(path.name)[1])
-        target_dir = self.root
-        for action in actions:
-            if action.kind == "mark_seen":
-                flags.add("S")
-            elif action.kind == "flag":
-                flags.add("F")
-            elif action.kind == "move" and action.arg:
-                target_dir = folder_dir(self.root, action.arg)
+        if changes.mark_seen:
+            flags.add("S")
+        if changes.flag:
+            flags.add("F")
+        target_dir = folder_dir(self.root, changes.move_to) if changes.move_to else self.root
         if target_dir != self.root:
             ensure_maildir(target_dir, subfolder=True)
-        for action in actions:
-            if action.kind == "keyword" and action.arg:
-                letter = Keywords(target_dir).letter(action.arg)
-                if letter is None:
-                    log.warning("event=keyword_skipped source=%s reason=folder has %d keywords already",
-                                self.name, MAX_KEYWORDS)
-                else:
-                    flags.add(letter)
+        for keyword in changes.keywords:
+            letter = Keywords(target_dir).letter(keyword)
+            if letter is None:
+                log.warning("event=keyword_skipped source=%s reason=folder has %d keywords already",
+                            self.name, MAX_KEYWORDS)
+            else:
+                flags.add(letter)
         self._place(path, message.key, target_dir, flags)
 
     def fail(self, message: RawMessage, reason: str) -> None:

@@ -1,11 +1,15 @@
-"""In-memory fakes of the interfaces in base.py, for unit tests of one piece."""
+"""In-memory implementations of the ports (kernel/ports.py): a Source, a Sink and a SourceState
+kept in lists and dicts, for tests of one piece and for the contract suites."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from inbox_ocr.models import Action, RawMessage
+from inbox_ocr.kernel.errors import DeliveryFailed, DeliveryRejected
+from inbox_ocr.kernel.models import MailboxChanges, RawMessage
+from inbox_ocr.kernel.ports import Delivery
 
 
 @dataclass
@@ -31,11 +35,11 @@ class MemoryState:
 
 @dataclass
 class MemorySource:
-    """A source holding messages in a list; records acks and failures."""
+    """A source holding messages in a list; records acknowledgements and failures."""
 
     name: str = "memory"
     messages: list[RawMessage] = field(default_factory=list)
-    acked: list[tuple[str, tuple[Action, ...]]] = field(default_factory=list)
+    acked: list[tuple[str, MailboxChanges]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     fail_ack_for: set[str] = field(default_factory=set)
 
@@ -49,11 +53,11 @@ class MemorySource:
         pending = [m for m in self.messages if m.key not in done]
         yield from pending[:limit] if limit is not None else pending
 
-    def ack(self, message: RawMessage, actions: Sequence[Action]) -> None:
+    def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
         if message.key in self.fail_ack_for:
             raise ConnectionError(f"simulated crash while acknowledging {message.key}")
         if all(k != message.key for k, _ in self.acked):
-            self.acked.append((message.key, tuple(actions)))
+            self.acked.append((message.key, changes))
 
     def fail(self, message: RawMessage, reason: str) -> None:
         if all(k != message.key for k, _ in self.failed):
@@ -61,3 +65,26 @@ class MemorySource:
 
     def close(self) -> None:
         return None
+
+
+@dataclass
+class MemorySink:
+    """A sink that keeps what it is given, keyed on the idempotency key (a redelivery replaces the
+    earlier copy, as a receiver that dedupes would). `refuse` makes the next deliveries fail:
+    `"retry"` raises DeliveryFailed, `"reject"` DeliveryRejected."""
+
+    name: str = "memory"
+    received: dict[str, bytes] = field(default_factory=dict)
+    attempts: int = 0
+    refuse: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def deliver(self, delivery: Delivery) -> str:
+        with self._lock:
+            self.attempts += 1
+            if self.refuse == "retry":
+                raise DeliveryFailed(f"{self.name}: refused for now")
+            if self.refuse == "reject":
+                raise DeliveryRejected(f"{self.name}: rejected")
+            self.received[delivery.idempotency_key] = delivery.payload
+            return f"memory {len(self.received)}"

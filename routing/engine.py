@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from inbox_ocr.models import Action, RoutingDecision
-from inbox_ocr.settings import Rule
-from routing.rules import RoutingInput, match
+from inbox_ocr.kernel.models import AnalyzedDocument, MailboxChanges, ParsedMessage, RoutingDecision
+from routing.actions import BaseAction
+from routing.conditions import RoutingInput
+from routing.rules import Rule, match
 
 
-def decide(inp: RoutingInput, rules: Sequence[Rule], default: Sequence[Action] = ()) -> RoutingDecision:
+def decide(inp: RoutingInput, rules: Sequence[Rule], default: Sequence[BaseAction] = ()) -> RoutingDecision:
     """Every enabled rule that matches adds its actions, in order, until a matching rule has `stop`.
 
-    Duplicate actions (two rules moving to the same folder) are kept once; when several rules
-    move the message, the first move wins (earlier rules are the more specific ones), since a
-    message can only be in one folder. When no rule matches, the `default` actions apply."""
-    actions: list[Action] = []
+    Duplicate actions (two rules moving to the same folder) are kept once; of an `exclusive`
+    action (a move: a message can be in one folder only) the first one decided wins, since
+    earlier rules are the more specific ones. When no rule matches, the `default` actions apply."""
+    actions: list[BaseAction] = []
     matched: list[str] = []
     explanation: list[str] = []
     for rule in rules:
@@ -37,13 +38,39 @@ def decide(inp: RoutingInput, rules: Sequence[Rule], default: Sequence[Action] =
     if not matched:
         actions = list(default)
         explanation.append(f"no rule matched: default actions {[str(a) for a in default] or 'none'}")
-    moves = [a for a in actions if a.kind == "move"]
-    if len(moves) > 1:
-        explanation.append(f"several moves decided; the first one wins: {moves[0].arg}")
-        actions = [a for a in actions if a.kind != "move" or a is moves[0]]
+    decided = _first_of_exclusive(actions, explanation)
+    changes = MailboxChanges()
+    for decided_action in decided:
+        if decided_action.is_mailbox:
+            changes = decided_action.apply(changes)
     return RoutingDecision(
         rule=matched[0] if matched else None,
-        actions=tuple(actions),
+        actions=tuple(str(a) for a in decided),
+        mailbox=changes,
+        webhooks=tuple(a.arg for a in decided if a.is_webhook and a.arg),
         matched_rules=tuple(matched),
         explanation=tuple(explanation),
     )
+
+
+def _first_of_exclusive(actions: list[BaseAction], explanation: list[str]) -> list[BaseAction]:
+    kept: list[BaseAction] = []
+    for action in actions:
+        first = next((k for k in kept if k.kind == action.kind), None)
+        if action.exclusive and first is not None:
+            if not any(line.startswith(f"several {action.kind}s decided") for line in explanation):
+                explanation.append(f"several {action.kind}s decided; the first one wins: {first.arg}")
+            continue
+        kept.append(action)
+    return kept
+
+
+class RuleRouter:
+    """The pipeline's Router (kernel/ports.py) over the config's rules and default actions."""
+
+    def __init__(self, rules: Sequence[Rule], default: Sequence[BaseAction] = ()) -> None:
+        self.rules = tuple(rules)
+        self.default = tuple(default)
+
+    def decide(self, source: str, message: ParsedMessage, documents: tuple[AnalyzedDocument, ...]) -> RoutingDecision:
+        return decide(RoutingInput(source=source, message=message, documents=documents), self.rules, self.default)

@@ -51,8 +51,8 @@ class Receiver:
                         receiver.fail_first -= 1
                         self._answer(503)
                         return
-                    key = item.headers.get("idempotency-key", "")
-                    receiver.accepted.setdefault(key, item)
+                    if receiver.status < 300:  # a refusal (4xx) accepts nothing
+                        receiver.accepted.setdefault(item.headers.get("idempotency-key", ""), item)
                 self._answer(receiver.status)
 
             def _answer(self, status: int) -> None:

@@ -7,12 +7,13 @@ import functools
 import json
 from typing import Any
 
-from inbox_ocr import samples
-from inbox_ocr.ledger import NewDelivery
-from inbox_ocr.models import RawMessage
-from inbox_ocr.outbox import new_deliveries
-from inbox_ocr.pipeline import Context, process_message
-from inbox_ocr.settings import parse_config
+from inbox_ocr.app import samples
+from inbox_ocr.app.config import parse_config
+from inbox_ocr.app.wiring import build_processor
+from inbox_ocr.kernel.models import RawMessage
+from inbox_ocr.orchestration.ledger import NewDelivery
+from inbox_ocr.orchestration.outbox import new_deliveries
+from inbox_ocr.orchestration.pipeline import process_message
 
 
 @functools.cache
@@ -26,7 +27,7 @@ def invoice_deliveries(count: int = 1, subject: str = "Invoice INV-2026-0042") -
             "rules": [{"name": "invoices", "when": {"doc_type": "invoice"}, "then": [{"webhook": "erp"}]}],
         }
     )
-    ctx = Context.load(config)
+    processor = build_processor(config)
     pdf = samples.render_pdf(samples.invoice_doc())
     out: list[NewDelivery] = []
     for i in range(count):
@@ -38,7 +39,7 @@ def invoice_deliveries(count: int = 1, subject: str = "Invoice INV-2026-0042") -
             attachments=(("invoice.pdf", "application/pdf", pdf),),
         )
         raw = RawMessage(source="inbox", key=f"k{i}", raw=samples.build_message(sample))
-        out.extend(new_deliveries(raw, process_message(raw, ctx)))
+        out.extend(new_deliveries(raw, process_message(raw, processor)))
     return tuple(out)
 
 

@@ -6,18 +6,21 @@
     standalone e-invoice XML            -> einvoice values
     anything else                       -> not a document (the caller skips it)
 
-A file that cannot be read becomes a Document with `source="unreadable"` and an `error`; it never
+A file that cannot be read becomes a Document with `reading="unreadable"` and an `error`; it never
 raises past this function, so one bad attachment never stops the rest of its message.
+
+`InProcessReader` is the pipeline's Reader (kernel/ports.py) in the calling process;
+`sandbox.SandboxedReader` reads in a worker process under time and memory limits.
 """
 
 from __future__ import annotations
 
 import logging
 
-from inbox_ocr.errors import InboxOcrError, UnreadableDocument
-from inbox_ocr.models import Document, Page
+from inbox_ocr.kernel.errors import InboxOcrError, UnreadableDocument
+from inbox_ocr.kernel.models import Document, Page, Reading
+from inbox_ocr.kernel.settings import OcrSettings
 from inbox_ocr.read import text_layer
-from inbox_ocr.settings import OcrSettings
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +58,25 @@ def read_document(
             return _read_xml(data, base)
         raise UnreadableDocument(f"not a document type we read: {content_type}")
     except InboxOcrError as exc:
-        return Document(**base, source="unreadable", error=str(exc))
+        return Document(**base, reading="unreadable", error=str(exc))
     except Exception as exc:  # a bug or a foreign error we did not foresee: keep it to this file
         log.exception("event=read_failed file=%s", filename)
-        return Document(**base, source="unreadable", error=f"internal error while reading: {exc!r}")
+        return Document(**base, reading="unreadable", error=f"internal error while reading: {exc!r}")
+
+
+class InProcessReader:
+    """The Reader port in this process (CLI commands, tests): no time or memory limit."""
+
+    def __init__(self, ocr: OcrSettings | None = None, max_pages: int = 200) -> None:
+        self.ocr = ocr or OcrSettings()
+        self.max_pages = max_pages
+
+    def read(self, data: bytes, *, filename: str, content_type: str, sha256: str, part: str | None = None) -> Document:
+        return read_document(data, filename=filename, content_type=content_type, sha256=sha256, part=part,
+                             ocr=self.ocr, max_pages=self.max_pages)
+
+    def close(self) -> None:
+        return None
 
 
 def _read_pdf(data: bytes, base: dict, ocr: OcrSettings, max_pages: int) -> Document:
@@ -70,20 +88,20 @@ def _read_pdf(data: bytes, base: dict, ocr: OcrSettings, max_pages: int) -> Docu
         einvoice, einvoice_format = _embedded_einvoice(pdf, warnings)
         pages, scanned = text_layer.read_pages(pdf, max_pages)
         scanned = _with_garbled_pages(pages, scanned, ocr, warnings)
-        source = "text_layer"
+        reading: Reading = "text_layer"
         if scanned and len(scanned) == len(pages):
-            source = "needs_ocr"
+            reading = "needs_ocr"
         if scanned:
             ocr_pages = _ocr_pdf_pages(data, scanned, ocr, warnings)
             if ocr_pages is not None:
                 by_number = {p.number: p for p in ocr_pages}
                 pages = [by_number.get(p.number, p) for p in pages]
-                source = "ocr" if len(scanned) == len(pages) else "text_layer"
+                reading = "ocr" if len(scanned) == len(pages) else "text_layer"
         if einvoice is not None:
-            source = "einvoice_xml"
+            reading = "einvoice_xml"
         return Document(
             **base,
-            source=source,
+            reading=reading,
             pages=tuple(pages),
             einvoice=einvoice,
             einvoice_format=einvoice_format,
@@ -123,12 +141,12 @@ def _ocr_pdf_pages(data: bytes, numbers: list[int], ocr: OcrSettings, warnings: 
 
 def _read_image(data: bytes, base: dict, ocr: OcrSettings) -> Document:
     if not ocr.enabled:
-        return Document(**base, source="needs_ocr", warnings=("OCR is disabled (ocr.enabled): image text not read",))
+        return Document(**base, reading="needs_ocr", warnings=("OCR is disabled (ocr.enabled): image text not read",))
     from inbox_ocr.read.ocr import ocr_image_bytes  # imported late: loads ONNX Runtime
 
     warnings: list[str] = []
     pages = ocr_image_bytes(data, ocr, warnings)
-    return Document(**base, source="ocr", pages=tuple(pages), warnings=tuple(warnings))
+    return Document(**base, reading="ocr", pages=tuple(pages), warnings=tuple(warnings))
 
 
 def _read_xml(data: bytes, base: dict) -> Document:
@@ -136,4 +154,4 @@ def _read_xml(data: bytes, base: dict) -> Document:
     from inbox_ocr.read import einvoice
 
     fields, fmt = einvoice.parse_einvoice(data)
-    return Document(**base, source="einvoice_xml", einvoice=fields, einvoice_format=fmt)
+    return Document(**base, reading="einvoice_xml", einvoice=fields, einvoice_format=fmt)

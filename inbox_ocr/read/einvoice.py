@@ -19,8 +19,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from inbox_ocr.errors import UnreadableDocument
-from inbox_ocr.models import InvoiceFields, LineItem
+from inbox_ocr.kernel.errors import UnreadableDocument
+from inbox_ocr.kernel.models import InvoiceFields, LineItem
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ daemon hands every document to one long-lived worker process (a fresh interprete
 `__main__` guard in whatever program embeds the pipeline) and waits at most `limits.document_seconds`:
 
 * past the time limit the worker is killed (SIGKILL) and the document becomes
-  `source="unreadable"` with the error "reading stopped after N s (limits.document_seconds)";
+  `reading="unreadable"` with the error "reading stopped after N s (limits.document_seconds)";
   the next document gets a fresh worker;
 * the worker runs under an address-space limit (`limits.document_memory`, RLIMIT_AS), so an
   allocation past it fails inside the worker (MemoryError: a per-document error) instead of
@@ -16,7 +16,7 @@ daemon hands every document to one long-lived worker process (a fresh interprete
 * a worker whose resident memory grew past `RECYCLE_RSS` after a document is replaced, so one
   huge document does not pin that memory for the life of the daemon.
 
-Byte, page and pixel limits are checked where the data is read (extract.py: attachment bytes;
+Byte, page and pixel limits are checked where the data is read (mime/parse.py: attachment bytes;
 read stage: `limits.max_pdf_pages`; OCR: `ocr.max_pixels`, `ocr.max_pages`).
 
 The OCR models are loaded once per worker, so a worker restart after a kill costs a model load
@@ -39,8 +39,8 @@ from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from inbox_ocr.models import Document
-from inbox_ocr.settings import Limits
+from inbox_ocr.kernel.models import Document
+from inbox_ocr.kernel.settings import Limits, OcrSettings
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def _worker(conn: Connection, target: str, memory: int | None, log_setup: tuple[
 
         with contextlib.suppress(ValueError, OSError):  # a hard limit below ours: keep the hard one
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    from inbox_ocr import logs
+    from inbox_ocr.kernel import logs
 
     logs.setup(*log_setup)
     read = _resolve(target)
@@ -86,12 +86,16 @@ def _worker(conn: Connection, target: str, memory: int | None, log_setup: tuple[
             conn.send(("error", f"internal error while reading: {exc!r}"))
 
 
-class DocumentReader:
-    """`read_document` with a time and memory limit, in a worker process. Thread-safe (one
-    document at a time; the daemon handles one message at a time per source)."""
+class SandboxedReader:
+    """The Reader port (kernel/ports.py): `read_document` with a time and memory limit, in a worker
+    process. Thread-safe (one document at a time; the daemon handles one message at a time per
+    source)."""
 
-    def __init__(self, limits: Limits, log_setup: tuple[str, str, Iterable[str]] = ("INFO", "text", ()),
+    def __init__(self, limits: Limits, ocr: OcrSettings | None = None,
+                 log_setup: tuple[str, str, Iterable[str]] = ("INFO", "text", ()),
                  target: str = DEFAULT_TARGET) -> None:
+        self.ocr = ocr or OcrSettings()
+        self.max_pages = limits.max_pdf_pages
         self.seconds = limits.document_seconds
         self.memory = limits.document_memory
         self.target = target
@@ -134,12 +138,12 @@ class DocumentReader:
     def worker_pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def __call__(self, data: bytes, **kwargs: Any) -> Document:
-        """Same arguments and result as `inbox_ocr.read.read_document`; never raises for bad input."""
-        from inbox_ocr.logs import current_message
+    def read(self, data: bytes, *, filename: str, content_type: str, sha256: str, part: str | None = None) -> Document:
+        """Read one file in the worker; never raises for bad input."""
+        from inbox_ocr.kernel.logs import current_message
 
-        request = ({"data": data, **kwargs}, current_message())
-        base = {k: kwargs.get(k) for k in ("filename", "part", "content_type", "sha256")}
+        base: dict[str, Any] = {"filename": filename, "part": part, "content_type": content_type, "sha256": sha256}
+        request = ({"data": data, **base, "ocr": self.ocr, "max_pages": self.max_pages}, current_message())
         with self._lock:
             conn = self._start()
             started = time.monotonic()
@@ -149,8 +153,8 @@ class DocumentReader:
                     self.kills += 1
                     self._stop_worker()
                     log.warning("event=document_time_limit file=%s seconds=%.0f action=reader process killed",
-                                kwargs.get("filename"), self.seconds)
-                    return Document(**base, source="unreadable",
+                                filename, self.seconds)
+                    return Document(**base, reading="unreadable",
                                     error=f"reading stopped after {self.seconds:g} s (limits.document_seconds)")
                 status, value = conn.recv()
             except (EOFError, OSError):
@@ -159,15 +163,15 @@ class DocumentReader:
                     code = self._process.wait(timeout=5) if self._process is not None else None
                 self.deaths += 1
                 self._stop_worker()
-                log.warning("event=reader_died file=%s exit_code=%s after=%.1fs", kwargs.get("filename"), code,
+                log.warning("event=reader_died file=%s exit_code=%s after=%.1fs", filename, code,
                             time.monotonic() - started)
-                return Document(**base, source="unreadable",
+                return Document(**base, reading="unreadable",
                                 error=f"the reader process died while reading this document (exit code {code}; "
                                       "out of memory or a crash in a native library)")
             self._recycle_if_big()
         if status == "ok":
             return value  # type: ignore[no-any-return]
-        return Document(**base, source="unreadable", error=str(value))
+        return Document(**base, reading="unreadable", error=str(value))
 
     def _recycle_if_big(self) -> None:
         pid = self.worker_pid

@@ -6,8 +6,8 @@ from collections import defaultdict
 
 import pymupdf
 
-from inbox_ocr.errors import UnreadableDocument
-from inbox_ocr.models import Page, TextLine, Word
+from inbox_ocr.kernel.errors import UnreadableDocument
+from inbox_ocr.kernel.models import Page, TextLine, Word
 
 # A page with fewer letters and digits than this in its text layer is treated as a scan.
 MIN_TEXT_CHARS = 20

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from inbox_ocr.models import AnalyzedDocument, Classification, Document, InvoiceFields, ParsedMessage
+from inbox_ocr.kernel.models import AnalyzedDocument, Classification, Document, InvoiceFields, ParsedMessage
 from inbox_ocr.understand.classify import classify, classify_message_only
 from inbox_ocr.understand.fields import extract_fields
 from inbox_ocr.understand.layout import layout_text
@@ -55,7 +55,7 @@ def analyze(
 
 def _analyze(document: Document, message: ParsedMessage | None, templates: Templates | None) -> AnalyzedDocument:
     has_text = bool(document.pages) and any(p.lines for p in document.pages)
-    if document.einvoice is None and (document.source in ("needs_ocr", "unreadable") or not has_text):
+    if document.einvoice is None and (document.reading in ("needs_ocr", "unreadable") or not has_text):
         return AnalyzedDocument(
             document=document,
             classification=classify_message_only(message),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from inbox_ocr.models import Classification, Document, InvoiceFields, ParsedMessage
+from inbox_ocr.kernel.models import Classification, Document, InvoiceFields, ParsedMessage
 
 # UNTDID 1001 document name codes used by EN 16931 (CII and UBL) and ZUGFeRD.
 _INVOICE_CODES = (
@@ -137,7 +137,7 @@ def classify(
 
 def classify_message_only(message: ParsedMessage | None) -> Classification:
     """For documents with no readable text: the subject is all we have."""
-    empty = Document(filename="", content_type="", sha256="", source="unreadable")
+    empty = Document(filename="", content_type="", sha256="", reading="unreadable")
     result = classify(empty, None, message)
     if result.doc_type == "other":
         return Classification(doc_type="other", confidence=0.3, reasons=("no readable text",))

@@ -18,7 +18,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from inbox_ocr.models import Document
+from inbox_ocr.kernel.models import Document
 from inbox_ocr.understand.layout import (
     Candidate,
     Cell,
@@ -30,7 +30,7 @@ from inbox_ocr.understand.layout import (
 )
 from inbox_ocr.understand.lines import extract_line_items
 from inbox_ocr.understand.money import (
-    _money,
+    extract_money,
 )
 from inbox_ocr.understand.normalize import (
     IBAN_CANDIDATE,
@@ -41,23 +41,23 @@ from inbox_ocr.understand.normalize import (
     parse_percent,
 )
 from inbox_ocr.understand.parties import (
-    _LEGAL_FORM,
-    _parties,
-    _vat_ids,
+    LEGAL_FORM,
+    extract_parties,
+    extract_vat_ids,
 )
 from inbox_ocr.understand.scoring import (
-    _NET_TOTAL,
     LABELS,
     MAX_PAGES,
+    NET_TOTAL,
+    DocumentContext,
     Extraction,
-    _best,
-    _Context,
-    _parse_date,
-    _parse_id,
-    _parse_tax_number,
-    _parse_text,
-    _refine,
-    _scored,
+    best_candidate,
+    date_value,
+    identifier_value,
+    refined_label,
+    scored_candidates,
+    tax_number_value,
+    text_value,
 )
 
 
@@ -75,29 +75,29 @@ def extract_fields(document: Document) -> Extraction:
     hits = find_labels(cells, LABELS)
     by_field: dict[str, list[LabelHit]] = {}
     for hit in hits:
-        name = _refine(hit)
+        name = refined_label(hit)
         by_field.setdefault(name, []).append(hit)
-        if name == "subtotal" and _NET_TOTAL.match(hit.cell.text, hit.cell.spans[hit.start][0]):
+        if name == "subtotal" and NET_TOTAL.match(hit.cell.text, hit.cell.spans[hit.start][0]):
             by_field.setdefault("total_net_qualified", []).append(hit)  # "NET TOTAL": gross on some receipts
-    ctx = _Context(cells, hits, conventions, by_field, {p.number: p.height for p in pages})
+    ctx = DocumentContext(cells, hits, conventions, by_field, {p.number: p.height for p in pages})
 
     out.set("currency", currency, currency_conf)
-    _best(out, "invoice_number", ctx, _parse_id)
-    _best(out, "invoice_date", ctx, lambda t: _parse_date(t, conventions))
-    _best(out, "due_date", ctx, lambda t: _parse_date(t, conventions))
+    best_candidate(out, "invoice_number", ctx, identifier_value)
+    best_candidate(out, "invoice_date", ctx, lambda t: date_value(t, conventions))
+    best_candidate(out, "due_date", ctx, lambda t: date_value(t, conventions))
     if "invoice_date" not in out.values:
         first = _first_date(cells, conventions)
         if first:
             out.set("invoice_date", first, 0.35)
     _service_period(out, ctx)
-    _money(out, ctx)
-    _best(out, "po_number", ctx, _parse_id)
-    _best(out, "payment_terms", ctx, _parse_text, allow_below=True)
-    _best(out, "payment_reference", ctx, _parse_id)
-    _best(out, "vendor_tax_number", ctx, _parse_tax_number, field_name="tax_number")
-    _vat_ids(out, ctx)
+    extract_money(out, ctx)
+    best_candidate(out, "po_number", ctx, identifier_value)
+    best_candidate(out, "payment_terms", ctx, text_value, allow_below=True)
+    best_candidate(out, "payment_reference", ctx, identifier_value)
+    best_candidate(out, "vendor_tax_number", ctx, tax_number_value, field_name="tax_number")
+    extract_vat_ids(out, ctx)
     _bank(out, ctx)
-    _parties(out, ctx)
+    extract_parties(out, ctx)
     _tax_rates(out, ctx)
     items = extract_line_items(cells, conventions)
     if items:
@@ -115,8 +115,11 @@ def _first_date(cells: list[Cell], conventions: Conventions) -> date | None:
     return None
 
 
-def _service_period(out: Extraction, ctx: _Context) -> None:
-    for score, dates, _, _ in _scored(ctx, "service_period", lambda t: find_dates(t, ctx.conventions) or None):
+def _service_period(out: Extraction, ctx: DocumentContext) -> None:
+    def dates_in(text: str) -> list[tuple[date, int, int]] | None:
+        return find_dates(text, ctx.conventions) or None
+
+    for score, dates, _, _ in scored_candidates(ctx, "service_period", dates_in):
         start, end = dates[0][0], dates[-1][0]
         if end < start:
             start, end = end, start
@@ -128,7 +131,7 @@ def _service_period(out: Extraction, ctx: _Context) -> None:
 # --------------------------------------------------------------------------- money
 
 
-def _tax_rates(out: Extraction, ctx: _Context) -> None:
+def _tax_rates(out: Extraction, ctx: DocumentContext) -> None:
     rates: list[Decimal] = []
     for name in ("tax", "tax_rate_label"):
         for hit in ctx.by_field.get(name, ()):
@@ -146,7 +149,7 @@ def _tax_rates(out: Extraction, ctx: _Context) -> None:
 # --------------------------------------------------------------------------- parties
 
 
-def _bank(out: Extraction, ctx: _Context) -> None:
+def _bank(out: Extraction, ctx: DocumentContext) -> None:
     from schwifty import BIC, IBAN
 
     fallback = None
@@ -173,7 +176,7 @@ def _bank(out: Extraction, ctx: _Context) -> None:
                 continue
         return None
 
-    _best(out, "bic", ctx, parse_bic, allow_below=False)
+    best_candidate(out, "bic", ctx, parse_bic, allow_below=False)
 
 
 _CURRENCY_LABEL = re.compile(
@@ -192,7 +195,7 @@ def _currency(cells: list[Cell], text: str) -> tuple[str | None, float]:
     # a code counts next to an amount: "SDN BHD" is a company, not Bahraini dinars
     codes = [code for cell in cells if any(ch.isdigit() for ch in cell.text) for code in currencies_in(cell.text)]
     if not codes:
-        loose = [code for cell in cells if not _LEGAL_FORM.search(cell.text) for code in currencies_in(cell.text)]
+        loose = [code for cell in cells if not LEGAL_FORM.search(cell.text) for code in currencies_in(cell.text)]
         return (loose[0], 0.5) if loose else (None, 0.0)
     counts: dict[str, int] = {}
     for code in codes:

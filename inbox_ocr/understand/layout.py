@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from inbox_ocr.models import Box, Page, Word
+from inbox_ocr.kernel.models import Box, Page, Word
 
 # A gap wider than this many text heights splits a line into cells.
 CELL_GAP = 1.1

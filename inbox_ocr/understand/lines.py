@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from inbox_ocr.models import LineItem
+from inbox_ocr.kernel.models import LineItem
 from inbox_ocr.understand.layout import Cell
 from inbox_ocr.understand.normalize import PERCENT, Conventions, all_amounts, parse_percent
 

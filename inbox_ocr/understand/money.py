@@ -15,13 +15,13 @@ from inbox_ocr.understand.normalize import (
     all_amounts,
 )
 from inbox_ocr.understand.scoring import (
-    _GROSS_MARKER,
-    _PAYMENT,
     CENT,
+    GROSS_MARKER,
+    PAYMENT,
+    DocumentContext,
     Extraction,
-    _amount_in,
-    _Context,
-    _scored,
+    amount_in,
+    scored_candidates,
 )
 
 _PREPAID = re.compile(
@@ -31,19 +31,19 @@ _PREPAID = re.compile(
 )
 
 
-def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
+def _pool(ctx: DocumentContext, name: str) -> list[tuple[float, Decimal, LabelHit]]:
     """Best score per distinct amount for one money field."""
 
     def parse(text: str) -> tuple[Decimal, bool, int] | None:
-        got = _amount_in(text, ctx.conventions)
+        got = amount_in(text, ctx.conventions)
         return None if got is None else (got[0], got[1], len(all_amounts(PERCENT.sub(" ", text), ctx.conventions)))
 
     seen: dict[Decimal, tuple[float, LabelHit]] = {}
-    for score, (value, decimals, count), hit, cand in _scored(ctx, name, parse, max_below=4):
+    for score, (value, decimals, count), hit, cand in scored_candidates(ctx, name, parse, max_below=4):
         if (
             cand.where != "same"
             and cand.cell is not None
-            and any(_PAYMENT.search(c.text) for c in row_of(cand.cell, ctx.cells))
+            and any(PAYMENT.search(c.text) for c in row_of(cand.cell, ctx.cells))
         ):
             continue  # "CASH 50.00" under "Total": what was handed over, not what was due
         score *= 1.0 if decimals else 0.6
@@ -53,14 +53,14 @@ def _pool(ctx: _Context, name: str) -> list[tuple[float, Decimal, LabelHit]]:
             score *= 0.6  # a row of several amounts (a tax breakdown) is a weaker witness
         if value == 0:
             score *= 0.3  # a zero total is rare; "Total 0.00" is usually a discount line misread
-        if name == "total" and _GROSS_MARKER.search(hit.cell.text):
+        if name == "total" and GROSS_MARKER.search(hit.cell.text):
             score *= 1.2  # "Total after adj. incl. GST" names the gross outright
         if value not in seen or seen[value][0] < score:
             seen[value] = (score, hit)
     return sorted(((sc, v, h) for v, (sc, h) in seen.items()), key=lambda p: -p[0])[:8]
 
 
-def _amount_cells_right_of(hit: LabelHit, ctx: _Context) -> int:
+def _amount_cells_right_of(hit: LabelHit, ctx: DocumentContext) -> int:
     """How many amounts the label's row prints after it (a tax summary row prints net and tax)."""
     x = hit.box[2]
     count = 0
@@ -70,7 +70,7 @@ def _amount_cells_right_of(hit: LabelHit, ctx: _Context) -> int:
     return count
 
 
-def _breakdown_pairs(ctx: _Context, part: str) -> list[tuple[float, Decimal, LabelHit]]:
+def _breakdown_pairs(ctx: DocumentContext, part: str) -> list[tuple[float, Decimal, LabelHit]]:
     """A total row printing two amounts ("TOTAL : 16.98 1.02") is net and tax of a tax summary."""
     out = []
     for hit in ctx.by_field.get("total", ()):
@@ -87,7 +87,7 @@ def _breakdown_pairs(ctx: _Context, part: str) -> list[tuple[float, Decimal, Lab
 
 
 def _derived_total(
-    ctx: _Context,
+    ctx: DocumentContext,
     subs: list[tuple[float, Decimal, LabelHit]],
     taxes: list[tuple[float, Decimal, LabelHit]],
     roundings: tuple[Decimal, ...],
@@ -117,7 +117,7 @@ def _plausible(t: Decimal, s: Decimal, x: Decimal, roundings: tuple[Decimal, ...
     return s > 0 and 0 <= x <= s * Decimal("0.3") + CENT
 
 
-def _money(out: Extraction, ctx: _Context) -> None:
+def extract_money(out: Extraction, ctx: DocumentContext) -> None:
     """Choose total, subtotal and tax together: the best-scored triple that adds up wins."""
     totals, subs, taxes = _pool(ctx, "total"), _pool(ctx, "subtotal"), _pool(ctx, "tax")
     if not totals:
@@ -126,7 +126,9 @@ def _money(out: Extraction, ctx: _Context) -> None:
         totals = _pool(ctx, "total_net_qualified")  # "NET TOTAL" when nothing else claims to be the total
     roundings = tuple(
         value
-        for _, (value, _), _, _ in _scored(ctx, "rounding", lambda t: _amount_in(t, ctx.conventions), allow_below=False)
+        for _, (value, _), _, _ in scored_candidates(
+            ctx, "rounding", lambda t: amount_in(t, ctx.conventions), allow_below=False
+        )
         if 0 < abs(value) < Decimal("0.10")
     )
     subs, taxes = subs + _breakdown_pairs(ctx, "net"), taxes + _breakdown_pairs(ctx, "tax")
@@ -175,7 +177,7 @@ def _money(out: Extraction, ctx: _Context) -> None:
     _amount_due(out, ctx)
 
 
-def _amount_due(out: Extraction, ctx: _Context) -> None:
+def _amount_due(out: Extraction, ctx: DocumentContext) -> None:
     """What is left to pay ("Zahlbetrag", "Solde à payer"); after a prepayment it differs from the
     gross. A document that mentions no prepayment owes its total."""
     pool = _pool(ctx, "amount_due")
@@ -185,14 +187,14 @@ def _amount_due(out: Extraction, ctx: _Context) -> None:
         out.set("amount_due", out.values["total"], min(out.confidence.get("total", 0.5), 0.6))
 
 
-def _apply_rounding(out: Extraction, ctx: _Context, totals: list[tuple[float, Decimal, LabelHit]]) -> None:
+def _apply_rounding(out: Extraction, ctx: DocumentContext, totals: list[tuple[float, Decimal, LabelHit]]) -> None:
     """Cash rounding printed after the total changes what is paid ("Rounding adj. -0.01")."""
     total = out.values.get("total")
     if total is None:
         return
     total_hit = next((h for _, v, h in totals if v == total), None)
-    for _score, (value, _), hit, _ in _scored(
-        ctx, "rounding", lambda t: _amount_in(t, ctx.conventions), allow_below=False
+    for _score, (value, _), hit, _ in scored_candidates(
+        ctx, "rounding", lambda t: amount_in(t, ctx.conventions), allow_below=False
     ):
         if value == 0 or abs(value) >= Decimal("0.10"):
             continue
@@ -205,14 +207,14 @@ def _apply_rounding(out: Extraction, ctx: _Context, totals: list[tuple[float, De
         return
 
 
-def _total_fallback(out: Extraction, ctx: _Context) -> None:
+def _total_fallback(out: Extraction, ctx: DocumentContext) -> None:
     """No total label: the largest amount with decimals on the last page (not a cash line)."""
     last_page = ctx.cells[-1].page
     best = None
     for cell in ctx.cells:
-        if cell.page != last_page or _PAYMENT.search(cell.text):
+        if cell.page != last_page or PAYMENT.search(cell.text):
             continue
-        got = _amount_in(cell.text, ctx.conventions)
+        got = amount_in(cell.text, ctx.conventions)
         if got and got[1] and (best is None or got[0] > best):
             best = got[0]
     if best is not None:

@@ -16,15 +16,15 @@ from inbox_ocr.understand.normalize import (
 )
 from inbox_ocr.understand.scoring import (
     LABELS,
+    DocumentContext,
     Extraction,
-    _Context,
-    _left_of,
+    cells_left_of,
 )
 
 _SELLER_HEADING = re.compile(rf"^\W*(?:{L.SELLER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
 _BUYER_HEADING = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
 _BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
-_LEGAL_FORM = re.compile(rf"(?<![^\W_])(?:{L.LEGAL_FORMS})(?![^\W\d_])", re.IGNORECASE)
+LEGAL_FORM = re.compile(rf"(?<![^\W_])(?:{L.LEGAL_FORMS})(?![^\W\d_])", re.IGNORECASE)
 _YOUR = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", re.IGNORECASE)
 _OTHER_TAX_ID = re.compile(r"(?<![A-Z0-9])([0-9A-Z]{15,20})(?![A-Z0-9])")
 _COMPANY_WORD = re.compile(rf"(?<![^\W_])(?:{L.COMPANY_WORDS})(?![^\W\d_])", re.IGNORECASE)
@@ -40,7 +40,7 @@ _NOT_NAME = re.compile(
 )
 
 
-def _party_of(cell: Cell, ctx: _Context) -> str | None:
+def _party_of(cell: Cell, ctx: DocumentContext) -> str | None:
     """'seller' or 'buyer' from the nearest party heading above in the same column."""
     best: tuple[float, str] | None = None
     for other in ctx.cells:
@@ -60,7 +60,7 @@ def _party_of(cell: Cell, ctx: _Context) -> str | None:
     return best[1] if best else None
 
 
-def _vat_ids(out: Extraction, ctx: _Context) -> None:
+def extract_vat_ids(out: Extraction, ctx: DocumentContext) -> None:
     from stdnum.cn import uscc as cn_uscc
     from stdnum.eu import vat as eu_vat
 
@@ -70,7 +70,7 @@ def _vat_ids(out: Extraction, ctx: _Context) -> None:
         for m in VAT_ID.finditer(cell.text.upper()):
             value = re.sub(r"[\s.\-]", "", m.group(1))
             prefix = cell.text[: m.start()]
-            row = " ".join(c.text for c in _left_of(cell, ctx.cells))
+            row = " ".join(c.text for c in cells_left_of(cell, ctx.cells))
             labelled = bool(re.search(r"ust|vat|tva|iva|btw|nif|cif|steuer|税", prefix + row, re.IGNORECASE))
             is_buyer = bool(_BUYER_WORD.search(prefix + " " + row) or _YOUR.search(prefix + " " + row))
             party = "buyer" if is_buyer else _party_of(cell, ctx)
@@ -120,7 +120,7 @@ def hit_text_is_label(text: str) -> list[str]:
     return out
 
 
-def _key_like(cell: Cell, ctx: _Context) -> bool:
+def _key_like(cell: Cell, ctx: DocumentContext) -> bool:
     """A cell that is the key of a key: value pair ("Nummer" followed by ": 4711")."""
     if cell.text.rstrip().endswith(":"):
         return True
@@ -140,7 +140,7 @@ def _row_right(cell: Cell, cells: list[Cell]) -> list[Cell]:
     return sorted(row, key=lambda c: c.box[0])
 
 
-def _name_from(hit: LabelHit, ctx: _Context, below: int = 4, heading: bool = False) -> tuple[str, Cell] | None:
+def _name_from(hit: LabelHit, ctx: DocumentContext, below: int = 4, heading: bool = False) -> tuple[str, Cell] | None:
     candidates = value_candidates(hit, ctx.cells, max_below=below)
     if heading:  # under a party heading the name is below it; a far cell to the right is another column
         candidates = [c for c in candidates if c.where != "right" or c.distance < 4]
@@ -156,7 +156,7 @@ def _name_from(hit: LabelHit, ctx: _Context, below: int = 4, heading: bool = Fal
         return None
     # "GLN ...", "Herrn", a contact person: prefer the first line that names a company
     for name, cell in names[:3]:
-        if _LEGAL_FORM.search(name):
+        if LEGAL_FORM.search(name):
             return name, cell
     return names[0]
 
@@ -166,10 +166,10 @@ def _strip_name(text: str) -> str:
     "AEON CO. (M) BHD (126926-H)" -> "AEON CO. (M) BHD", "Dimiliki: X Sdn Bhd" -> "X Sdn Bhd"."""
     text = _REG_TAIL.sub("", text)
     parts = [p.strip(" ,;:") for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)]
-    part = next((p for p in parts if _LEGAL_FORM.search(p)), parts[0])
-    if ":" in part and _LEGAL_FORM.search(part.split(":", 1)[1]):
+    part = next((p for p in parts if LEGAL_FORM.search(p)), parts[0])
+    if ":" in part and LEGAL_FORM.search(part.split(":", 1)[1]):
         part = part.split(":", 1)[1].strip()
-    forms = list(_LEGAL_FORM.finditer(part))
+    forms = list(LEGAL_FORM.finditer(part))
     if forms:
         # the name ends with its last legal form ("GmbH & Co. KG"); what follows is a register
         # number, a label or the next column
@@ -189,14 +189,14 @@ def _heading_hit(hit: LabelHit) -> bool:
     )
 
 
-def _continuation_above(cell: Cell, ctx: _Context) -> Cell | None:
+def _continuation_above(cell: Cell, ctx: DocumentContext) -> Cell | None:
     """A line directly above a value, in its column and with no key of its own, continues it."""
     _, cells = ctx.cells.on_page(cell.page)
     for other in cells:
         gap = cell.box[1] - other.box[3]
         if abs(other.box[0] - cell.box[0]) > 2 or not (-0.2 * cell.height <= gap <= 0.8 * cell.height):
             continue
-        if _left_of(other, ctx.cells) or not _looks_like_name(other.text):
+        if cells_left_of(other, ctx.cells) or not _looks_like_name(other.text):
             return None
         return other
     return None
@@ -206,7 +206,7 @@ _POSTCODE = re.compile(r"(?<!\d)\d{4,6}(?!\d)|\b\d{1,4}\s*[a-z]?\b")
 _CONTACT = re.compile(r"@|www\.|https?:|tel|fax|phone|telefon|iban|bic|ust|vat|tva|gst|reg\b|\+\d", re.IGNORECASE)
 
 
-def _vendor_address(ctx: _Context, name: str) -> str | None:
+def _vendor_address(ctx: DocumentContext, name: str) -> str | None:
     """The lines under the vendor's name (or after it on a sender line, or beside 'Anschrift:')."""
     for hit in ctx.by_field.get("address", ()):
         if _party_of(hit.cell, ctx) != "seller":
@@ -236,7 +236,7 @@ def _vendor_address(ctx: _Context, name: str) -> str | None:
     return ", ".join(lines) if lines else None
 
 
-def _continuation_below(cell: Cell, ctx: _Context, loose: bool = False) -> Cell | None:
+def _continuation_below(cell: Cell, ctx: DocumentContext, loose: bool = False) -> Cell | None:
     """The next line of the same block: same left edge, less than a line apart, no key of its own."""
     _, cells = ctx.cells.on_page(cell.page)
     for other in cells:
@@ -245,13 +245,13 @@ def _continuation_below(cell: Cell, ctx: _Context, loose: bool = False) -> Cell 
             -0.2 * cell.height <= gap <= 1.0 * cell.height
         ):
             continue
-        if other is cell or _left_of(other, ctx.cells) or hit_text_is_label(other.text):
+        if other is cell or cells_left_of(other, ctx.cells) or hit_text_is_label(other.text):
             return None
         return other
     return None
 
 
-def _parties(out: Extraction, ctx: _Context) -> None:
+def extract_parties(out: Extraction, ctx: DocumentContext) -> None:
     vendor = customer = None
     for hit in ctx.by_field.get("name", ()):
         party = _party_of(hit.cell, ctx)
@@ -288,25 +288,25 @@ def _parties(out: Extraction, ctx: _Context) -> None:
         out.set("customer_name", customer[0], customer[1])
 
 
-def _company_guess(ctx: _Context, exclude: str | None) -> tuple[str, float] | None:
+def _company_guess(ctx: DocumentContext, exclude: str | None) -> tuple[str, float] | None:
     """The first company-looking line on page one outside a buyer block, else the top line.
 
     A line that is little more than a legal form ("SDN BHD", "CO. (M) SDN BHD") ends a name that
     starts on the line above, so the two are joined."""
     first_page = [c for c in ctx.cells if c.page == ctx.cells[0].page]
-    for marker, confidence in ((_LEGAL_FORM, 0.6), (_COMPANY_WORD, 0.45)):
+    for marker, confidence in ((LEGAL_FORM, 0.6), (_COMPANY_WORD, 0.45)):
         for i, cell in enumerate(first_page):
             if not marker.search(cell.text) or _party_of(cell, ctx) == "buyer":
                 continue
             name = _strip_name(cell.text)
-            core = _LEGAL_FORM.sub(" ", name)
+            core = LEGAL_FORM.sub(" ", name)
             if len(re.findall(r"[^\W\d_]{2,}", core)) <= 1 or (i and first_page[i - 1].text.rstrip().endswith("&")):
                 above = _line_above(cell, first_page[:i])
                 if above is not None:
                     name = f"{above.text.strip()} {name}"
             if i + 1 < len(first_page) and name.endswith("&"):
                 name = f"{name} {first_page[i + 1].text.strip()}"
-            if sum(ch.isalpha() for ch in _LEGAL_FORM.sub(" ", name)) < 3:
+            if sum(ch.isalpha() for ch in LEGAL_FORM.sub(" ", name)) < 3:
                 continue  # a bare "SDN BHD" or "(CO.)" with nothing to join
             if _looks_like_name(name) and name != exclude and not _BUYER_WORD.search(name):
                 return name, confidence

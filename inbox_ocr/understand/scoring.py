@@ -47,7 +47,7 @@ class Extraction:
 
 
 @dataclass
-class _Context:
+class DocumentContext:
     cells: Cells
     hits: list[LabelHit]
     conventions: Conventions
@@ -76,16 +76,16 @@ _NET_MARKER = re.compile(
     r"(?<![^\W_])(?:netto|net|excl?\.?|exkl\.?|excluding|ohne|ht|hors\s*taxes?|sin\s*iva|imponibile|before\s*tax)(?![^\W\d_])",
     re.IGNORECASE,
 )
-_GROSS_MARKER = re.compile(
+GROSS_MARKER = re.compile(
     r"(?<![^\W_])(?:brutto|gross|incl?\.?|inkl\.?|including|ttc|con\s*iva|ivato)(?![^\W\d_])", re.IGNORECASE
 )
 
 
-_PAYMENT = re.compile(
+PAYMENT = re.compile(
     r"(?<![^\W_])(?:cash|change|tendered|paid|bayar|tunai|card|visa|master\w*|bezahlt|gegeben|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto)(?![^\W\d_])",
     re.IGNORECASE,
 )
-_NET_TOTAL = re.compile(r"net\s*total", re.IGNORECASE)
+NET_TOTAL = re.compile(r"net\s*total", re.IGNORECASE)
 _COUNT = re.compile(
     r"^\W*(?:qty|quantity|items?|pcs|menge|stück|anzahl|articles?|artículos|articoli|aantal|"
     r"savings?|saved|discounts?|rabatt|remise|descuento|sconto|korting)\b",
@@ -93,19 +93,19 @@ _COUNT = re.compile(
 )
 
 
-def _refine(hit: LabelHit) -> str:
+def refined_label(hit: LabelHit) -> str:
     """'Rechnungssumme Netto', 'Total (excl. VAT)' are subtotals; 'Cash total', 'Total qty' no totals."""
     if hit.field != "total":
         return hit.field
-    if _PAYMENT.search(hit.cell.text):
+    if PAYMENT.search(hit.cell.text):
         return "payment"
     after = " ".join(w.text for w in hit.cell.words[hit.end : hit.end + 3])
     if _COUNT.match(after):
         return "count"
     before = " ".join(w.text for w in hit.cell.words[max(hit.start - 1, 0) : hit.start])
-    if _NET_MARKER.search(after) and not _GROSS_MARKER.search(after):
+    if _NET_MARKER.search(after) and not GROSS_MARKER.search(after):
         return "subtotal"
-    if _NET_MARKER.fullmatch(before.strip()) and not _GROSS_MARKER.search(after):
+    if _NET_MARKER.fullmatch(before.strip()) and not GROSS_MARKER.search(after):
         return "total_net_qualified"
     return hit.field
 
@@ -113,7 +113,7 @@ def _refine(hit: LabelHit) -> str:
 # --------------------------------------------------------------------------- value parsers
 
 
-def _parse_id(text: str) -> str | None:
+def identifier_value(text: str) -> str | None:
     for raw in text.split()[:4]:
         m = _ID_TOKEN.match(raw)
         if not m:
@@ -129,23 +129,23 @@ def _parse_id(text: str) -> str | None:
     return None
 
 
-def _parse_date(text: str, conventions: Conventions) -> date | None:
+def date_value(text: str, conventions: Conventions) -> date | None:
     dates = find_dates(text, conventions)
     return dates[0][0] if dates else None
 
 
-def _parse_text(text: str) -> str | None:
+def text_value(text: str) -> str | None:
     text = text.strip(" :;-")
     # a single word under a heading is usually the next table header, not a sentence of terms
     return text if len(text.split()) >= 2 and any(ch.isalpha() for ch in text) else None
 
 
-def _parse_tax_number(text: str) -> str | None:
+def tax_number_value(text: str) -> str | None:
     m = re.search(r"\d[\d/ ]{5,}\d", text)
     return m.group(0).strip() if m else None
 
 
-def _amount_in(text: str, conventions: Conventions) -> tuple[Decimal, bool] | None:
+def amount_in(text: str, conventions: Conventions) -> tuple[Decimal, bool] | None:
     """The first money amount in text, skipping percentages and dates; (value, has_decimals)."""
     cleaned = PERCENT.sub(" ", text)
     for _, s, e in find_dates(cleaned, conventions):
@@ -160,7 +160,7 @@ def _amount_in(text: str, conventions: Conventions) -> tuple[Decimal, bool] | No
 # --------------------------------------------------------------------------- generic best-candidate
 
 
-def _scored(ctx: _Context, name: str, parse, allow_below: bool = True, max_below: int = 2):  # type: ignore[no-untyped-def]
+def scored_candidates(ctx: DocumentContext, name: str, parse, allow_below: bool = True, max_below: int = 2):  # type: ignore[no-untyped-def]
     results = []
     for hit in ctx.by_field.get(name, ()):
         for rank, cand in enumerate(value_candidates(hit, ctx.cells, max_below=max_below)):
@@ -176,16 +176,16 @@ def _scored(ctx: _Context, name: str, parse, allow_below: bool = True, max_below
     return results
 
 
-def _best(
-    out: Extraction, name: str, ctx: _Context, parse, allow_below: bool = True, field_name: str | None = None
+def best_candidate(
+    out: Extraction, name: str, ctx: DocumentContext, parse, allow_below: bool = True, field_name: str | None = None
 ) -> None:  # type: ignore[no-untyped-def]
-    results = _scored(ctx, field_name or name, parse, allow_below)
+    results = scored_candidates(ctx, field_name or name, parse, allow_below)
     if results:
         score, value, _, _ = results[0]
         out.set(name, value, 0.5 + 0.45 * score)
 
 
-def _left_of(cell: Cell, cells: list[Cell]) -> list[Cell]:
+def cells_left_of(cell: Cell, cells: list[Cell]) -> list[Cell]:
     h = cell.height
     return [
         c

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from inbox_ocr.errors import ConfigError
-from inbox_ocr.models import InvoiceFields, LineItem
+from inbox_ocr.kernel.errors import ConfigError
+from inbox_ocr.kernel.models import InvoiceFields, LineItem
 from inbox_ocr.understand.normalize import Conventions, parse_amount, parse_date
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from schwifty import BIC, IBAN
 from stdnum.eu import vat as eu_vat
 
-from inbox_ocr.models import InvoiceFields
+from inbox_ocr.kernel.models import InvoiceFields
 from inbox_ocr.understand.normalize import ISO_CURRENCIES
 
 CENT = Decimal("0.01")

@@ -21,7 +21,7 @@ from typing import Any
 
 import pymupdf
 
-from inbox_ocr.samples import invoice_doc, render_pdf
+from inbox_ocr.app.samples import invoice_doc, render_pdf
 
 Row = dict[str, Any]  # a ledger row: status, error, documents (list of summaries)
 

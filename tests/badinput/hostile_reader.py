@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-from inbox_ocr.models import Document
+from inbox_ocr.kernel.models import Document
 from inbox_ocr.read import read_document
 
 
@@ -18,7 +18,7 @@ def read(data: bytes, **kwargs: Any) -> Document:
             time.sleep(0.05)
     if name == "eats-memory.pdf":
         hog = [bytearray(256 * 1024**2) for _ in range(64)]  # 16 GiB, far past the memory limit
-        return Document(filename=str(len(hog)), content_type="x", sha256="x", source="unreadable")
+        return Document(filename=str(len(hog)), content_type="x", sha256="x", reading="unreadable")
     if name == "segfaults.pdf":
         os.kill(os.getpid(), 11)
     return read_document(data, **kwargs)

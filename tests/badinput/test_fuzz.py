@@ -21,15 +21,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.providers import InboundRequest, WebhookError, get_provider
-from connectors.providers.fetch import AttachmentFetcher
-from connectors.webhook_in import Endpoint, _handle
-from connectors.webhook_spool import open_spool
-from inbox_ocr.errors import MalformedMessage
-from inbox_ocr.extract import parse_message
-from inbox_ocr.models import ParsedMessage
-from inbox_ocr.samples import invoice_doc, render_pdf
-from inbox_ocr.settings import WebhookSourceConfig
+from connectors.webhook_in import WebhookSourceConfig
+from connectors.webhook_in.http import Endpoint, _handle
+from connectors.webhook_in.providers import InboundRequest, WebhookError, get_provider
+from connectors.webhook_in.providers.fetch import AttachmentFetcher
+from connectors.webhook_in.spool import Spool
+from inbox_ocr.app.samples import invoice_doc, render_pdf
+from inbox_ocr.kernel.errors import MalformedMessage
+from inbox_ocr.kernel.models import ParsedMessage
+from inbox_ocr.mime.parse import parse_message
 
 EXAMPLES = int(os.environ.get("INBOX_OCR_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=5000, derandomize=False,
@@ -95,7 +95,7 @@ def test_mime_parser_returns_a_message_or_a_clear_malformed_error(raw: bytes) ->
 
 def _vocabulary(provider: str) -> list[str]:
     """The keys and field names a provider module looks for, so the fuzzer speaks its language."""
-    folder = Path(__file__).resolve().parents[2] / "connectors" / "providers"
+    folder = Path(__file__).resolve().parents[2] / "connectors" / "webhook_in" / "providers"
     text = (folder / f"{provider}.py").read_text() + (folder / "common.py").read_text()
     return sorted(set(re.findall(r"[\"']([A-Za-z][\w-]{1,30})[\"']", text)))
 
@@ -137,7 +137,7 @@ def test_webhook_payload_parsers_answer_2xx_or_a_clear_4xx(provider: str, tmp_pa
     422 by webhook_in's guard, and logged with a traceback)."""
     config = WebhookSourceConfig(name=f"fuzz-{provider}", type="webhook", provider=provider, allow_unsigned=True)
     # no allowed hosts: a URL in a payload is refused, nothing leaves this machine
-    endpoint = Endpoint(config, get_provider(provider), open_spool(tmp_path / "spool"), AttachmentFetcher(config))
+    endpoint = Endpoint(config, get_provider(provider), Spool(tmp_path / "spool"), AttachmentFetcher(config))
     tripped: dict[str, int] = {}
 
     @FUZZ

@@ -12,35 +12,35 @@ from pathlib import Path
 
 import pytest
 
-from inbox_ocr.read.sandbox import DocumentReader
-from inbox_ocr.samples import invoice_doc, render_pdf
-from inbox_ocr.settings import Limits, OcrSettings
+from inbox_ocr.app.samples import invoice_doc, render_pdf
+from inbox_ocr.kernel.settings import Limits, OcrSettings
+from inbox_ocr.read.sandbox import SandboxedReader
 
 ROOT = Path(__file__).resolve().parents[2]
 PDF = render_pdf(invoice_doc(number="SANDBOX-7"))
 
 
 @pytest.fixture
-def reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[DocumentReader]:
+def reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxedReader]:
     monkeypatch.chdir(ROOT)  # the worker imports tests.badinput.hostile_reader from here
-    r = DocumentReader(Limits(document_seconds=3, document_memory="1GB"),
-                       target="tests.badinput.hostile_reader:read")
+    r = SandboxedReader(Limits(document_seconds=3, document_memory="1GB", max_pdf_pages=10),
+                        OcrSettings(enabled=False), target="tests.badinput.hostile_reader:read")
     yield r
     r.close()
 
 
-def _read(reader: DocumentReader, name: str, data: bytes = PDF):  # type: ignore[no-untyped-def]
-    return reader(data, filename=name, content_type="application/pdf", sha256=hashlib.sha256(data).hexdigest(),
-                  part="2", ocr=OcrSettings(enabled=False), max_pages=10)
+def _read(reader: SandboxedReader, name: str, data: bytes = PDF):  # type: ignore[no-untyped-def]
+    return reader.read(data, filename=name, content_type="application/pdf", sha256=hashlib.sha256(data).hexdigest(),
+                       part="2")
 
 
-def test_a_document_past_its_time_limit_is_stopped_and_the_next_one_is_read(reader: DocumentReader) -> None:
+def test_a_document_past_its_time_limit_is_stopped_and_the_next_one_is_read(reader: SandboxedReader) -> None:
     assert "SANDBOX-7" in _read(reader, "warm-up.pdf").text  # the worker is up, models loaded
     first_pid = reader.worker_pid
     started = time.monotonic()
     doc = _read(reader, "loops-forever.pdf")
     took = time.monotonic() - started
-    assert doc.source == "unreadable"
+    assert doc.reading == "unreadable"
     assert doc.error == "reading stopped after 3 s (limits.document_seconds)"
     assert 2.5 < took < 15
     assert reader.kills == 1
@@ -49,11 +49,11 @@ def test_a_document_past_its_time_limit_is_stopped_and_the_next_one_is_read(read
     assert reader.worker_pid != first_pid  # a fresh worker
 
 
-def test_memory_past_the_limit_and_a_crashing_reader_cost_only_that_document(reader: DocumentReader) -> None:
+def test_memory_past_the_limit_and_a_crashing_reader_cost_only_that_document(reader: SandboxedReader) -> None:
     hog = _read(reader, "eats-memory.pdf")
-    assert hog.source == "unreadable" and "limits.document_memory" in (hog.error or "")
+    assert hog.reading == "unreadable" and "limits.document_memory" in (hog.error or "")
     crash = _read(reader, "segfaults.pdf")
-    assert crash.source == "unreadable" and "reader process died" in (crash.error or "")
+    assert crash.reading == "unreadable" and "reader process died" in (crash.error or "")
     assert "exit code -11" in (crash.error or "")
     fine = _read(reader, "after-the-crash.pdf")
     assert fine.error is None and fine.filename == "after-the-crash.pdf" and "SANDBOX-7" in fine.text
@@ -64,12 +64,11 @@ def test_a_killed_daemon_leaves_no_reader_behind(tmp_path: Path) -> None:
     script = tmp_path / "owner.py"
     script.write_text(
         "import hashlib, sys, time\n"
-        "from inbox_ocr.read.sandbox import DocumentReader\n"
-        "from inbox_ocr.settings import Limits, OcrSettings\n"
-        "r = DocumentReader(Limits())\n"
+        "from inbox_ocr.read.sandbox import SandboxedReader\n"
+        "from inbox_ocr.kernel.settings import Limits, OcrSettings\n"
+        "r = SandboxedReader(Limits(), OcrSettings(enabled=False))\n"
         "data = b'not a pdf'\n"
-        "r(data, filename='x.pdf', content_type='application/pdf', sha256='0', part='1', "
-        "ocr=OcrSettings(enabled=False), max_pages=1)\n"
+        "r.read(data, filename='x.pdf', content_type='application/pdf', sha256='0', part='1')\n"
         "print(r.worker_pid, flush=True)\n"
         "time.sleep(600)\n")
     owner = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True)

@@ -34,7 +34,7 @@ DATASETS = ROOT.parent / "shared" / "datasets"
 ZUGFERD = DATASETS / "zugferd-dev"
 SROIE = DATASETS / "sroie-dev"
 
-from inbox_ocr.models import Document  # noqa: E402
+from inbox_ocr.kernel.models import Document  # noqa: E402
 from inbox_ocr.read import read_document  # noqa: E402
 from inbox_ocr.understand import analyze  # noqa: E402
 
@@ -202,14 +202,14 @@ def _ocr_available() -> tuple[bool, str]:
     if sample is None:
         return False, "no sroie-dev images"
     try:
-        from inbox_ocr.settings import OcrSettings
+        from inbox_ocr.kernel.settings import OcrSettings
 
         settings = OcrSettings(enabled=True)  # type: ignore[call-arg]
     except Exception as exc:  # the settings may not know `enabled` yet
         return False, f"OCR settings unavailable: {exc}"
     doc = _read(sample, "image/jpeg", ocr=settings)
-    if doc.source != "ocr":
-        return False, f"read_document on a JPEG gives source={doc.source!r} ({doc.error or '; '.join(doc.warnings)})"
+    if doc.reading != "ocr":
+        return False, f"read_document on a JPEG gives reading={doc.reading!r} ({doc.error or '; '.join(doc.warnings)})"
     return True, ""
 
 
@@ -244,7 +244,7 @@ def bench_sroie(cache: Path | None = None) -> None:
     if not ok:
         print(f"\n(c) sroie-dev: SKIPPED because OCR is unavailable: {why}")
         return
-    from inbox_ocr.settings import OcrSettings
+    from inbox_ocr.kernel.settings import OcrSettings
     from inbox_ocr.understand.normalize import Conventions, parse_amount, parse_date
 
     settings = OcrSettings(enabled=True)  # type: ignore[call-arg]

@@ -30,11 +30,12 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from inbox_ocr.models import RawMessage  # noqa: E402
-from inbox_ocr.pipeline import Context, process_message  # noqa: E402
-from inbox_ocr.samples import SampleMessage, build_message, invoice_doc, render_pdf  # noqa: E402
-from inbox_ocr.settings import load_config  # noqa: E402
-from run_daemon import Daemon  # noqa: E402
+from inbox_ocr.app.config import load_config  # noqa: E402
+from inbox_ocr.app.daemon import Daemon  # noqa: E402
+from inbox_ocr.app.samples import SampleMessage, build_message, invoice_doc, render_pdf  # noqa: E402
+from inbox_ocr.app.wiring import build_processor  # noqa: E402
+from inbox_ocr.kernel.models import RawMessage  # noqa: E402
+from inbox_ocr.orchestration.pipeline import process_message  # noqa: E402
 from tests.integration.conftest import admin_client, append_many  # noqa: E402
 from tests.integration.dovecot import Dovecot  # noqa: E402
 
@@ -107,7 +108,7 @@ def throughput(server: Dovecot, work: Path, count: int) -> None:
     append_many(admin, "Bulk", mails)
     config = load_config(config_file(work, server, "Bulk", "poll"))
 
-    ctx = Context.load(config)
+    ctx = build_processor(config)
     process_message(RawMessage(source="finance", key="warm", raw=mails[0]), ctx)  # load once, untimed
     started = time.perf_counter()
     for i, raw in enumerate(mails):

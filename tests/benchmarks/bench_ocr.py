@@ -33,11 +33,11 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pymupdf  # noqa: E402
 
+from inbox_ocr.kernel.settings import OcrSettings  # noqa: E402
 from inbox_ocr.read.ocr import OcrEngine, load_image_pages  # noqa: E402
 from inbox_ocr.read.ocr.detect import order_quad  # noqa: E402
 from inbox_ocr.read.ocr.layout import crop_line  # noqa: E402
 from inbox_ocr.read.ocr.session import BUNDLED_CLS, BUNDLED_DET, BUNDLED_REC, bundled_model  # noqa: E402
-from inbox_ocr.settings import OcrSettings  # noqa: E402
 from tests.benchmarks.ocr_metrics import corpus_cer, load_truth, word_f1  # noqa: E402
 
 DATASET = ROOT / ".." / "shared" / "datasets" / "sroie-dev"
@@ -147,7 +147,7 @@ def cli_peak_rss(pdf: Path) -> tuple[float, float]:
     cmd = (
         [exe, "ocr", "--json", str(pdf)]
         if exe
-        else [sys.executable, "-m", "inbox_ocr.cli", "ocr", "--json", str(pdf)]
+        else [sys.executable, "-m", "inbox_ocr.app.cli", "ocr", "--json", str(pdf)]
     )
     probe = (
         "import resource, subprocess, sys, time\n"

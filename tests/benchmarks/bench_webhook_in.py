@@ -41,11 +41,13 @@ def serve(config_file: str, port_file: str) -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from connectors.webhook_in import build_app
-    from inbox_ocr.settings import WebhookSourceConfig, load_config
+    from connectors.webhook_in import Endpoint, Spool, WebhookSourceConfig, spool_dir
+    from inbox_ocr.app.config import load_config
+    from inbox_ocr.app.http import build_app
 
     config = load_config(config_file)
-    app = build_app([s for s in config.sources if isinstance(s, WebhookSourceConfig)], config.state_dir)
+    hooks = [s for s in config.sources if isinstance(s, WebhookSourceConfig)]
+    app = build_app([Endpoint.for_source(h, Spool(spool_dir(config.state_dir, h.name))) for h in hooks])
 
     async def null(request: Request) -> JSONResponse:
         await request.body()
@@ -128,7 +130,7 @@ def main() -> int:
         serve(*args.serve)
         return 0
 
-    from connectors.providers.mime import sign
+    from connectors.webhook_in.providers.mime import sign
     from tests.integration.webhook_fixtures import make_pdf, raw_message
 
     pdf = make_pdf(pad_to=args.pdf_kb * 1000)

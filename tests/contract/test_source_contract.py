@@ -1,5 +1,6 @@
-"""The Source contract of connectors/base.py, run over every implementation that needs no server.
-(The IMAP source runs the same checks against a real Dovecot in tests/integration.)"""
+"""The Source contract of inbox_ocr/kernel/ports.py, run over every implementation that needs no
+server. (The IMAP source runs the same checks against a real Dovecot in
+tests/integration/test_imap_contract.py.)"""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Source
-from connectors.maildir import MaildirSource
+from connectors.maildir import MaildirSource, MaildirSourceConfig
 from connectors.memory import MemorySource, MemoryState
-from inbox_ocr.models import Action
-from inbox_ocr.samples import SampleMessage, build_message, write_maildir
-from inbox_ocr.settings import MaildirSourceConfig
+from inbox_ocr.app.samples import SampleMessage, build_message, write_maildir
+from inbox_ocr.kernel.models import MailboxChanges
+from inbox_ocr.kernel.ports import Source
 
 
 @dataclass
@@ -54,14 +54,14 @@ def memory_harness(tmp_path: Path) -> Harness:
 
 def webhook_harness(tmp_path: Path) -> Harness:
     """The webhook source reads the spool its HTTP server writes; deliver = what the server stores."""
-    from connectors.webhook_in import WebhookSource
-    from inbox_ocr.settings import WebhookSourceConfig
+    from connectors.webhook_in import Spool, WebhookSource, WebhookSourceConfig, spool_dir
 
     state = MemoryState()
     cfg = WebhookSourceConfig(type="webhook", name="box", provider="mime", allow_unsigned=True)
-    source = WebhookSource(cfg, state, tmp_path / "var")
+    spool = Spool(spool_dir(tmp_path / "var", "box"))
+    source = WebhookSource(cfg, state, spool)
     counter = iter(range(10_000))
-    return Harness(source, state, lambda raws: [source.spool.store(r, f"id-{next(counter)}") for r in raws])
+    return Harness(source, state, lambda raws: [spool.store(r, f"id-{next(counter)}") for r in raws])
 
 
 @pytest.fixture(params=[maildir_harness, memory_harness, webhook_harness], ids=["maildir", "memory", "webhook"])
@@ -70,6 +70,10 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
     yield h
     h.source.close()
     h.source.close()  # closing twice is safe
+
+
+def test_implements_the_source_port(harness: Harness) -> None:
+    assert isinstance(harness.source, Source)
 
 
 def test_fetch_yields_what_arrived(harness: Harness) -> None:
@@ -89,11 +93,11 @@ def test_fetch_respects_limit(harness: Harness) -> None:
 def test_acked_messages_are_not_fetched_again_and_ack_is_idempotent(harness: Harness) -> None:
     harness.deliver([build_message(m) for m in _messages(2)])
     first, second = list(harness.source.fetch())
-    actions = (Action(kind="move", arg="Invoices"), Action(kind="keyword", arg="checked"))
-    harness.source.ack(first, actions)
-    harness.source.ack(first, actions)  # redone after a crash: no error, no second copy
+    changes = MailboxChanges(move_to="Invoices", keywords=("checked",))
+    harness.source.ack(first, changes)
+    harness.source.ack(first, changes)  # redone after a crash: no error, no second copy
     harness.handled(first.key)
-    harness.source.ack(second, ())
+    harness.source.ack(second, MailboxChanges())
     harness.handled(second.key)
     assert list(harness.source.fetch()) == []
 
@@ -111,10 +115,9 @@ def test_maildir_move_keeps_one_copy_with_keywords(tmp_path: Path) -> None:
     h = maildir_harness(tmp_path)
     h.deliver([build_message(m) for m in _messages(1)])
     (msg,) = list(h.source.fetch())
-    actions = (Action(kind="move", arg="Invoices/2026"), Action(kind="keyword", arg="needs-approval"),
-               Action(kind="keyword", arg="erp"), Action(kind="mark_seen"), Action(kind="flag"))
-    h.source.ack(msg, actions)
-    h.source.ack(msg, actions)
+    changes = MailboxChanges(move_to="Invoices/2026", keywords=("needs-approval", "erp"), mark_seen=True, flag=True)
+    h.source.ack(msg, changes)
+    h.source.ack(msg, changes)
     target = tmp_path / "Maildir" / ".Invoices.2026"
     (moved,) = list((target / "cur").iterdir())
     assert moved.read_bytes() == msg.raw
@@ -135,13 +138,13 @@ def test_maildir_crash_between_link_and_unlink_is_repaired(tmp_path: Path) -> No
     for sub in ("cur", "new", "tmp"):
         (target / sub).mkdir(parents=True)
     (target / "cur" / f"{msg.key}:2,").write_bytes(original.read_bytes())
-    h.source.ack(msg, (Action(kind="move", arg="Invoices"),))
+    h.source.ack(msg, MailboxChanges(move_to="Invoices"))
     assert len(list((target / "cur").iterdir())) == 1
     assert not original.exists()
 
 
 def test_missing_maildir_is_a_clear_source_error(tmp_path: Path) -> None:
-    from inbox_ocr.errors import SourceUnavailable
+    from inbox_ocr.kernel.errors import SourceUnavailable
 
     cfg = MaildirSourceConfig(type="maildir", name="box", path=tmp_path / "nope")
     with pytest.raises(SourceUnavailable, match="not a Maildir"):

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 from imapclient import IMAPClient
 
-from inbox_ocr.samples import SampleMessage, build_message, invoice_doc, render_pdf
+from inbox_ocr.app.samples import SampleMessage, build_message, invoice_doc, render_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 SOAK = os.environ.get("INBOX_OCR_SOAK") == "1"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from inbox_ocr.samples import SampleMessage, invoice_doc, render_pdf, write_maildir
-from inbox_ocr.settings import load_config
-from run_daemon import Daemon
+from inbox_ocr.app.config import load_config
+from inbox_ocr.app.daemon import Daemon
+from inbox_ocr.app.samples import SampleMessage, invoice_doc, render_pdf, write_maildir
 from tests.faults.harness import integrity, ledger_rows
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from inbox_ocr import metrics
-from inbox_ocr.settings import load_config
-from run_daemon import Daemon
+from inbox_ocr.app.config import load_config
+from inbox_ocr.app.daemon import Daemon
+from inbox_ocr.kernel import metrics
 from tests.faults.harness import SOAK, TcpProxy, audit, fill, ledger_rows, make_mailbox, message_ids, write_config
 from tests.http_receiver import Receiver
 from tests.integration.conftest import admin_client

@@ -17,8 +17,8 @@ import requests
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
-from inbox_ocr.cli import main as cli
-from inbox_ocr.samples import SampleMessage, build_message, invoice_doc, render_pdf
+from inbox_ocr.app.cli import main as cli
+from inbox_ocr.app.samples import SampleMessage, build_message, invoice_doc, render_pdf
 from tests.faults.harness import ledger_rows, wait_until
 from tests.http_receiver import Receiver
 

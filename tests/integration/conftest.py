@@ -78,7 +78,7 @@ def imap_folder(request: pytest.FixtureRequest) -> str:
 
 
 def imap_source_config(server: Dovecot, folders: list[str], **overrides: Any) -> Any:
-    from inbox_ocr.settings import ImapSourceConfig
+    from connectors.imap import ImapSourceConfig
 
     values: dict[str, Any] = {
         "type": "imap",

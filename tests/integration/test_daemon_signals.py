@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from inbox_ocr.samples import SampleMessage, invoice_doc, render_pdf, write_maildir
+from inbox_ocr.app.samples import SampleMessage, invoice_doc, render_pdf, write_maildir
 
 ROOT = Path(__file__).resolve().parents[2]
 

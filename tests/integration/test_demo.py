@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import run_daemon
 from connectors.maildir import Keywords, _split_name
-from inbox_ocr.cli import main
+from inbox_ocr.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inbox_ocr.cli import main
+from inbox_ocr.app.cli import main
 from tests.conftest import ROOT, dataset
 
 

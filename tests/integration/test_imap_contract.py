@@ -8,7 +8,7 @@ import pytest
 
 from connectors.imap import ImapSource
 from connectors.memory import MemoryState
-from inbox_ocr.samples import build_message
+from inbox_ocr.app.samples import build_message
 from tests.contract.test_source_contract import (  # noqa: F401  (collected here with the IMAP harness)
     Harness,
     _messages,

@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from imapclient import IMAPClient
 
 from connectors.imap import ImapSource
-from inbox_ocr.cli import main as cli
-from inbox_ocr.ledger import Ledger
-from inbox_ocr.samples import SampleMessage, build_message, invoice_doc, render_pdf
-from inbox_ocr.settings import Config, load_config
-from run_daemon import Daemon
+from inbox_ocr.app.cli import main as cli
+from inbox_ocr.app.config import Config, load_config
+from inbox_ocr.app.daemon import Daemon
+from inbox_ocr.app.samples import SampleMessage, build_message, invoice_doc, render_pdf
+from inbox_ocr.orchestration.ledger import Ledger
 from tests.http_receiver import Receiver
 from tests.integration.conftest import admin_client, append_many, bulk_emails, make_email
 from tests.integration.dovecot import Dovecot
@@ -170,11 +170,11 @@ class CrashingAck(ImapSource):
 
     acks = 0
 
-    def ack(self, message, actions):  # type: ignore[no-untyped-def]
+    def ack(self, message, changes):  # type: ignore[no-untyped-def]
         CrashingAck.acks += 1
         if CrashingAck.acks == 2:
             raise Crash("killed after the ledger commit")
-        super().ack(message, actions)
+        super().ack(message, changes)
 
 
 def test_restart_reprocesses_nothing_and_redoes_only_the_missing_action(
@@ -184,7 +184,7 @@ def test_restart_reprocesses_nothing_and_redoes_only_the_missing_action(
     append_many(admin, srv(imap_folder), invoice_mails(3, "crash"))
     config = load_config(write_config(tmp_path, dovecot, imap_folder, receiver))
 
-    first = Daemon(config, source_factory=lambda cfg, state: CrashingAck(cfg, state))
+    first = Daemon(config, factories={"imap": lambda cfg, ledger, wiring: CrashingAck(cfg, ledger)})
     with pytest.raises(Crash):
         first.run_once()
     first.close()

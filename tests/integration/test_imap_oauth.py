@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from connectors.imap import ImapSource
-from connectors.imap_auth import CURSOR
+from connectors.imap.auth import CURSOR
 from connectors.memory import MemoryState
 from tests.integration.conftest import _need_dovecot as need_dovecot
 from tests.integration.conftest import admin_client, imap_source_config, make_email

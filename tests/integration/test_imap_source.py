@@ -11,8 +11,8 @@ from imapclient import IMAPClient
 
 from connectors.imap import ImapSource
 from connectors.memory import MemoryState
-from inbox_ocr.errors import SourceUnavailable
-from inbox_ocr.models import Action, RawMessage
+from inbox_ocr.kernel.errors import SourceUnavailable
+from inbox_ocr.kernel.models import MailboxChanges, RawMessage
 from tests.integration.conftest import admin_client, append_many, bulk_emails, imap_source_config, make_email
 from tests.integration.dovecot import Dovecot
 
@@ -60,12 +60,7 @@ def test_ack_moves_flags_and_tags_into_a_created_subfolder_once(dovecot, admin, 
     append_many(admin, srv(imap_folder), [make_email("ACME invoice 4711"), make_email("other")])
     source = ImapSource(imap_source_config(dovecot, [imap_folder]), MemoryState())
     target = f"{imap_folder.split('/')[0]}/Rechnungen/2024"
-    actions = [
-        Action(kind="keyword", arg="invoice_ok"),
-        Action(kind="mark_seen"),
-        Action(kind="flag"),
-        Action(kind="move", arg=target),
-    ]
+    actions = MailboxChanges(keywords=("invoice_ok",), mark_seen=True, flag=True, move_to=target)
     try:
         first = next(iter(source.fetch()))
         source.ack(first, actions)
@@ -85,7 +80,7 @@ def test_ack_without_actions_changes_nothing_on_the_server(dovecot, admin, imap_
     append_many(admin, srv(imap_folder), [make_email("plain")])
     source = ImapSource(imap_source_config(dovecot, [imap_folder]), MemoryState())
     try:
-        source.ack(next(iter(source.fetch())), [])
+        source.ack(next(iter(source.fetch())), MailboxChanges())
         assert uids_and_flags(admin, imap_folder) == {b"plain": ()}
     finally:
         source.close()
@@ -103,8 +98,8 @@ def test_moves_leave_mail_that_others_flagged_deleted(server_name, request, imap
         assert source.has(b"MOVE") is False or server_name == "dovecot"
         fetched = list(source.fetch())
         assert [m.raw.split(b"Subject: ")[1][:4] for m in fetched] == [b"ours"]  # \Deleted mail is not ours to read
-        source.ack(fetched[0], [Action(kind="move", arg="Done")])
-        source.ack(fetched[0], [Action(kind="move", arg="Done")])
+        source.ack(fetched[0], MailboxChanges(move_to="Done"))
+        source.ack(fetched[0], MailboxChanges(move_to="Done"))
 
         assert list(uids_and_flags(admin, "Done")).count(b"ours") == 1
         left = uids_and_flags(admin, imap_folder)
@@ -121,7 +116,7 @@ def test_non_ascii_folder_names_use_modified_utf7(dovecot, admin):
     try:
         message = next(iter(source.fetch()))
         assert message.key.startswith(f"{inbox}/")
-        source.ack(message, [Action(kind="move", arg="Buchhaltung/Geprüft €")])
+        source.ack(message, MailboxChanges(move_to="Buchhaltung/Geprüft €"))
         raw = IMAPClient("127.0.0.1", port=dovecot.port, ssl=False)
         raw.folder_encode = False  # what goes over the wire
         raw.login(dovecot.user, dovecot.password)
@@ -224,7 +219,7 @@ def test_source_reconnects_after_a_server_restart(dovecot, admin, imap_folder):
     try:
         message = next(iter(source.fetch()))
         dovecot.restart()
-        source.ack(message, [Action(kind="move", arg="Done")])  # first command on a dead connection
+        source.ack(message, MailboxChanges(move_to="Done"))  # first command on a dead connection
         assert list(source.fetch()) == []
 
         dovecot.stop()
@@ -281,7 +276,7 @@ def test_several_folders_of_one_account_are_fetched_with_their_own_keys(dovecot,
         got = list(source.fetch())
         assert [(m.folder, b"from the scanner" in m.raw) for m in got] == [(imap_folder, False), (other, True)]
         assert got[1].key.startswith(f"{other}/")
-        source.ack(got[1], [Action(kind="flag")])
+        source.ack(got[1], MailboxChanges(flag=True))
         assert b"\\Flagged" in uids_and_flags(admin, other)[b"from the scanner"]
     finally:
         source.close()

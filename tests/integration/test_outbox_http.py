@@ -11,11 +11,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from inbox_ocr.cli import main
-from inbox_ocr.ledger import Ledger, NewDelivery
-from inbox_ocr.outbox import Outbox
-from inbox_ocr.settings import parse_config
-from run_daemon import build_sinks
+from inbox_ocr.app.cli import main
+from inbox_ocr.app.config import parse_config
+from inbox_ocr.app.wiring import build_sinks
+from inbox_ocr.kernel.models import MessageStatus
+from inbox_ocr.orchestration.ledger import Ledger, MessageIdentity, NewDelivery, Outcome
+from inbox_ocr.orchestration.outbox import Outbox
 from tests.http_receiver import Receiver
 
 
@@ -35,9 +36,10 @@ def setup(tmp_path: Path, url: str, max_attempts: int = 5):  # type: ignore[no-u
     )
     config = parse_config(__import__("yaml").safe_load(cfg_file.read_text()))
     ledger = Ledger(tmp_path / "var" / "ledger.sqlite3")
-    ledger.record_outcome(source="m", key="k1", message_id="<a@b>", content_hash="h", subject="s", sender="x",
-                          status="done", rule="r", actions=[], documents=[],
-                          deliveries=[NewDelivery("erp", "key-1", json.dumps({"total": "12.50"}).encode())])
+    ledger.messages.record_outcome(Outcome(
+        identity=MessageIdentity("m", "k1", "<a@b>", "h", "s", "x"), status=MessageStatus.DONE, rule="r",
+        deliveries=(NewDelivery("erp", "key-1", json.dumps({"total": "12.50"}).encode()),),
+    ))
     return cfg_file, config, ledger
 
 
@@ -62,7 +64,7 @@ def test_refused_then_accepted_exactly_once(tmp_path: Path, receiver: Receiver) 
     body = receiver.accepted["key-1"].body
     assert receiver.accepted["key-1"].headers["x-signature"] == "sha256=" + hmac.new(
         b"test-secret-123", body, hashlib.sha256).hexdigest()
-    (row,) = ledger.outbox()
+    (row,) = ledger.deliveries.recent()
     assert row.status == "delivered" and row.attempts == 3 and row.receipt == "HTTP 201"
 
 
@@ -91,7 +93,7 @@ def test_client_error_is_a_dead_letter_at_once(tmp_path: Path, receiver: Receive
     _, config, ledger = setup(tmp_path, receiver.url)
     report = Outbox(ledger, build_sinks(config), config.webhooks).deliver_due()
     assert report.dead == 1
-    (row,) = ledger.outbox()
+    (row,) = ledger.deliveries.recent()
     assert row.status == "dead" and "HTTP 422" in (row.last_error or "")
 
 
@@ -99,5 +101,5 @@ def test_unreachable_target_is_retried(tmp_path: Path) -> None:
     _, config, ledger = setup(tmp_path, "http://127.0.0.1:1/hook")
     report = Outbox(ledger, build_sinks(config), config.webhooks).deliver_due()
     assert report.retrying == 1
-    (row,) = ledger.outbox()
+    (row,) = ledger.deliveries.recent()
     assert row.status == "pending" and "ConnectionError" in (row.last_error or "")

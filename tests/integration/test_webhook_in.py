@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.webhook_in import WebhookSource, spool_dir, start_server
-from connectors.webhook_spool import open_spool
-from inbox_ocr.extract import parse_message
-from inbox_ocr.models import Action
-from inbox_ocr.settings import Config, parse_config
+from connectors.webhook_in import WebhookSource, spool_dir
+from inbox_ocr.app.config import Config, parse_config
+from inbox_ocr.app.wiring import Wiring
+from inbox_ocr.kernel.models import MailboxChanges
+from inbox_ocr.mime.parse import parse_message
 from tests.integration.webhook_fixtures import (
     FileServer,
     SendGridKeys,
@@ -37,6 +37,7 @@ from tests.integration.webhook_fixtures import (
 pytestmark = pytest.mark.integration
 
 SECRET = "whsec-test-0123456789"
+Served = tuple[Config, str, Wiring]  # the config, the server's URL, what serves it
 PDF = make_pdf()
 
 
@@ -65,7 +66,7 @@ def keys() -> SendGridKeys:
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, files: FileServer, keys: SendGridKeys) -> Iterator[tuple[Config, str]]:
+def daemon(tmp_path: Path, files: FileServer, keys: SendGridKeys) -> Iterator[Served]:
     common = {"secret": SECRET, "api_token": "api-token-1", "allowed_hosts": ["127.0.0.1"]}
     config = parse_config(
         {
@@ -101,14 +102,16 @@ def daemon(tmp_path: Path, files: FileServer, keys: SendGridKeys) -> Iterator[tu
             ],
         }
     )
-    server = start_server(config)
+    wiring = Wiring(config, isolated=False)
+    server = wiring.start_http()
     assert server is not None
-    yield config, server.url
-    server.stop()
+    yield config, server.url, wiring
+    wiring.close()
 
 
 def spooled(config: Config, name: str) -> list[bytes]:
-    return [p.read_bytes() for _, p in open_spool(spool_dir(config.state_dir, name)).pending()]
+    new = spool_dir(config.state_dir, name) / "new"
+    return [p.read_bytes() for p in sorted(new.iterdir()) if not p.name.startswith(".")]
 
 
 def pdf_attachments(raw: bytes) -> list[bytes]:
@@ -143,8 +146,8 @@ def postmark_body(message_id: str, **extra: Any) -> bytes:
 # --------------------------------------------------------------------------- basics
 
 
-def test_healthz_lists_sources(daemon: tuple[Config, str]) -> None:
-    _, url = daemon
+def test_healthz_lists_sources(daemon: Served) -> None:
+    _, url, _ = daemon
     answer = requests.get(f"{url}/healthz", timeout=5)
     assert answer.status_code == 200
     assert answer.json()["sources"]["pm"] == {"provider": "postmark", "path": "/hooks/pm", "spooled": 0}
@@ -153,8 +156,8 @@ def test_healthz_lists_sources(daemon: tuple[Config, str]) -> None:
 # --------------------------------------------------------------------------- Postmark
 
 
-def test_postmark_json_is_spooled_as_mime_with_the_pdf(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_postmark_json_is_spooled_as_mime_with_the_pdf(daemon: Served) -> None:
+    config, url, wiring = daemon
     answer = requests.post(
         f"{url}/hooks/pm",
         data=postmark_body("pm-1"),
@@ -172,15 +175,15 @@ def test_postmark_json_is_spooled_as_mime_with_the_pdf(daemon: tuple[Config, str
 
 
 @pytest.mark.parametrize("auth", [("postmark", "wrong"), None])
-def test_postmark_without_the_right_credentials_is_refused(daemon: tuple[Config, str], auth: Any) -> None:
-    config, url = daemon
+def test_postmark_without_the_right_credentials_is_refused(daemon: Served, auth: Any) -> None:
+    config, url, wiring = daemon
     answer = requests.post(f"{url}/hooks/pm", data=postmark_body("pm-2"), auth=auth, timeout=10)
     assert answer.status_code == 401
     assert spooled(config, "pm") == []
 
 
-def test_same_message_delivered_twice_is_stored_once(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_same_message_delivered_twice_is_stored_once(daemon: Served) -> None:
+    config, url, wiring = daemon
     answers = [
         requests.post(f"{url}/hooks/pm", data=postmark_body("pm-dup"), auth=("postmark", SECRET), timeout=10)
         for _ in range(2)
@@ -190,8 +193,8 @@ def test_same_message_delivered_twice_is_stored_once(daemon: tuple[Config, str])
     assert len(spooled(config, "pm")) == 1
 
 
-def test_concurrent_duplicates_are_stored_once(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_concurrent_duplicates_are_stored_once(daemon: Served) -> None:
+    config, url, wiring = daemon
     body = postmark_body("pm-race")
 
     def send(_: int) -> int:
@@ -202,8 +205,8 @@ def test_concurrent_duplicates_are_stored_once(daemon: tuple[Config, str]) -> No
     assert len(spooled(config, "pm")) == 1
 
 
-def test_malformed_json_is_a_clear_400(daemon: tuple[Config, str]) -> None:
-    _, url = daemon
+def test_malformed_json_is_a_clear_400(daemon: Served) -> None:
+    _, url, _ = daemon
     answer = requests.post(f"{url}/hooks/pm", data=b"{not json", auth=("postmark", SECRET), timeout=10)
     assert answer.status_code == 400
     assert "not JSON" in answer.json()["error"]
@@ -212,8 +215,8 @@ def test_malformed_json_is_a_clear_400(daemon: tuple[Config, str]) -> None:
 # --------------------------------------------------------------------------- Mailgun
 
 
-def test_mailgun_form_with_attachment_is_stored(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_mailgun_form_with_attachment_is_stored(daemon: Served) -> None:
+    config, url, wiring = daemon
     fields = {
         **mailgun_fields(SECRET),
         "from": "Vera <billing@vendor.example>",
@@ -235,16 +238,16 @@ def test_mailgun_form_with_attachment_is_stored(daemon: tuple[Config, str]) -> N
     assert pdf_attachments(raw) == [PDF]
 
 
-def test_mailgun_body_mime_is_stored_verbatim(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_mailgun_body_mime_is_stored_verbatim(daemon: Served) -> None:
+    config, url, wiring = daemon
     mime = raw_message("<mg-mime@vendor.example>", PDF)
     answer = requests.post(f"{url}/hooks/mg", data={**mailgun_fields(SECRET), "body-mime": mime.decode()}, timeout=10)
     assert answer.status_code == 200, answer.text
     assert spooled(config, "mg") == [mime]
 
 
-def test_mailgun_replayed_token_is_refused(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_mailgun_replayed_token_is_refused(daemon: Served) -> None:
+    config, url, wiring = daemon
     fields = {**mailgun_fields(SECRET), "body-mime": raw_message("<mg-r1@vendor.example>", PDF).decode()}
     assert requests.post(f"{url}/hooks/mg", data=fields, timeout=10).status_code == 200
     replay = {**fields, "body-mime": raw_message("<mg-r2@vendor.example>", PDF).decode()}
@@ -254,8 +257,8 @@ def test_mailgun_replayed_token_is_refused(daemon: tuple[Config, str]) -> None:
     assert len(spooled(config, "mg")) == 1
 
 
-def test_mailgun_forged_and_stale_signatures_are_refused(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_mailgun_forged_and_stale_signatures_are_refused(daemon: Served) -> None:
+    config, url, wiring = daemon
     mime = raw_message("<mg-bad@vendor.example>", PDF).decode()
     forged = {**mailgun_fields("not-the-key"), "body-mime": mime}
     stale = {**mailgun_fields(SECRET, timestamp=int(time.time()) - 3600), "body-mime": mime}
@@ -276,8 +279,8 @@ def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]])
     return request.body, request.headers["Content-Type"]  # type: ignore[return-value]
 
 
-def test_sendgrid_parsed_multipart_with_ecdsa_signature(daemon: tuple[Config, str], keys: SendGridKeys) -> None:
-    config, url = daemon
+def test_sendgrid_parsed_multipart_with_ecdsa_signature(daemon: Served, keys: SendGridKeys) -> None:
+    config, url, wiring = daemon
     headers_block = (
         "Message-ID: <sg-1@vendor.example>\nFrom: Vera <billing@vendor.example>\n"
         "To: ap@example.com\nSubject: Invoice 4711\nDate: Sat, 21 Nov 2026 10:00:00 +0000\n"
@@ -303,8 +306,8 @@ def test_sendgrid_parsed_multipart_with_ecdsa_signature(daemon: tuple[Config, st
     assert pdf_attachments(raw) == [PDF]
 
 
-def test_sendgrid_raw_email_field(daemon: tuple[Config, str], keys: SendGridKeys) -> None:
-    config, url = daemon
+def test_sendgrid_raw_email_field(daemon: Served, keys: SendGridKeys) -> None:
+    config, url, wiring = daemon
     mime = raw_message("<sg-raw@vendor.example>", PDF)
     body, ctype = _multipart({"email": mime.decode(), "to": "ap@example.com"}, {})
     answer = requests.post(
@@ -314,8 +317,8 @@ def test_sendgrid_raw_email_field(daemon: tuple[Config, str], keys: SendGridKeys
     assert spooled(config, "sg") == [mime]
 
 
-def test_sendgrid_forged_stale_and_tampered_are_refused(daemon: tuple[Config, str], keys: SendGridKeys) -> None:
-    config, url = daemon
+def test_sendgrid_forged_stale_and_tampered_are_refused(daemon: Served, keys: SendGridKeys) -> None:
+    config, url, wiring = daemon
     body, ctype = _multipart({"email": raw_message("<sg-bad@vendor.example>", PDF).decode()}, {})
     other = SendGridKeys.generate()
     cases = [
@@ -332,8 +335,8 @@ def test_sendgrid_forged_stale_and_tampered_are_refused(daemon: tuple[Config, st
     assert spooled(config, "sg") == []
 
 
-def test_sendgrid_basic_auth_variant(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_sendgrid_basic_auth_variant(daemon: Served) -> None:
+    config, url, wiring = daemon
     mime = raw_message("<sgb-1@vendor.example>", PDF)
     ok = requests.post(f"{url}/hooks/sgb", data={"email": mime.decode()}, auth=("parse", SECRET), timeout=10)
     bad = requests.post(f"{url}/hooks/sgb", data={"email": mime.decode()}, auth=("parse", "x"), timeout=10)
@@ -344,8 +347,8 @@ def test_sendgrid_basic_auth_variant(daemon: tuple[Config, str]) -> None:
 # --------------------------------------------------------------------------- raw MIME
 
 
-def test_raw_mime_signed_is_stored_and_forged_or_stale_refused(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_raw_mime_signed_is_stored_and_forged_or_stale_refused(daemon: Served) -> None:
+    config, url, wiring = daemon
     mime = raw_message("<raw-1@vendor.example>", PDF)
     assert (
         requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers("wrong", mime), timeout=10).status_code == 401
@@ -365,8 +368,8 @@ def test_raw_mime_signed_is_stored_and_forged_or_stale_refused(daemon: tuple[Con
     assert spooled(config, "raw") == [mime]
 
 
-def test_raw_mime_limits_and_malformed_bodies(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_raw_mime_limits_and_malformed_bodies(daemon: Served) -> None:
+    config, url, wiring = daemon
     too_big = raw_message("<raw-big@vendor.example>", make_pdf(pad_to=1_200_000))
     answer = requests.post(f"{url}/hooks/raw", data=too_big, headers=mime_headers(SECRET, too_big), timeout=20)
     assert answer.status_code == 413
@@ -381,8 +384,8 @@ def test_raw_mime_limits_and_malformed_bodies(daemon: tuple[Config, str]) -> Non
 # --------------------------------------------------------------------------- Front
 
 
-def test_front_challenge_handshake(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_front_challenge_handshake(daemon: Served) -> None:
+    config, url, wiring = daemon
     body = json.dumps({"type": "sync", "authorization": {"id": "cmp_123"}}).encode()
     headers = {**front_headers(SECRET, body), "X-Front-Challenge": "c-42"}
     answer = requests.post(f"{url}/hooks/front", data=body, headers=headers, timeout=10)
@@ -432,8 +435,8 @@ def front_event(message_id: str, attachment_url: str) -> bytes:
     ).encode()
 
 
-def test_front_inbound_message_with_attachment_url(daemon: tuple[Config, str], files: FileServer) -> None:
-    config, url = daemon
+def test_front_inbound_message_with_attachment_url(daemon: Served, files: FileServer) -> None:
+    config, url, wiring = daemon
     body = front_event("msg_1", files.url("/att/invoice.pdf"))
     answer = requests.post(f"{url}/hooks/front", data=body, headers=front_headers(SECRET, body), timeout=10)
     assert answer.status_code == 200, answer.text
@@ -443,8 +446,8 @@ def test_front_inbound_message_with_attachment_url(daemon: tuple[Config, str], f
     assert files.seen_auth == ["Bearer api-token-1"]
 
 
-def test_front_stale_signature_is_refused(daemon: tuple[Config, str], files: FileServer) -> None:
-    config, url = daemon
+def test_front_stale_signature_is_refused(daemon: Served, files: FileServer) -> None:
+    config, url, wiring = daemon
     body = front_event("msg_2", files.url("/att/invoice.pdf"))
     answer = requests.post(
         f"{url}/hooks/front", data=body, headers=front_headers(SECRET, body, at=time.time() - 400), timeout=10
@@ -453,8 +456,8 @@ def test_front_stale_signature_is_refused(daemon: tuple[Config, str], files: Fil
     assert spooled(config, "front") == [] and files.seen_auth == []
 
 
-def test_attachment_from_a_host_not_allowed_is_not_fetched(daemon: tuple[Config, str], files: FileServer) -> None:
-    config, url = daemon
+def test_attachment_from_a_host_not_allowed_is_not_fetched(daemon: Served, files: FileServer) -> None:
+    config, url, wiring = daemon
     body = front_event("msg_3", "http://localhost:9/att/invoice.pdf")  # 'localhost' is not in allowed_hosts
     answer = requests.post(f"{url}/hooks/front", data=body, headers=front_headers(SECRET, body), timeout=10)
     assert answer.status_code == 200
@@ -463,8 +466,8 @@ def test_attachment_from_a_host_not_allowed_is_not_fetched(daemon: tuple[Config,
     assert "not in allowed_hosts" in parse_message(raw).body_text or b"not in allowed_hosts" in raw
 
 
-def test_attachment_redirect_to_another_host_is_not_followed(daemon: tuple[Config, str], files: FileServer) -> None:
-    config, url = daemon
+def test_attachment_redirect_to_another_host_is_not_followed(daemon: Served, files: FileServer) -> None:
+    config, url, wiring = daemon
     files.redirects["/att/moved.pdf"] = "http://localhost:9/evil.pdf"
     body = front_event("msg_4", files.url("/att/moved.pdf"))
     answer = requests.post(f"{url}/hooks/front", data=body, headers=front_headers(SECRET, body), timeout=10)
@@ -476,8 +479,8 @@ def test_attachment_redirect_to_another_host_is_not_followed(daemon: tuple[Confi
 # --------------------------------------------------------------------------- Zendesk, Help Scout
 
 
-def test_zendesk_comment_with_attachment(daemon: tuple[Config, str], files: FileServer) -> None:
-    config, url = daemon
+def test_zendesk_comment_with_attachment(daemon: Served, files: FileServer) -> None:
+    config, url, wiring = daemon
     body = json.dumps(
         {
             "ticket": {
@@ -505,8 +508,8 @@ def test_zendesk_comment_with_attachment(daemon: tuple[Config, str], files: File
     assert files.seen_auth == [expected]
 
 
-def test_helpscout_conversation_with_attachment_data(daemon: tuple[Config, str], files: FileServer) -> None:
-    config, url = daemon
+def test_helpscout_conversation_with_attachment_data(daemon: Served, files: FileServer) -> None:
+    config, url, wiring = daemon
     body = helpscout_payload(77, 501, files.url("/v2/attachments/5/data"))
     assert (
         requests.post(f"{url}/hooks/hs", data=body, headers=helpscout_headers("wrong", body), timeout=10).status_code
@@ -520,8 +523,8 @@ def test_helpscout_conversation_with_attachment_data(daemon: tuple[Config, str],
     assert pdf_attachments(raw) == [PDF]
 
 
-def test_helpscout_event_without_mail_is_acknowledged_not_stored(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_helpscout_event_without_mail_is_acknowledged_not_stored(daemon: Served) -> None:
+    config, url, wiring = daemon
     body = json.dumps({"id": 78, "status": "closed"}).encode()
     answer = requests.post(
         f"{url}/hooks/hs", data=body, headers=helpscout_headers(SECRET, body, "convo.status"), timeout=10
@@ -533,34 +536,38 @@ def test_helpscout_event_without_mail_is_acknowledged_not_stored(daemon: tuple[C
 # --------------------------------------------------------------------------- the source side
 
 
-def test_webhook_source_fetch_ack_fail(daemon: tuple[Config, str]) -> None:
-    config, url = daemon
+def test_webhook_source_fetch_ack_fail(daemon: Served) -> None:
+    config, url, wiring = daemon
     for i in range(3):
         mime = raw_message(f"<src-{i}@vendor.example>", PDF, subject=f"Invoice {i}")
         assert (
             requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers(SECRET, mime), timeout=10).status_code
             == 200
         )
-    source = WebhookSource(config.source("raw"), NoState(), config.state_dir)  # type: ignore[arg-type]
+    raw_source = config.source("raw")
+    assert raw_source.type == "webhook"
+    source = WebhookSource(raw_source, NoState(), wiring.spool(raw_source))  # type: ignore[arg-type]
     messages = list(source.fetch())
     assert [parse_message(m.raw).subject for m in messages] == ["Invoice 0", "Invoice 1", "Invoice 2"]
-    source.ack(messages[0], [Action(kind="move", arg="Archive"), Action(kind="webhook", arg="erp")])
-    source.ack(messages[0], [])  # idempotent
+    source.ack(messages[0], MailboxChanges(move_to="Archive"))
+    source.ack(messages[0], MailboxChanges())  # idempotent
     source.fail(messages[1], "unreadable")
     assert [m.key for m in source.fetch()] == [messages[2].key]
     quarantine = spool_dir(config.state_dir, "raw") / ".Quarantine" / "cur"
     assert [p.read_bytes() for p in quarantine.iterdir()] == [messages[1].raw]
 
 
-def test_dedupe_survives_a_lost_index(daemon: tuple[Config, str]) -> None:
+def test_dedupe_survives_a_lost_index(daemon: Served) -> None:
     """A crash between the rename into new/ and the index insert: the id is recovered from the file
     name on the next start, so the provider's retry is still recognised as a duplicate."""
-    config, url = daemon
+    config, url, wiring = daemon
     mime = raw_message(f"<crash-{uuid.uuid4()}@vendor.example>", PDF)
     assert (
         requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers(SECRET, mime), timeout=10).status_code == 200
     )
-    spool = open_spool(spool_dir(config.state_dir, "raw"))
+    raw_source = config.source("raw")
+    assert raw_source.type == "webhook"
+    spool = wiring.spool(raw_source)
     with spool._db_lock:
         spool._db.execute("DELETE FROM stored")
     assert spool.recover() == 1
@@ -570,9 +577,9 @@ def test_dedupe_survives_a_lost_index(daemon: tuple[Config, str]) -> None:
 
 
 def test_mailgun_stored_message_attachments_are_fetched_with_the_api_key(
-    daemon: tuple[Config, str], files: FileServer
+    daemon: Served, files: FileServer
 ) -> None:
-    config, url = daemon
+    config, url, wiring = daemon
     attachments = [
         {
             "url": files.url("/att/invoice.pdf"),
@@ -596,8 +603,8 @@ def test_mailgun_stored_message_attachments_are_fetched_with_the_api_key(
     assert files.seen_auth == ["Basic " + base64.b64encode(b"api:api-token-1").decode()]
 
 
-def test_refusals_are_logged_without_the_body(daemon: tuple[Config, str], caplog: pytest.LogCaptureFixture) -> None:
-    _, url = daemon
+def test_refusals_are_logged_without_the_body(daemon: Served, caplog: pytest.LogCaptureFixture) -> None:
+    _, url, _ = daemon
     mime = raw_message("<secret-body@vendor.example>", PDF, subject="Confidential salary list")
     with caplog.at_level("INFO", logger="connectors.webhook_in"):
         answer = requests.post(f"{url}/hooks/raw", data=mime, headers=mime_headers("forged", mime), timeout=10)
@@ -607,8 +614,8 @@ def test_refusals_are_logged_without_the_body(daemon: tuple[Config, str], caplog
     assert "Confidential" not in caplog.text and "secret-body" not in caplog.text
 
 
-def test_helpscout_threads_not_embedded_are_fetched(daemon: tuple[Config, str], files: FileServer) -> None:
-    config, url = daemon
+def test_helpscout_threads_not_embedded_are_fetched(daemon: Served, files: FileServer) -> None:
+    config, url, wiring = daemon
     embedded = json.loads(helpscout_payload(79, 502, files.url("/v2/attachments/5/data")))
     threads = embedded.pop("_embedded")
     files.files["/v2/conversations/79/threads"] = (json.dumps({"_embedded": threads}).encode(), "application/json")

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from connectors.webhook_in import spool_dir
-from inbox_ocr.settings import parse_config
-from run_daemon import Daemon
+from inbox_ocr.app.config import parse_config
+from inbox_ocr.app.daemon import Daemon
 from tests.http_receiver import Receiver
 from tests.integration.webhook_fixtures import make_pdf, mime_headers, raw_message
 
@@ -75,9 +75,9 @@ def test_webhook_mail_is_processed_and_routed_by_the_daemon(tmp_path: Path, rece
 SERVE = """
 import sys, time
 from pathlib import Path
-from connectors.webhook_in import start_server
-from inbox_ocr.settings import load_config
-server = start_server(load_config(sys.argv[1]))
+from inbox_ocr.app.config import load_config
+from inbox_ocr.app.wiring import Wiring
+server = Wiring(load_config(sys.argv[1]), isolated=False).start_http()
 Path(sys.argv[2]).write_text(str(server.port))
 time.sleep(600)
 """
@@ -91,7 +91,7 @@ def test_a_killed_server_loses_nothing_it_answered(tmp_path: Path) -> None:
     import sys
 
     from connectors.memory import MemoryState
-    from connectors.webhook_in import WebhookSource
+    from connectors.webhook_in import Spool, WebhookSource, spool_dir
 
     cfg = tmp_path / "config.yaml"
     cfg.write_text(
@@ -120,9 +120,11 @@ def test_a_killed_server_loses_nothing_it_answered(tmp_path: Path) -> None:
             "sources": [{"name": "gw", "type": "webhook", "provider": "mime", "secret": SECRET}],
         }
     )
-    source = WebhookSource(config.sources[0], MemoryState(), config.state_dir)  # type: ignore[arg-type]
+    spool = Spool(spool_dir(config.state_dir, "gw"))
+    source = WebhookSource(config.sources[0], MemoryState(), spool)  # type: ignore[arg-type]
     assert sorted(m.raw for m in source.fetch()) == sorted(answered)
     source.close()
+    spool.close()
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
@@ -157,7 +159,7 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_the_server_can_terminate_tls_itself(tmp_path: Path) -> None:
-    from connectors.webhook_in import start_server
+    from inbox_ocr.app.wiring import Wiring
 
     cert, key = _self_signed(tmp_path)
     config = parse_config(
@@ -167,7 +169,8 @@ def test_the_server_can_terminate_tls_itself(tmp_path: Path) -> None:
             "sources": [{"name": "gw", "type": "webhook", "provider": "mime", "secret": SECRET}],
         }
     )
-    server = start_server(config)
+    wiring = Wiring(config, isolated=False)
+    server = wiring.start_http()
     assert server is not None
     try:
         assert server.url.startswith("https://")
@@ -180,4 +183,4 @@ def test_the_server_can_terminate_tls_itself(tmp_path: Path) -> None:
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)  # no plain HTTP on that port
     finally:
-        server.stop()
+        wiring.close()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.webhook_out import Breakers, make_sink
-from inbox_ocr.ledger import Ledger
-from inbox_ocr.outbox import Outbox
-from inbox_ocr.settings import WebhookConfig
+from connectors.webhook_out import Breakers, WebhookConfig, make_sink
+from inbox_ocr.kernel.models import MessageStatus
+from inbox_ocr.orchestration.ledger import Ledger, MessageIdentity, Outcome
+from inbox_ocr.orchestration.outbox import Outbox
 from tests.http_receiver import Receiver
 from tests.outbound_payloads import invoice_deliveries
 
@@ -34,9 +34,10 @@ def test_failing_receiver_recovers_and_gets_each_action_once(tmp_path: Path, rec
     deliveries = invoice_deliveries(4)
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     for i, d in enumerate(deliveries):
-        ledger.record_outcome(source="inbox", key=f"k{i}", message_id=f"<m{i}@x>", content_hash=f"h{i}",
-                              subject="Invoice", sender="billing@acme.example", status="done", rule="invoices",
-                              actions=[], documents=[], deliveries=[d])
+        ledger.messages.record_outcome(Outcome(
+            identity=MessageIdentity("inbox", f"k{i}", f"<m{i}@x>", f"h{i}", "Invoice", "billing@acme.example"),
+            status=MessageStatus.DONE, rule="invoices", deliveries=(d,),
+        ))
     config = WebhookConfig.model_validate({
         "url": receiver.url, "template": "erp_invoice", "template_vars": {"company_code": "1000"},
         "auth": {"type": "hmac", "secret": "test-secret-123"},  # the receiver checks X-Signature
@@ -57,11 +58,11 @@ def test_failing_receiver_recovers_and_gets_each_action_once(tmp_path: Path, rec
     answered_2xx = receiver.requests[6:]  # the receiver refused the first six with 503
     assert Counter(r.headers["idempotency-key"] for r in answered_2xx) == {k: 1 for k in keys}
     assert receiver.bad_signatures == 0
-    attempts = sum(row.attempts for row in ledger.outbox())
+    attempts = sum(row.attempts for row in ledger.deliveries.recent())
     # while the target failed, the breaker let through 3 requests, then one trial per cooldown
     assert len(receiver.requests) == 10 and attempts > len(receiver.requests)
     for received in receiver.accepted.values():
         document = json.loads(received.body)
         assert document["grossAmount"] == "1234.56" and document["companyCode"] == "1000"
         assert document["externalId"] == received.headers["idempotency-key"]
-    assert {row.status for row in ledger.outbox()} == {"delivered"}
+    assert {row.status for row in ledger.deliveries.recent()} == {"delivered"}

@@ -23,11 +23,12 @@ from typing import Any
 import pytest
 import yaml
 
-from connectors.webhook_out import make_sink
-from inbox_ocr.errors import ConfigError, DeliveryFailed, DeliveryRejected, SourceUnavailable
-from inbox_ocr.ledger import OutboxRecord
-from inbox_ocr.samples import SampleMessage, build_message, invoice_doc, render_pdf
-from inbox_ocr.settings import ImapSourceConfig, WebhookConfig, load_config, parse_config
+from connectors.imap import ImapSourceConfig
+from connectors.webhook_out import WebhookConfig, make_sink
+from inbox_ocr.app.config import load_config, parse_config
+from inbox_ocr.app.samples import SampleMessage, build_message, invoice_doc, render_pdf
+from inbox_ocr.kernel.errors import ConfigError, DeliveryFailed, DeliveryRejected, SourceUnavailable
+from inbox_ocr.orchestration.ledger import DeliveryRecord, DeliveryStatus
 from tests.faults.conftest import admin, dovecot  # noqa: F401  (fixtures: a Dovecot of this module)
 from tests.faults.harness import srv
 from tests.http_receiver import Receiver
@@ -159,9 +160,10 @@ def _serve(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = N
     return server
 
 
-def _delivery(key: str) -> OutboxRecord:
-    return OutboxRecord(id=1, message=1, webhook="erp", idempotency_key=key, payload=b'{"a": 1}', status="pending",
-                        attempts=0, next_attempt_at=0, last_error=None, receipt=None, created_at="", delivered_at=None)
+def _delivery(key: str) -> DeliveryRecord:
+    return DeliveryRecord(id=1, message=1, webhook="erp", idempotency_key=key, payload=b'{"a": 1}',
+                          status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=0, last_error=None, receipt=None,
+                          created_at="", delivered_at=None)
 
 
 def test_webhook_certificates_are_verified_by_default(tmp_path: Path) -> None:
@@ -197,7 +199,7 @@ def test_webhooks_follow_no_redirect_to_another_host() -> None:
 
 
 def test_state_directory_is_private(tmp_path: Path) -> None:
-    from run_daemon import Daemon
+    from inbox_ocr.app.daemon import Daemon
 
     state = tmp_path / "var"
     state.mkdir(mode=0o755)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from inbox_ocr.cli import main
-from inbox_ocr.samples import invoice_doc, render_pdf
+from inbox_ocr.app.cli import main
+from inbox_ocr.app.samples import invoice_doc, render_pdf
 from tests.conftest import dataset
 
 

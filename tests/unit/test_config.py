@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inbox_ocr.cli import main
-from inbox_ocr.errors import ConfigError
-from inbox_ocr.settings import load_config, parse_config, secret_values
+from inbox_ocr.app.cli import main
+from inbox_ocr.app.config import load_config, parse_config, secret_values
+from inbox_ocr.kernel.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"sources": [{"name": "drop", "type": "maildir", "path": "./Maildir"}]}
@@ -66,6 +66,11 @@ def test_action_reference_to_missing_webhook() -> None:
     data = {**BASE, "webhooks": {"erp": {"url": "https://erp.example/x"}},
             "rules": [{"name": "r", "then": [{"webhook": "ticket"}]}]}
     assert problems(data) == ["rules[0].then[0].webhook: no webhook named 'ticket' (defined: erp)"]
+
+
+def test_default_reference_to_missing_webhook() -> None:
+    data = {**BASE, "webhooks": {"erp": {"url": "https://erp.example/x"}}, "default": ["flag", {"webhook": "crm"}]}
+    assert problems(data) == ["default[1].webhook: no webhook named 'crm' (defined: erp)"]
 
 
 def test_env_var_substitution_and_missing_var() -> None:

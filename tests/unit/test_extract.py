@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inbox_ocr.errors import MalformedMessage
-from inbox_ocr.extract import MAX_BODY_CHARS, parse_message
-from inbox_ocr.models import ParsedMessage
-from inbox_ocr.settings import Limits
+from inbox_ocr.kernel.errors import MalformedMessage
+from inbox_ocr.kernel.models import ParsedMessage
+from inbox_ocr.kernel.settings import Limits
+from inbox_ocr.mime.parse import MAX_BODY_CHARS, parse_message
 from tests.conftest import DATASETS, dataset
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from imapclient.exceptions import LoginError
 
-from connectors.imap import ImapSource
+from connectors.imap import ImapSource, ImapSourceConfig
 from connectors.memory import MemoryState
-from inbox_ocr.models import Action, RawMessage
-from inbox_ocr.settings import ImapSourceConfig
+from inbox_ocr.kernel.models import MailboxChanges, RawMessage
 
 UIDVALIDITY = 42
 
@@ -125,7 +124,7 @@ def message(uid: int = 7, folder: str = "INBOX") -> RawMessage:
 def test_keywords_are_skipped_with_a_warning_where_the_server_allows_none(caplog):
     server = ScriptedServer((b"IMAP4REV1", b"MOVE", b"UIDPLUS"), permanent_flags=(b"\\Seen", b"\\Flagged"))
     with caplog.at_level(logging.WARNING):
-        source(server).ack(message(), [Action(kind="keyword", arg="invoice"), Action(kind="flag")])
+        source(server).ack(message(), MailboxChanges(keywords=("invoice",), flag=True))
     assert server.commands("store") == [("store", (7,), (b"\\Flagged",))]
     assert "no \\* in PERMANENTFLAGS" in caplog.text and "keyword=invoice" in caplog.text
 
@@ -133,21 +132,21 @@ def test_keywords_are_skipped_with_a_warning_where_the_server_allows_none(caplog
 def test_a_keyword_that_is_no_imap_atom_is_skipped(caplog):
     server = ScriptedServer((b"IMAP4REV1", b"MOVE"))
     with caplog.at_level(logging.WARNING):
-        source(server).ack(message(), [Action(kind="keyword", arg="needs review")])
+        source(server).ack(message(), MailboxChanges(keywords=("needs review",)))
     assert server.commands("store") == []
     assert "not a valid IMAP keyword" in caplog.text
 
 
 def test_gmail_gets_labels_instead_of_keywords():
     server = ScriptedServer((b"IMAP4REV1", b"MOVE", b"X-GM-EXT-1"))
-    source(server).ack(message(), [Action(kind="keyword", arg="Rechnungen/Geprüft")])
+    source(server).ack(message(), MailboxChanges(keywords=("Rechnungen/Geprüft",)))
     assert server.commands("label", "store") == [("label", (7,), ("Rechnungen/Geprüft",))]
 
 
 def test_without_move_and_uidplus_the_original_is_only_flagged_never_expunged(caplog):
     server = ScriptedServer((b"IMAP4REV1",))
     with caplog.at_level(logging.WARNING):
-        source(server).ack(message(), [Action(kind="move", arg="Done")])
+        source(server).ack(message(), MailboxChanges(move_to="Done"))
     assert server.commands("copy", "store", "uid_expunge", "expunge", "move") == [
         ("copy", (7,), "Done"),
         ("store", (7,), (b"\\Deleted",)),
@@ -168,7 +167,7 @@ def test_with_uidplus_only_our_uid_is_expunged():
 def test_folders_follow_the_namespace_prefix_and_delimiter_and_parents_are_created():
     server = ScriptedServer((b"IMAP4REV1", b"MOVE", b"NAMESPACE"), prefix="INBOX.")
     src = source(server, folders=["Scans/Eingang"])
-    src.ack(message(folder="Scans/Eingang"), [Action(kind="move", arg="Invoices/2024")])
+    src.ack(message(folder="Scans/Eingang"), MailboxChanges(move_to="Invoices/2024"))
     assert server.commands("select")[0] == ("select", "INBOX.Scans.Eingang")
     assert server.commands("create", "move") == [
         ("create", "INBOX.Invoices"),
@@ -177,16 +176,10 @@ def test_folders_follow_the_namespace_prefix_and_delimiter_and_parents_are_creat
     ]
 
 
-def test_several_moves_copy_to_all_but_the_last_target():
-    server = ScriptedServer((b"IMAP4REV1", b"MOVE"))
-    source(server).ack(message(), [Action(kind="move", arg="Archive"), Action(kind="move", arg="Invoices")])
-    assert server.commands("copy", "move") == [("copy", (7,), "Archive"), ("move", (7,), "Invoices")]
-
-
 def test_ack_under_another_uidvalidity_does_nothing():
     server = ScriptedServer((b"IMAP4REV1", b"MOVE"))
     stale = RawMessage(source="acct", key="INBOX/41/7", raw=b"x")
-    source(server).ack(stale, [Action(kind="move", arg="Done"), Action(kind="mark_seen")])
+    source(server).ack(stale, MailboxChanges(move_to="Done", mark_seen=True))
     assert server.commands("move", "store", "copy") == []
 
 
@@ -195,7 +188,7 @@ def test_xoauth2_login_retries_once_with_a_fresh_token_and_logs_no_secret(caplog
     command = f"{sys.executable} -c \"import time; print('tok-' + str(time.monotonic_ns()))\""
     src = source(server, auth="xoauth2", password=None, oauth={"token_command": command})
     with caplog.at_level(logging.DEBUG):
-        src.ack(message(), [Action(kind="flag")])
+        src.ack(message(), MailboxChanges(flag=True))
     logins = server.commands("oauth2_login")
     assert len(logins) == 2 and logins[0][2] != logins[1][2]
     assert all(call[2] not in caplog.text for call in logins)
@@ -205,7 +198,7 @@ def test_the_password_never_reaches_the_log(caplog):
     server = ScriptedServer((b"IMAP4REV1", b"MOVE"))
     with caplog.at_level(logging.DEBUG):
         src = source(server)
-        src.ack(message(), [Action(kind="move", arg="Done")])
+        src.ack(message(), MailboxChanges(move_to="Done"))
         src.close()
     assert "hunter2-Secret" not in caplog.text
     assert server.calls[0] == ("connect", "imap.example", 993, True)

@@ -12,10 +12,10 @@ import pytest
 import requests
 import responses
 
-from connectors.imap_auth import CURSOR, TokenProvider
+from connectors.imap import ImapOAuthConfig
+from connectors.imap.auth import CURSOR, TokenProvider
 from connectors.memory import MemoryState
-from inbox_ocr.errors import SourceUnavailable
-from inbox_ocr.settings import ImapOAuthConfig
+from inbox_ocr.kernel.errors import SourceUnavailable
 
 MS_URL = "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token"
 GOOGLE_URL = "https://oauth2.googleapis.com/token"

@@ -14,13 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.providers import Context, Inbound, InboundRequest, Reply, WebhookError, get_provider
-from connectors.providers.common import build_message
-from connectors.providers.fetch import AttachmentFetcher
-from connectors.webhook_spool import Spool
-from inbox_ocr.errors import ConfigError
-from inbox_ocr.extract import parse_message
-from inbox_ocr.settings import WebhookSourceConfig, parse_config
+from connectors.webhook_in import WebhookSourceConfig
+from connectors.webhook_in.providers import Inbound, InboundRequest, ProviderContext, Reply, WebhookError, get_provider
+from connectors.webhook_in.providers.common import build_message
+from connectors.webhook_in.providers.fetch import AttachmentFetcher
+from connectors.webhook_in.spool import Spool
+from inbox_ocr.app.config import parse_config
+from inbox_ocr.kernel.errors import ConfigError
+from inbox_ocr.mime.parse import parse_message
 
 
 def config(provider: str, **extra: Any) -> WebhookSourceConfig:
@@ -39,7 +40,7 @@ def normalize(
     cfg = config(provider, **extra)
     raw = json.dumps(body).encode() if body is not None else b""
     request = InboundRequest({k.lower(): v for k, v in (headers or {}).items()}, raw, "application/json", form or {})
-    ctx = Context(cfg, time.time, lambda token: False, AttachmentFetcher(cfg))
+    ctx = ProviderContext(cfg, time.time, lambda token: False, AttachmentFetcher(cfg))
     return get_provider(provider).normalize(request, ctx)
 
 
@@ -224,8 +225,8 @@ def test_rebuilt_message_without_message_id_is_recognised_on_retry() -> None:
 
 
 def test_postmark_payload_with_wrong_types_is_a_clear_422() -> None:
-    from connectors.providers import WebhookError
-    from connectors.providers.postmark import _list
+    from connectors.webhook_in.providers import WebhookError
+    from connectors.webhook_in.providers.postmark import _list
 
     with pytest.raises(WebhookError) as info:
         _list({"Attachments": True}, "Attachments")
@@ -248,10 +249,10 @@ def test_postmark_payload_with_wrong_types_is_a_clear_422() -> None:
     ],
 )
 def test_signed_timestamps_are_parsed_and_checked_in_one_place(timestamp: str, unit: str, status: int | None) -> None:
-    from connectors.providers.common import check_fresh
+    from connectors.webhook_in.providers.common import check_fresh
 
     cfg = config("mime")
-    ctx = Context(cfg, lambda: 1_790_000_000.0, lambda token: False, AttachmentFetcher(cfg))
+    ctx = ProviderContext(cfg, lambda: 1_790_000_000.0, lambda token: False, AttachmentFetcher(cfg))
     if status is None:
         check_fresh(timestamp, ctx, unit)  # type: ignore[arg-type]
         return

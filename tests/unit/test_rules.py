@@ -6,16 +6,16 @@ from decimal import Decimal
 
 import pytest
 
-from inbox_ocr.models import (
-    Action,
+from inbox_ocr.app.config import parse_config
+from inbox_ocr.kernel.models import (
     AnalyzedDocument,
     Attachment,
     Classification,
     Document,
     InvoiceFields,
+    MailboxChanges,
     ParsedMessage,
 )
-from inbox_ocr.settings import parse_config
 from routing.engine import decide
 from routing.rules import RoutingInput, match
 
@@ -37,7 +37,7 @@ RULES_YAML = {
 def make_doc(name: str, doc_type: str, confidence: float = 0.9, **fields: object) -> AnalyzedDocument:
     return AnalyzedDocument(
         document=Document(filename=name, part="2", content_type="application/pdf", sha256="0" * 64,
-                          source="text_layer"),
+                          reading="text_layer"),
         classification=Classification(doc_type=doc_type, confidence=confidence),  # type: ignore[arg-type]
         fields=InvoiceFields(**fields),  # type: ignore[arg-type]
     )
@@ -71,9 +71,8 @@ def test_small_invoice_falls_through_and_collects_later_rules(config) -> None:  
     d = decide(inp, config.rules, config.default)
     assert d.matched_rules == ("invoices and credit notes", "from acme")
     assert [str(a) for a in d.actions] == ["move: Invoices", "webhook: erp", "keyword: acme", "flag"]
-    assert d.mailbox_actions == (Action(kind="move", arg="Invoices"), Action(kind="keyword", arg="acme"),
-                                 Action(kind="flag"))
-    assert d.webhook_actions == (Action(kind="webhook", arg="erp"),)
+    assert d.mailbox == MailboxChanges(move_to="Invoices", keywords=("acme",), flag=True)
+    assert d.webhooks == ("erp",)
 
 
 def test_total_boundary_is_strict(config) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +89,8 @@ def test_invoice_without_total_does_not_match_total_gt(config) -> None:  # type:
 def test_no_match_applies_default_and_explains(config) -> None:  # type: ignore[no-untyped-def]
     d = decide(make_input(make_doc("agenda.pdf", "other")), config.rules, config.default)
     assert d.rule is None
-    assert d.actions == (Action(kind="keyword", arg="not-invoice"),)
+    assert d.actions == ("keyword: not-invoice",)
+    assert d.mailbox == MailboxChanges(keywords=("not-invoice",)) and d.webhooks == ()
     text = "\n".join(d.explanation)
     assert "doc_type: no (other" in text
     assert "rule 'disabled': disabled" in text
@@ -157,3 +157,26 @@ def test_first_move_wins_when_rules_disagree() -> None:
         {"name": "a", "then": [{"move": "A"}]}, {"name": "b", "then": [{"move": "B"}, {"keyword": "k"}]}]})
     d = decide(make_input(), cfg.rules, cfg.default)
     assert [str(a) for a in d.actions] == ["move: A", "keyword: k"]
+    assert d.mailbox.move_to == "A"
+    assert "several moves decided; the first one wins: A" in d.explanation
+
+
+def test_every_declared_condition_is_a_config_key_in_declaration_order() -> None:
+    from routing.conditions import CONDITIONS
+    from routing.rules import RuleWhen
+
+    assert list(RuleWhen.model_fields) == [c.name for c in CONDITIONS]
+    assert all(c.doc for c in CONDITIONS)  # each documents its key
+
+
+def test_missing_accepts_every_invoice_field() -> None:
+    cfg = parse_config({**RULES_YAML, "rules": [
+        {"name": "r", "when": {"missing": ["amount_due", "payment_reference", "customer_vat_id"]}, "then": ["flag"]}]})
+    assert match(cfg.rules[0], make_input(make_doc("a.pdf", "invoice"))).matched
+
+
+def test_unknown_field_in_missing_is_a_config_error_listing_the_fields() -> None:
+    from inbox_ocr.kernel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"rules\[0\]\.when\.missing: unknown field 'totl'.*amount_due"):
+        parse_config({**RULES_YAML, "rules": [{"name": "r", "when": {"missing": "totl"}, "then": ["flag"]}]})

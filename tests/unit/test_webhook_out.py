@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import responses
 
-from connectors.webhook_out import Breakers, HttpSink, make_sink, shipped_templates
-from inbox_ocr.errors import ConfigError, DeliveryFailed, DeliveryRejected
-from inbox_ocr.ledger import NewDelivery
-from inbox_ocr.outbox import Outbox
-from inbox_ocr.settings import WebhookConfig
+from connectors.webhook_out import Breakers, HttpSink, WebhookConfig, make_sink, shipped_templates
+from inbox_ocr.kernel.errors import ConfigError, DeliveryFailed, DeliveryRejected
+from inbox_ocr.kernel.models import MessageStatus
+from inbox_ocr.orchestration.ledger import MessageIdentity, NewDelivery, Outcome
+from inbox_ocr.orchestration.outbox import Outbox
 from tests.outbound_payloads import invoice_deliveries, payload
 
 URL = "https://erp.example.com/api/documents"
@@ -239,7 +239,7 @@ def test_backoff_is_exponential_capped_and_jittered_per_webhook() -> None:
         "calm": WebhookConfig.model_validate({"url": URL, "backoff": "10s", "max_backoff": "60s", "jitter": 0}),
         "spread": WebhookConfig.model_validate({"url": URL, "backoff": "10s", "max_backoff": "60s", "jitter": 0.5}),
     }
-    outbox = Outbox(ledger=None, sinks={}, configs=configs, jitter=lambda: 1.0)  # type: ignore[arg-type]
+    outbox = Outbox(ledger=None, sinks={}, policies=configs, jitter=lambda: 1.0)  # type: ignore[arg-type]
     assert [outbox.backoff("calm", n) for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 60, 60]
     assert [outbox.backoff("spread", n) for n in (1, 2, 4)] == [15, 30, 90]
 
@@ -254,8 +254,8 @@ def test_file_sink_renders_the_template(tmp_path: Path) -> None:
 def test_outbox_show_renders_the_template_for_a_stored_delivery(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from inbox_ocr.cli import main
-    from inbox_ocr.ledger import Ledger
+    from inbox_ocr.app.cli import main
+    from inbox_ocr.orchestration.ledger import Ledger
 
     cfg = tmp_path / "config.yaml"
     cfg.write_text(
@@ -264,19 +264,10 @@ def test_outbox_show_renders_the_template_for_a_stored_delivery(tmp_path: Path) 
         "template_vars: {project_key: AP}}\n"
     )
     ledger = Ledger(tmp_path / "var" / "ledger.sqlite3")
-    ledger.record_outcome(
-        source="inbox",
-        key="k0",
-        message_id="<m@x>",
-        content_hash="h",
-        subject="Invoice",
-        sender="billing@acme.example",
-        status="done",
-        rule="invoices",
-        actions=[],
-        documents=[],
-        deliveries=[invoice_deliveries()[0]],
-    )
+    ledger.messages.record_outcome(Outcome(
+        identity=MessageIdentity("inbox", "k0", "<m@x>", "h", "Invoice", "billing@acme.example"),
+        status=MessageStatus.DONE, rule="invoices", deliveries=(invoice_deliveries()[0],),
+    ))
     ledger.close()
     result = CliRunner().invoke(main, ["outbox", "show", "1", "--rendered", "--config", str(cfg)])
     assert result.exit_code == 0, result.output
@@ -289,7 +280,7 @@ def test_outbox_show_renders_the_template_for_a_stored_delivery(tmp_path: Path) 
 def test_check_config_compiles_templates_and_lists_webhook_paths(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from inbox_ocr.cli import main
+    from inbox_ocr.app.cli import main
 
     broken = tmp_path / "broken.json.j2"
     broken.write_text("{{ fields.total ")

@@ -6,10 +6,10 @@ Public entry points: `ocr_image_bytes` and `ocr_pdf_pages` (used by the read sta
 
 from __future__ import annotations
 
-from inbox_ocr.models import Page
+from inbox_ocr.kernel.models import Page
+from inbox_ocr.kernel.settings import OcrSettings
 from inbox_ocr.read.ocr.engine import OcrEngine, get_engine
 from inbox_ocr.read.ocr.images import PageImage, load_image_pages, render_pdf_pages
-from inbox_ocr.settings import OcrSettings
 
 
 def ocr_image_bytes(data: bytes, settings: OcrSettings, warnings: list[str]) -> list[Page]:

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from inbox_ocr.errors import UnreadableDocument
+from inbox_ocr.kernel.errors import UnreadableDocument
 
 # ImageNet-style normalisation PP-OCR detectors were trained with (v5/v6 small use 0.5/0.5).
 _MEAN = np.array([0.5, 0.5, 0.5], dtype=np.float32)

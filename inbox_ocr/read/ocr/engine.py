@@ -16,7 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inbox_ocr.models import Page
+from inbox_ocr.kernel.models import Page
+from inbox_ocr.kernel.settings import OcrSettings
 from inbox_ocr.read.ocr import session as sessions
 from inbox_ocr.read.ocr.alphabet import kept_classes, restrict_model
 from inbox_ocr.read.ocr.detect import DetectorOptions, TextBox, TextDetector
@@ -24,7 +25,6 @@ from inbox_ocr.read.ocr.images import PageImage
 from inbox_ocr.read.ocr.layout import RecognizedBox, crop_line, reading_order, row_to_line
 from inbox_ocr.read.ocr.orientation import DirectionClassifier, is_sideways, rotate_quads_180
 from inbox_ocr.read.ocr.recognize import RecognizerOptions, TextRecognizer, load_charset
-from inbox_ocr.settings import OcrSettings
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pymupdf
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from inbox_ocr.errors import UnreadableDocument
+from inbox_ocr.kernel.errors import UnreadableDocument
 
 # Pillow refuses images above 2x this as "decompression bombs"; our own pixel limit downscales
 # long before that, so the guard only needs to catch absurd headers.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from inbox_ocr.models import TextLine, Word
+from inbox_ocr.kernel.models import TextLine, Word
 from inbox_ocr.read.ocr.detect import TextBox
 from inbox_ocr.read.ocr.recognize import Recognition
 

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from inbox_ocr.errors import UnreadableDocument
+from inbox_ocr.kernel.errors import UnreadableDocument
 from inbox_ocr.read.ocr.detect import TextBox
 
 _CLS_H, _CLS_W = 48, 192

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from inbox_ocr.errors import ConfigError, UnreadableDocument
+from inbox_ocr.kernel.errors import ConfigError, UnreadableDocument
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from inbox_ocr.errors import ConfigError
+from inbox_ocr.kernel.errors import ConfigError
 
 BUNDLED_PACKAGE = "rapidocr"
 BUNDLED_DET = "PP-OCRv6_det_small.onnx"

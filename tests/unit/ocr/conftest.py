@@ -11,8 +11,8 @@ import pymupdf
 import pytest
 from PIL import Image
 
+from inbox_ocr.kernel.settings import OcrSettings
 from inbox_ocr.read.ocr import OcrEngine, PageImage, get_engine
-from inbox_ocr.settings import OcrSettings
 
 SROIE = Path(__file__).resolve().parents[3] / ".." / "shared" / "datasets" / "sroie-dev"
 

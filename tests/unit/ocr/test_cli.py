@@ -8,7 +8,7 @@ from pathlib import Path
 import pymupdf
 from click.testing import CliRunner
 
-from inbox_ocr.read.ocr.command import ocr_command
+from inbox_ocr.app.cli.ocr import ocr_command
 from tests.unit.ocr.conftest import RenderedPage, image_bytes
 
 

@@ -39,6 +39,6 @@ def test_pdf_with_garbage_text_layer_is_ocred(invoice: RenderedPage) -> None:
         page.insert_text((60, 80 + 30 * k), _consonant_soup(k, 6), fontsize=11, render_mode=3)
     data = pdf.tobytes()
     doc = read_document(data, filename="g.pdf", content_type="application/pdf", sha256=hashlib.sha256(data).hexdigest())
-    assert doc.source == "ocr"
+    assert doc.reading == "ocr"
     assert any("garbled" in w for w in doc.warnings)
     assert cer("\n".join(invoice.lines), doc.text) <= 0.02

@@ -10,8 +10,8 @@ import numpy as np
 import pymupdf
 from PIL import Image
 
+from inbox_ocr.kernel.settings import OcrSettings
 from inbox_ocr.read import read_document
-from inbox_ocr.settings import OcrSettings
 from tests.unit.ocr.conftest import RenderedPage, cer, image_bytes
 
 
@@ -28,7 +28,7 @@ def _small(invoice: RenderedPage) -> np.ndarray:
 
 def test_png_is_ocred_into_lines_with_words(invoice: RenderedPage) -> None:
     doc = _read(image_bytes(_small(invoice)), "image/png")
-    assert doc.source == "ocr" and doc.error is None
+    assert doc.reading == "ocr" and doc.error is None
     assert "INVOICE 2024-0815" in doc.text.splitlines()
     assert all(line.words for line in doc.pages[0].lines)
 
@@ -39,7 +39,7 @@ def test_scanned_pdf_is_ocred_with_boxes_in_pdf_points(invoice: RenderedPage) ->
     page.insert_image(page.rect, stream=image_bytes(invoice.pixels, "JPEG", quality=85))
     data = pdf.tobytes()
     doc = _read(data, "application/pdf")
-    assert doc.source == "ocr"
+    assert doc.reading == "ocr"
     read = doc.pages[0]
     assert (round(read.width), round(read.height)) == (595, 842)
     assert cer("\n".join(invoice.lines), doc.text) <= 0.02
@@ -97,15 +97,15 @@ def test_corrupt_image_is_an_error_for_that_document_only(invoice: RenderedPage)
     good = image_bytes(_small(invoice), "JPEG")
     for data in (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, good[: len(good) // 3], b"not an image"):
         doc = _read(data, "image/png")
-        assert doc.source == "unreadable"
+        assert doc.reading == "unreadable"
         assert doc.error and "image" in doc.error
 
 
 def test_corrupt_pdf_is_an_error_for_that_document_only() -> None:
     doc = _read(b"%PDF-1.7\n1 0 obj <<>> garbage", "application/pdf")
-    assert doc.source == "unreadable" and doc.error
+    assert doc.reading == "unreadable" and doc.error
 
 
 def test_ocr_disabled_records_needs_ocr(invoice: RenderedPage) -> None:
     doc = _read(image_bytes(_small(invoice)), "image/png", OcrSettings(enabled=False))
-    assert doc.source == "needs_ocr" and doc.pages == ()
+    assert doc.reading == "needs_ocr" and doc.pages == ()

@@ -8,10 +8,10 @@ import numpy as np
 import pymupdf
 import pytest
 
-from inbox_ocr.errors import ConfigError
+from inbox_ocr.kernel.errors import ConfigError
+from inbox_ocr.kernel.settings import OcrSettings
 from inbox_ocr.read.ocr import OcrEngine, PageImage
 from inbox_ocr.read.ocr.session import BUNDLED_REC, bundled_model, open_session
-from inbox_ocr.settings import OcrSettings
 from tests.unit.ocr.conftest import RenderedPage
 
 

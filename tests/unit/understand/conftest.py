@@ -9,7 +9,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from inbox_ocr.models import Document
+from inbox_ocr.kernel.models import Document
 from inbox_ocr.read import read_document
 
 DATASETS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from inbox_ocr.models import Document, InvoiceFields, ParsedMessage
+from inbox_ocr.kernel.models import Document, InvoiceFields, ParsedMessage
 from inbox_ocr.understand import analyze
 from inbox_ocr.understand.validate import validate
 
@@ -59,7 +59,7 @@ def test_specific_type_beats_invoice_and_is_confident() -> None:
 
 
 def test_scan_without_text_uses_the_subject_with_low_confidence() -> None:
-    scan = Document(filename="scan.jpg", content_type="image/jpeg", sha256="0", source="needs_ocr")
+    scan = Document(filename="scan.jpg", content_type="image/jpeg", sha256="0", reading="needs_ocr")
     message = ParsedMessage(subject="Invoice 2024-17 from Example Ltd", sender="billing@example.com")
     result = analyze(scan, message)
     assert result.classification.doc_type == "invoice" and result.classification.confidence <= 0.5
@@ -117,7 +117,7 @@ def test_printed_bad_iban_shows_in_the_output() -> None:
 
 def test_analyze_never_raises_on_odd_documents() -> None:
     odd = [
-        Document(filename="x.pdf", content_type="application/pdf", sha256="0", source="unreadable", error="broken"),
+        Document(filename="x.pdf", content_type="application/pdf", sha256="0", reading="unreadable", error="broken"),
         read_pdf(make_pdf([(50, 60, "%%%% 0000 ----- ,,,, .... 1.2.3.4.5 99/99/9999 -0,-")])),
         read_pdf(make_pdf([(50, 60 + 12 * i, "Total: 1,2,3,4 EUR  Nr. Nr. Nr. Datum: 31.02.2024") for i in range(40)])),
     ]

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from inbox_ocr.errors import UnreadableDocument
+from inbox_ocr.kernel.errors import UnreadableDocument
 from inbox_ocr.read.einvoice import parse_einvoice
 from inbox_ocr.understand import analyze
 
@@ -89,7 +89,7 @@ def ubl(root: str = "Invoice", code: str = "380") -> bytes:
 
 def test_cii_xml_read_exactly() -> None:
     doc = read_xml(CII.format(type_code="380").encode())
-    assert doc.source == "einvoice_xml" and doc.einvoice_format == "CrossIndustryInvoice"
+    assert doc.reading == "einvoice_xml" and doc.einvoice_format == "CrossIndustryInvoice"
     f = doc.einvoice
     assert f is not None
     assert (f.invoice_number, f.invoice_date, f.due_date) == ("XR-2024-77", date(2024, 3, 5), date(2024, 4, 4))
@@ -117,7 +117,7 @@ def test_cii_xml_read_exactly() -> None:
 )
 def test_ubl_invoice_and_credit_note(root: str, code: str, kind: str) -> None:
     doc = read_xml(ubl(root, code))
-    assert doc.source == "einvoice_xml" and doc.einvoice_format == f"UBL {root}"
+    assert doc.reading == "einvoice_xml" and doc.einvoice_format == f"UBL {root}"
     f = doc.einvoice
     assert f is not None
     assert (f.invoice_number, f.invoice_date, f.currency) == ("UBL-5", date(2024, 6, 30), "EUR")
@@ -136,7 +136,7 @@ def test_embedded_facturx_wins_over_the_text_layer() -> None:
         attachments={"factur-x.xml": CII.format(type_code="381").encode()},
     )
     doc = read_pdf(pdf)
-    assert doc.source == "einvoice_xml" and doc.pages  # the text is kept for context
+    assert doc.reading == "einvoice_xml" and doc.pages  # the text is kept for context
     result = analyze(doc)
     assert result.fields.invoice_number == "XR-2024-77" and result.fields.total == Decimal("1190.00")
     assert result.classification.doc_type == "credit_note"  # from type code 381
@@ -146,7 +146,7 @@ def test_embedded_facturx_wins_over_the_text_layer() -> None:
 def test_broken_embedded_xml_is_a_warning_and_the_text_is_still_read() -> None:
     pdf = make_pdf([(50, 60, "Invoice No: A-17"), (50, 80, "Total: 12.50 USD")], attachments={"factur-x.xml": b"<oops"})
     doc = read_pdf(pdf)
-    assert doc.source == "text_layer" and any("factur-x.xml" in w for w in doc.warnings)
+    assert doc.reading == "text_layer" and any("factur-x.xml" in w for w in doc.warnings)
     assert analyze(doc).fields.invoice_number == "A-17"
 
 
@@ -164,7 +164,7 @@ def test_unsafe_or_foreign_xml_is_refused(data: bytes) -> None:
     with pytest.raises(UnreadableDocument):
         parse_einvoice(data)
     doc = read_xml(data)
-    assert doc.source == "unreadable" and doc.error
+    assert doc.reading == "unreadable" and doc.error
     assert analyze(doc).fields.total is None
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from inbox_ocr.models import Document, Page, TextLine
+from inbox_ocr.kernel.models import Document, Page, TextLine
 from inbox_ocr.understand import analyze
 from inbox_ocr.understand.normalize import Conventions, currencies_in, parse_amount, parse_date
 
@@ -80,7 +80,7 @@ def ocr_receipt(rows: list[str]) -> Document:
         x1 = 40 + 11 * len(text)
         lines.append(TextLine(text=text, box=((40, y), (x1, y), (x1, y + 22), (40, y + 22)), confidence=0.95))
     page = Page(number=1, width=600, height=40 + 30 * len(rows) + 40, lines=tuple(lines))
-    return Document(filename="r.jpg", content_type="image/jpeg", sha256="0", source="ocr", pages=(page,))
+    return Document(filename="r.jpg", content_type="image/jpeg", sha256="0", reading="ocr", pages=(page,))
 
 
 def test_receipt_from_ocr_lines() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inbox_ocr.errors import ConfigError
+from inbox_ocr.kernel.errors import ConfigError
 from inbox_ocr.understand import analyze, load_templates
 
 from .conftest import make_pdf, read_pdf

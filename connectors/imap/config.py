@@ -1,0 +1,74 @@
+"""Config of an IMAP source (`type: imap`), validated when the config file is loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+
+from inbox_ocr.kernel.config_types import Duration, Strict
+from inbox_ocr.kernel.settings import SourceSettings
+
+
+class ImapOAuthConfig(Strict):
+    """XOAUTH2: an access token printed by `token_command`, or the refresh-token flow."""
+
+    token_command: str | None = Field(default=None, description="command printing an access token, e.g. "
+                                      "`gcloud auth print-access-token`; run for every new connection")
+    command_timeout: Duration = 30.0
+    provider: Literal["google", "microsoft"] | None = None
+    token_url: str | None = Field(default=None, description="token endpoint; default: the provider's")
+    tenant: str = Field(default="common", description="Microsoft Entra tenant id or domain")
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = Field(default=None, description="the first refresh token; rotated ones "
+                                            "are kept in the ledger")
+    scope: str | None = Field(default=None, description="default: Microsoft's IMAP scope; none for Google")
+    http_timeout: Duration = 20.0
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ImapOAuthConfig:
+        if (self.token_command is None) == (self.refresh_token is None):
+            raise ValueError("give either token_command or refresh_token (with client_id and provider or token_url)")
+        if self.refresh_token is not None:
+            if not self.client_id:
+                raise ValueError("the refresh-token flow needs client_id")
+            if self.provider is None and self.token_url is None:
+                raise ValueError("the refresh-token flow needs provider (google, microsoft) or token_url")
+        return self
+
+
+class ImapSourceConfig(SourceSettings):
+    type: Literal["imap"]
+    host: str
+    port: int | None = Field(default=None, gt=0, lt=65536, description="default: 993 for ssl, else 143")
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str
+    auth: Literal["password", "xoauth2"] = "password"
+    password: SecretStr | None = None
+    oauth: ImapOAuthConfig | None = None
+    ca_file: Path | None = Field(default=None, description="PEM bundle of a private CA to trust")
+    verify_tls: bool = True
+    folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1,
+                               description="folder names with '/' between levels, whatever the server uses")
+    mode: Literal["poll", "idle"] = "poll"
+    max_age: Duration | None = Field(default=None, description="ignore mail older than this (e.g. 30d)")
+    idle_renew: Duration = Field(default=1500.0, le=1740.0, description="re-issue IDLE this often (RFC 2177: < 29m)")
+    fetch_batch: int = Field(default=25, ge=1, le=500, description="messages per FETCH command")
+    timeout: Duration = Field(default=60.0, description="socket timeout for one IMAP command")
+    reconnect_attempts: int = Field(default=4, ge=1, description="connection attempts (with backoff) per operation")
+    reconnect_backoff: Duration = Field(default=1.0, description="first reconnect delay; grows exponentially, jittered")
+    reconnect_max_backoff: Duration = 60.0
+
+    @model_validator(mode="after")
+    def _credentials(self) -> ImapSourceConfig:
+        if self.auth == "password" and self.password is None:
+            raise ValueError("auth: password needs a password (use ${ENV_VAR})")
+        if self.auth == "xoauth2" and self.oauth is None:
+            raise ValueError("auth: xoauth2 needs an oauth section")
+        return self
+
+    @property
+    def server_port(self) -> int:
+        return self.port or (993 if self.security == "ssl" else 143)

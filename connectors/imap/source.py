@@ -1,0 +1,340 @@
+"""IMAP source on imapclient: fetch by UID against the ledger, mailbox actions after the commit, IDLE.
+
+Keys are ``{folder}/{uidvalidity}/{uid}`` with the folder as written in the config ('/' between
+levels). Choices worth knowing:
+
+* Mail is read with ``BODY.PEEK[]`` only, so fetching never sets ``\\Seen``; messages flagged
+  ``\\Deleted`` (by anyone) are left alone.
+* A UIDVALIDITY change is logged and remembered (cursor ``uidvalidity:{folder}``); every message of
+  the folder then has a new key and is fetched again. The pipeline recognises the ones it already
+  handled by Message-ID plus content hash (``SourceState.is_known``) and records them under the new
+  key without processing or acting on them again, so each old message is downloaded once, not on
+  every poll (which is what skipping them inside ``fetch`` would cost).
+* ``ack`` acts only under the UIDVALIDITY of the key; commands on a UID that is gone (moved on an
+  earlier, interrupted attempt) are no-ops on an IMAP server, so a repeated ack changes nothing.
+  Flags and keywords come before the move, so a repeated ack completes a half-done one.
+* MOVE when offered, else COPY + ``\\Deleted`` + ``UID EXPUNGE`` of that one UID (UIDPLUS); without
+  UIDPLUS the original stays flagged ``\\Deleted`` and is not expunged: a plain EXPUNGE would also
+  remove mail that someone else flagged ``\\Deleted``.
+* A dropped connection is reopened (exponential backoff with jitter, tenacity) and the command
+  retried once; what still fails becomes ``SourceUnavailable``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from connectors.imap.auth import TokenProvider
+from connectors.imap.config import ImapSourceConfig
+from connectors.imap.session import CONNECTION_ERRORS, ImapSession, brief
+from inbox_ocr.kernel.errors import SourceUnavailable
+from inbox_ocr.kernel.models import MailboxChanges, RawMessage
+from inbox_ocr.kernel.ports import SourceState
+
+log = logging.getLogger(__name__)
+
+KEYWORD_ATOM = re.compile(r"^[^\\\s(){%*\"\]\x00-\x1f\x7f][^\s(){%*\"\\\]\x00-\x1f\x7f]*$")
+SEEN, FLAGGED, DELETED = b"\\Seen", b"\\Flagged", b"\\Deleted"
+
+
+def split_key(key: str) -> tuple[str, int, int]:
+    """'Invoices/2024/1795299262/17' -> ('Invoices/2024', 1795299262, 17)."""
+    folder, uidvalidity, uid = key.rsplit("/", 2)
+    return folder, int(uidvalidity), int(uid)
+
+
+class ImapSource:
+    """One IMAP account, one or more folders. Not thread-safe: one connection, used by one loop."""
+
+    def __init__(
+        self,
+        config: ImapSourceConfig,
+        state: SourceState,
+        client_factory: Callable[..., IMAPClient] = IMAPClient,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.state = state
+        self._known_folders: set[str] = set()
+        self._uidnext_seen: dict[str, int] = {}
+        self.since: date | None = None  # `backfill --since`: only mail received on or after this day
+        tokens = TokenProvider(self.name, config.oauth, state) if config.oauth else None
+        self.session = ImapSession(config, tokens, client_factory)
+
+    # ------------------------------------------------------------------ fetch
+
+    def fetch(self, limit: int | None = None) -> Iterator[RawMessage]:
+        left = limit
+        for folder in self.config.folders:
+            for message in self._fetch_folder(folder, left):
+                yield message
+                if left is not None:
+                    left -= 1
+                    if left <= 0:
+                        return
+
+    def _pending_uids(self, folder: str) -> tuple[int, list[int]]:
+        def op(client: IMAPClient) -> tuple[int, list[int], int]:
+            info = self.session.select(client, folder, fresh=True)  # current UIDVALIDITY and UIDNEXT
+            criteria: list[Any] = ["UNDELETED"]
+            since = self._since()
+            if since is not None:
+                criteria += ["SINCE", since]
+            return int(info[b"UIDVALIDITY"]), sorted(client.search(criteria)), int(info.get(b"UIDNEXT", 0))
+
+        uidvalidity, uids, uidnext = self.session.run(f"search {folder}", op)
+        self._uidnext_seen[folder] = uidnext
+        cursor = f"uidvalidity:{folder}"
+        before = self.state.get_cursor(self.name, cursor)
+        if before != str(uidvalidity):
+            if before is not None:
+                log.warning(
+                    "event=uidvalidity_changed source=%s folder=%s old=%s new=%d messages=%d "
+                    "note=re-scanning, known messages are recognised by Message-ID and content hash",
+                    self.name,
+                    folder,
+                    before,
+                    uidvalidity,
+                    len(uids),
+                )
+            self.state.set_cursor(self.name, cursor, str(uidvalidity))
+        prefix = f"{folder}/{uidvalidity}/"
+        handled = {int(k[len(prefix) :]) for k in self.state.handled_keys(self.name, prefix)}
+        return uidvalidity, [u for u in uids if u not in handled]
+
+    def _since(self) -> date | None:
+        days = [self.since] if self.since else []
+        if self.config.max_age is not None:
+            days.append((datetime.now(UTC) - timedelta(seconds=self.config.max_age)).date())
+        return max(days) if days else None
+
+    def set_since(self, day: date | None) -> None:
+        """Leave out mail received before `day` (`backfill --since`)."""
+        self.since = day
+
+    def pending_count(self) -> int:
+        """How many messages `fetch` would hand over now (for progress bars)."""
+        return sum(len(self._pending_uids(folder)[1]) for folder in self.config.folders)
+
+    def _fetch_folder(self, folder: str, limit: int | None) -> Iterator[RawMessage]:
+        uidvalidity, pending = self._pending_uids(folder)
+        if limit is not None:
+            pending = pending[:limit]
+        log.debug("event=imap_pending source=%s folder=%s count=%d", self.name, folder, len(pending))
+        size = self.config.fetch_batch
+        for start in range(0, len(pending), size):
+            batch = pending[start : start + size]
+
+            def op(client: IMAPClient, batch: list[int] = batch) -> dict[int, dict[bytes, Any]] | None:
+                info = self.session.select(client, folder)
+                if int(info[b"UIDVALIDITY"]) != uidvalidity:  # changed under us after a reconnect
+                    return None
+                # A list of at most `fetch_batch` UIDs keeps the command line short in any mailbox size.
+                return client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])  # type: ignore[no-any-return]
+
+            data = self.session.run(f"fetch {folder}", op)
+            if data is None:
+                return  # UIDVALIDITY changed: the next pass starts over with the new one
+            for uid in batch:
+                item = data.get(uid)
+                body = item.get(b"BODY[]") if item else None
+                if body is None:
+                    # Expunged since the search, or unreadable: the next pass sees it again if it exists.
+                    log.info("event=imap_message_gone source=%s folder=%s uid=%d", self.name, folder, uid)
+                    continue
+                received = item.get(b"INTERNALDATE") if item else None
+                yield RawMessage(
+                    source=self.name,
+                    key=f"{folder}/{uidvalidity}/{uid}",
+                    folder=folder,
+                    raw=bytes(body),
+                    received_at=received if isinstance(received, datetime) else None,
+                )
+
+    # ------------------------------------------------------------------ actions
+
+    def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
+        folder, uidvalidity, uid = split_key(message.key)
+
+        def op(client: IMAPClient) -> None:
+            if not self._still_there(client, folder, uidvalidity, uid):
+                return
+            flags: list[bytes | str] = []  # one STORE for all of them: a round trip per message, not per flag
+            if changes.mark_seen:
+                flags.append(SEEN)
+            if changes.flag:
+                flags.append(FLAGGED)
+            flags += [k for k in changes.keywords if self._keyword_allowed(client, uid, k)]
+            if flags:
+                client.add_flags([uid], flags, silent=True)
+            if changes.move_to:
+                self._move(client, folder, uid, changes.move_to)
+
+        self.session.run(f"ack {message.key}", op)
+        log.info("event=imap_acked source=%s key=%s actions=%s", self.name, message.key, changes.describe())
+
+    def fail(self, message: RawMessage, reason: str) -> None:
+        folder, uidvalidity, uid = split_key(message.key)
+
+        def op(client: IMAPClient) -> None:
+            if self._still_there(client, folder, uidvalidity, uid):
+                self._move(client, folder, uid, self.config.quarantine_folder)
+
+        self.session.run(f"quarantine {message.key}", op)
+        log.warning(
+            "event=imap_quarantined source=%s key=%s folder=%s reason=%s",
+            self.name,
+            message.key,
+            self.config.quarantine_folder,
+            reason[:200],
+        )
+
+    def _still_there(self, client: IMAPClient, folder: str, uidvalidity: int, uid: int) -> bool:
+        """False when the folder's UIDVALIDITY changed: the UID may name another message now.
+
+        Whether the UID is still in the folder is not asked (a round trip per message): UID STORE,
+        COPY, MOVE and EXPUNGE of a UID that is gone are no-ops (RFC 3501 6.4.8), which is what
+        makes a repeated ack harmless."""
+        info = self.session.select(client, folder)
+        if int(info[b"UIDVALIDITY"]) != uidvalidity:
+            log.warning(
+                "event=imap_ack_skipped source=%s folder=%s uid=%d reason=uidvalidity changed",
+                self.name,
+                folder,
+                uid,
+            )
+            return False
+        return True
+
+    def _keyword_allowed(self, client: IMAPClient, uid: int, keyword: str) -> bool:
+        """Whether `keyword` can be stored as a flag; on Gmail it becomes a label right here."""
+        if self.session.has(b"X-GM-EXT-1"):
+            client.add_gmail_labels([uid], [keyword], silent=True)
+            return False
+        if not KEYWORD_ATOM.match(keyword):
+            log.warning(
+                "event=imap_keyword_skipped source=%s keyword=%r reason=not a valid IMAP keyword atom",
+                self.name,
+                keyword,
+            )
+            return False
+        permanent = self.session.select_info.get(b"PERMANENTFLAGS", ())
+        if b"\\*" not in permanent and keyword.encode() not in permanent:
+            log.warning(
+                "event=imap_keyword_skipped source=%s folder=%s keyword=%s "
+                "reason=server does not allow custom keywords here (no \\* in PERMANENTFLAGS)",
+                self.name,
+                self.session.selected,
+                keyword,
+            )
+            return False
+        return True
+
+    def _ensure_folder(self, client: IMAPClient, folder: str) -> str:
+        """Create `folder` (and its parents) when missing; returns the config name."""
+        if folder in self._known_folders or folder.upper() == "INBOX":
+            return folder
+        parts = folder.split("/")
+        for depth in range(1, len(parts) + 1):
+            name = "/".join(parts[:depth])
+            if name in self._known_folders:
+                continue
+            server_name = self.session.server_name(name)
+            if not client.folder_exists(server_name):
+                try:
+                    client.create_folder(server_name)
+                    log.info("event=imap_folder_created source=%s folder=%s", self.name, name)
+                except IMAPClientError:
+                    if not client.folder_exists(server_name):  # lost a race with another client: fine
+                        raise
+            self._known_folders.add(name)
+        return folder
+
+    def _move(self, client: IMAPClient, folder: str, uid: int, target: str) -> None:
+        if target == folder:
+            return
+        self._ensure_folder(client, target)
+        server_target = self.session.server_name(target)
+        if self.session.has(b"MOVE"):
+            client.move([uid], server_target)
+            return
+        client.copy([uid], server_target)
+        client.add_flags([uid], [DELETED], silent=True)
+        if self.session.has(b"UIDPLUS"):
+            client.uid_expunge([uid])  # this UID only: others' \Deleted mail stays
+        else:
+            log.warning(
+                "event=imap_expunge_skipped source=%s folder=%s uid=%d reason=no UIDPLUS; the original "
+                "stays flagged \\Deleted rather than expunging mail others flagged",
+                self.name,
+                folder,
+                uid,
+            )
+
+    # ------------------------------------------------------------------ IDLE
+
+    def wait_for_mail(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block in IDLE on the first folder until the server reports new mail (True) or `timeout`
+        passes (False). IDLE is re-issued every `idle_renew` seconds. With several folders only the
+        first is watched, so the wait ends after at most `poll_every` with True to poll the others.
+        After a dropped connection it reconnects and returns True: mail may have come meanwhile.
+        Setting `stop` ends the wait within about a second (False)."""
+        stopped = stop.is_set if stop is not None else lambda: False
+        longest_step = 1.0 if stop is not None else 30.0
+        folder = self.config.folders[0]
+        if len(self.config.folders) > 1:
+            timeout = min(timeout, self.config.poll_every)
+        deadline = time.monotonic() + timeout
+        try:
+            client = self.session.connect()
+            info = self.session.select(client, folder, fresh=True)
+            uidnext = int(info.get(b"UIDNEXT", 0))
+            if folder in self._uidnext_seen and uidnext != self._uidnext_seen[folder]:
+                return True  # arrived between the last fetch and now
+            if not self.session.has(b"IDLE"):
+                pause = max(0.0, min(timeout, self.config.poll_every))
+                if stop is not None:
+                    return not stop.wait(pause)
+                time.sleep(pause)
+                return True
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or stopped():
+                    return len(self.config.folders) > 1 and not stopped()
+                client.idle()
+                renew_at = time.monotonic() + min(left, self.config.idle_renew)
+                new_mail = False
+                while not new_mail and not stopped() and (wait := renew_at - time.monotonic()) > 0:
+                    step = min(wait, longest_step)
+                    began = time.monotonic()
+                    responses = client.idle_check(timeout=step)
+                    new_mail = any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+                    if not responses and time.monotonic() - began < step / 2:
+                        break  # imapclient hides EOF as "no responses": DONE below finds out
+                client.idle_done()  # raises on a dropped connection
+                if new_mail:
+                    return True
+        except CONNECTION_ERRORS as exc:
+            self.session.drop()
+            log.warning("event=imap_idle_connection_lost source=%s error=%s", self.name, brief(exc))
+            self.session.connect()  # backoff and jitter inside; SourceUnavailable when the server stays away
+            return True
+        except IMAPClientError as exc:
+            self.session.drop()
+            raise SourceUnavailable(f"{self.name}: IDLE refused: {brief(exc)}") from exc
+
+    def has(self, capability: bytes) -> bool:
+        """Whether the server announced `capability` (known after the first connection)."""
+        return self.session.has(capability)
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,57 @@
+"""Config of an outbound webhook (`webhooks: NAME: ...`): where, how to authenticate, retries."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from inbox_ocr.kernel.config_types import Duration, Strict
+from inbox_ocr.kernel.settings import DeliveryPolicy
+
+
+class WebhookAuth(Strict):
+    """How a webhook target authenticates us: a bearer token, HTTP Basic, or an HMAC-SHA256
+    signature of the body (`sha256=<hex>` in `header`)."""
+
+    type: Literal["bearer", "basic", "hmac"]
+    token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    secret: SecretStr | None = None
+    header: str = Field(default="X-Signature", pattern=r"^[A-Za-z0-9-]+$")
+
+    @model_validator(mode="after")
+    def _complete(self) -> WebhookAuth:
+        needs = {"bearer": ("token",), "basic": ("username", "password"), "hmac": ("secret",)}[self.type]
+        missing = [n for n in needs if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"auth type {self.type} needs {' and '.join(missing)}")
+        return self
+
+
+class WebhookConfig(DeliveryPolicy):
+    """One outbound webhook; the retry settings (max_attempts, backoff, max_backoff, jitter) come
+    from DeliveryPolicy, which the outbox reads."""
+
+    url: str = Field(description="http(s)://... or file:///dir (a drop folder an ERP imports from)")
+    secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key for the X-Signature header")
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration = 10.0
+    auth: WebhookAuth | None = None
+    template: str | None = Field(default=None, description="payload template: a shipped one (generic, jira, "
+                                 "zendesk, freshdesk, erp_invoice) or a path to a Jinja2 file")
+    template_vars: dict[str, str] = Field(default_factory=dict, description="values the template reads as "
+                                          "vars.NAME (e.g. project_key for jira)")
+    content_type: str = "application/json"
+    breaker_failures: int = Field(default=5, ge=1, description="failures in a row that open the circuit "
+                                  "for the target host")
+    breaker_cooldown: Duration = Field(default=60.0, description="how long an open circuit sends nothing")
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if not re.match(r"^(https?|file)://", value):
+            raise ValueError("url must start with http://, https:// or file://")
+        return value

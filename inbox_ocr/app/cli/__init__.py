@@ -1,0 +1,29 @@
+"""`inbox-ocr` commands. Each module holds a few; every object they need is built by app/wiring.py.
+
+    documents.py   extract, process --dry-run
+    ocr.py         ocr
+    state.py       ledger, outbox
+    admin.py       run, backfill, check-config, demo seed
+"""
+
+from __future__ import annotations
+
+import click
+
+from inbox_ocr.app.cli.admin import backfill, check_config, demo, run
+from inbox_ocr.app.cli.documents import extract, process
+from inbox_ocr.app.cli.ocr import ocr_command
+from inbox_ocr.app.cli.state import ledger, outbox
+
+
+@click.group()
+@click.version_option(package_name="inbox-ocr")
+def main() -> None:
+    """Read invoices arriving by mail and route the messages by rules."""
+
+
+for command in (check_config, extract, process, ledger, outbox, demo, backfill, run, ocr_command):
+    main.add_command(command)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""`inbox-ocr extract` (documents in, type and fields out) and `inbox-ocr process --dry-run`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from inbox_ocr.app.cli.common import CONFIG_OPTION, load, standalone_config
+from inbox_ocr.kernel.errors import InboxOcrError
+from inbox_ocr.kernel.models import RawMessage
+from inbox_ocr.orchestration.pipeline import Processor
+
+
+def _documents_of_file(path: Path, processor: Processor, text_only: bool = False) -> list[dict[str, Any]]:
+    """Read a PDF, image, XML or .eml file and analyze every document in it."""
+    from inbox_ocr.mime import parse_message
+    from inbox_ocr.mime.decode import content_type_for, detect_type
+    from inbox_ocr.orchestration.pipeline import analyze_attachments, without_einvoice
+    from inbox_ocr.understand import analyze
+
+    data = path.read_bytes()
+    if path.suffix.lower() == ".eml":
+        message = parse_message(data, processor.limits)
+        out = [d.summary() for d in analyze_attachments(message, processor, ignore_einvoice=text_only)]
+        out += [{"attachment": err.filename, "part": err.part, "error": err.error} for err in message.errors]
+        return out
+    kind = content_type_for(detect_type(data, "application/octet-stream"), "application/octet-stream", path.name)
+    doc = processor.reader.read(data, filename=path.name, content_type=kind, sha256=hashlib.sha256(data).hexdigest())
+    if text_only:
+        doc = without_einvoice(doc)
+    return [analyze(doc, None, processor.templates).summary()]
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="one JSON line per document")
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="use this config's OCR, limits and templates")
+@click.option("--text-only", is_flag=True, help="ignore embedded e-invoice XML: read PDFs by their text layer only")
+def extract(files: tuple[Path, ...], as_json: bool, config_path: Path | None, text_only: bool) -> None:
+    """Classify documents and extract invoice fields from PDF, image, XML or .eml files."""
+    from inbox_ocr.app.wiring import build_processor
+
+    # templates (and, on first use, the OCR models) are loaded once for all the files
+    processor = build_processor(load(config_path) if config_path else standalone_config())
+    failed = 0
+    for path in files:
+        try:
+            results = _documents_of_file(path, processor, text_only)
+        except InboxOcrError as exc:
+            results = [{"attachment": None, "error": str(exc)}]
+        for result in results:
+            failed += bool(result.get("error"))
+            line = {"file": str(path), **result}
+            if as_json:
+                click.echo(json.dumps(line, ensure_ascii=False))
+            else:
+                _print_document(line)
+    if failed and not as_json:
+        click.echo(f"{failed} document(s) could not be read", err=True)
+
+
+def _print_document(d: dict[str, Any]) -> None:
+    name = d["file"] + (f" / {d['attachment']}" if d.get("attachment") else "")
+    if "doc_type" not in d:
+        click.echo(f"{name}: ERROR {d.get('error')}")
+        return
+    click.echo(f"{name}: {d['doc_type']} ({d['doc_type_confidence']:.2f}) from {d['source']}")
+    for key, value in d.get("fields", {}).items():
+        click.echo(f"  {key}: {value}")
+    for warning in d.get("warnings", []):
+        click.echo(f"  warning: {warning}")
+    if d.get("error"):
+        click.echo(f"  error: {d['error']}")
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--dry-run", is_flag=True, help="show the decision without touching any source, ledger or webhook")
+@click.option("--source", "source_name", default=None, help="pretend the message came from this source")
+@click.argument("message", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def process(config_path: Path, dry_run: bool, source_name: str | None, message: Path) -> None:
+    """Show which rule matches a message file, why, and which actions would run."""
+    from inbox_ocr.app.wiring import build_processor
+    from inbox_ocr.orchestration.pipeline import process_message
+
+    if not dry_run:
+        raise click.UsageError("only --dry-run is supported: to process mail for real, put it in a source")
+    config = load(config_path)
+    source = source_name or config.sources[0].name
+    raw = RawMessage(source=source, key=str(message), raw=message.read_bytes())
+    try:
+        outcome = process_message(raw, build_processor(config))
+    except InboxOcrError as exc:
+        click.echo(f"{message}: would be QUARANTINED: {exc}")
+        return
+    msg = outcome.message
+    click.echo(f"message: {msg.subject!r} from {msg.sender or '?'} ({len(msg.attachments)} attachment(s))")
+    for err in msg.errors:
+        click.echo(f"  part {err.part} {err.filename or ''}: ERROR {err.error}")
+    for doc in outcome.documents:
+        s = doc.summary()
+        click.echo(f"  document {s['attachment']}: {s['doc_type']} ({s['doc_type_confidence']:.2f}), "
+                   f"source {s['source']}, fields {json.dumps(s['fields'], ensure_ascii=False)}"
+                   + (f", error: {s['error']}" if s.get("error") else ""))
+    click.echo("rules:")
+    for line in outcome.decision.explanation:
+        click.echo(f"  {line}")
+    decided = outcome.decision.rule or "(default)"
+    click.echo(f"decision: {decided} -> {', '.join(outcome.decision.actions) or 'no actions'}")

@@ -1,0 +1,107 @@
+"""`inbox-ocr ocr FILE...`: OCR images and PDFs from the command line with one loaded model.
+
+Plain output is the text of each file in reading order; `--json` prints one JSON object per file:
+{"file", "pages": [{"width", "height", "lines": [{"text", "confidence", "box"}]}], "seconds"}.
+A file that cannot be read gives {"file", "error"} (or a message on stderr) and exit status 1,
+after the other files have been read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from inbox_ocr.kernel.errors import InboxOcrError
+from inbox_ocr.kernel.models import Page
+
+
+def _pages_of(path: Path, engine, settings, warnings: list[str]) -> list[Page]:  # type: ignore[no-untyped-def]
+    from inbox_ocr.read.ocr.images import load_image_pages, render_pdf_pages
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise click.FileError(str(path), exc.strerror) from exc
+    if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+        from inbox_ocr.read.text_layer import open_pdf
+
+        pdf = open_pdf(data)  # raises UnreadableDocument for broken or encrypted files
+        count = pdf.page_count
+        pdf.close()
+        if count > settings.max_pages:
+            warnings.append(f"the PDF has {count} pages; only the first {settings.max_pages} were OCRed")
+        numbers = list(range(1, min(count, settings.max_pages) + 1))
+        images = render_pdf_pages(data, numbers, settings.dpi, settings.max_pixels)
+    else:
+        images = load_image_pages(data, settings.max_pages, settings.max_pixels, warnings)
+    return engine.read_pages(images)
+
+
+def _page_json(page: Page) -> dict:
+    return {
+        "width": round(page.width, 2),
+        "height": round(page.height, 2),
+        "lines": [
+            {
+                "text": line.text,
+                "confidence": round(line.confidence, 4),
+                "box": [[round(x, 1), round(y, 1)] for x, y in line.box],
+            }
+            for line in page.lines
+        ],
+    }
+
+
+@click.command("ocr")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per file, one per line")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="take the ocr: settings from this config file",
+)
+@click.option("--dpi", type=click.IntRange(72, 600), help="render PDF pages at this resolution")
+def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None, dpi: int | None) -> None:
+    """OCR images (PNG, JPEG, TIFF, BMP, WebP) and PDFs; print their text in reading order."""
+    from inbox_ocr.app.cli.common import load
+    from inbox_ocr.kernel.settings import OcrSettings
+    from inbox_ocr.read.ocr.engine import get_engine
+
+    settings = load(config_path).ocr if config_path else OcrSettings()
+    if dpi:
+        settings = settings.model_copy(update={"dpi": dpi})
+    engine = get_engine(settings)
+    failed = False
+    for path in files:
+        start = time.perf_counter()
+        warnings: list[str] = []
+        try:
+            pages = _pages_of(path, engine, settings, warnings)
+        except (InboxOcrError, click.FileError) as exc:
+            failed = True
+            message = exc.format_message() if isinstance(exc, click.FileError) else str(exc)
+            if as_json:
+                click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
+            else:
+                click.echo(f"{path}: error: {message}", err=True)
+            continue
+        for warning in warnings:
+            click.echo(f"{path}: warning: {warning}", err=True)
+        seconds = time.perf_counter() - start
+        if as_json:
+            record = {
+                "file": str(path),
+                "pages": [_page_json(p) for p in pages],
+                "seconds": round(seconds, 3),
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            if len(files) > 1:
+                click.echo(f"==> {path} <==")
+            click.echo("\n\n".join(p.text for p in pages))
+    sys.exit(1 if failed else 0)

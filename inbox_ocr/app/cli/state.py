@@ -1,0 +1,132 @@
+"""`inbox-ocr ledger` (messages and their audit trails) and `inbox-ocr outbox` (webhook deliveries)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from inbox_ocr.app.cli.common import CONFIG_OPTION, load
+from inbox_ocr.kernel.models import MessageStatus
+from inbox_ocr.orchestration.ledger import DeliveryStatus, Ledger, ledger_path
+
+
+def _ledger(config_path: Path) -> Ledger:
+    path = ledger_path(load(config_path).state_dir)
+    if not path.exists():
+        raise click.ClickException(f"no ledger at {path} yet (the daemon creates it on its first run)")
+    return Ledger(path)
+
+
+@click.group(invoke_without_command=True)
+@CONFIG_OPTION
+@click.option("--status", type=click.Choice([s.value for s in MessageStatus]), help="only messages with this status")
+@click.option("--limit", default=20, show_default=True)
+@click.pass_context
+def ledger(ctx: click.Context, config_path: Path, status: str | None, limit: int) -> None:
+    """Recent messages (and `ledger show ID` for one message's audit trail)."""
+    ctx.obj = config_path
+    if ctx.invoked_subcommand:
+        return
+    led = _ledger(config_path)
+    counts = led.counts()
+    click.echo("  ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "empty ledger")
+    for r in led.messages.recent(limit, MessageStatus(status) if status else None):
+        acked = "acked" if r.acked_at else "NOT ACKED"
+        click.echo(f"{r.id:>6}  {r.updated_at}  {r.status:<11} {acked:<9}  {r.source}:{r.key[:40]}  "
+                   f"{(r.subject or '')[:50]!r}  rule={r.rule or '-'}" + (f"  error={r.error}" if r.error else ""))
+
+
+@ledger.command("show")
+@click.argument("row_id", type=int)
+@click.pass_obj
+def ledger_show(config_path: Path, row_id: int) -> None:
+    """One message: outcome, documents and audit trail."""
+    led = _ledger(config_path)
+    r = led.messages.by_id(row_id)
+    if r is None:
+        raise click.ClickException(f"no message {row_id} in the ledger")
+    click.echo(f"message {r.id}: {r.source}:{r.key}\n  subject: {r.subject!r}\n  from: {r.sender}\n"
+               f"  status: {r.status} (attempts {r.attempts}), acked: {r.acked_at or 'no'}\n"
+               f"  rule: {r.rule or '(default)'}\n  actions: {', '.join(r.actions) or 'none'}")
+    if r.error:
+        click.echo(f"  error: {r.error}")
+    for d in r.documents:
+        click.echo(f"  document {d.get('attachment')}: {d.get('doc_type')} {json.dumps(d.get('fields'))}")
+    click.echo("audit trail:")
+    for entry in led.audit.of(r.id):
+        click.echo(f"  {entry.at}  {entry.event:<16} {entry.detail}")
+
+
+@click.group()
+def outbox() -> None:
+    """Webhook deliveries: list them, retry dead letters."""
+
+
+@outbox.command("list")
+@CONFIG_OPTION
+@click.option("--dead", is_flag=True, help="only dead letters")
+@click.option("--limit", default=50, show_default=True)
+def outbox_list(config_path: Path, dead: bool, limit: int) -> None:
+    led = _ledger(config_path)
+    rows = led.deliveries.recent(DeliveryStatus.DEAD if dead else None, limit)
+    if not rows:
+        click.echo("no deliveries" if not dead else "no dead letters")
+    for row in rows:
+        click.echo(f"{row.id:>6}  {row.status:<9}  {row.webhook:<12} attempts={row.attempts}  "
+                   f"key={row.idempotency_key}  message={row.message}  "
+                   + (row.receipt or row.last_error or ""))
+
+
+@outbox.command("retry")
+@CONFIG_OPTION
+@click.argument("delivery_id", type=int)
+@click.option("--now/--later", default=True, show_default=True, help="deliver at once, or leave it to the daemon")
+def outbox_retry(config_path: Path, delivery_id: int, now: bool) -> None:
+    """Re-drive a dead letter (with a fresh attempt count)."""
+    from inbox_ocr.app.wiring import build_outbox
+
+    led = _ledger(config_path)
+    if not led.deliveries.requeue(delivery_id):
+        raise click.ClickException(f"delivery {delivery_id} is not dead or pending (or does not exist)")
+    if not now:
+        click.echo(f"delivery {delivery_id} queued; the daemon delivers it on its next outbox pass")
+        return
+    report = build_outbox(load(config_path), led).deliver_due()
+    row = led.deliveries.get(delivery_id)
+    assert row is not None
+    click.echo(f"delivery {delivery_id}: {row.status} ({row.receipt or row.last_error or ''}); "
+               f"{report.delivered} delivered in this pass")
+
+
+@outbox.command("show")
+@CONFIG_OPTION
+@click.argument("delivery_id", type=int)
+@click.option("--rendered", is_flag=True, help="the body as the webhook's template renders it now")
+def outbox_show(config_path: Path, delivery_id: int, rendered: bool) -> None:
+    """One delivery: status, last error and payload (stored, or rendered to check a template)."""
+    led = _ledger(config_path)
+    row = led.deliveries.get(delivery_id)
+    if row is None:
+        raise click.ClickException(f"no delivery {delivery_id}")
+    click.echo(f"delivery {row.id} -> {row.webhook}: {row.status}, attempts {row.attempts}, key {row.idempotency_key}"
+               + (f"\n  last error: {row.last_error}" if row.last_error else "")
+               + (f"\n  receipt: {row.receipt}" if row.receipt else ""))
+    body = row.payload
+    if rendered:
+        from connectors.webhook_out import PayloadTemplate
+        from inbox_ocr.kernel.errors import DeliveryRejected
+
+        hook = load(config_path).webhooks.get(row.webhook)
+        if hook is None:
+            raise click.ClickException(f"no webhook named {row.webhook!r} in the config")
+        if hook.template:
+            try:
+                body = PayloadTemplate(row.webhook, hook.template, hook.template_vars, hook.content_type).render(body)
+            except DeliveryRejected as exc:
+                raise click.ClickException(str(exc)) from exc
+    try:
+        click.echo(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
+    except ValueError:
+        click.echo(body.decode("utf-8", "replace"))

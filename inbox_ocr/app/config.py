@@ -1,0 +1,213 @@
+"""The config file: its schema assembled from its parts, ${ENV} secrets, and loading with errors
+that name the key path.
+
+The parts live beside what reads them: stage settings in kernel/settings.py, each connector's
+schema beside the connector (connectors/*/config.py, connectors/maildir.py), rules and actions
+in routing/. The config is validated once, at the edge (`load_config`); below that, code sees
+these models only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+
+from connectors.imap import ImapSourceConfig
+from connectors.maildir import MaildirSourceConfig
+from connectors.webhook_in import WebhookSourceConfig
+from connectors.webhook_out import WebhookConfig
+from inbox_ocr.kernel.config_types import Strict
+from inbox_ocr.kernel.errors import ConfigError
+from inbox_ocr.kernel.settings import Limits, LogSettings, OcrSettings, UnderstandingSettings
+from routing import Action, Rule
+
+SourceConfig = Annotated[MaildirSourceConfig | ImapSourceConfig | WebhookSourceConfig, Field(discriminator="type")]
+"""One source; `type` picks the connector (app/wiring.py builds it)."""
+
+# --------------------------------------------------------------------------- the whole config
+
+
+class HttpSettings(Strict):
+    """The daemon's HTTP server; it starts only when a webhook source is configured."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=0, lt=65536, description="0: any free port")
+    max_connections: int = Field(default=200, ge=1, description="beyond this, requests get 503 and the "
+                                 "provider retries (bounds memory: each may carry max_body_bytes)")
+    tls_cert: Path | None = Field(default=None, description="PEM certificate (chain) to serve HTTPS yourself; "
+                                  "usually a reverse proxy terminates TLS instead")
+    tls_key: Path | None = Field(default=None, description="PEM private key of tls_cert")
+    enabled: bool = Field(default=False, description="serve /healthz, /readyz and /metrics even without "
+                          "webhook sources (with them the server always runs)")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> HttpSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("give both tls_cert and tls_key, or neither")
+        return self
+
+
+class Config(Strict):
+    state_dir: Path = Path("./var")
+    sources: list[SourceConfig] = Field(min_length=1)
+    webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
+    default: list[Action] = Field(default_factory=list, description="actions when no rule matches")
+    ocr: OcrSettings = OcrSettings()
+    understanding: UnderstandingSettings = UnderstandingSettings()
+    limits: Limits = Limits()
+    log: LogSettings = LogSettings()
+    http: HttpSettings = HttpSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        # `understanding:` with only comments under it is YAML null: read it as "all defaults"
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (v is None and k != "sources")}
+        return data
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique: {', '.join(dupes)}")
+        paths = [s.url_path for s in self.sources if isinstance(s, WebhookSourceConfig)]
+        if len(paths) != len(set(paths)):
+            raise ValueError(f"webhook source paths must be unique: {', '.join(sorted(paths))}")
+        places: list[tuple[tuple[str | int, ...], list[Any]]] = [(("default",), self.default)]
+        places[:0] = [(("rules", i, "then"), rule.then) for i, rule in enumerate(self.rules)]
+        for where, actions in places:
+            for j, action in enumerate(actions):
+                if action.is_webhook and action.arg not in self.webhooks:
+                    raise _KeyPathError(
+                        (*where, j, "webhook"),
+                        f"no webhook named {action.arg!r} (defined: {', '.join(self.webhooks) or 'none'})",
+                    )
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+class _KeyPathError(ValueError):
+    def __init__(self, loc: tuple[str | int, ...], msg: str) -> None:
+        super().__init__(msg)
+        self.loc = loc
+
+
+# --------------------------------------------------------------------------- loading
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_FILE = re.compile(r"\$\{file:([^}]+)\}")
+
+
+def _expand_env(node: Any, path: str, problems: list[str], env: Mapping[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _expand_env(v, f"{path}.{k}" if path else str(k), problems, env) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand_env(v, f"{path}[{i}]", problems, env) for i, v in enumerate(node)]
+    if isinstance(node, str):
+        def sub(m: re.Match[str]) -> str:
+            value = env.get(m.group(1), m.group(2))
+            if value is None:
+                problems.append(f"{path}: environment variable {m.group(1)} is not set")
+                return ""
+            return value
+
+        def read_file(m: re.Match[str]) -> str:
+            # a secret mounted as a file (Docker/Kubernetes secrets, systemd credentials)
+            try:
+                return Path(m.group(1)).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                problems.append(f"{path}: cannot read secret file {m.group(1)}: {exc.strerror}")
+                return ""
+
+        return _FILE.sub(read_file, _ENV.sub(sub, node))
+    return node
+
+
+def format_loc(loc: tuple[str | int, ...], data: Any) -> str:
+    """('rules', 2, 'when', 'total_gt') -> 'rules[2].when.total_gt', dropping union tags."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
+        if isinstance(node, dict) and part not in node and node.get("type") == part:
+            continue  # the tag pydantic adds for a discriminated union
+        if part in ("function-before", "function-after", "function-plain") or part.startswith("json-or-python"):
+            continue
+        out += f".{part}" if out else part
+        node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def parse_config(data: Any, file: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(file, ["(top level): expected a mapping of settings"])
+    problems: list[str] = []
+    data = _expand_env(data, "", problems, os.environ if env is None else env)
+    if problems:
+        raise ConfigError(file, problems)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            ctx_error = (err.get("ctx") or {}).get("error")
+            if isinstance(ctx_error, _KeyPathError):
+                problems.append(f"{format_loc(ctx_error.loc, data)}: {ctx_error}")
+                continue
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            elif err["type"] == "union_tag_invalid":
+                msg = f"unknown type {err['input'].get('type')!r}" if isinstance(err["input"], dict) else msg
+            problems.append(f"{format_loc(tuple(err['loc']), data)}: {msg}")
+        raise ConfigError(file, problems) from None
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read, expand ${ENV} and validate a YAML config file. Relative paths in it are relative to
+    the directory the daemon is started from (as the example configs assume)."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(file, [f"cannot read: {exc.strerror}"]) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise ConfigError(file, [f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}"]) from None
+    return parse_config(data, file, env)
+
+
+def secret_values(node: Any) -> list[str]:
+    """Every SecretStr value in the config, so that log lines can be masked."""
+    out: list[str] = []
+    if isinstance(node, SecretStr):
+        out.append(node.get_secret_value())
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            out.extend(secret_values(getattr(node, name)))
+    elif isinstance(node, dict):
+        for value in node.values():
+            out.extend(secret_values(value))
+    elif isinstance(node, list | tuple):
+        for value in node:
+            out.extend(secret_values(value))
+    return out

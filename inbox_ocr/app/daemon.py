@@ -1,0 +1,191 @@
+"""The daemon: passes over every source, the outbox, and the scheduler that repeats them.
+
+    inbox-ocr run -c config/demo.yaml --once     # one pass over every source, then exit
+    inbox-ocr run -c /etc/inbox-ocr/config.yaml  # run until SIGTERM (run_daemon.py is the same)
+
+Poll-mode sources run as APScheduler interval jobs; sources in IDLE mode (those that implement
+`WaitsForMail` and have `mode: idle`) run in a loop of their own. SIGTERM and Ctrl-C let the
+message in hand finish, then the daemon exits cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from datetime import datetime
+
+from inbox_ocr.app.config import Config
+from inbox_ocr.app.http import HttpServer
+from inbox_ocr.app.wiring import SourceFactory, Wiring
+from inbox_ocr.kernel.errors import InboxOcrError, SourceUnavailable, TransientError
+from inbox_ocr.kernel.metrics import LEDGER_ERRORS, READINESS
+from inbox_ocr.kernel.ports import Source, WaitsForMail
+from inbox_ocr.orchestration.outbox import DeliveryReport
+from inbox_ocr.orchestration.runner import MessageReport
+
+log = logging.getLogger("inbox_ocr.daemon")
+
+OUTBOX_EVERY = 5.0  # seconds between outbox passes while running
+
+
+class Daemon:
+    def __init__(self, config: Config, factories: dict[str, SourceFactory] | None = None) -> None:
+        self.config = config
+        self.stop = threading.Event()
+        self.wiring = Wiring(config, factories=factories)
+        self.ledger = self.wiring.ledger
+        self.outbox = self.wiring.outbox
+        self.sources = self.wiring.sources
+        self.runner = self.wiring.runner(self.stop)
+        self.ledger_error: str | None = None
+
+    @property
+    def http_server(self) -> HttpServer | None:
+        return self.wiring.http_server
+
+    # ------------------------------------------------------------------ one pass
+
+    def drain(self, source: Source) -> list[MessageReport]:
+        """Pass over a source batch after batch while full batches come back and make progress;
+        what is left (a failed message, an ack that did not go through) waits for the next pass."""
+        reports: list[MessageReport] = []
+        size = self.config.source(source.name).batch_size
+        while not self.stop.is_set():
+            try:
+                batch = self.runner.run_source(source, limit=size)
+            except SourceUnavailable as exc:
+                log.warning("event=source_unavailable source=%s error=%s", source.name, exc)
+                READINESS.source_failed(source.name, str(exc))
+                break
+            except TransientError as exc:  # the ledger cannot be written (disk full, I/O error)
+                self._ledger_failed(exc)
+                break
+            READINESS.source_ok(source.name)
+            self.ledger_error = READINESS.ledger_error = None
+            reports.extend(batch)
+            if len(batch) < size or not any(r.acked for r in batch):
+                break
+        return reports
+
+    def _ledger_failed(self, exc: Exception) -> None:
+        """Stop the pass: nothing is acknowledged without its ledger row, so the mail waits, untouched."""
+        self.ledger_error = READINESS.ledger_error = str(exc)
+        LEDGER_ERRORS.inc()
+        log.error("event=ledger_unavailable state_dir=%s error=%s action=pass stopped; messages stay in their "
+                  "source until the ledger can be written", self.config.state_dir, exc)
+
+    def run_once(self) -> tuple[list[MessageReport], DeliveryReport]:
+        reports: list[MessageReport] = []
+        for source in self.sources:
+            reports.extend(self.drain(source))
+        try:
+            return reports, self.outbox.deliver_due()
+        except TransientError as exc:
+            self._ledger_failed(exc)
+            return reports, DeliveryReport(errors=[str(exc)])
+
+    # ------------------------------------------------------------------ forever
+
+    def run_forever(self) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
+        threads: list[threading.Thread] = []
+        for source in self.sources:
+            cfg = self.config.source(source.name)
+            if getattr(cfg, "mode", "poll") == "idle" and isinstance(source, WaitsForMail):
+                t = threading.Thread(target=self._idle_loop, args=(source, cfg.poll_every), name=f"idle-{source.name}")
+                threads.append(t)
+            else:
+                scheduler.add_job(self.drain, "interval", args=[source], seconds=cfg.poll_every,
+                                  id=f"source-{source.name}", next_run_time=_now())
+        scheduler.add_job(self._deliver, "interval", seconds=OUTBOX_EVERY, id="outbox", next_run_time=_now())
+        # it answers webhook providers after spooling; the jobs above process what was spooled
+        self.wiring.start_http()
+        scheduler.start()
+        READINESS.started = True
+        for t in threads:
+            t.start()
+        log.info("event=started sources=%s", ",".join(s.name for s in self.sources))
+        self.stop.wait()
+        log.info("event=stopping")
+        if self.wiring.http_server is not None:
+            self.wiring.http_server.stop()
+        scheduler.shutdown(wait=True)
+        for t in threads:
+            t.join()
+        self.close()
+        log.info("event=stopped")
+
+    def _deliver(self) -> None:
+        try:
+            self.outbox.deliver_due()
+        except TransientError as exc:
+            self._ledger_failed(exc)
+        except InboxOcrError as exc:
+            log.warning("event=outbox_failed error=%s", exc)
+
+    def _idle_loop(self, source: Source, poll_every: float) -> None:
+        assert isinstance(source, WaitsForMail)
+        backoff = 1.0
+        while not self.stop.is_set():
+            self.drain(source)
+            try:
+                source.wait_for_mail(min(poll_every, 60.0), stop=self.stop)
+                backoff = 1.0
+            except SourceUnavailable as exc:
+                log.warning("event=idle_failed source=%s error=%s retry_in=%.0fs", source.name, exc, backoff)
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, 60.0)
+
+    def request_stop(self, *_: object) -> None:
+        self.stop.set()
+
+    def close(self) -> None:
+        self.wiring.close()
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def print_summary(reports: list[MessageReport], delivery: DeliveryReport) -> None:
+    """What happened to each message, in a form a person reads at a glance."""
+    print(f"{len(reports)} message(s) handled")
+    for r in reports:
+        actions = ", ".join(r.actions) or "no actions"
+        print(f"- [{r.status}] {r.subject or '(no subject)'!r} from {r.source}")
+        print(f"    rule: {r.rule or '(default)'} -> {actions}")
+        for line in r.documents:
+            print(f"    document {line}")
+        if r.error:
+            print(f"    ! {r.error}")
+    print(f"webhooks: {delivery.delivered} delivered, {delivery.retrying} to retry, {delivery.dead} dead")
+    for line in delivery.receipts + delivery.errors:
+        print(f"    {line}")
+
+
+def run(config: Config, once: bool) -> int:
+    """The daemon's life: start, one pass or run until a signal, stop. Returns the exit status."""
+    try:
+        daemon = Daemon(config)
+    except InboxOcrError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, daemon.request_stop)
+    signal.signal(signal.SIGINT, daemon.request_stop)
+    if once:
+        started = time.monotonic()
+        reports, delivery = daemon.run_once()
+        print_summary(reports, delivery)
+        log.info("event=pass_done messages=%d seconds=%.2f", len(reports), time.monotonic() - started)
+        daemon.close()
+        if daemon.ledger_error:
+            print(f"error: the ledger in {config.state_dir} cannot be written: {daemon.ledger_error}", file=sys.stderr)
+            return 1
+        return 0
+    daemon.run_forever()
+    return 0

@@ -1,0 +1,165 @@
+"""The one place where the config becomes objects. Every entry point (the daemon, backfill, the CLI
+commands) builds what it needs here, so there is one answer to "where is X created".
+
+    open_ledger(config)             the state directory (0700) and its ledger
+    build_reader(config, isolated)  the Reader: in a killable worker process, or in this process
+    build_processor(config, reader) limits + reader + vendor templates + the rules' Router
+    build_sinks(config)             one Sink per configured webhook
+    Wiring(config)                  all of it for a running daemon: ledger, sources, runner, outbox,
+                                    the webhook spools, the HTTP server
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from connectors.imap import ImapSource, ImapSourceConfig
+from connectors.maildir import MaildirSource, MaildirSourceConfig
+from connectors.webhook_in import Endpoint, Spool, WebhookSource, WebhookSourceConfig, spool_dir
+from connectors.webhook_out import Breakers, make_sink
+from inbox_ocr.app.config import Config, SourceConfig, secret_values
+from inbox_ocr.app.http import HttpServer, build_app
+from inbox_ocr.kernel.errors import ConfigError
+from inbox_ocr.kernel.metrics import READINESS
+from inbox_ocr.kernel.ports import Reader, Sink, Source
+from inbox_ocr.orchestration.ledger import Ledger, ledger_path
+from inbox_ocr.orchestration.outbox import Outbox
+from inbox_ocr.orchestration.pipeline import Processor
+from inbox_ocr.orchestration.runner import Runner
+from inbox_ocr.read import InProcessReader
+from inbox_ocr.understand import load_templates
+from routing import RuleRouter
+
+log = logging.getLogger("inbox_ocr.app")
+
+
+def open_ledger(config: Config) -> Ledger:
+    """The ledger in `state_dir`, which is created (and kept) private: it holds mail metadata and
+    webhook payloads, so only the daemon's user may read it."""
+    config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(config.state_dir, 0o700)  # mkdir's mode is filtered by the umask and ignored when it exists
+    return Ledger(ledger_path(config.state_dir))
+
+
+def build_reader(config: Config, isolated: bool | None = None) -> Reader:
+    """Documents are read in a worker process under `limits.document_seconds` and `document_memory`
+    (the daemon and backfill; `isolated=None` follows `limits.isolate_documents`), or in this
+    process (CLI commands that read files given on the command line)."""
+    if isolated if isolated is not None else config.limits.isolate_documents:
+        from inbox_ocr.read.sandbox import SandboxedReader
+
+        log_setup = (config.log.level, config.log.format, secret_values(config))
+        return SandboxedReader(config.limits, config.ocr, log_setup)
+    return InProcessReader(config.ocr, config.limits.max_pdf_pages)
+
+
+def build_processor(config: Config, reader: Reader | None = None) -> Processor:
+    """What `process_message` needs; loads the vendor templates (a broken one is a ConfigError)."""
+    return Processor(
+        limits=config.limits,
+        reader=reader or build_reader(config, isolated=False),
+        templates=load_templates(config.understanding.templates_dir),
+        router=RuleRouter(config.rules, config.default),
+    )
+
+
+def build_sinks(config: Config, breakers: Breakers | None = None) -> dict[str, Sink]:
+    breakers = breakers or Breakers()  # one circuit breaker per target host, shared by its webhooks
+    return {name: make_sink(name, cfg, breakers) for name, cfg in config.webhooks.items()}
+
+
+def build_outbox(config: Config, ledger: Ledger) -> Outbox:
+    return Outbox(ledger, build_sinks(config), config.webhooks)
+
+
+SourceFactory = Callable[[Any, Ledger, "Wiring"], Source]
+
+
+def _maildir(cfg: MaildirSourceConfig, ledger: Ledger, wiring: Wiring) -> Source:
+    return MaildirSource(cfg, ledger)
+
+
+def _imap(cfg: ImapSourceConfig, ledger: Ledger, wiring: Wiring) -> Source:
+    return ImapSource(cfg, ledger)
+
+
+def _webhook(cfg: WebhookSourceConfig, ledger: Ledger, wiring: Wiring) -> Source:
+    return WebhookSource(cfg, ledger, wiring.spool(cfg))
+
+
+SOURCE_FACTORIES: dict[str, SourceFactory] = {"maildir": _maildir, "imap": _imap, "webhook": _webhook}
+"""Source builders by the config's `type`: a new connector adds its line here."""
+
+
+class Wiring:
+    """Everything a running daemon (or a backfill) holds, built from the config; `close()` releases
+    it in the right order. `factories` replaces source builders by type (tests)."""
+
+    def __init__(self, config: Config, *, isolated: bool | None = None,
+                 factories: dict[str, SourceFactory] | None = None) -> None:
+        self.config = config
+        self.ledger = open_ledger(config)
+        self._spools: dict[str, Spool] = {}
+        self.reader: Reader | None = None
+        self.sources: list[Source] = []
+        self.http_server: HttpServer | None = None
+        try:
+            self.reader = build_reader(config, isolated)
+            self.processor = build_processor(config, self.reader)
+            self.outbox = build_outbox(config, self.ledger)
+            builders = {**SOURCE_FACTORIES, **(factories or {})}
+            self.sources = [builders[s.type](s, self.ledger, self) for s in config.sources if s.enabled]
+        except BaseException:
+            self.close()
+            raise
+        READINESS.counts = self.ledger.counts
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise ConfigError("<config>", [f"no source named {name!r} (configured: "
+                                       f"{', '.join(s.name for s in self.config.sources)})"])
+
+    def source_config(self, name: str) -> SourceConfig:
+        return self.config.source(name)
+
+    def runner(self, stop: threading.Event | None = None) -> Runner:
+        return Runner(self.processor, self.ledger, self.config.limits.max_attempts, stop)
+
+    def spool(self, cfg: WebhookSourceConfig) -> Spool:
+        """The spool of a webhook source, shared by its Source and its HTTP endpoint."""
+        spool = self._spools.get(cfg.name)
+        if spool is None:
+            spool = self._spools[cfg.name] = Spool(spool_dir(self.config.state_dir, cfg.name))
+        return spool
+
+    def start_http(self) -> HttpServer | None:
+        """Start the HTTP server when webhook sources are enabled or `http.enabled` is set."""
+        hooks = [s for s in self.config.sources if isinstance(s, WebhookSourceConfig) and s.enabled]
+        if not hooks and not self.config.http.enabled:
+            return None
+        app = build_app([Endpoint.for_source(h, self.spool(h)) for h in hooks])
+        self.http_server = HttpServer(app, self.config.http).start()
+        return self.http_server
+
+    def close(self) -> None:
+        """Stop the HTTP server, close the sources, the reader, the spools and the ledger, in that order."""
+        if self.http_server is not None:
+            self.http_server.stop()
+            self.http_server = None
+        for source in self.sources:
+            try:
+                source.close()
+            except Exception as exc:  # closing must never hide the real exit reason
+                log.warning("event=close_failed source=%s error=%r", source.name, exc)
+        if self.reader is not None:
+            self.reader.close()
+        for spool in self._spools.values():
+            spool.close()
+        READINESS.started = False
+        self.ledger.close()

@@ -1,0 +1,83 @@
+"""Settings the core's stages read, as parts of the config file (assembled in ``app/config.py``).
+
+    OcrSettings          `ocr:`            the OCR core (read stage)
+    UnderstandingSettings `understanding:` vendor templates (understand stage)
+    Limits               `limits:`         sizes, pages, attempts, time and memory per document
+    LogSettings          `log:`
+    SourceSettings       what every source has (name, poll_every, quarantine_folder, batch_size);
+                         each connector's config extends it beside the connector
+    DeliveryPolicy       how often and how patiently a webhook is retried (the outbox reads it);
+                         the webhook sink's config extends it
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from inbox_ocr.kernel.config_types import ByteSize, Duration, Strict
+
+
+class OcrSettings(Strict):
+    enabled: bool = True
+    dpi: int = Field(default=200, ge=72, le=600)
+    max_pages: int = Field(default=20, ge=1)
+    max_pixels: int = Field(default=40_000_000, ge=1_000_000)
+    det_model: Path | None = Field(default=None, description="DB text detector ONNX; default: bundled")
+    rec_model: Path | None = Field(default=None, description="CTC line recognizer ONNX; default: bundled")
+    rec_dict: Path | None = Field(default=None, description="character list, one per line; default: model metadata")
+    threads: int | None = Field(default=None, ge=1, description="ONNX Runtime intra-op threads; default: cores")
+    det_max_side: int = Field(default=960, ge=256, le=4096, description="long side of the text detector's input")
+    rec_batch_size: int = Field(default=8, ge=1, le=64, description="line crops per recognizer call")
+    min_line_confidence: float = Field(default=0.5, ge=0, le=1, description="drop recognized lines below this")
+    detect_orientation: bool = Field(default=True, description="turn pages scanned at 90/180/270 degrees")
+    alphabet: Literal["latin", "all"] = Field(
+        default="latin", description="characters the recognizer may output: European Latin script, or all"
+    )
+    rec_min_width: int = Field(default=64, ge=32, le=1024, description="narrowest recognizer input (pixels)")
+    rec_space_boost: float = Field(default=10.0, ge=1, le=1000, description="prior on the recognizer's space "
+                                   "class: a blank frame is read as a word gap where the space is >= 1/boost as likely")
+
+
+class UnderstandingSettings(Strict):
+    templates_dir: Path | None = Field(default=None, description="folder of invoice2data YAML templates")
+
+
+class Limits(Strict):
+    max_message_bytes: ByteSize = 50 * 1024**2
+    max_attachment_bytes: ByteSize = 25 * 1024**2
+    max_attachments: int = Field(default=50, ge=1)
+    max_pdf_pages: int = Field(default=200, ge=1)
+    max_attempts: int = Field(default=5, ge=1, description="transient failures before a message is quarantined")
+    document_seconds: Duration = Field(default=120.0, description="reading one document (text layer, OCR) is "
+                                       "stopped after this long and becomes a per-document error")
+    document_memory: ByteSize | None = Field(default=3 * 1024**3, description="address-space limit of the "
+                                             "process that reads documents (none: no limit)")
+    isolate_documents: bool = Field(default=True, description="read documents in a worker process that is "
+                                    "killed at the time limit (the daemon; CLI commands read in-process)")
+
+
+class LogSettings(Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class SourceSettings(Strict):
+    """What every source has; `connectors/*` extend it with a `type` and their own keys."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    enabled: bool = True
+    poll_every: Duration = 60.0
+    quarantine_folder: str = "Quarantine"
+    batch_size: int = Field(default=100, gt=0)
+
+
+class DeliveryPolicy(Strict):
+    """Retries of one webhook; `connectors/webhook_out` extends it with the target and its auth."""
+
+    max_attempts: int = Field(default=8, ge=1)
+    backoff: Duration = Field(default=30.0, description="first retry delay; doubles each attempt")
+    max_backoff: Duration = 3600.0
+    jitter: float = Field(default=0.25, ge=0, le=1, description="up to this fraction added to each retry delay")

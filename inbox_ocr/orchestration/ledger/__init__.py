@@ -1,0 +1,73 @@
+"""The ledger: SQLite (WAL) in state_dir, in four stores over one database.
+
+    ledger.messages     one row per message: status, outcome, acknowledgement (messages.py)
+    ledger.deliveries   the webhook outbox rows (deliveries.py)
+    ledger.audit        each message's audit trail (audit.py)
+    ledger.cursors      small values sources keep between runs (cursors.py)
+
+`Ledger` is also the SourceState of the ports (kernel/ports.py) that sources ask what is handled.
+Records in and out are typed (records.py); the schema and its migrations are in db.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inbox_ocr.orchestration.ledger.audit import AuditTrail
+from inbox_ocr.orchestration.ledger.cursors import CursorStore
+from inbox_ocr.orchestration.ledger.db import Database, ledger_path
+from inbox_ocr.orchestration.ledger.deliveries import DeliveryStore
+from inbox_ocr.orchestration.ledger.messages import MessageStore
+from inbox_ocr.orchestration.ledger.records import (
+    AuditEntry,
+    DeliveryRecord,
+    DeliveryStatus,
+    MessageIdentity,
+    MessageRecord,
+    NewDelivery,
+    Outcome,
+)
+
+__all__ = [
+    "AuditEntry", "DeliveryRecord", "DeliveryStatus", "Ledger", "MessageIdentity", "MessageRecord", "NewDelivery",
+    "Outcome", "ledger_path",
+]
+
+
+class Ledger:
+    """The state database of one state directory. Thread-safe."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.db = Database(path)
+        self.path = self.db.path
+        self.messages = MessageStore(self.db)
+        self.deliveries = DeliveryStore(self.db)
+        self.audit = AuditTrail(self.db)
+        self.cursors = CursorStore(self.db)
+
+    @classmethod
+    def in_state_dir(cls, state_dir: Path) -> Ledger:
+        return cls(ledger_path(state_dir))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def counts(self) -> dict[str, int]:
+        """Messages and deliveries by status: `messages_done`, `outbox_pending` ... (readiness, metrics)."""
+        out = {f"messages_{k}": v for k, v in self.messages.counts().items()}
+        out.update({f"outbox_{k}": v for k, v in self.deliveries.counts().items()})
+        return out
+
+    # SourceState (kernel/ports.py)
+
+    def handled_keys(self, source: str, prefix: str = "") -> set[str]:
+        return self.messages.handled_keys(source, prefix)
+
+    def is_known(self, source: str, message_id: str | None, content_hash: str) -> bool:
+        return self.messages.is_known(source, message_id, content_hash)
+
+    def get_cursor(self, source: str, name: str) -> str | None:
+        return self.cursors.get(source, name)
+
+    def set_cursor(self, source: str, name: str, value: str) -> None:
+        self.cursors.set(source, name, value)

@@ -1,0 +1,207 @@
+"""The ledger's database: one SQLite file (WAL) in state_dir, its schema and its migrations.
+
+The schema version is SQLite's `user_version`. A ledger written by an older version is upgraded
+in place when it is opened (each step in one transaction); a ledger from a newer version is
+refused with a clear error rather than misread.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from inbox_ocr.kernel.errors import TransientError
+from inbox_ocr.kernel.models import MailboxChanges, MessageStatus
+from inbox_ocr.orchestration.ledger.records import DeliveryStatus
+
+FILE_NAME = "ledger.sqlite3"
+
+
+def ledger_path(state_dir: Path) -> Path:
+    """Where the ledger of a state directory lives."""
+    return state_dir / FILE_NAME
+
+
+def _check(column: str, values: type[MessageStatus] | type[DeliveryStatus]) -> str:
+    return f"CHECK ({column} IN ({', '.join(repr(v.value) for v in values)}))"
+
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS messages (
+    id            INTEGER PRIMARY KEY,
+    source        TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    message_id    TEXT,
+    content_hash  TEXT NOT NULL,
+    subject       TEXT,
+    sender        TEXT,
+    status        TEXT NOT NULL {_check("status", MessageStatus)},
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    error         TEXT,
+    rule          TEXT,
+    actions       TEXT,           -- JSON list of the actions decided, as the config writes them
+    documents     TEXT,           -- JSON list of document summaries
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    acked_at      TEXT,
+    mailbox       TEXT,           -- JSON MailboxChanges applied on ack (redone after a crash)
+    UNIQUE (source, key)
+);
+CREATE INDEX IF NOT EXISTS messages_identity ON messages (source, message_id, content_hash);
+CREATE INDEX IF NOT EXISTS messages_status ON messages (status, updated_at);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id               INTEGER PRIMARY KEY,
+    message          INTEGER NOT NULL REFERENCES messages (id),
+    webhook          TEXT NOT NULL,
+    idempotency_key  TEXT NOT NULL UNIQUE,
+    payload          BLOB NOT NULL,
+    status           TEXT NOT NULL {_check("status", DeliveryStatus)},
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  REAL NOT NULL,
+    last_error       TEXT,
+    receipt          TEXT,
+    created_at       TEXT NOT NULL,
+    delivered_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+
+CREATE TABLE IF NOT EXISTS audit (
+    id       INTEGER PRIMARY KEY,
+    message  INTEGER REFERENCES messages (id),
+    at       TEXT NOT NULL,
+    event    TEXT NOT NULL,
+    detail   TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_message ON audit (message);
+
+CREATE TABLE IF NOT EXISTS cursors (
+    source  TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (source, name)
+);
+"""
+
+
+def _v2_mailbox_changes(db: sqlite3.Connection) -> None:
+    """Version 1 kept actions as [{"kind", "arg"}] and re-derived the mailbox changes from them;
+    version 2 stores the changes themselves (`mailbox`) and the actions as display strings."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+    if "mailbox" not in columns:
+        db.execute("ALTER TABLE messages ADD COLUMN mailbox TEXT")
+    for row_id, actions in db.execute("SELECT id, actions FROM messages WHERE mailbox IS NULL").fetchall():
+        old = [a for a in json.loads(actions or "[]") if isinstance(a, dict)]
+        changes = MailboxChanges(
+            move_to=next((a.get("arg") for a in old if a.get("kind") == "move"), None),
+            keywords=tuple(a["arg"] for a in old if a.get("kind") == "keyword" and a.get("arg")),
+            mark_seen=any(a.get("kind") == "mark_seen" for a in old),
+            flag=any(a.get("kind") == "flag" for a in old),
+        )
+        shown = [a["kind"] if a.get("arg") is None else f"{a['kind']}: {a['arg']}" for a in old]
+        db.execute("UPDATE messages SET mailbox = ?, actions = ? WHERE id = ?",
+                   (changes.model_dump_json(), json.dumps(shown), row_id))
+
+
+# version -> the step that brings a ledger of version - 1 to it
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_mailbox_changes}
+VERSION = max(MIGRATIONS)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Database:
+    """A thread-safe connection to the ledger file; the stores share one."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise TransientError(f"cannot open the ledger {self.path}: {exc}{self.space_note(exc)}") from exc
+        self._db.row_factory = sqlite3.Row
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        fresh = not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages'").fetchone()
+        if version > VERSION:
+            raise TransientError(f"the ledger {self.path} is of schema version {version}, newer than this "
+                                 f"program's {VERSION}: upgrade inbox-ocr")
+        if fresh:
+            self._db.executescript(SCHEMA + f"PRAGMA user_version = {VERSION};")
+            return
+        for step in range(max(version, 1) + 1, VERSION + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                MIGRATIONS[step](self._db)
+                self._db.execute(f"PRAGMA user_version = {step}")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise TransientError(f"ledger write failed: {exc}{self.space_note(exc)}") from exc
+
+    @contextmanager
+    def unsynced(self) -> Iterator[None]:
+        """Commits inside skip the fsync (synchronous=NORMAL): for writes whose loss in a power cut
+        only means an idempotent step is redone."""
+        with self.lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                yield
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise TransientError(f"ledger read failed: {exc}") from exc
+
+    def space_note(self, exc: sqlite3.Error) -> str:
+        """For a full disk, say where and how full: the admin's next step. (SQLite reports a disk
+        that is full to the last byte as a 'disk I/O error' when it cannot even create its -shm file.)"""
+        try:
+            usage = shutil.disk_usage(self.path.parent)
+        except OSError:
+            usage = None
+        full_error = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc)
+        if not full_error and (usage is None or usage.free >= 1024**2):
+            return ""
+        if usage is None:
+            return f" (the state directory {self.path.parent} is on a full disk)"
+        return (f" (the state directory {self.path.parent} is on a full disk: {usage.free // 1024} KiB free of "
+                f"{usage.total // 1024} KiB)")

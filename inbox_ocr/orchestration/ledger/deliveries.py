@@ -1,0 +1,87 @@
+"""The outbox rows: webhook deliveries committed with their message, delivered later with retries."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from inbox_ocr.orchestration.ledger.audit import add_audit
+from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.records import DeliveryRecord, DeliveryStatus
+
+
+class DeliveryStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def due(self, now: float, limit: int = 100) -> list[DeliveryRecord]:
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id "
+            "LIMIT ?",
+            (now, limit),
+        )
+        return [_record(r) for r in rows]
+
+    def recent(self, status: DeliveryStatus | None = None, limit: int = 50) -> list[DeliveryRecord]:
+        if status:
+            rows = self.db.query("SELECT * FROM outbox WHERE status = ? ORDER BY id DESC LIMIT ?",
+                                 (status.value, limit))
+        else:
+            rows = self.db.query("SELECT * FROM outbox ORDER BY id DESC LIMIT ?", (limit,))
+        return [_record(r) for r in rows]
+
+    def get(self, delivery_id: int) -> DeliveryRecord | None:
+        rows = self.db.query("SELECT * FROM outbox WHERE id = ?", (delivery_id,))
+        return _record(rows[0]) if rows else None
+
+    def succeeded(self, delivery_id: int, receipt: str) -> None:
+        stamp = now_iso()
+        with self.db.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, receipt = ?, delivered_at = ?, "
+                "last_error = NULL WHERE id = ?",
+                (receipt, stamp, delivery_id),
+            )
+            _audit(db, delivery_id, "delivered", receipt, stamp)
+
+    def failed(self, delivery_id: int, error: str, next_attempt_at: float | None) -> None:
+        """Count a failed attempt; `next_attempt_at=None` makes it a dead letter."""
+        stamp = now_iso()
+        with self.db.transaction() as db:
+            if next_attempt_at is None:
+                db.execute("UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?",
+                           (error, delivery_id))
+                event = "dead_letter"
+            else:
+                db.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                    (error, next_attempt_at, delivery_id),
+                )
+                event = "delivery_failed"
+            _audit(db, delivery_id, event, error, stamp)
+
+    def requeue(self, delivery_id: int) -> bool:
+        """Make a dead (or pending) delivery due now with a fresh attempt count."""
+        with self.db.transaction() as db:
+            cur = db.execute(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                "WHERE id = ? AND status IN ('dead', 'pending')",
+                (time.time(), delivery_id),
+            )
+            return cur.rowcount == 1
+
+    def counts(self) -> dict[str, int]:
+        """Deliveries by status."""
+        return {r[0]: r[1] for r in self.db.query("SELECT status, COUNT(*) FROM outbox GROUP BY status")}
+
+
+def _audit(db: sqlite3.Connection, delivery_id: int, event: str, detail: str, stamp: str) -> None:
+    row = db.execute("SELECT message, webhook FROM outbox WHERE id = ?", (delivery_id,)).fetchone()
+    if row is not None:
+        add_audit(db, row[0], event, f"{row[1]}: {detail}", stamp)
+
+
+def _record(row: sqlite3.Row) -> DeliveryRecord:
+    data = dict(row)
+    data["status"] = DeliveryStatus(data["status"])
+    return DeliveryRecord(**data)

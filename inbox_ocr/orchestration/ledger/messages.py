@@ -1,0 +1,136 @@
+"""The messages store: one row per message, keyed on (source, key), with its status and outcome.
+
+Also indexed on (source, Message-ID, content hash) to spot the same message under a new key (an
+IMAP UIDVALIDITY change). A message's outcome and the outbox rows of its webhooks are written in
+one transaction; the source is acknowledged only after that commit, and `acked_at` records when.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+from inbox_ocr.kernel.models import MailboxChanges, MessageStatus
+from inbox_ocr.orchestration.ledger.audit import add_audit
+from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.records import MessageIdentity, MessageRecord, Outcome
+
+_FINAL = (MessageStatus.DONE.value, MessageStatus.QUARANTINED.value)
+
+
+class MessageStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, source: str, key: str) -> MessageRecord | None:
+        rows = self.db.query("SELECT * FROM messages WHERE source = ? AND key = ?", (source, key))
+        return _record(rows[0]) if rows else None
+
+    def by_id(self, row_id: int) -> MessageRecord | None:
+        rows = self.db.query("SELECT * FROM messages WHERE id = ?", (row_id,))
+        return _record(rows[0]) if rows else None
+
+    def recent(self, limit: int = 20, status: MessageStatus | None = None) -> list[MessageRecord]:
+        if status:
+            rows = self.db.query("SELECT * FROM messages WHERE status = ? ORDER BY updated_at DESC, id DESC LIMIT ?",
+                                 (status.value, limit))
+        else:
+            rows = self.db.query("SELECT * FROM messages ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,))
+        return [_record(r) for r in rows]
+
+    def record_outcome(self, outcome: Outcome) -> int:
+        """Write a message's final outcome (done or quarantined) and its outbox rows atomically."""
+        stamp = now_iso()
+        who = outcome.identity
+        with self.db.transaction() as db:
+            db.execute(
+                """INSERT INTO messages (source, key, message_id, content_hash, subject, sender, status, attempts,
+                                         error, rule, actions, mailbox, documents, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (source, key) DO UPDATE SET
+                     message_id = excluded.message_id, content_hash = excluded.content_hash,
+                     subject = excluded.subject, sender = excluded.sender, status = excluded.status,
+                     attempts = messages.attempts + 1, error = excluded.error, rule = excluded.rule,
+                     actions = excluded.actions, mailbox = excluded.mailbox, documents = excluded.documents,
+                     updated_at = excluded.updated_at""",
+                (who.source, who.key, who.message_id, who.content_hash, who.subject, who.sender,
+                 outcome.status.value, outcome.error, outcome.rule, json.dumps(list(outcome.actions)),
+                 outcome.mailbox.model_dump_json(), json.dumps(list(outcome.documents)), stamp, stamp),
+            )
+            row_id = int(_row_id(db, who.source, who.key))
+            for d in outcome.deliveries:
+                db.execute(
+                    """INSERT OR IGNORE INTO outbox (message, webhook, idempotency_key, payload, status, attempts,
+                                                     next_attempt_at, created_at)
+                       VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)""",
+                    (row_id, d.webhook, d.idempotency_key, d.payload, time.time(), stamp),
+                )
+            for event, detail in outcome.audit:
+                add_audit(db, row_id, event, detail, stamp)
+        return row_id
+
+    def record_failure(self, identity: MessageIdentity, error: str) -> int:
+        """Count a transient failure; returns the number of attempts so far."""
+        stamp = now_iso()
+        who = identity
+        with self.db.transaction() as db:
+            db.execute(
+                """INSERT INTO messages (source, key, message_id, content_hash, subject, sender, status, attempts,
+                                         error, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, 'failed', 1, ?, ?, ?)
+                   ON CONFLICT (source, key) DO UPDATE SET status = 'failed', attempts = messages.attempts + 1,
+                     error = excluded.error, updated_at = excluded.updated_at""",
+                (who.source, who.key, who.message_id, who.content_hash, who.subject, who.sender, error, stamp, stamp),
+            )
+            row = db.execute("SELECT id, attempts FROM messages WHERE source = ? AND key = ?",
+                             (who.source, who.key)).fetchone()
+            add_audit(db, row[0], "failed", error, stamp)
+        return int(row[1])
+
+    def mark_acked(self, row_id: int, detail: str = "") -> None:
+        """Note that the source was acknowledged. This commit skips the fsync (the next outcome's
+        commit makes it durable): losing it in a power cut only means the idempotent ack is redone."""
+        stamp = now_iso()
+        with self.db.unsynced(), self.db.transaction() as db:
+            db.execute("UPDATE messages SET acked_at = ? WHERE id = ?", (stamp, row_id))
+            add_audit(db, row_id, "acked", detail, stamp)
+
+    def handled_keys(self, source: str, prefix: str = "") -> set[str]:
+        rows = self.db.query(
+            "SELECT key FROM messages WHERE source = ? AND key >= ? AND key < ? AND acked_at IS NOT NULL "
+            "AND status IN (?, ?)",
+            (source, prefix, prefix + "\U0010ffff", *_FINAL),
+        )
+        return {r[0] for r in rows}
+
+    def is_known(self, source: str, message_id: str | None, content_hash: str) -> bool:
+        if message_id:
+            rows = self.db.query(
+                "SELECT 1 FROM messages WHERE source = ? AND message_id = ? AND content_hash = ? "
+                "AND status IN (?, ?) LIMIT 1",
+                (source, message_id, content_hash, *_FINAL),
+            )
+        else:
+            rows = self.db.query(
+                "SELECT 1 FROM messages WHERE source = ? AND content_hash = ? AND status IN (?, ?) LIMIT 1",
+                (source, content_hash, *_FINAL),
+            )
+        return bool(rows)
+
+    def counts(self) -> dict[str, int]:
+        """Messages by status."""
+        return {r[0]: r[1] for r in self.db.query("SELECT status, COUNT(*) FROM messages GROUP BY status")}
+
+
+def _row_id(db: sqlite3.Connection, source: str, key: str) -> int:
+    return int(db.execute("SELECT id FROM messages WHERE source = ? AND key = ?", (source, key)).fetchone()[0])
+
+
+def _record(row: sqlite3.Row) -> MessageRecord:
+    data = dict(row)
+    data["status"] = MessageStatus(data["status"])
+    data["actions"] = json.loads(data["actions"] or "[]")
+    data["documents"] = json.loads(data["documents"] or "[]")
+    data["mailbox"] = MailboxChanges.model_validate_json(data["mailbox"]) if data["mailbox"] else MailboxChanges()
+    return MessageRecord(**data)

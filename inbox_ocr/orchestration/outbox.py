@@ -1,0 +1,139 @@
+"""The webhook outbox: payloads committed with the message, delivered later with retries.
+
+Each row has an idempotency key derived from the message and the action, so processing the same
+message twice (after a crash before the ledger commit) inserts no second row, and a receiver sees
+the same `Idempotency-Key` on every retry. A delivery that keeps failing becomes a dead letter
+that `inbox-ocr outbox list --dead` shows and `inbox-ocr outbox retry ID` re-drives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from inbox_ocr.kernel import metrics
+from inbox_ocr.kernel.errors import DeliveryFailed, DeliveryRejected
+from inbox_ocr.kernel.models import MessageOutcome, RawMessage
+from inbox_ocr.kernel.ports import Sink
+from inbox_ocr.kernel.settings import DeliveryPolicy
+from inbox_ocr.orchestration.ledger import Ledger, NewDelivery
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_VERSION = 1
+
+
+def idempotency_key(message: RawMessage, webhook: str, index: int) -> str:
+    """Stable across retries and reprocessing: source, message identity and which action it is."""
+    basis = "\0".join((message.source, message.key, message.content_hash, webhook, str(index)))
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def webhook_payload(message: RawMessage, outcome: MessageOutcome, key: str) -> dict[str, Any]:
+    parsed = outcome.message
+    return {
+        "version": PAYLOAD_VERSION,
+        "event": "message.routed",
+        "idempotency_key": key,
+        "source": message.source,
+        "message": {
+            "message_id": parsed.message_id,
+            "subject": parsed.subject,
+            "from": parsed.sender,
+            "from_name": parsed.sender_name,
+            "to": list(parsed.recipients),
+            "date": parsed.date.isoformat() if parsed.date else None,
+            "attachments": [a.filename for a in parsed.attachments],
+        },
+        "rule": outcome.decision.rule,
+        "actions": list(outcome.decision.actions),
+        "documents": [d.summary() for d in outcome.documents],
+    }
+
+
+def new_deliveries(message: RawMessage, outcome: MessageOutcome) -> tuple[NewDelivery, ...]:
+    out = []
+    for index, webhook in enumerate(outcome.decision.webhooks):
+        key = idempotency_key(message, webhook, index)
+        body = json.dumps(webhook_payload(message, outcome, key), ensure_ascii=False, sort_keys=True).encode()
+        out.append(NewDelivery(webhook=webhook, idempotency_key=key, payload=body))
+    return tuple(out)
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+    receipts: list[str] = field(default_factory=list)
+
+
+class Outbox:
+    def __init__(
+        self,
+        ledger: Ledger,
+        sinks: Mapping[str, Sink],
+        policies: Mapping[str, DeliveryPolicy],
+        clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.ledger = ledger
+        self.sinks = sinks
+        self.policies = policies
+        self.clock = clock
+        self.jitter = jitter
+
+    def backoff(self, webhook: str, attempts: int) -> float:
+        """Delay before the next attempt after `attempts` failures: exponential, capped, with up to
+        `jitter` (default 25%) added so that many retries do not hit a recovering target at the same instant."""
+        cfg = self.policies[webhook]
+        delay = min(cfg.backoff * (2 ** max(attempts - 1, 0)), cfg.max_backoff)
+        return delay * (1 + cfg.jitter * self.jitter())
+
+    def deliver_due(self, limit: int = 100) -> DeliveryReport:
+        report = DeliveryReport()
+        for row in self.ledger.deliveries.due(self.clock(), limit):
+            sink = self.sinks.get(row.webhook)
+            if sink is None:
+                self.ledger.deliveries.failed(row.id, f"no webhook named {row.webhook!r} in the config", None)
+                report.dead += 1
+                continue
+            try:
+                receipt = sink.deliver(row)
+            except DeliveryRejected as exc:
+                self.ledger.deliveries.failed(row.id, str(exc), None)
+                metrics.DELIVERIES.labels(row.webhook, "dead").inc()
+                log.warning("event=dead_letter delivery=%d webhook=%s error=%s", row.id, row.webhook, exc)
+                report.dead += 1
+                report.errors.append(f"{row.webhook}: {exc}")
+                continue
+            except DeliveryFailed as exc:
+                attempts = row.attempts + 1
+                metrics.DELIVERIES.labels(row.webhook, "retry" if attempts < self.policies[row.webhook].max_attempts
+                                          else "dead").inc()
+                if attempts >= self.policies[row.webhook].max_attempts:
+                    self.ledger.deliveries.failed(row.id, f"{exc} (gave up after {attempts} attempts)", None)
+                    log.warning("event=dead_letter delivery=%d webhook=%s attempts=%d error=%s",
+                                row.id, row.webhook, attempts, exc)
+                    report.dead += 1
+                else:
+                    delay = self.backoff(row.webhook, attempts)
+                    self.ledger.deliveries.failed(row.id, str(exc), self.clock() + delay)
+                    log.info("event=delivery_retry delivery=%d webhook=%s attempts=%d in=%.0fs error=%s",
+                             row.id, row.webhook, attempts, delay, exc)
+                    report.retrying += 1
+                report.errors.append(f"{row.webhook}: {exc}")
+                continue
+            self.ledger.deliveries.succeeded(row.id, receipt)
+            metrics.DELIVERIES.labels(row.webhook, "delivered").inc()
+            log.info("event=delivered delivery=%d webhook=%s receipt=%s", row.id, row.webhook, receipt)
+            report.delivered += 1
+            report.receipts.append(f"delivery {row.id} -> {row.webhook}: {receipt}")
+        return report

@@ -1,0 +1,79 @@
+"""The only module that calls the stages in order: MIME -> read -> understand -> route.
+
+`process_message` is a pure function of the raw message and a `Processor` (the limits, the
+Reader, the vendor templates and the Router): it touches no source and no ledger, so it can run
+in a worker process (or later a Celery worker). The runner (runner.py) wraps it with the ledger
+and the source.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from inbox_ocr.kernel import metrics
+from inbox_ocr.kernel.errors import PermanentError
+from inbox_ocr.kernel.models import AnalyzedDocument, Document, MessageOutcome, ParsedMessage, RawMessage
+from inbox_ocr.kernel.ports import Reader, Router
+from inbox_ocr.kernel.settings import Limits
+from inbox_ocr.mime import parse_message
+from inbox_ocr.read import is_readable
+from inbox_ocr.understand import Templates, analyze
+
+
+@dataclass(frozen=True)
+class Processor:
+    """What processing needs besides the message, built once by the app (app/wiring.py)."""
+
+    limits: Limits
+    reader: Reader
+    templates: Templates
+    router: Router
+
+
+def analyze_attachments(
+    parsed: ParsedMessage, processor: Processor, ignore_einvoice: bool = False
+) -> tuple[AnalyzedDocument, ...]:
+    """Read and understand every readable attachment of a parsed message. `ignore_einvoice` reads
+    PDFs by their text layer only, as if they had come without embedded XML (`extract --text-only`)."""
+    documents: list[AnalyzedDocument] = []
+    for att in parsed.attachments:
+        if not is_readable(att.content_type):
+            continue
+        started = time.monotonic()
+        doc = processor.reader.read(
+            att.data, filename=att.filename, content_type=att.content_type, sha256=att.sha256, part=att.part
+        )
+        count_read(doc, time.monotonic() - started)
+        if ignore_einvoice:
+            doc = without_einvoice(doc)
+        documents.append(analyze(doc, parsed, processor.templates))
+    return tuple(documents)
+
+
+def without_einvoice(doc: Document) -> Document:
+    """The document as if its PDF had come without embedded e-invoice XML."""
+    if doc.einvoice is None:
+        return doc
+    return doc.model_copy(update={"einvoice": None, "einvoice_format": None, "reading": "text_layer"})
+
+
+def process_message(raw: RawMessage, processor: Processor) -> MessageOutcome:
+    """Parse, read, understand and route one message. Raises PermanentError for a message that
+    cannot be parsed at all; a bad attachment only becomes an error on its document."""
+    limits = processor.limits
+    if len(raw.raw) > limits.max_message_bytes:
+        raise PermanentError(f"message is {len(raw.raw)} bytes, over the limit of {limits.max_message_bytes}")
+    parsed = parse_message(raw.raw, limits)
+    documents = analyze_attachments(parsed, processor)
+    decision = processor.router.decide(raw.source, parsed, documents)
+    return MessageOutcome(message=parsed, documents=documents, decision=decision)
+
+
+def count_read(doc: Document, seconds: float) -> None:
+    metrics.READ_SECONDS.labels(doc.reading).observe(seconds)
+    if doc.reading == "ocr" or any("OCR" in w for w in doc.warnings):
+        metrics.OCR_PAGES.inc(len(doc.pages))
+        metrics.OCR_SECONDS.inc(seconds)
+    if doc.error:
+        metrics.DOCUMENT_ERRORS.labels(metrics.error_reason(doc.error)).inc()

@@ -1,0 +1,207 @@
+"""Ledger and runner: two runs route once, a crash between commit and ack is repaired without a
+second delivery, bad messages are quarantined, transient failures retried then quarantined."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.memory import MemorySource
+from inbox_ocr.app.config import Config, parse_config
+from inbox_ocr.app.samples import build_message, demo_messages
+from inbox_ocr.app.wiring import build_outbox, build_processor
+from inbox_ocr.kernel.errors import TransientError
+from inbox_ocr.kernel.models import MailboxChanges, RawMessage
+from inbox_ocr.orchestration import pipeline as pipeline_module
+from inbox_ocr.orchestration.ledger import Ledger
+from inbox_ocr.orchestration.runner import Runner
+from tests.http_receiver import Receiver
+
+SAMPLES = {m.name: build_message(m) for m in demo_messages()}
+
+
+def make_config(tmp_path: Path, url: str = "http://127.0.0.1:9/hook", **extra: object):  # type: ignore[no-untyped-def]
+    return parse_config({
+        "state_dir": str(tmp_path / "var"),
+        "sources": [{"name": "memory", "type": "maildir", "path": str(tmp_path / "unused")}],
+        "webhooks": {"erp": {"url": url, "secret": "test-secret-123", "backoff": "1s"}},
+        "rules": [{"name": "invoices", "when": {"doc_type": ["invoice", "credit_note"], "min_confidence": 0.7},
+                   "then": [{"move": "Invoices"}, {"webhook": "erp"}], "stop": True}],
+        "default": [{"keyword": "not-invoice"}],
+        **extra,
+    })
+
+
+def runner(config: Config, ledger: Ledger) -> Runner:
+    return Runner(build_processor(config), ledger, config.limits.max_attempts)
+
+
+class CrashingSource(MemorySource):
+    """Dies (like a killed process) in the middle of acknowledging."""
+
+    def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
+        raise SystemExit("killed between ledger commit and acknowledgement")
+
+
+def test_second_run_routes_nothing_twice(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    source = MemorySource()
+    source.add("k1", SAMPLES["invoice"])
+    source.add("k2", SAMPLES["agenda"])
+    pipe = runner(config, ledger)
+    first = pipe.run_source(source)
+    assert [(r.key, r.status, r.rule) for r in first] == [("k1", "done", "invoices"), ("k2", "done", None)]
+    # a source that hands the same messages over again (as a keyword-only action leaves them in place)
+    again = MemorySource(messages=source.messages)
+    second = pipe.run_source(again)
+    assert [r.status for r in second] == ["acked-again", "acked-again"]
+    assert len(ledger.deliveries.recent()) == 1  # one webhook delivery queued in all
+    assert ledger.counts()["messages_done"] == 2
+
+
+def test_crash_between_commit_and_ack_redoes_ack_without_second_delivery(tmp_path: Path,
+                                                                         receiver: Receiver) -> None:
+    config = make_config(tmp_path, receiver.url)
+    db = tmp_path / "ledger.sqlite3"
+    crashing = CrashingSource()
+    crashing.add("k1", SAMPLES["invoice"])
+    with pytest.raises(SystemExit):
+        runner(config, Ledger(db)).run_source(crashing)
+    # "restart": new objects over the same database; the message is still in the mailbox
+    ledger = Ledger(db)
+    record = ledger.messages.get("memory", "k1")
+    assert record is not None and record.status == "done" and record.acked_at is None
+    assert ledger.handled_keys("memory") == set()
+    source = MemorySource(messages=list(crashing.messages))
+    reports = runner(config, ledger).run_source(source)
+    assert [r.status for r in reports] == ["acked-again"]
+    assert source.acked == [("k1", MailboxChanges(move_to="Invoices"))]
+    assert ledger.handled_keys("memory") == {"k1"}
+    build_outbox(config, ledger).deliver_due()
+    assert len(receiver.accepted) == 1 and len(receiver.requests) == 1
+
+
+def test_malformed_message_is_quarantined_and_others_go_on(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    source = MemorySource()
+    source.add("empty", b"")
+    source.add("k1", SAMPLES["invoice"])
+    reports = runner(config, ledger).run_source(source)
+    assert [r.status for r in reports] == ["quarantined", "done"]
+    assert source.failed and source.failed[0][0] == "empty"
+    record = ledger.messages.get("memory", "empty")
+    assert record is not None and record.status == "quarantined" and record.error
+    assert ledger.handled_keys("memory") == {"empty", "k1"}
+
+
+def test_broken_attachment_is_an_error_on_its_document_only(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    source = MemorySource()
+    source.add("bad", SAMPLES["malformed"])
+    (report,) = runner(config, ledger).run_source(source)
+    assert report.status == "done"
+    record = ledger.messages.get("memory", "bad")
+    assert record is not None
+    (doc,) = record.documents
+    assert doc["source"] == "unreadable" and doc["error"]
+    assert record.actions == ["keyword: not-invoice"]
+    assert record.mailbox == MailboxChanges(keywords=("not-invoice",))
+
+
+def test_transient_failures_are_retried_then_quarantined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = make_config(tmp_path, limits={"max_attempts": 3})
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    calls = []
+
+    def flaky(raw: bytes, limits: object) -> None:
+        calls.append(1)
+        raise TransientError("storage briefly unavailable")
+
+    monkeypatch.setattr(pipeline_module, "parse_message", flaky)
+    source = MemorySource()
+    source.add("k1", SAMPLES["invoice"])
+    pipe = runner(config, ledger)
+    assert [r.status for r in pipe.run_source(source)] == ["failed"]
+    assert [r.status for r in pipe.run_source(source)] == ["failed"]
+    assert [r.status for r in pipe.run_source(source)] == ["quarantined"]
+    assert len(calls) == 3
+    record = ledger.messages.get("memory", "k1")
+    assert record is not None and record.status == "quarantined" and "after 3 attempts" in (record.error or "")
+    assert pipe.run_source(source) == []
+
+
+def test_same_message_under_a_new_key_is_not_routed_twice(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    source = MemorySource()
+    source.add("uidvalidity1/7", SAMPLES["invoice"])
+    source.add("uidvalidity2/7", SAMPLES["invoice"])
+    reports = runner(config, ledger).run_source(source)
+    assert [r.status for r in reports] == ["done", "duplicate"]
+    assert len(ledger.deliveries.recent()) == 1
+    assert source.acked[1] == ("uidvalidity2/7", MailboxChanges())
+
+
+def test_a_ledger_of_the_first_schema_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Version 1 kept actions as [{"kind", "arg"}] and no mailbox changes: a message committed
+    but not acknowledged before the upgrade is acknowledged with the same changes after it."""
+    import json
+    import sqlite3
+
+    from inbox_ocr.orchestration.ledger.db import VERSION
+
+    db = tmp_path / "ledger.sqlite3"
+    old = sqlite3.connect(db)
+    old.executescript("""
+        CREATE TABLE messages (id INTEGER PRIMARY KEY, source TEXT NOT NULL, key TEXT NOT NULL, message_id TEXT,
+            content_hash TEXT NOT NULL, subject TEXT, sender TEXT,
+            status TEXT NOT NULL CHECK (status IN ('done', 'failed', 'quarantined')),
+            attempts INTEGER NOT NULL DEFAULT 0, error TEXT, rule TEXT, actions TEXT, documents TEXT,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL, acked_at TEXT, UNIQUE (source, key));
+        CREATE TABLE outbox (id INTEGER PRIMARY KEY, message INTEGER NOT NULL REFERENCES messages (id),
+            webhook TEXT NOT NULL, idempotency_key TEXT NOT NULL UNIQUE, payload BLOB NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, last_error TEXT, receipt TEXT,
+            created_at TEXT NOT NULL, delivered_at TEXT);
+        CREATE TABLE audit (id INTEGER PRIMARY KEY, message INTEGER REFERENCES messages (id), at TEXT NOT NULL,
+            event TEXT NOT NULL, detail TEXT);
+        CREATE TABLE cursors (source TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (source, name));
+    """)
+    old_actions = [{"kind": "move", "arg": "Invoices"}, {"kind": "keyword", "arg": "erp"},
+                   {"kind": "flag", "arg": None}, {"kind": "webhook", "arg": "erp"}]
+    old.execute("INSERT INTO messages (source, key, content_hash, status, actions, documents, created_at, "
+                "updated_at) VALUES ('memory', 'k1', ?, 'done', ?, '[]', 'x', 'x')",
+                (RawMessage(source="memory", key="k1", raw=SAMPLES["invoice"]).content_hash, json.dumps(old_actions)))
+    old.commit()
+    old.close()
+
+    ledger = Ledger(db)
+    record = ledger.messages.get("memory", "k1")
+    assert record is not None
+    assert record.actions == ["move: Invoices", "keyword: erp", "flag", "webhook: erp"]
+    assert record.mailbox == MailboxChanges(move_to="Invoices", keywords=("erp",), flag=True)
+    assert ledger.db.query("PRAGMA user_version")[0][0] == VERSION
+    source = MemorySource()
+    source.add("k1", SAMPLES["invoice"])
+    reports = runner(make_config(tmp_path), ledger).run_source(source)
+    assert [r.status for r in reports] == ["acked-again"]
+    assert source.acked == [("k1", MailboxChanges(move_to="Invoices", keywords=("erp",), flag=True))]
+    ledger.close()
+    Ledger(db).close()  # opening the upgraded ledger again changes nothing
+
+
+def test_a_ledger_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "ledger.sqlite3"
+    Ledger(db).close()
+    newer = sqlite3.connect(db)
+    newer.execute("PRAGMA user_version = 99")
+    newer.close()
+    with pytest.raises(TransientError, match="newer than this program"):
+        Ledger(db)
