@@ -131,6 +131,13 @@ def _subject(patterns: list[TextPattern], inp: RoutingInput) -> Check:
     return any_pattern(patterns, [inp.message.subject])
 
 
+@condition("body", "message", Patterns)
+def _body(patterns: list[TextPattern], inp: RoutingInput) -> Check:
+    """The plain-text body (HTML bodies as text); a glob must match the whole body, so write
+    `*words*`, or use `{regex: ...}`, which searches."""
+    return any_pattern(patterns, [inp.message.body_text])
+
+
 @condition("has_attachment", "message", bool)
 def _has_attachment(wanted: bool, inp: RoutingInput) -> Check:
     """Whether the message has attachments at all."""

@@ -44,12 +44,13 @@ def make_doc(name: str, doc_type: str, confidence: float = 0.9, **fields: object
 
 
 def make_input(*docs: AnalyzedDocument, sender: str = "billing@vendor.example", subject: str = "Invoice 42",
-               source: str = "finance") -> RoutingInput:
+               source: str = "finance", body: str = "") -> RoutingInput:
     atts = tuple(
         Attachment(part=d.document.part or "1", filename=d.document.filename, declared_type="application/pdf",
                    content_type="application/pdf", data=b"%PDF-1.4") for d in docs
     )
-    msg = ParsedMessage(subject=subject, sender=sender, recipients=("ap@example.com",), attachments=atts)
+    msg = ParsedMessage(subject=subject, sender=sender, recipients=("ap@example.com",), attachments=atts,
+                        body_text=body)
     return RoutingInput(source=source, message=msg, documents=docs)
 
 
@@ -180,3 +181,26 @@ def test_unknown_field_in_missing_is_a_config_error_listing_the_fields() -> None
 
     with pytest.raises(ConfigError, match=r"rules\[0\]\.when\.missing: unknown field 'totl'.*amount_due"):
         parse_config({**RULES_YAML, "rules": [{"name": "r", "when": {"missing": "totl"}, "then": ["flag"]}]})
+
+
+@pytest.mark.parametrize(
+    ("body_condition", "expected"),
+    [
+        ("*please pay*", True),  # a glob matches the whole body, case-insensitively
+        ("please pay", False),
+        ({"regex": r"IBAN\s+DE\d{2}"}, True),
+        ({"regex": r"^mahnung"}, False),
+    ],
+)
+def test_body_condition(body_condition: object, expected: bool) -> None:
+    cfg = parse_config({**RULES_YAML, "rules": [{"name": "r", "when": {"body": body_condition}, "then": ["flag"]}]})
+    inp = make_input(body="Hello,\nplease pay the attached invoice to IBAN DE89 3704 0044 0532 0130 00.\nThanks")
+    result = match(cfg.rules[0], inp)
+    assert result.matched is expected
+    assert result.checks[0].startswith(f"body: {'yes' if expected else 'no'}")
+
+
+def test_a_long_body_is_shortened_in_the_explanation() -> None:
+    cfg = parse_config({**RULES_YAML, "rules": [{"name": "r", "when": {"body": "*nothing*"}, "then": ["flag"]}]})
+    result = match(cfg.rules[0], make_input(body="x" * 5000))
+    assert not result.matched and len(result.checks[0]) < 300
