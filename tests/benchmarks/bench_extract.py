@@ -143,7 +143,7 @@ def bench_text(expected: dict[str, dict]) -> None:
     misses = []
     for name, exp in expected.items():
         doc = _read(ZUGFERD / name)
-        doc = doc.model_copy(update={"einvoice": None, "einvoice_format": None, "source": "text_layer"})
+        doc = doc.model_copy(update={"einvoice": None, "einvoice_format": None, "reading": "text_layer"})
         f = analyze(doc).fields
         want = {
             "invoice_number": exp["invoice_number"],
