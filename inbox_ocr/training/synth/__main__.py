@@ -1,0 +1,3 @@
+from inbox_ocr.training.synth.generator import main
+
+raise SystemExit(main())
