@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from connectors.httpguard import HostRule
 from inbox_ocr.kernel.config_types import ByteSize, Duration
 from inbox_ocr.kernel.settings import SourceSettings
 
@@ -31,7 +33,11 @@ class WebhookSourceConfig(SourceSettings):
     api_user: str | None = Field(default=None, description="with api_token: HTTP Basic user (Mailgun: api; "
                                  "Zendesk: agent@example.com/token); without it the token is sent as Bearer")
     allowed_hosts: list[str] = Field(default_factory=list, description="hosts attachment URLs may be fetched "
-                                     "from; '*.example.com' matches subdomains; empty: none")
+                                     "from over https: 'host' (port 443), 'host:port', '*.example.com' "
+                                     "(subdomains); a name must resolve to public addresses, an IP address "
+                                     "entry allows that address; empty: none")
+    ca_file: Path | None = Field(default=None, description="PEM bundle of the CAs to trust for attachment "
+                                 "URLs (a self-hosted helpdesk with a private CA); default: the system's")
     max_body_bytes: ByteSize = 25 * 1024**2
     max_fetch_bytes: ByteSize = Field(default=25 * 1024**2, description="per attachment fetched by URL")
     fetch_timeout: Duration = 20.0
@@ -40,6 +46,13 @@ class WebhookSourceConfig(SourceSettings):
                                  "instead of deleting them")
     allow_unsigned: bool = Field(default=False, description="accept requests without any signature check "
                                  "(only behind a proxy that authenticates)")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_entries(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            HostRule.parse(entry)  # raises ValueError naming the entry
+        return entries
 
     @model_validator(mode="after")
     def _verification(self) -> WebhookSourceConfig:

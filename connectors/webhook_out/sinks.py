@@ -5,8 +5,8 @@ renders it through the webhook's Jinja2 template (templates.py) at delivery time
 template and `inbox-ocr outbox retry ID` re-drive a dead letter.
 
 HTTP delivery sends `Idempotency-Key`, authenticates as configured (bearer, basic, or an HMAC
-signature of the exact body bytes), follows a redirect only to the same scheme, host and port
-(never to another host), and goes through a circuit breaker per target: after `breaker_failures`
+signature of the exact body bytes), follows a 307/308 redirect only to the same scheme, host and
+port (never to another host or port), and goes through a circuit breaker per target: after `breaker_failures`
 failures in a row a target gets nothing for `breaker_cooldown` seconds, then one trial request.
 """
 
@@ -23,7 +23,8 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import requests
 
-from connectors.webhook_out.breaker import Breakers, origin
+from connectors.httpguard import UnsafeUrl, connect_origin
+from connectors.webhook_out.breaker import Breakers
 from connectors.webhook_out.config import WebhookConfig
 from connectors.webhook_out.templates import PayloadTemplate
 from inbox_ocr.kernel.errors import DeliveryFailed, DeliveryRejected
@@ -104,12 +105,17 @@ class HttpSink:
                 return f"HTTP {status}"
             if 300 <= status < 400:
                 target = urljoin(url, response.headers.get("Location", ""))
-                # 307/308 keep method and body; only those, and only on the same origin: a redirect to
-                # another host could hand the signed payload and credentials to a stranger
-                if status in (307, 308) and origin(target) == origin(url):
+                # 307/308 keep method and body; only those, and only to the same scheme, host and port
+                # as the client would connect to (not as urlparse reads the URL: see httpguard): a
+                # redirect elsewhere could hand the signed payload and credentials to a stranger
+                try:
+                    here, there = connect_origin(url), connect_origin(target)
+                except UnsafeUrl as exc:
+                    raise DeliveryRejected(f"HTTP {status}: redirect not followed: {exc}") from exc
+                if status in (307, 308) and there.same_as(here) and not there.has_credentials:
                     url = target
                     continue
-                raise DeliveryRejected(f"HTTP {status}: redirect to {origin(target)} not followed")
+                raise DeliveryRejected(f"HTTP {status}: redirect to {there} not followed")
             if status >= 500 or status in RETRYABLE_STATUS:
                 raise DeliveryFailed(f"HTTP {status}")
             raise DeliveryRejected(f"HTTP {status}: {_short(response.text)}")

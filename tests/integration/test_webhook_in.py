@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from inbox_ocr.app.config import Config, parse_config
 from inbox_ocr.app.wiring import Wiring
 from inbox_ocr.kernel.models import MailboxChanges
 from inbox_ocr.mime.parse import parse_message
+from tests.integration.dovecot import _write_certificates
 from tests.integration.webhook_fixtures import (
     FileServer,
     SendGridKeys,
@@ -48,9 +50,22 @@ class NoState:
         return set()
 
 
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A private CA and a certificate for 127.0.0.1 signed by it: attachment URLs are https only."""
+    return _write_certificates(tmp_path_factory.mktemp("tls"))
+
+
+def _tls(certificates: tuple[Path, Path, Path]) -> ssl.SSLContext:
+    _, cert, key = certificates
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 @pytest.fixture
-def files() -> Iterator[FileServer]:
-    server = FileServer().start()
+def files(certificates: tuple[Path, Path, Path]) -> Iterator[FileServer]:
+    server = FileServer(tls=_tls(certificates)).start()
     server.files["/att/invoice.pdf"] = (PDF, "application/pdf")
     server.files["/v2/attachments/5/data"] = (
         json.dumps({"data": base64.b64encode(PDF).decode()}).encode(),
@@ -66,8 +81,15 @@ def keys() -> SendGridKeys:
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, files: FileServer, keys: SendGridKeys) -> Iterator[Served]:
-    common = {"secret": SECRET, "api_token": "api-token-1", "allowed_hosts": ["127.0.0.1"]}
+def daemon(
+    tmp_path: Path, files: FileServer, keys: SendGridKeys, certificates: tuple[Path, Path, Path]
+) -> Iterator[Served]:
+    common = {
+        "secret": SECRET,
+        "api_token": "api-token-1",
+        "allowed_hosts": [f"127.0.0.1:{files.port}"],
+        "ca_file": str(certificates[0]),
+    }
     config = parse_config(
         {
             "state_dir": str(tmp_path / "var"),
@@ -458,12 +480,47 @@ def test_front_stale_signature_is_refused(daemon: Served, files: FileServer) -> 
 
 def test_attachment_from_a_host_not_allowed_is_not_fetched(daemon: Served, files: FileServer) -> None:
     config, url, wiring = daemon
-    body = front_event("msg_3", "http://localhost:9/att/invoice.pdf")  # 'localhost' is not in allowed_hosts
+    body = front_event("msg_3", "https://localhost:9/att/invoice.pdf")  # 'localhost' is not in allowed_hosts
     answer = requests.post(f"{url}/hooks/front", data=body, headers=front_headers(SECRET, body), timeout=10)
     assert answer.status_code == 200
     [raw] = spooled(config, "front")
-    assert pdf_attachments(raw) == []
-    assert "not in allowed_hosts" in parse_message(raw).body_text or b"not in allowed_hosts" in raw
+    assert pdf_attachments(raw) == [] and files.seen_auth == []
+    assert b"localhost:9 is not in allowed_hosts" in raw
+
+
+def test_attachment_on_another_port_of_an_allowed_host_is_not_fetched(
+    daemon: Served, files: FileServer, certificates: tuple[Path, Path, Path]
+) -> None:
+    """allowed_hosts names host:port; the same host on another port gets no request and no token,
+    neither directly nor through a redirect from the allowed port."""
+    config, url, wiring = daemon
+    other = FileServer(tls=_tls(certificates)).start()
+    try:
+        other.files["/att/invoice.pdf"] = (PDF, "application/pdf")
+        body = front_event("msg_3a", other.url("/att/invoice.pdf"))
+        answer = requests.post(f"{url}/hooks/front", data=body, headers=front_headers(SECRET, body), timeout=10)
+        assert answer.status_code == 200
+        files.redirects["/att/hop.pdf"] = other.url("/att/invoice.pdf")
+        body = front_event("msg_3b", files.url("/att/hop.pdf"))
+        answer = requests.post(f"{url}/hooks/front", data=body, headers=front_headers(SECRET, body), timeout=10)
+        assert answer.status_code == 200
+        first, second = spooled(config, "front")
+        assert pdf_attachments(first) == [] and pdf_attachments(second) == []
+        assert other.seen_auth == []  # the other port got no request at all
+        assert files.seen_auth == ["Bearer api-token-1"]  # the allowed port got the first hop only
+        assert f"127.0.0.1:{other.port} is not in allowed_hosts".encode() in first + second
+    finally:
+        other.stop()
+
+
+def test_plain_http_attachment_urls_are_refused(daemon: Served, files: FileServer) -> None:
+    """The token is never sent over plain HTTP, even to an allowed host and port."""
+    config, url, wiring = daemon
+    body = front_event("msg_3c", files.url("/att/invoice.pdf").replace("https://", "http://"))
+    answer = requests.post(f"{url}/hooks/front", data=body, headers=front_headers(SECRET, body), timeout=10)
+    assert answer.status_code == 200
+    [raw] = spooled(config, "front")
+    assert pdf_attachments(raw) == [] and files.seen_auth == [] and b"not https" in raw
 
 
 def test_attachment_redirect_to_another_host_is_not_followed(daemon: Served, files: FileServer) -> None:

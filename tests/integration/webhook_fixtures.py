@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ class FileServer:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     seen_auth: list[str | None] = field(default_factory=list)
     redirects: dict[str, str] = field(default_factory=dict)
+    tls: ssl.SSLContext | None = None  # serve https with this context
 
     def start(self) -> FileServer:
         outer = self
@@ -175,11 +177,17 @@ class FileServer:
                 return None
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
     def stop(self) -> None:
         self.server.shutdown()

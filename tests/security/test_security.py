@@ -198,6 +198,50 @@ def test_webhooks_follow_no_redirect_to_another_host() -> None:
         other.shutdown()
 
 
+@pytest.mark.parametrize("form", [
+    "http://localhost:{other}\\@127.0.0.1:{first}/hook",   # urlparse: 127.0.0.1:first; the client: localhost:other
+    "http://127.0.0.1:{other}/hook",                         # same host, another port
+    "//127.0.0.1:{other}/hook",                              # scheme-relative
+    "http://127.0.0.1:{other}#@127.0.0.1:{first}/hook",
+])
+def test_webhooks_follow_no_redirect_to_another_port_however_it_is_spelled(form: str) -> None:
+    """Same origin is decided on what the HTTP client connects to: no request, body, token or
+    signature reaches the other port, and the delivery is not marked delivered."""
+    stranger = type("Stranger", (_Handler,), {"hits": [], "redirect_to": None})
+    other = _serve(stranger)
+    redirecting = type("Redirecting", (_Handler,), {"hits": [], "redirect_to": None})
+    first = _serve(redirecting)
+    redirecting.redirect_to = form.format(other=other.server_address[1], first=first.server_address[1])
+    try:
+        sink = make_sink("erp", WebhookConfig(url=f"http://127.0.0.1:{first.server_address[1]}/hook",
+                                               secret=HOOK_SECRET, auth={"type": "bearer", "token": BEARER}))
+        with pytest.raises(DeliveryRejected, match="not followed"):
+            sink.deliver(_delivery("k3"))
+        assert stranger.hits == [] and redirecting.hits == ["/hook"]
+    finally:
+        first.shutdown()
+        other.shutdown()
+
+
+def test_webhooks_follow_a_307_on_the_same_origin() -> None:
+    handler = type("Moved", (_Handler,), {"hits": [], "redirect_to": None})
+    server = _serve(handler)
+    port = server.server_address[1]
+
+    class Once(handler):  # type: ignore[valid-type,misc]
+        def do_POST(self) -> None:  # noqa: N802
+            type(self).redirect_to = None if type(self).hits else f"http://127.0.0.1:{port}/new"
+            super().do_POST()
+
+    server.RequestHandlerClass = Once
+    try:
+        sink = make_sink("erp", WebhookConfig(url=f"http://127.0.0.1:{port}/hook"))
+        assert sink.deliver(_delivery("k4")) == "HTTP 200"
+        assert Once.hits == ["/hook", "/new"]
+    finally:
+        server.shutdown()
+
+
 def test_state_directory_is_private(tmp_path: Path) -> None:
     from inbox_ocr.app.daemon import Daemon
 

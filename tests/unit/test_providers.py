@@ -135,6 +135,22 @@ def test_mailgun_message_headers_must_be_json() -> None:
 # --------------------------------------------------------------------------- allowed hosts
 
 
+# A resolver stub: what each name resolves to (no DNS in tests).
+ADDRESSES = {
+    "acme.zendesk.com": ["104.16.51.111"],
+    "api2.frontapp.com": ["34.120.12.7", "2600:1901:0:1::7"],
+    "rebind.zendesk.com": ["34.120.12.8", "127.0.0.1"],  # one public, one loopback address
+    "intranet.zendesk.com": ["10.1.2.3"],
+    "meta.zendesk.com": ["169.254.169.254"],  # link-local: a cloud metadata service
+    "mapped.zendesk.com": ["::ffff:192.168.1.1"],
+    "files.example.com": ["93.184.216.34"],
+}
+
+
+def stub_resolver(host: str, port: int) -> list[str]:
+    return ADDRESSES[host]
+
+
 @pytest.mark.parametrize(
     ("url", "allowed"),
     [
@@ -142,14 +158,38 @@ def test_mailgun_message_headers_must_be_json() -> None:
         ("https://zendesk.com/attachments/1", False),  # only subdomains match *.zendesk.com
         ("https://acme.zendesk.com.evil.net/a", False),
         ("https://api2.frontapp.com/download/fil_1", True),
+        ("https://api2.frontapp.com:443/download/fil_1", True),
+        ("https://api2.frontapp.com:8443/download/fil_1", False),  # an entry without a port means 443
+        ("https://files.example.com:8443/a.pdf", True),  # ... and an entry with one, that port
+        ("https://files.example.com/a.pdf", False),
+        ("http://api2.frontapp.com/download/fil_1", False),  # the token never goes over plain HTTP
         ("https://user:pw@api2.frontapp.com/download/x", False),  # credentials in a URL are refused
+        ("https://api2.frontapp.com:8443\\@acme.zendesk.com/x", False),  # connects to frontapp:8443
         ("ftp://api2.frontapp.com/x", False),
         ("file:///etc/passwd", False),
+        ("https://rebind.zendesk.com/a", False),  # any non-public address refuses the name
+        ("https://intranet.zendesk.com/a", False),
+        ("https://meta.zendesk.com/latest", False),
+        ("https://mapped.zendesk.com/a", False),
+        ("https://127.0.0.1:9443/a", True),  # an address listed explicitly is allowed as listed
+        ("https://127.0.0.1/a", False),
+        ("https://[::1]:9443/a", False),
     ],
 )
 def test_attachment_hosts(url: str, allowed: bool) -> None:
-    fetcher = AttachmentFetcher(config("front", allowed_hosts=["*.zendesk.com", "api2.frontapp.com"]))
+    fetcher = AttachmentFetcher(
+        config("front", allowed_hosts=["*.zendesk.com", "api2.frontapp.com", "files.example.com:8443",
+                                       "127.0.0.1:9443"]),
+        resolve=stub_resolver,
+    )
     assert fetcher.host_allowed(url) is allowed
+
+
+@pytest.mark.parametrize("entry", ["host:99999", "http://files.example.com", "a b", "*.10.0.0.1", "*"])
+def test_allowed_hosts_entries_are_checked_with_the_config(entry: str) -> None:
+    with pytest.raises(ConfigError, match="allowed_hosts entry"):
+        parse_config({"sources": [{"name": "f", "type": "webhook", "provider": "front", "secret": "s",
+                                   "allowed_hosts": [entry]}]})
 
 
 def test_disallowed_attachment_url_is_left_out_with_a_note() -> None:

@@ -1,17 +1,19 @@
-"""Attachment URLs (Front, Zendesk, Help Scout, Mailgun stored messages): fetched from allowed
-hosts only, with the source's API token, bounded in size and time."""
+"""Attachment URLs (Front, Zendesk, Help Scout, Mailgun stored messages): fetched over https from
+allowed hosts and ports only, with the source's API token, bounded in size and time."""
 
 from __future__ import annotations
 
 import base64
-import fnmatch
 import logging
 import time
 from collections.abc import Iterable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
+from connectors.httpguard import HostRule, Resolver, UnsafeUrl, check_allowed, system_resolver
 from connectors.webhook_in.config import WebhookSourceConfig
 from connectors.webhook_in.providers import WebhookError
 from connectors.webhook_in.providers.common import AttachmentData, clean
@@ -22,27 +24,34 @@ USER_AGENT = "inbox-ocr/0.1 (attachment fetch)"
 
 
 class AttachmentFetcher:
-    """GET an attachment URL from an allowed host, with the source's API token, bounded in size and
-    time. Redirects are followed only to allowed hosts, and the token is never sent to another host
-    than the one the URL names (object stores answer with pre-signed redirects)."""
+    """GET an attachment URL with the source's API token, bounded in size and time. The URL must be
+    https, on a host and port of `allowed_hosts` (connectors/httpguard.py: decided on what the HTTP
+    client connects to, a name resolving to public addresses only). The token goes with the first
+    request only: a redirect (object stores answer with pre-signed ones) is followed, to an allowed
+    host again, without it."""
 
     MAX_REDIRECTS = 3
 
-    def __init__(self, config: WebhookSourceConfig, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        config: WebhookSourceConfig,
+        session: requests.Session | None = None,
+        resolve: Resolver = system_resolver,
+    ) -> None:
         self.config = config
+        self.rules = [HostRule.parse(entry) for entry in config.allowed_hosts]
+        self.resolve = resolve
         self.session = session or requests.Session()
         self.session.trust_env = False  # no proxy from the environment for URLs a provider handed us
+        if config.ca_file is not None:
+            self.session.verify = str(config.ca_file)
 
     def host_allowed(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
+        try:
+            check_allowed(url, self.rules, self.resolve)
+        except UnsafeUrl:
             return False
-        host = parts.hostname.lower()
-        for pattern in self.config.allowed_hosts:
-            pattern = pattern.lower()
-            if host == pattern or (pattern.startswith("*.") and fnmatch.fnmatchcase(host, pattern)):
-                return True
-        return False
+        return True
 
     def _auth_headers(self) -> dict[str, str]:
         if self.config.api_token is None:
@@ -56,13 +65,14 @@ class AttachmentFetcher:
     def fetch(self, url: str, accept: str = "*/*") -> tuple[bytes, str]:
         """The bytes and Content-Type at `url`. Raises WebhookError: 422 for a URL we must not
         fetch or a file over the limit (retrying will not help), 503 for a failure worth retrying."""
-        if not self.host_allowed(url):
-            raise WebhookError(422, f"attachment host of {_redact(url)} is not in allowed_hosts")
-        origin = urlsplit(url).hostname
+        try:
+            check_allowed(url, self.rules, self.resolve)
+        except UnsafeUrl as exc:
+            raise WebhookError(422, f"attachment URL {_redact(url)} refused: {exc}") from exc
         deadline = time.monotonic() + self.config.fetch_timeout
-        for _ in range(self.MAX_REDIRECTS + 1):
+        for hop in range(self.MAX_REDIRECTS + 1):
             headers = {"User-Agent": USER_AGENT, "Accept": accept}
-            if urlsplit(url).hostname == origin:
+            if hop == 0:
                 headers.update(self._auth_headers())
             try:
                 response = self.session.get(
@@ -77,8 +87,10 @@ class AttachmentFetcher:
             with response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("Location", ""))
-                    if not self.host_allowed(url):
-                        raise WebhookError(422, f"attachment redirect to {_redact(url)}: host not allowed")
+                    try:
+                        check_allowed(url, self.rules, self.resolve)
+                    except UnsafeUrl as exc:
+                        raise WebhookError(422, f"attachment redirect to {_redact(url)} refused: {exc}") from exc
                     continue
                 if response.status_code >= 500 or response.status_code in (408, 429):
                     raise WebhookError(503, f"attachment fetch: HTTP {response.status_code}", retry_after=30)
@@ -132,5 +144,8 @@ class AttachmentFetcher:
 
 def _redact(url: str) -> str:
     """Scheme, host and path only: query strings of pre-signed URLs carry credentials."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}{parts.path}"
+    try:
+        parts = parse_url(url)
+    except LocationParseError:
+        return "(unparseable URL)"
+    return f"{parts.scheme}://{parts.host or '?'}{parts.path or ''}"
