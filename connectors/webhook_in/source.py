@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from connectors.fsutil import fsync_dir
 from connectors.webhook_in.config import WebhookSourceConfig
-from connectors.webhook_in.spool import Spool
+from connectors.webhook_in.spool import Spool, provider_id_hash
 from inbox_ocr.kernel.errors import SourceUnavailable
 from inbox_ocr.kernel.models import MailboxChanges, RawMessage
 from inbox_ocr.kernel.ports import SourceState
@@ -34,12 +34,25 @@ class WebhookSource:
         if self.spool.closed:
             raise SourceUnavailable(f"spool of {self.name} is closed")
         handled = self.state.handled_keys(self.name)
+        # The spool forgets provider ids after DEDUPE_SECONDS; the ledger keeps its keys, which
+        # carry the id's hash, for as long as it keeps the message: a replay after the spool's
+        # window is still recognised here, before anything routes it a second time.
+        handled_ids = {h for h in map(provider_id_hash, handled) if h is not None}
         count = 0
         for key, path in self.spool.pending():
             if limit is not None and count >= limit:
                 return
             if key in handled:  # committed, but the ack did not happen before a crash: do it now
                 self._finish(key)
+                continue
+            if provider_id_hash(key) in handled_ids:
+                log.warning(
+                    "event=duplicate_dropped source=%s key=%s reason=the ledger handled this provider "
+                    "message id before",
+                    self.name,
+                    key,
+                )
+                self._drop(key)
                 continue
             try:
                 raw = path.read_bytes()
@@ -74,6 +87,12 @@ class WebhookSource:
         else:
             path.unlink(missing_ok=True)
         fsync_dir(path.parent)
+
+    def _drop(self, key: str) -> None:
+        path = self.spool.locate(key)
+        if path is not None:
+            path.unlink(missing_ok=True)
+            fsync_dir(path.parent)
 
     def fail(self, message: RawMessage, reason: str) -> None:
         path = self.spool.locate(message.key)

@@ -44,6 +44,12 @@ def id_hash(provider_id: str) -> str:
     return hashlib.sha256(provider_id.encode("utf-8", "surrogateescape")).hexdigest()[:24]
 
 
+def provider_id_hash(key: str) -> str | None:
+    """The provider id's hash that a spool key carries (`.H<hash>.`), None for another key."""
+    m = _ID_IN_NAME.search(key)
+    return m.group(1) if m else None
+
+
 class Spool:
     """One webhook source's spool. The app creates one per source and hands the same object to
     the HTTP endpoint (which stores) and to the WebhookSource (which fetches), so they share the

@@ -5,6 +5,8 @@ accepted is on disk before the 200 and comes out of WebhookSource as the same me
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import ssl
 import time
@@ -276,6 +278,32 @@ def test_mailgun_replayed_token_is_refused(daemon: Served) -> None:
     answer = requests.post(f"{url}/hooks/mg", data=replay, timeout=10)
     assert answer.status_code == 403
     assert "replayed" in answer.json()["error"]
+    assert len(spooled(config, "mg")) == 1
+
+
+def test_mailgun_signature_resplit_into_another_token_is_refused(daemon: Served) -> None:
+    """Mailgun signs timestamp + token with no separator: with a token starting with 'e0', the same
+    signature fits timestamp '<ts>e0' and the token minus 'e0'. The timestamp must be plain digits
+    and the signature is used once."""
+    config, url, wiring = daemon
+    token = "e0" + "7" * 48
+    fields = {**mailgun_fields(SECRET, token=token), "body-mime": raw_message("<mg-s1@vendor.example>", PDF).decode()}
+    resplit = {
+        **fields,
+        "timestamp": fields["timestamp"] + "e0",
+        "token": token[2:],
+        "body-mime": raw_message("<mg-s2@vendor.example>", PDF).decode(),
+    }
+    answer = requests.post(f"{url}/hooks/mg", data=resplit, timeout=10)  # before the original, too
+    assert answer.status_code == 401 and "whole number" in answer.json()["error"]
+    assert requests.post(f"{url}/hooks/mg", data=fields, timeout=10).status_code == 200
+    for odd in ("nan", " " + fields["timestamp"], "+" + fields["timestamp"], fields["timestamp"] + ".0"):
+        mac = hmac.new(SECRET.encode(), (odd + token[2:]).encode(), hashlib.sha256).hexdigest()
+        answer = requests.post(f"{url}/hooks/mg", data={**resplit, "timestamp": odd, "signature": mac}, timeout=10)
+        assert answer.status_code == 401, odd
+    # the same signature with its own token again: a replay
+    answer = requests.post(f"{url}/hooks/mg", data={**fields, "token": token}, timeout=10)
+    assert answer.status_code == 403
     assert len(spooled(config, "mg")) == 1
 
 

@@ -4,6 +4,9 @@ reaches a real receiver on loopback, and the spool is empty afterwards."""
 
 from __future__ import annotations
 
+import base64
+import json
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -70,6 +73,52 @@ def test_webhook_mail_is_processed_and_routed_by_the_daemon(tmp_path: Path, rece
         thread.join(30)
     assert not thread.is_alive()
     assert len(receiver.accepted) == 1
+
+
+def test_a_replay_after_the_spool_forgot_its_id_is_not_routed_again(tmp_path: Path, receiver: Receiver) -> None:
+    """The spool keeps provider ids for 30 days (here it forgets them at once); the ledger keeps
+    the message, and with it the id's hash, for as long as it keeps the message: a Postmark request
+    replayed after the spool's window is dropped, not routed with a second webhook."""
+    config = parse_config(
+        {
+            "state_dir": str(tmp_path / "var"),
+            "http": {"host": "127.0.0.1", "port": 0},
+            "ocr": {"enabled": False},
+            "sources": [{"name": "pm", "type": "webhook", "provider": "postmark", "username": "postmark",
+                         "secret": SECRET}],
+            "webhooks": {"erp": {"url": receiver.url, "secret": "test-secret-123", "backoff": "1s"}},
+            "rules": [{"name": "all", "when": {"has_attachment": True}, "then": [{"webhook": "erp"}]}],
+        }
+    )
+    body = json.dumps({
+        "MessageID": "pm-replay-1", "From": "billing@vendor.example", "Subject": "Invoice 4711",
+        "TextBody": "Invoice attached",
+        "Attachments": [{"Name": "invoice.pdf", "Content": base64.b64encode(make_pdf()).decode(),
+                         "ContentType": "application/pdf"}],
+    }).encode()
+    daemon = Daemon(config)
+    thread = threading.Thread(target=daemon.run_forever, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: daemon.http_server is not None)
+        url = f"{daemon.http_server.url}/hooks/pm"
+        spool = spool_dir(config.state_dir, "pm")
+        assert requests.post(url, data=body, auth=("postmark", SECRET), timeout=10).status_code == 200
+        assert wait_for(lambda: len(receiver.accepted) == 1), "the routed webhook never arrived"
+        assert wait_for(lambda: not any((spool / "new").iterdir()))
+        with sqlite3.connect(spool / "spool.sqlite3") as db:
+            db.execute("DELETE FROM stored")  # 30 days later
+        late = requests.post(url, data=body, auth=("postmark", SECRET), timeout=10)
+        assert late.status_code == 200 and late.json()["duplicate"] is False  # the spool cannot tell
+        assert wait_for(lambda: not any((spool / "new").iterdir())), "the replay stayed in the spool"
+        time.sleep(2)  # time for a second delivery to go out, were there one (backoff 1s)
+    finally:
+        daemon.request_stop()
+        thread.join(30)
+    assert not thread.is_alive()
+    assert len(receiver.requests) == 1
+    with sqlite3.connect(config.state_dir / "ledger.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM messages WHERE source = 'pm'").fetchone()[0] == 1
 
 
 SERVE = """

@@ -69,17 +69,25 @@ def require_header(request: InboundRequest, name: str) -> str:
     return value.strip()
 
 
+_DIGITS = re.compile(r"[0-9]{1,16}")
+
+
 def check_fresh(timestamp: str, ctx: ProviderContext, unit: Literal["s", "ms", "iso"] = "s") -> None:
     """Parse a signed timestamp (Unix seconds, milliseconds or ISO 8601) and refuse it when it is
     more than the source's replay window away from now (either way): a captured request replayed
     later must not be accepted."""
-    try:
-        if unit == "iso":
+    if unit == "iso":
+        try:
             ts = datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
-        else:
-            ts = float(timestamp) / (1000.0 if unit == "ms" else 1.0)
-    except ValueError:
-        raise WebhookError(401, f"timestamp is not {'ISO 8601' if unit == 'iso' else 'a number'}") from None
+        except ValueError:
+            raise WebhookError(401, "timestamp is not ISO 8601") from None
+    else:
+        # plain ASCII digits only: float() would take '1e0', 'nan', '+1', ' 1', '１' and let a signed
+        # 'timestamp + token' be re-split into another timestamp and another (unseen) token
+        if not _DIGITS.fullmatch(timestamp):
+            unit_name = "milliseconds" if unit == "ms" else "seconds"
+            raise WebhookError(401, f"timestamp is not a whole number of {unit_name}")
+        ts = int(timestamp) / (1000.0 if unit == "ms" else 1.0)
     now, window = ctx.now(), ctx.config.replay_window
     if abs(now - ts) > window:
         raise WebhookError(

@@ -3,8 +3,8 @@
 notify" posts attachment URLs (fetched with api_user `api` and the API key).
 
 Signature (Mailgun "securing webhooks"): hex HMAC-SHA256 of `timestamp + token` with the HTTP
-webhook signing key, in the `signature` field. A timestamp outside the replay window and a token
-seen before are refused.
+webhook signing key, in the `signature` field. A timestamp that is not a plain whole number of
+seconds or is outside the replay window, and a token or a signature seen before, are refused.
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ class Mailgun:
         if not same(want, signature.lower()):
             raise WebhookError(401, "bad signature")
         check_fresh(timestamp, ctx)
-        if ctx.seen_before(f"mailgun-token:{token}"):
-            raise WebhookError(403, "replayed token")
+        # the signed text has no separator, so one signature also fits other splits of it: a
+        # signature is used once, whatever token it comes with
+        replayed_signature = ctx.seen_before(f"mailgun-signature:{signature.lower()}")
+        if ctx.seen_before(f"mailgun-token:{token}") or replayed_signature:
+            raise WebhookError(403, "replayed token or signature")
 
     def normalize(self, request: InboundRequest, ctx: ProviderContext) -> Inbound:
         form = request.form
