@@ -153,5 +153,6 @@ def _read_xml(data: bytes, base: dict) -> Document:
     """A standalone XRechnung / EN 16931 XML (CII or UBL); anything else raises UnreadableDocument."""
     from inbox_ocr.read import einvoice
 
-    fields, fmt = einvoice.parse_einvoice(data)
-    return Document(**base, reading="einvoice_xml", einvoice=fields, einvoice_format=fmt)
+    warnings: list[str] = []
+    fields, fmt = einvoice.parse_einvoice(data, warnings)
+    return Document(**base, reading="einvoice_xml", einvoice=fields, einvoice_format=fmt, warnings=tuple(warnings))

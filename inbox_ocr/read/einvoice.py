@@ -1,6 +1,6 @@
 """Structured e-invoices: UN/CEFACT CII (Factur-X, ZUGFeRD 1 and 2, XRechnung) and OASIS UBL.
 
-    parse_einvoice(xml bytes)   -> (InvoiceFields, format name)      raises UnreadableDocument
+    parse_einvoice(xml bytes, warnings) -> (InvoiceFields, format name)  raises UnreadableDocument
     from_pdf(pymupdf document)  -> (InvoiceFields | None, format name | None)   never raises
 
 The XML is parsed with defusedxml (no entity expansion, no external entities). Elements are
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element, ParseError
@@ -72,14 +73,40 @@ def _text(el: Element | None, path: str | None = None) -> str | None:
     return value or None
 
 
+# Problems met while parsing one XML (a bad amount is a warning on that field, not a lost document)
+_problems: ContextVar[list[str] | None] = ContextVar("einvoice_problems", default=None)
+MAX_AMOUNT_DIGITS = 15  # |value| < 10**15: more is no invoice amount, and arithmetic on it is unbounded
+MIN_AMOUNT_EXPONENT = -12
+
+
 def _decimal(el: Element | None, path: str | None = None) -> Decimal | None:
     text = _text(el, path)
     if text is None:
         return None
     try:
-        return Decimal(text)
+        value: Decimal | None = Decimal(text)
     except InvalidOperation:
-        return None
+        value = None
+    if value is not None and _usable(value):
+        return value
+    problems = _problems.get()
+    if problems is not None:
+        target = _path(el, path) if path else el
+        where = _local(target.tag) if target is not None else "amount"
+        shown = text if len(text) <= 30 else text[:29] + "…"
+        problems.append(f"e-invoice {where} {shown!r} is not a usable amount; that value is ignored")
+    return None
+
+
+def _usable(value: Decimal) -> bool:
+    """Finite, under 10**15 and with at most 12 decimals: NaN, Infinity or 1E+999999999 in one
+    amount must not make the document unreadable or arithmetic on it unbounded."""
+    if not value.is_finite():
+        return False
+    exponent = value.as_tuple().exponent
+    return value.is_zero() or (
+        value.adjusted() < MAX_AMOUNT_DIGITS and isinstance(exponent, int) and exponent >= MIN_AMOUNT_EXPONENT
+    )
 
 
 def _cii_date(el: Element | None) -> date | None:
@@ -104,8 +131,21 @@ def _yyyymmdd(raw: str | None) -> date | None:
 # --------------------------------------------------------------------------- entry points
 
 
-def parse_einvoice(data: bytes) -> tuple[InvoiceFields, str]:
-    """Parse CII or UBL XML; raises UnreadableDocument for anything else."""
+def parse_einvoice(data: bytes, warnings: list[str] | None = None) -> tuple[InvoiceFields, str]:
+    """Parse CII or UBL XML; raises UnreadableDocument for anything else. A value that cannot be
+    used (an amount that is NaN, infinite or absurdly large) is left out with a note in `warnings`;
+    the rest of the XML stays."""
+    problems: list[str] = []
+    token = _problems.set(problems)
+    try:
+        return _parse(data)
+    finally:
+        _problems.reset(token)
+        if warnings is not None:
+            warnings.extend(dict.fromkeys(problems))  # each distinct note once
+
+
+def _parse(data: bytes) -> tuple[InvoiceFields, str]:
     if len(data) > MAX_XML_BYTES:
         raise UnreadableDocument(f"the XML is larger than {MAX_XML_BYTES // 1024**2} MB")
     try:
@@ -142,7 +182,7 @@ def from_pdf(pdf, warnings: list[str]) -> tuple[InvoiceFields | None, str | None
             warnings.append(f"embedded file {name!r} could not be extracted: {exc}")
             continue
         try:
-            fields, fmt = parse_einvoice(data)
+            fields, fmt = parse_einvoice(data, warnings)
         except UnreadableDocument as exc:
             if str(name).lower() in KNOWN_EMBEDDED_NAMES:
                 warnings.append(f"embedded e-invoice {name!r} ignored: {exc}")

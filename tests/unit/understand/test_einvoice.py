@@ -143,6 +143,25 @@ def test_embedded_facturx_wins_over_the_text_layer() -> None:
     assert result.summary()["source"] == "einvoice_xml"
 
 
+@pytest.mark.parametrize("bad", ["NaN", "sNaN", "Infinity", "-Inf", "1E+999999999", "1E-999999999"])
+def test_an_unusable_amount_is_a_warning_on_that_field_and_the_rest_stays(bad: str) -> None:
+    """One NaN, infinite or absurd amount in the XML: that amount is left out with a warning; the
+    other XML values, the text layer and the classification stay."""
+    xml = CII.format(type_code="380").replace("<ram:TaxTotalAmount currencyID=\"EUR\">190.00", f"<ram:TaxTotalAmount currencyID=\"EUR\">{bad}")
+    assert bad in xml
+    pdf = make_pdf([(50, 60, "RECHNUNG", 16), (50, 100, "Rechnungsnummer: XR-2024-77")], attachments={"factur-x.xml": xml.encode()})
+    doc = read_pdf(pdf)
+    assert doc.error is None and doc.reading == "einvoice_xml" and "Rechnungsnummer" in doc.text
+    assert any(f"TaxTotalAmount {bad!r}" in w for w in doc.warnings), doc.warnings
+    assert doc.einvoice is not None and doc.einvoice.tax is None
+    assert (doc.einvoice.invoice_number, doc.einvoice.total) == ("XR-2024-77", Decimal("1190.00"))
+    result = analyze(doc)
+    assert result.classification.doc_type == "invoice" and result.fields.total == Decimal("1190.00")
+    standalone = read_xml(xml.encode())  # the same XML as a file of its own
+    assert standalone.error is None and standalone.einvoice is not None and standalone.einvoice.tax is None
+    assert any("TaxTotalAmount" in w for w in standalone.warnings)
+
+
 def test_broken_embedded_xml_is_a_warning_and_the_text_is_still_read() -> None:
     pdf = make_pdf([(50, 60, "Invoice No: A-17"), (50, 80, "Total: 12.50 USD")], attachments={"factur-x.xml": b"<oops"})
     doc = read_pdf(pdf)
