@@ -58,6 +58,16 @@ def _split_name(filename: str) -> tuple[str, str]:
     return filename.split(":", 1)[0], ""
 
 
+def _files_with_key(folder: Path, key: str) -> list[Path]:
+    """The files of `folder` whose name is `key` with or without its `:2,flags` part, compared as
+    exact names (a glob would read '[', '*' and '?' in a delivered file name as patterns)."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    return [Path(e.path) for e in entries if _split_name(e.name)[0] == key and e.is_file()]
+
+
 class Keywords:
     """The `dovecot-keywords` file of one folder: keyword name <-> flag letter."""
 
@@ -137,11 +147,13 @@ class MaildirSource:
 
     def _locate(self, key: str) -> Path | None:
         for sub in ("new", "cur"):
-            d = self.root / sub
-            for candidate in (d / key, *d.glob(f"{key}:*")):
-                if candidate.exists():
-                    return candidate
+            found = _files_with_key(self.root / sub, key)
+            if found:
+                return found[0]
         return None
+
+    def has_message(self, key: str) -> bool:
+        return self._locate(key) is not None
 
     def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
         path = self._locate(message.key)
@@ -183,8 +195,7 @@ class MaildirSource:
             return
         ensure_maildir(target_dir, subfolder=True)
         dest = target_dir / "cur" / name
-        existing = [p for p in (target_dir / "cur").glob(f"{key}:*")] + [target_dir / "new" / key]
-        if not any(p.exists() for p in existing):
+        if not (_files_with_key(target_dir / "cur", key) or _files_with_key(target_dir / "new", key)):
             os.link(path, dest)
             fsync_dir(dest.parent)
         path.unlink(missing_ok=True)

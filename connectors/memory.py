@@ -53,6 +53,9 @@ class MemorySource:
         pending = [m for m in self.messages if m.key not in done]
         yield from pending[:limit] if limit is not None else pending
 
+    def has_message(self, key: str) -> bool:
+        return any(m.key == key for m in self.fetch())
+
     def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
         if message.key in self.fail_ack_for:
             raise ConnectionError(f"simulated crash while acknowledging {message.key}")

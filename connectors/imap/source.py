@@ -162,6 +162,18 @@ class ImapSource:
 
     # ------------------------------------------------------------------ actions
 
+    def has_message(self, key: str) -> bool:
+        """Whether the UID is still in its folder (with the same UIDVALIDITY); one UID SEARCH."""
+        folder, uidvalidity, uid = split_key(key)
+
+        def op(client: IMAPClient) -> bool:
+            info = self.session.select(client, folder)
+            if int(info[b"UIDVALIDITY"]) != uidvalidity:
+                return False  # the old UIDs are gone with the old UIDVALIDITY
+            return uid in client.search(["UID", str(uid)])
+
+        return bool(self.session.run(f"check {key}", op))
+
     def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
         folder, uidvalidity, uid = split_key(message.key)
 

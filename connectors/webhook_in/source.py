@@ -65,6 +65,9 @@ class WebhookSource:
             count += 1
             yield RawMessage(source=self.name, key=key, folder="INBOX", raw=raw, received_at=received)
 
+    def has_message(self, key: str) -> bool:
+        return self.spool.locate(key) is not None
+
     def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
         for change in changes.describe():
             kind = change.split(":")[0]

@@ -21,7 +21,7 @@ The life of a message
 Webhook actions never go through the source: the outbox delivers them through a :class:`Sink`.
 
 Optional abilities of a source are Protocols of their own (``WaitsForMail``, ``CountsPending``,
-``FiltersByDate``); callers ask ``isinstance(source, WaitsForMail)``, never ``hasattr``.
+``ChecksPresence``, ``FiltersByDate``); callers ask ``isinstance(source, WaitsForMail)``, never ``hasattr``.
 """
 
 from __future__ import annotations
@@ -90,6 +90,17 @@ class CountsPending(Protocol):
     """A source that can say how many messages ``fetch`` would hand over now (progress bars)."""
 
     def pending_count(self) -> int: ...
+
+
+@runtime_checkable
+class ChecksPresence(Protocol):
+    """A source that can say whether a message is still where ``fetch`` finds it. A committed
+    message that is gone was acknowledged (moved, deleted) before a crash kept the ledger from
+    noting it; the runner notes it then, instead of showing it unacknowledged forever."""
+
+    def has_message(self, key: str) -> bool:
+        """Raises SourceUnavailable when the source cannot be asked right now."""
+        ...
 
 
 @runtime_checkable

@@ -18,7 +18,7 @@ from inbox_ocr.kernel import metrics
 from inbox_ocr.kernel.errors import InboxOcrError, PermanentError, TransientError
 from inbox_ocr.kernel.logs import message_context
 from inbox_ocr.kernel.models import HandlingResult, MailboxChanges, MessageOutcome, MessageStatus, RawMessage
-from inbox_ocr.kernel.ports import Source
+from inbox_ocr.kernel.ports import ChecksPresence, Source
 from inbox_ocr.orchestration.ledger import Ledger, MessageIdentity, Outcome
 from inbox_ocr.orchestration.outbox import new_deliveries
 from inbox_ocr.orchestration.pipeline import Processor, process_message
@@ -52,12 +52,27 @@ class Runner:
     def run_source(self, source: Source, limit: int | None = None) -> list[MessageReport]:
         """One pass over a source (at most `limit` messages). Returns what happened to each."""
         reports: list[MessageReport] = []
+        self.settle_acknowledgements(source)
         for raw in source.fetch(limit=limit):
             reports.append(self.handle(source, raw))
             if self.stop.is_set():
                 log.info("event=stopping source=%s reason=stop requested after the message in hand", source.name)
                 break
         return reports
+
+    def settle_acknowledgements(self, source: Source) -> int:
+        """Note the acknowledgement of committed messages that are gone from the source: the ack
+        (a move, a delete) happened and a crash came before the ledger noted it. A message still
+        there is fetched again and its ack redone. Returns how many were noted."""
+        if not isinstance(source, ChecksPresence):
+            return 0
+        settled = 0
+        for row, key in self.ledger.messages.unacked(source.name):
+            if not source.has_message(key):
+                self.ledger.messages.mark_acked(row, "gone from the source: acknowledged before a restart")
+                log.info("event=ack_settled source=%s key=%s", source.name, key)
+                settled += 1
+        return settled
 
     def handle(self, source: Source, raw: RawMessage) -> MessageReport:
         """Process one message; every log line written meanwhile carries its source, key and Message-ID."""

@@ -14,7 +14,7 @@ from connectors.maildir import MaildirSource, MaildirSourceConfig
 from connectors.memory import MemorySource, MemoryState
 from inbox_ocr.app.samples import SampleMessage, build_message, write_maildir
 from inbox_ocr.kernel.models import MailboxChanges
-from inbox_ocr.kernel.ports import Source
+from inbox_ocr.kernel.ports import ChecksPresence, Source
 
 
 @dataclass
@@ -111,6 +111,19 @@ def test_failed_messages_are_put_aside(harness: Harness) -> None:
     assert [m.key for m in harness.source.fetch()] == [good.key]
 
 
+def test_has_message_until_a_move_or_failure_takes_it_away(harness: Harness) -> None:
+    """ChecksPresence: a fetched message is there until its ack moves it (or the source deletes
+    it); the runner relies on this to note acknowledgements a crash kept it from noting."""
+    assert isinstance(harness.source, ChecksPresence)
+    harness.deliver([build_message(m) for m in _messages(2)])
+    moved, failed = list(harness.source.fetch())
+    assert harness.source.has_message(moved.key) and harness.source.has_message(failed.key)
+    harness.source.ack(moved, MailboxChanges(move_to="Invoices"))
+    harness.source.fail(failed, "broken")
+    assert not harness.source.has_message(moved.key)
+    assert not harness.source.has_message(failed.key)
+
+
 def test_maildir_move_keeps_one_copy_with_keywords(tmp_path: Path) -> None:
     h = maildir_harness(tmp_path)
     h.deliver([build_message(m) for m in _messages(1)])
@@ -141,6 +154,20 @@ def test_maildir_crash_between_link_and_unlink_is_repaired(tmp_path: Path) -> No
     h.source.ack(msg, MailboxChanges(move_to="Invoices"))
     assert len(list((target / "cur").iterdir())) == 1
     assert not original.exists()
+
+
+@pytest.mark.parametrize("name", ["1700000000.M1.host[1]:2,S", "1700000000.M2.h*st?:2,", "1700000000.M3.[!a]"])
+def test_maildir_names_with_glob_characters_are_moved(tmp_path: Path, name: str) -> None:
+    """File names are compared exactly: '[1]', '*' or '?' in a delivered name is no pattern."""
+    h = maildir_harness(tmp_path)
+    folder = "cur" if ":2," in name else "new"
+    (tmp_path / "Maildir" / folder / name).write_bytes(build_message(_messages(1)[0]))
+    (msg,) = list(h.source.fetch())
+    h.source.ack(msg, MailboxChanges(move_to="Invoices", mark_seen=True))
+    h.source.ack(msg, MailboxChanges(move_to="Invoices", mark_seen=True))  # the redo finds it moved
+    (moved,) = list((tmp_path / "Maildir" / ".Invoices" / "cur").iterdir())
+    assert moved.name.startswith(msg.key + ":2,") and "S" in moved.name.split(":2,")[1]
+    assert list((tmp_path / "Maildir" / "new").iterdir()) == list((tmp_path / "Maildir" / "cur").iterdir()) == []
 
 
 def test_missing_maildir_is_a_clear_source_error(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from tests.contract.test_source_contract import (  # noqa: F401  (collected here
     test_acked_messages_are_not_fetched_again_and_ack_is_idempotent,
     test_failed_messages_are_put_aside,
     test_fetch_respects_limit,
+    test_has_message_until_a_move_or_failure_takes_it_away,
 )
 from tests.integration.conftest import append_many, imap_source_config
 

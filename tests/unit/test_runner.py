@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.maildir import MaildirSource, MaildirSourceConfig
 from connectors.memory import MemorySource
 from inbox_ocr.app.config import Config, parse_config
 from inbox_ocr.app.samples import build_message, demo_messages
@@ -81,6 +82,46 @@ def test_crash_between_commit_and_ack_redoes_ack_without_second_delivery(tmp_pat
     assert ledger.handled_keys("memory") == {"k1"}
     build_outbox(config, ledger).deliver_due()
     assert len(receiver.accepted) == 1 and len(receiver.requests) == 1
+
+
+class KilledAfterMove(MaildirSource):
+    """Moves the message, then dies before the runner can note the acknowledgement."""
+
+    def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
+        super().ack(message, changes)
+        raise SystemExit("killed between the move and the ack note")
+
+
+def test_kill_between_move_and_ack_note_is_settled_on_the_next_pass(tmp_path: Path) -> None:
+    """The message left the inbox (moved), so no pass fetches it again: the next pass sees it is
+    gone from the source and notes the acknowledgement instead of showing 'NOT ACKED' forever."""
+    config = make_config(tmp_path)
+    db = tmp_path / "ledger.sqlite3"
+    box = MaildirSourceConfig(type="maildir", name="memory", path=tmp_path / "Maildir", create=True)
+    (tmp_path / "Maildir" / "new").mkdir(parents=True)
+    (tmp_path / "Maildir" / "new" / "1700000000.M1.test").write_bytes(SAMPLES["invoice"])
+    with pytest.raises(SystemExit):
+        runner(config, Ledger(db)).run_source(KilledAfterMove(box, Ledger(db)))
+    assert [p.name for p in (tmp_path / "Maildir" / ".Invoices" / "cur").iterdir()] == ["1700000000.M1.test:2,"]
+    ledger = Ledger(db)
+    assert ledger.messages.get("memory", "1700000000.M1.test").acked_at is None  # type: ignore[union-attr]
+    reports = runner(config, ledger).run_source(MaildirSource(box, ledger))
+    assert reports == []  # nothing to fetch: it was moved
+    record = ledger.messages.get("memory", "1700000000.M1.test")
+    assert record is not None and record.acked_at is not None
+    assert ledger.messages.unacked("memory") == []
+    assert len(ledger.deliveries.recent()) == 1  # and nothing was routed twice
+
+
+def test_a_message_whose_ack_failed_is_not_settled_while_it_is_still_there(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    source = MemorySource(fail_ack_for={"k1"})
+    source.add("k1", SAMPLES["invoice"])
+    [report] = runner(config, ledger).run_source(source)
+    assert not report.acked and "acknowledgement pending" in (report.error or "")
+    assert runner(config, ledger).settle_acknowledgements(source) == 0  # still in the inbox: redo the ack
+    assert ledger.messages.unacked("memory") == [(1, "k1")]
 
 
 def test_malformed_message_is_quarantined_and_others_go_on(tmp_path: Path) -> None:

@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_identity ON messages (source, message_id, content_hash);
 CREATE INDEX IF NOT EXISTS messages_status ON messages (status, updated_at);
+CREATE INDEX IF NOT EXISTS messages_unacked ON messages (source) WHERE acked_at IS NULL;
 
 CREATE TABLE IF NOT EXISTS outbox (
     id               INTEGER PRIMARY KEY,
@@ -111,7 +112,12 @@ def _v2_mailbox_changes(db: sqlite3.Connection) -> None:
 
 
 # version -> the step that brings a ledger of version - 1 to it
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_mailbox_changes}
+def _v3_unacked_index(db: sqlite3.Connection) -> None:
+    """Each pass asks for the committed messages whose acknowledgement is not noted yet."""
+    db.execute("CREATE INDEX IF NOT EXISTS messages_unacked ON messages (source) WHERE acked_at IS NULL")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_mailbox_changes, 3: _v3_unacked_index}
 VERSION = max(MIGRATIONS)
 
 

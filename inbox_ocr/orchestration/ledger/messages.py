@@ -96,6 +96,14 @@ class MessageStore:
             db.execute("UPDATE messages SET acked_at = ? WHERE id = ?", (stamp, row_id))
             add_audit(db, row_id, "acked", detail, stamp)
 
+    def unacked(self, source: str) -> list[tuple[int, str]]:
+        """(row id, key) of committed messages whose acknowledgement is not noted yet."""
+        rows = self.db.query(
+            "SELECT id, key FROM messages WHERE source = ? AND acked_at IS NULL AND status IN (?, ?) ORDER BY id",
+            (source, *_FINAL),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
     def handled_keys(self, source: str, prefix: str = "") -> set[str]:
         rows = self.db.query(
             "SELECT key FROM messages WHERE source = ? AND key >= ? AND key < ? AND acked_at IS NOT NULL "
