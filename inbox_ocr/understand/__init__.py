@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inbox_ocr.kernel.models import AnalyzedDocument, Classification, Document, InvoiceFields, ParsedMessage
-from inbox_ocr.understand.classify import classify, classify_message_only
+from inbox_ocr.understand.classify import classify, classify_without_text
 from inbox_ocr.understand.fields import extract_fields
 from inbox_ocr.understand.layout import layout_text
 from inbox_ocr.understand.templates import Template, Templates, apply_template
@@ -58,7 +58,7 @@ def _analyze(document: Document, message: ParsedMessage | None, templates: Templ
     if document.einvoice is None and (document.reading in ("needs_ocr", "unreadable") or not has_text):
         return AnalyzedDocument(
             document=document,
-            classification=classify_message_only(message),
+            classification=classify_without_text(document, message),
             warnings=("no readable text: fields not extracted",),
         )
     warnings: list[str] = []

@@ -135,8 +135,14 @@ def classify(
     return Classification(doc_type=best, confidence=round(confidence, 3), reasons=tuple(reasons[:6]))  # type: ignore[arg-type]
 
 
-def classify_message_only(message: ParsedMessage | None) -> Classification:
-    """For documents with no readable text: the subject is all we have."""
+def classify_without_text(document: Document, message: ParsedMessage | None) -> Classification:
+    """For a document with no text to read. One that could not be read at all (corrupt, encrypted,
+    over a limit) is `other` with confidence 0: the message's subject says nothing about what the
+    file is, and a rule must not route it as an invoice. One that only lacks OCR (an image, a
+    scan) gets the subject's hint, at most 0.5."""
+    if document.reading == "unreadable" or document.error:
+        why = f"the document could not be read: {document.error}" if document.error else "unreadable"
+        return Classification(doc_type="other", confidence=0.0, reasons=(why[:200],))
     empty = Document(filename="", content_type="", sha256="", reading="unreadable")
     result = classify(empty, None, message)
     if result.doc_type == "other":

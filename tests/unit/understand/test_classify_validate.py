@@ -67,6 +67,17 @@ def test_scan_without_text_uses_the_subject_with_low_confidence() -> None:
     assert analyze(scan).classification.doc_type == "other"
 
 
+def test_an_unreadable_document_is_not_an_invoice_because_the_subject_says_so() -> None:
+    """A corrupt file attached to 'Invoice 2024-17' is 'other' with confidence 0: a rule on
+    doc_type invoice must not route a file nobody could read."""
+    broken = read_pdf(b"%PDF-1.7\n this is no PDF at all", name="invoice.pdf")
+    assert broken.reading == "unreadable" and broken.error
+    message = ParsedMessage(subject="Invoice 2024-17 from Example Ltd", sender="billing@example.com")
+    result = analyze(broken, message)
+    assert (result.classification.doc_type, result.classification.confidence) == ("other", 0.0)
+    assert "could not be read" in result.classification.reasons[0]
+
+
 def test_subject_tips_an_unclear_page() -> None:
     doc = read_pdf(page("Dokument", "Betrag: 10,00 EUR"))
     assert analyze(doc, ParsedMessage(subject="Ihre Gutschrift")).classification.doc_type == "credit_note"
