@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import requests
 
 from connectors.imap.config import ImapOAuthConfig
+from inbox_ocr.kernel import secrets
 from inbox_ocr.kernel.errors import SourceUnavailable
 from inbox_ocr.kernel.ports import SourceState
 
@@ -67,17 +68,19 @@ class TokenProvider:
         self._cached: _Cached | None = None
 
     def access_token(self, force_refresh: bool = False) -> str:
-        """A current access token; `force_refresh` after the server rejected the cached one."""
+        """A current access token; `force_refresh` after the server rejected the cached one. A new
+        token is masked from then on in logs and output, like a configured secret."""
         if not force_refresh and self._cached and self._cached.expires_at - EARLY > self._now():
             return self._cached.token
         if self.config.token_command:
             token = self._from_command(self.config.token_command)
             # A command decides its own caching; ask it again for every new connection.
             self._cached = None
-            return token
-        cached = self._refresh()
-        self._cached = cached
-        return cached.token
+        else:
+            self._cached = self._refresh()
+            token = self._cached.token
+        secrets.extend([token])
+        return token
 
     # ------------------------------------------------------------------ token command
 

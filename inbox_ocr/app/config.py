@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
@@ -197,13 +198,27 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
 
 
 def secret_values(node: Any) -> list[str]:
-    """Every SecretStr value in the config, so that log lines can be masked."""
+    """Every secret of the config, as it is sent, for masking (inbox_ocr/kernel/secrets.py adds
+    the URL-encoded and base64 forms): SecretStr values; the `user:password` pairs that HTTP Basic
+    and IMAP AUTHENTICATE PLAIN send encoded; the values of webhook `headers` (8 characters or
+    more: API keys travel there); and the token-like parts of webhook URLs (Slack, Teams and Zapier
+    hooks carry their token in the path or query)."""
     out: list[str] = []
     if isinstance(node, SecretStr):
         out.append(node.get_secret_value())
     elif isinstance(node, BaseModel):
         for name in type(node).model_fields:
             out.extend(secret_values(getattr(node, name)))
+        for user_field, secret_field in (("username", "password"), ("api_user", "api_token")):
+            user, secret = getattr(node, user_field, None), getattr(node, secret_field, None)
+            if isinstance(user, str) and isinstance(secret, SecretStr):
+                out += [f"{user}:{secret.get_secret_value()}", f"\0{user}\0{secret.get_secret_value()}"]
+        headers = getattr(node, "headers", None)
+        if isinstance(headers, dict):
+            out += [v for v in headers.values() if isinstance(v, str) and len(v) >= 8]
+        url = getattr(node, "url", None)
+        if isinstance(url, str) and "://" in url:
+            out += url_tokens(url)
     elif isinstance(node, dict):
         for value in node.values():
             out.extend(secret_values(value))
@@ -211,3 +226,17 @@ def secret_values(node: Any) -> list[str]:
         for value in node:
             out.extend(secret_values(value))
     return out
+
+
+_TOKEN_LIKE = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9._~+/=-]{12,}$")
+
+
+def url_tokens(url: str) -> list[str]:
+    """Path segments and query values of a URL that look like credentials (12+ characters mixing
+    letters and digits), and the user info; host and ordinary path words stay readable."""
+    parts = urlsplit(url)
+    out = [seg for seg in parts.path.split("/") if _TOKEN_LIKE.match(unquote(seg))]
+    out += [value for _, value in parse_qsl(parts.query) if len(value) >= 8]
+    if parts.password:
+        out.append(unquote(parts.password))
+    return [unquote(t) for t in out]

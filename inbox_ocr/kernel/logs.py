@@ -9,6 +9,8 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator
 
+from inbox_ocr.kernel import secrets
+
 # The message in hand: (source, key, Message-ID). Every log line written while the pipeline works on
 # a message carries it, whichever module writes the line, so `grep key=...` gives its whole story.
 _MESSAGE: contextvars.ContextVar[tuple[str, str, str] | None] = contextvars.ContextVar("message", default=None)
@@ -44,27 +46,17 @@ def _quote(value: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces every configured secret value in a log line by '***' (defence in depth: code
-    should never log secrets in the first place)."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+    """Masks every configured secret, in every form we send it (inbox_ocr/kernel/secrets.py), in
+    a log line and its traceback (defence in depth: code should never log secrets at all)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            masked = message
-            for secret in self.secrets:
-                masked = masked.replace(secret, "***")
-            if masked != message:
-                record.msg, record.args = masked, None
-            if record.exc_info and not record.exc_text:
-                # a traceback may quote a value too: format it here, masked, for the formatter to use
-                text = logging.Formatter().formatException(record.exc_info)
-                for secret in self.secrets:
-                    text = text.replace(secret, "***")
-                record.exc_text = text
+        message = record.getMessage()
+        masked = secrets.mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            # a traceback may quote a value too: format it here, masked, for the formatter to use
+            record.exc_text = secrets.mask(logging.Formatter().formatException(record.exc_info))
         return True
 
 
@@ -80,7 +72,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
-def setup(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> None:
+def setup(level: str = "INFO", fmt: str = "text", secret_values: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -88,7 +80,8 @@ def setup(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -
         handler.setFormatter(logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s%(ctx)s",
                                                "%Y-%m-%dT%H:%M:%S"))
     handler.addFilter(MessageContext())
-    handler.addFilter(RedactSecrets(secrets))
+    secrets.install(secret_values)
+    handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import ssl
 import stat
@@ -26,7 +27,7 @@ import yaml
 from connectors.imap import ImapSourceConfig
 from connectors.webhook_out import WebhookConfig, make_sink
 from inbox_ocr.app.config import load_config, parse_config
-from inbox_ocr.app.samples import SampleMessage, build_message, invoice_doc, render_pdf
+from inbox_ocr.app.samples import SampleMessage, build_message, invoice_doc, render_pdf, write_maildir
 from inbox_ocr.kernel.errors import ConfigError, DeliveryFailed, DeliveryRejected, SourceUnavailable
 from inbox_ocr.orchestration.ledger import DeliveryRecord, DeliveryStatus
 from tests.faults.conftest import admin, dovecot  # noqa: F401  (fixtures: a Dovecot of this module)
@@ -104,6 +105,86 @@ def _full_pass(tmp_path: Path, dovecot: Dovecot, admin: Any, receiver: Receiver,
     assert [r.headers.get("authorization") for r in tickets.requests] == [f"Bearer {BEARER}"]
     ledger = (tmp_path / "var" / "ledger.sqlite3").read_bytes()
     assert not [s for s in secrets if s.encode() in ledger]
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """A receiver that refuses every request with a 400 whose body echoes the request's headers,
+    as some APIs do in their error messages."""
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = ("bad request; you sent: " + "; ".join(f"{k}: {v}" for k, v in self.headers.items())
+                + f"; path {self.path}").encode()
+        self.send_response(400)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_no_configured_secret_in_any_form_reaches_logs_ledger_or_cli_output(tmp_path: Path) -> None:
+    """Every configured secret, in every form we send it (raw, URL path, base64 of user:password,
+    header values), is masked in the logs, the ledger file and the output of every CLI command,
+    even when a receiver echoes our credentials back in its error body."""
+    echo = _serve(_Echo)
+    closed = _serve(_Handler)
+    closed_port = closed.server_address[1]
+    closed.shutdown()
+    closed.server_close()  # nothing listens there now: the delivery fails with a connection error
+    url_token = "XoXb7788990011aabbccDDee"
+    bearer, password, api_key = "bearer-Tok-5566ee77", "basic-Pass-3344cc55", "hdr-Key-77aa11bb22"
+    basic = base64.b64encode(f"bot@acme.example:{password}".encode()).decode()
+    forms = {
+        "url token": url_token, "bearer": bearer, "password": password, "basic": basic,
+        "header value": api_key, "hmac key": HOOK_SECRET,
+    }
+    write_maildir(tmp_path / "Maildir", [SampleMessage(
+        "sec-9", "Invoice SEC-9", "billing@acme.example", "attached",
+        (("SEC-9.pdf", "application/pdf", render_pdf(invoice_doc(number="SEC-9"))),))])
+    hook = f"http://127.0.0.1:{echo.server_address[1]}/hook"
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "state_dir": str(tmp_path / "var"),
+        "sources": [{"name": "box", "type": "maildir", "path": str(tmp_path / "Maildir")}],
+        "webhooks": {
+            "slack": {"url": f"http://127.0.0.1:{closed_port}/services/T000/B000/{url_token}", "max_attempts": 1},
+            "bearer": {"url": hook, "auth": {"type": "bearer", "token": "${T_BEARER}"}, "secret": HOOK_SECRET},
+            "basic": {"url": hook, "auth": {"type": "basic", "username": "bot@acme.example",
+                                            "password": "${T_PASSWORD}"}},
+            "keyed": {"url": hook, "headers": {"X-Api-Key": api_key}},
+        },
+        "rules": [{"name": "all", "when": {"has_attachment": True},
+                   "then": [{"webhook": "slack"}, {"webhook": "bearer"}, {"webhook": "basic"}, {"webhook": "keyed"}]}],
+        "log": {"level": "DEBUG"},
+    }))
+    env = {**os.environ, "T_BEARER": bearer, "T_PASSWORD": password, "PYTHONUNBUFFERED": "1"}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "inbox_ocr", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode in (0, 1), done.stderr[-3000:]
+        return done.stdout + done.stderr
+
+    try:
+        outputs = {"run --once": cli("run", "-c", str(config), "--once")}
+        outputs["outbox list"] = cli("outbox", "list", "-c", str(config))
+        ids = sorted({int(line.split()[0]) for line in outputs["outbox list"].splitlines() if line[:6].strip().isdigit()})
+        assert len(ids) == 4, outputs["outbox list"]
+        for i in ids:
+            outputs[f"outbox show {i}"] = cli("outbox", "show", "-c", str(config), str(i))
+            outputs[f"outbox retry {i}"] = cli("outbox", "retry", "-c", str(config), str(i), "--now")
+        outputs["ledger show"] = cli("ledger", "-c", str(config), "show", "1")
+        outputs["ledger"] = cli("ledger", "-c", str(config))
+    finally:
+        echo.shutdown()
+    assert "DEBUG" in outputs["run --once"] and "HTTP 400" in outputs["outbox list"]  # it really failed as planned
+    assert "***" in outputs["outbox list"]  # the echoed credentials were there, masked
+    leaks = [(where, name) for where, text in outputs.items() for name, value in forms.items() if value in text]
+    assert not leaks, leaks
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "var").glob("ledger.sqlite3*"))
+    assert not [name for name, value in forms.items() if value.encode() in stored]
 
 
 def test_secret_files_and_missing_ones(tmp_path: Path) -> None:

@@ -28,7 +28,10 @@ def test_shipped_configs_are_valid() -> None:
     assert [s.name for s in example.sources] == ["finance", "drop"]
     assert example.sources[0].poll_every == 60.0
     assert example.rules[0].when.total_gt == 10000
-    assert set(secret_values(example)) == {"pw-123456", "s3cret-value"}
+    assert set(secret_values(example)) == {
+        "pw-123456", "s3cret-value",
+        "ap@example.com:pw-123456", "\0ap@example.com\0pw-123456",  # as IMAP PLAIN and Basic send them
+    }
     demo = load_config(ROOT / "config" / "demo.yaml", {})
     assert demo.webhooks["erp"].url.startswith("file://")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from inbox_ocr.app.cli.common import CONFIG_OPTION, load
+from inbox_ocr.app.cli.common import CONFIG_OPTION, guard_output, load
 from inbox_ocr.kernel.errors import ConfigError, InboxOcrError
 
 
@@ -27,6 +27,7 @@ def run(config_path: Path, once: bool) -> None:
     except ConfigError as exc:
         click.echo(f"config error: {exc}", err=True)
         sys.exit(2)
+    guard_output(config)  # the --once summary is printed, not logged
     logs.setup(config.log.level, config.log.format, secret_values(config))
     sys.exit(run_daemon(config, once))
 

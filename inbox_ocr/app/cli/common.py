@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from inbox_ocr.app.config import Config, load_config
+from inbox_ocr.app.config import Config, load_config, secret_values
+from inbox_ocr.kernel import secrets
 from inbox_ocr.kernel.errors import ConfigError
 
 CONFIG_OPTION = click.option(
@@ -17,9 +18,18 @@ CONFIG_OPTION = click.option(
 
 def load(path: Path) -> Config:
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         raise click.ClickException(f"config error: {exc}") from None
+    guard_output(config)
+    return config
+
+
+def guard_output(config: Config) -> None:
+    """From here on, the config's secrets (in every form we send them) are masked in everything
+    this process prints: summaries, `ledger show`, `outbox show` and log lines alike."""
+    secrets.install(secret_values(config))
+    secrets.mask_standard_streams()
 
 
 def standalone_config() -> Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from inbox_ocr.kernel import secrets
 from inbox_ocr.orchestration.ledger.audit import add_audit
 from inbox_ocr.orchestration.ledger.db import Database, now_iso
 from inbox_ocr.orchestration.ledger.records import DeliveryRecord, DeliveryStatus
@@ -45,8 +46,11 @@ class DeliveryStore:
             _audit(db, delivery_id, "delivered", receipt, stamp)
 
     def failed(self, delivery_id: int, error: str, next_attempt_at: float | None) -> None:
-        """Count a failed attempt; `next_attempt_at=None` makes it a dead letter."""
+        """Count a failed attempt; `next_attempt_at=None` makes it a dead letter. The error is stored
+        with configured secrets masked and cut to MAX_ERROR characters (a receiver's answer may echo
+        our credentials back)."""
         stamp = now_iso()
+        error = _clip(secrets.mask(error))
         with self.db.transaction() as db:
             if next_attempt_at is None:
                 db.execute("UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?",
@@ -85,3 +89,10 @@ def _record(row: sqlite3.Row) -> DeliveryRecord:
     data = dict(row)
     data["status"] = DeliveryStatus(data["status"])
     return DeliveryRecord(**data)
+
+
+MAX_ERROR = 500
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"

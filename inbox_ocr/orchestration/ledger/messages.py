@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 
+from inbox_ocr.kernel import secrets
 from inbox_ocr.kernel.models import MailboxChanges, MessageStatus
 from inbox_ocr.orchestration.ledger.audit import add_audit
 from inbox_ocr.orchestration.ledger.db import Database, now_iso
@@ -55,7 +56,8 @@ class MessageStore:
                      actions = excluded.actions, mailbox = excluded.mailbox, documents = excluded.documents,
                      updated_at = excluded.updated_at""",
                 (who.source, who.key, who.message_id, who.content_hash, who.subject, who.sender,
-                 outcome.status.value, outcome.error, outcome.rule, json.dumps(list(outcome.actions)),
+                 outcome.status.value, secrets.mask_optional(outcome.error), outcome.rule,
+                 json.dumps(list(outcome.actions)),
                  outcome.mailbox.model_dump_json(), json.dumps(list(outcome.documents)), stamp, stamp),
             )
             row_id = int(_row_id(db, who.source, who.key))
@@ -73,6 +75,7 @@ class MessageStore:
     def record_failure(self, identity: MessageIdentity, error: str) -> int:
         """Count a transient failure; returns the number of attempts so far."""
         stamp = now_iso()
+        error = secrets.mask(error)
         who = identity
         with self.db.transaction() as db:
             db.execute(
