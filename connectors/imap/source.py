@@ -4,7 +4,8 @@ Keys are ``{folder}/{uidvalidity}/{uid}`` with the folder as written in the conf
 levels). Choices worth knowing:
 
 * Mail is read with ``BODY.PEEK[]`` only, so fetching never sets ``\\Seen``; messages flagged
-  ``\\Deleted`` (by anyone) are left alone.
+  ``\\Deleted`` (by anyone) are left alone. Sizes (``RFC822.SIZE``) come first: a message over
+  ``limits.max_message_bytes`` is handed over as its header only, for the pipeline to quarantine.
 * A UIDVALIDITY change is logged and remembered (cursor ``uidvalidity:{folder}``); every message of
   the folder then has a new key and is fetched again. The pipeline recognises the ones it already
   handled by Message-ID plus content hash (``SourceState.is_known``) and records them under the new
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 KEYWORD_ATOM = re.compile(r"^[^\\\s(){%*\"\]\x00-\x1f\x7f][^\s(){%*\"\\\]\x00-\x1f\x7f]*$")
 SEEN, FLAGGED, DELETED = b"\\Seen", b"\\Flagged", b"\\Deleted"
+FETCH_BYTES = 64 * 1024**2  # bodies fetched together, by their declared sizes (one message may be larger)
 
 
 def split_key(key: str) -> tuple[str, int, int]:
@@ -60,8 +62,10 @@ class ImapSource:
         config: ImapSourceConfig,
         state: SourceState,
         client_factory: Callable[..., IMAPClient] = IMAPClient,
+        max_message_bytes: int | None = None,
     ) -> None:
         self.config = config
+        self.max_message_bytes = max_message_bytes  # limits.max_message_bytes: larger mail is not downloaded
         self.name = config.name
         self.state = state
         self._known_folders: set[str] = set()
@@ -133,32 +137,74 @@ class ImapSource:
         size = self.config.fetch_batch
         for start in range(0, len(pending), size):
             batch = pending[start : start + size]
-
-            def op(client: IMAPClient, batch: list[int] = batch) -> dict[int, dict[bytes, Any]] | None:
-                info = self.session.select(client, folder)
-                if int(info[b"UIDVALIDITY"]) != uidvalidity:  # changed under us after a reconnect
-                    return None
-                # A list of at most `fetch_batch` UIDs keeps the command line short in any mailbox size.
-                return client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])  # type: ignore[no-any-return]
-
-            data = self.session.run(f"fetch {folder}", op)
-            if data is None:
+            # RFC822.SIZE first: a message over max_message_bytes is never downloaded (only its
+            # header, for the record), and bodies are fetched in groups of at most FETCH_BYTES
+            sizes = self._fetch_items(folder, uidvalidity, batch, ["RFC822.SIZE"])
+            if sizes is None:
                 return  # UIDVALIDITY changed: the next pass starts over with the new one
-            for uid in batch:
-                item = data.get(uid)
-                body = item.get(b"BODY[]") if item else None
-                if body is None:
-                    # Expunged since the search, or unreadable: the next pass sees it again if it exists.
-                    log.info("event=imap_message_gone source=%s folder=%s uid=%d", self.name, folder, uid)
-                    continue
-                received = item.get(b"INTERNALDATE") if item else None
-                yield RawMessage(
-                    source=self.name,
-                    key=f"{folder}/{uidvalidity}/{uid}",
-                    folder=folder,
-                    raw=bytes(body),
-                    received_at=received if isinstance(received, datetime) else None,
-                )
+            declared = {uid: int(item.get(b"RFC822.SIZE", 0)) for uid, item in sizes.items()}
+            for group, items in self._groups(batch, declared):
+                data = self._fetch_items(folder, uidvalidity, group, items)
+                if data is None:
+                    return
+                for uid in group:
+                    message = self._message(folder, uidvalidity, uid, data.get(uid), declared.get(uid))
+                    if message is not None:
+                        yield message
+
+    def _groups(self, batch: list[int], declared: dict[int, int]) -> Iterator[tuple[list[int], list[str]]]:
+        """UIDs to fetch together, and what to fetch of them: whole messages up to FETCH_BYTES a
+        group; the header only of a message over max_message_bytes."""
+        limit = self.max_message_bytes
+        group: list[int] = []
+        group_bytes = 0
+        for uid in batch:
+            size = declared.get(uid, 0)
+            if limit is not None and size > limit:
+                if group:  # keep the oldest-first order
+                    yield group, ["BODY.PEEK[]", "INTERNALDATE"]
+                    group, group_bytes = [], 0
+                yield [uid], ["BODY.PEEK[HEADER]", "INTERNALDATE"]
+                continue
+            if group and group_bytes + size > FETCH_BYTES:
+                yield group, ["BODY.PEEK[]", "INTERNALDATE"]
+                group, group_bytes = [], 0
+            group.append(uid)
+            group_bytes += size
+        if group:
+            yield group, ["BODY.PEEK[]", "INTERNALDATE"]
+
+    def _fetch_items(
+        self, folder: str, uidvalidity: int, uids: list[int], items: list[str]
+    ) -> dict[int, dict[bytes, Any]] | None:
+        def op(client: IMAPClient) -> dict[int, dict[bytes, Any]] | None:
+            info = self.session.select(client, folder)
+            if int(info[b"UIDVALIDITY"]) != uidvalidity:  # changed under us after a reconnect
+                return None
+            # A list of at most `fetch_batch` UIDs keeps the command line short in any mailbox size.
+            return client.fetch(uids, items)  # type: ignore[no-any-return]
+
+        return self.session.run(f"fetch {folder}", op)
+
+    def _message(
+        self, folder: str, uidvalidity: int, uid: int, item: dict[bytes, Any] | None, declared: int | None
+    ) -> RawMessage | None:
+        body = item.get(b"BODY[]") if item else None
+        header = item.get(b"BODY[HEADER]") if item else None
+        content = body if body is not None else header
+        if content is None:
+            # Expunged since the search, or unreadable: the next pass sees it again if it exists.
+            log.info("event=imap_message_gone source=%s folder=%s uid=%d", self.name, folder, uid)
+            return None
+        received = item.get(b"INTERNALDATE") if item else None
+        return RawMessage(
+            source=self.name,
+            key=f"{folder}/{uidvalidity}/{uid}",
+            folder=folder,
+            raw=bytes(content),
+            size=None if body is not None else declared,  # header only: the pipeline refuses it by size
+            received_at=received if isinstance(received, datetime) else None,
+        )
 
     # ------------------------------------------------------------------ actions
 

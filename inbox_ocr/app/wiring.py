@@ -84,7 +84,7 @@ def _maildir(cfg: MaildirSourceConfig, ledger: Ledger, wiring: Wiring) -> Source
 
 
 def _imap(cfg: ImapSourceConfig, ledger: Ledger, wiring: Wiring) -> Source:
-    return ImapSource(cfg, ledger)
+    return ImapSource(cfg, ledger, max_message_bytes=wiring.config.limits.max_message_bytes)
 
 
 def _webhook(cfg: WebhookSourceConfig, ledger: Ledger, wiring: Wiring) -> Source:

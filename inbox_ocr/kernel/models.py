@@ -71,7 +71,13 @@ class RawMessage(Frozen):
     key: str = Field(description="identity of the message inside its source (Maildir key, IMAP folder/uidvalidity/uid)")
     folder: str = "INBOX"
     raw: bytes = Field(repr=False)
+    size: int | None = Field(default=None, description="the message's size as the source declares it when "
+                             "`raw` is only its header (a message over the size limit is not downloaded)")
     received_at: datetime | None = None
+
+    @property
+    def declared_size(self) -> int:
+        return self.size if self.size is not None else len(self.raw)
 
     @cached_property
     def content_hash(self) -> str:

@@ -62,8 +62,8 @@ def process_message(raw: RawMessage, processor: Processor) -> MessageOutcome:
     """Parse, read, understand and route one message. Raises PermanentError for a message that
     cannot be parsed at all; a bad attachment only becomes an error on its document."""
     limits = processor.limits
-    if len(raw.raw) > limits.max_message_bytes:
-        raise PermanentError(f"message is {len(raw.raw)} bytes, over the limit of {limits.max_message_bytes}")
+    if raw.declared_size > limits.max_message_bytes:
+        raise PermanentError(f"message is {raw.declared_size} bytes, over the limit of {limits.max_message_bytes}")
     parsed = parse_message(raw.raw, limits)
     documents = analyze_attachments(parsed, processor)
     decision = processor.router.decide(raw.source, parsed, documents)

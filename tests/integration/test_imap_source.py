@@ -193,6 +193,31 @@ def test_large_mailbox_is_fetched_in_batches_without_duplicates(dovecot, admin, 
         source.close()
 
 
+def test_a_message_over_the_size_limit_is_never_downloaded(dovecot, admin, imap_folder, monkeypatch):
+    """RFC822.SIZE comes first: the big message arrives as its header only, with its declared
+    size, and the pipeline quarantines it by that size; bodies are fetched in groups bounded by
+    their declared sizes (here one per group), in order."""
+    from inbox_ocr.kernel.errors import PermanentError
+    from inbox_ocr.kernel.settings import Limits
+    from inbox_ocr.orchestration.pipeline import process_message
+
+    big = make_email("big scan", attachment=b"%PDF-1.4 " + b"x" * 3_000_000)
+    mails = [make_email("small 1"), big, make_email("small 2")]
+    append_many(admin, srv(imap_folder), mails)
+    monkeypatch.setattr("connectors.imap.source.FETCH_BYTES", 1)  # every body in a FETCH of its own
+    source = ImapSource(imap_source_config(dovecot, [imap_folder]), MemoryState(), max_message_bytes=1_000_000)
+    try:
+        got = list(source.fetch())
+    finally:
+        source.close()
+    assert [m.raw for m in (got[0], got[2])] == [mails[0], mails[2]] and got[0].size is None
+    header = got[1]
+    assert header.size == len(big) and len(header.raw) < 2000 and b"Subject: big scan" in header.raw
+    processor = type("P", (), {"limits": Limits(max_message_bytes=1_000_000)})()
+    with pytest.raises(PermanentError, match=f"message is {len(big)} bytes, over the limit of 1000000"):
+        process_message(header, processor)  # type: ignore[arg-type]
+
+
 def test_tls_verification_is_on_by_default_and_ca_file_and_starttls_work(dovecot, imap_folder):
     no_ca = ImapSource(imap_source_config(dovecot, ["INBOX"], ca_file=None), MemoryState())
     with pytest.raises(SourceUnavailable, match="certificate verify failed"):
