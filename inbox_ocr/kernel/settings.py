@@ -53,10 +53,13 @@ class Limits(Strict):
     max_attempts: int = Field(default=5, ge=1, description="transient failures before a message is quarantined")
     document_seconds: Duration = Field(default=120.0, description="reading one document (text layer, OCR) is "
                                        "stopped after this long and becomes a per-document error")
+    message_seconds: Duration = Field(default=600.0, description="reading the documents of one message stops "
+                                      "after this long; the ones not read yet get an error (the message is routed)")
     document_memory: ByteSize | None = Field(default=3 * 1024**3, description="address-space limit of the "
                                              "process that reads documents (none: no limit)")
     isolate_documents: bool = Field(default=True, description="read documents in a worker process that is "
-                                    "killed at the time limit (the daemon; CLI commands read in-process)")
+                                    "killed at the time limit (the daemon, and `extract` and `process` unless "
+                                    "given --no-sandbox)")
 
 
 class LogSettings(Strict):

@@ -35,16 +35,33 @@ def analyze_attachments(
     parsed: ParsedMessage, processor: Processor, ignore_einvoice: bool = False
 ) -> tuple[AnalyzedDocument, ...]:
     """Read and understand every readable attachment of a parsed message. `ignore_einvoice` reads
-    PDFs by their text layer only, as if they had come without embedded XML (`extract --text-only`)."""
+    PDFs by their text layer only, as if they had come without embedded XML (`extract --text-only`).
+
+    Identical files (same SHA-256, e.g. one scan attached twice) are read once. Reading stops
+    when `limits.message_seconds` are used up: the documents not read yet get an error saying so,
+    and the message goes on to routing, so one message of many slow scans cannot hold its source."""
     documents: list[AnalyzedDocument] = []
+    read: dict[str, Document] = {}
+    budget = processor.limits.message_seconds
+    deadline = time.monotonic() + budget
     for att in parsed.attachments:
         if not is_readable(att.content_type):
             continue
-        started = time.monotonic()
-        doc = processor.reader.read(
-            att.data, filename=att.filename, content_type=att.content_type, sha256=att.sha256, part=att.part
-        )
-        count_read(doc, time.monotonic() - started)
+        earlier = read.get(att.sha256)
+        if earlier is not None:
+            doc = earlier.model_copy(update={"filename": att.filename, "part": att.part})
+        elif time.monotonic() > deadline:
+            doc = Document(filename=att.filename, part=att.part, content_type=att.content_type, sha256=att.sha256,
+                           reading="unreadable",
+                           error=f"not read: the message's reading time budget ({budget:.0f} s) was used up")
+            count_read(doc, 0.0)
+        else:
+            started = time.monotonic()
+            doc = processor.reader.read(
+                att.data, filename=att.filename, content_type=att.content_type, sha256=att.sha256, part=att.part
+            )
+            count_read(doc, time.monotonic() - started)
+            read[att.sha256] = doc
         if ignore_einvoice:
             doc = without_einvoice(doc)
         documents.append(analyze(doc, parsed, processor.templates))

@@ -170,7 +170,8 @@ def test_no_configured_secret_in_any_form_reaches_logs_ledger_or_cli_output(tmp_
     try:
         outputs = {"run --once": cli("run", "-c", str(config), "--once")}
         outputs["outbox list"] = cli("outbox", "list", "-c", str(config))
-        ids = sorted({int(line.split()[0]) for line in outputs["outbox list"].splitlines() if line[:6].strip().isdigit()})
+        listed = outputs["outbox list"].splitlines()
+        ids = sorted({int(line.split()[0]) for line in listed if line[:6].strip().isdigit()})
         assert len(ids) == 4, outputs["outbox list"]
         for i in ids:
             outputs[f"outbox show {i}"] = cli("outbox", "show", "-c", str(config), str(i))

@@ -47,3 +47,25 @@ def test_corrupt_file_is_an_error_line_not_a_crash(tmp_path: Path) -> None:
     first, second = run(str(bad), str(good))
     assert first["source"] == "unreadable" and first["error"]
     assert second["doc_type"] == "invoice"
+
+
+def test_extract_and_process_read_under_the_daemons_limits_unless_told_otherwise(tmp_path: Path) -> None:
+    """A reader worker with limits.document_memory of 60 MB cannot even load its libraries: the
+    document is an error, so the CLI really applied the limit; --no-sandbox reads in-process."""
+    from inbox_ocr.app.samples import SampleMessage, build_message
+
+    pdf = tmp_path / "inv.pdf"
+    pdf.write_bytes(render_pdf(invoice_doc(number="A-78")))
+    config = tmp_path / "tight.yaml"
+    config.write_text(f"sources: [{{name: f, type: maildir, path: {tmp_path}}}]\nlimits: {{document_memory: 60MB}}\n")
+    (limited,) = run("-c", str(config), str(pdf))
+    assert limited["source"] == "unreadable" and limited["error"]
+    (free,) = run("-c", str(config), "--no-sandbox", str(pdf))
+    assert free["error"] is None and free["fields"]["invoice_number"] == "A-78"
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(build_message(SampleMessage("m", "Invoice A-78", "a@vendor.example", "see attached",
+                                                (("inv.pdf", "application/pdf", pdf.read_bytes()),))))
+    dry = CliRunner().invoke(main, ["process", "-c", str(config), "--dry-run", str(eml)])
+    assert dry.exit_code == 0 and "source unreadable" in dry.output, dry.output
+    dry = CliRunner().invoke(main, ["process", "-c", str(config), "--dry-run", "--no-sandbox", str(eml)])
+    assert dry.exit_code == 0 and "source text_layer" in dry.output, dry.output

@@ -4,6 +4,7 @@ second delivery, bad messages are quarantined, transient failures retried then q
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from inbox_ocr.app.config import Config, parse_config
 from inbox_ocr.app.samples import build_message, demo_messages
 from inbox_ocr.app.wiring import build_outbox, build_processor
 from inbox_ocr.kernel.errors import TransientError
-from inbox_ocr.kernel.models import MailboxChanges, RawMessage
+from inbox_ocr.kernel.models import Document, MailboxChanges, RawMessage
 from inbox_ocr.orchestration import pipeline as pipeline_module
 from inbox_ocr.orchestration.ledger import Ledger
 from inbox_ocr.orchestration.runner import Runner
@@ -246,3 +247,67 @@ def test_a_ledger_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
     newer.close()
     with pytest.raises(TransientError, match="newer than this program"):
         Ledger(db)
+
+
+class CountingReader:
+    """The real in-process reader, counting its calls; each read advances `clock` by `seconds`
+    (a fake clock: the budget test must not depend on how busy the machine is)."""
+
+    def __init__(self, config: Config, seconds: float = 0.0) -> None:
+        from inbox_ocr.app.wiring import build_reader
+
+        self.inner = build_reader(config, isolated=False)
+        self.seconds = seconds
+        self.now = 0.0
+        self.calls: list[str] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def read(self, data: bytes, **kwargs: Any) -> Document:
+        self.calls.append(kwargs["filename"])
+        self.now += self.seconds
+        return self.inner.read(data, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _message_with(*attachments: tuple[str, bytes]) -> bytes:
+    from inbox_ocr.app.samples import SampleMessage
+
+    return build_message(SampleMessage("many", "Scans", "scanner@company.example", "scans",
+                                       tuple((name, "application/pdf", data) for name, data in attachments)))
+
+
+def test_identical_attachments_are_read_once(tmp_path: Path) -> None:
+    from inbox_ocr.app.samples import invoice_doc, render_pdf
+    from inbox_ocr.mime import parse_message
+
+    config = make_config(tmp_path)
+    pdf = render_pdf(invoice_doc(number="DUP-1"))
+    reader = CountingReader(config)
+    processor = build_processor(config, reader)
+    parsed = parse_message(_message_with(("a.pdf", pdf), ("copy.pdf", pdf), ("other.pdf", render_pdf(invoice_doc()))),
+                           config.limits)
+    docs = pipeline_module.analyze_attachments(parsed, processor)
+    assert reader.calls == ["a.pdf", "other.pdf"]
+    assert [d.document.filename for d in docs] == ["a.pdf", "copy.pdf", "other.pdf"]
+    assert docs[0].fields.invoice_number == docs[1].fields.invoice_number == "DUP-1"
+
+
+def test_reading_stops_when_the_message_budget_is_used_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inbox_ocr.app.samples import invoice_doc, render_pdf
+    from inbox_ocr.mime import parse_message
+
+    config = make_config(tmp_path, limits={"message_seconds": "1s"})
+    reader = CountingReader(config, seconds=0.6)
+    monkeypatch.setattr(pipeline_module.time, "monotonic", reader.clock)
+    processor = build_processor(config, reader)
+    pdfs = [(f"scan{i}.pdf", render_pdf(invoice_doc(number=f"S-{i}"))) for i in range(4)]
+    parsed = parse_message(_message_with(*pdfs), config.limits)
+    docs = pipeline_module.analyze_attachments(parsed, processor)
+    assert reader.calls == ["scan0.pdf", "scan1.pdf"]  # the third starts after 1.2 s > 1 s
+    assert [d.document.error is None for d in docs] == [True, True, False, False]
+    assert "time budget (1 s) was used up" in (docs[2].document.error or "")
+    assert docs[3].classification.doc_type == "other"  # not read, so not an invoice

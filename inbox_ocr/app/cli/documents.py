@@ -35,31 +35,47 @@ def _documents_of_file(path: Path, processor: Processor, text_only: bool = False
     return [analyze(doc, None, processor.templates).summary()]
 
 
+NO_SANDBOX_OPTION = click.option(
+    "--no-sandbox", is_flag=True,
+    help="read in this process, without the time and memory limits of limits.document_seconds and "
+         "document_memory (faster for files you trust; the daemon always uses them)",
+)
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="one JSON line per document")
 @click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="use this config's OCR, limits and templates")
 @click.option("--text-only", is_flag=True, help="ignore embedded e-invoice XML: read PDFs by their text layer only")
-def extract(files: tuple[Path, ...], as_json: bool, config_path: Path | None, text_only: bool) -> None:
-    """Classify documents and extract invoice fields from PDF, image, XML or .eml files."""
-    from inbox_ocr.app.wiring import build_processor
+@NO_SANDBOX_OPTION
+def extract(
+    files: tuple[Path, ...], as_json: bool, config_path: Path | None, text_only: bool, no_sandbox: bool
+) -> None:
+    """Classify documents and extract invoice fields from PDF, image, XML or .eml files. Files are
+    read in a worker process under the daemon's time and memory limits (see --no-sandbox)."""
+    from inbox_ocr.app.wiring import build_processor, build_reader
 
+    config = load(config_path) if config_path else standalone_config()
     # templates (and, on first use, the OCR models) are loaded once for all the files
-    processor = build_processor(load(config_path) if config_path else standalone_config())
+    reader = build_reader(config, isolated=False if no_sandbox else None)  # None: limits.isolate_documents
+    processor = build_processor(config, reader)
     failed = 0
-    for path in files:
-        try:
-            results = _documents_of_file(path, processor, text_only)
-        except InboxOcrError as exc:
-            results = [{"attachment": None, "error": str(exc)}]
-        for result in results:
-            failed += bool(result.get("error"))
-            line = {"file": str(path), **result}
-            if as_json:
-                click.echo(json.dumps(line, ensure_ascii=False))
-            else:
-                _print_document(line)
+    try:
+        for path in files:
+            try:
+                results = _documents_of_file(path, processor, text_only)
+            except InboxOcrError as exc:
+                results = [{"attachment": None, "error": str(exc)}]
+            for result in results:
+                failed += bool(result.get("error"))
+                line = {"file": str(path), **result}
+                if as_json:
+                    click.echo(json.dumps(line, ensure_ascii=False))
+                else:
+                    _print_document(line)
+    finally:
+        reader.close()
     if failed and not as_json:
         click.echo(f"{failed} document(s) could not be read", err=True)
 
@@ -83,9 +99,10 @@ def _print_document(d: dict[str, Any]) -> None:
 @click.option("--dry-run", is_flag=True, help="show the decision without touching any source, ledger or webhook")
 @click.option("--source", "source_name", default=None, help="pretend the message came from this source")
 @click.argument("message", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def process(config_path: Path, dry_run: bool, source_name: str | None, message: Path) -> None:
+@NO_SANDBOX_OPTION
+def process(config_path: Path, dry_run: bool, source_name: str | None, message: Path, no_sandbox: bool) -> None:
     """Show which rule matches a message file, why, and which actions would run."""
-    from inbox_ocr.app.wiring import build_processor
+    from inbox_ocr.app.wiring import build_processor, build_reader
     from inbox_ocr.orchestration.pipeline import process_message
 
     if not dry_run:
@@ -93,11 +110,14 @@ def process(config_path: Path, dry_run: bool, source_name: str | None, message: 
     config = load(config_path)
     source = source_name or config.sources[0].name
     raw = RawMessage(source=source, key=str(message), raw=message.read_bytes())
+    reader = build_reader(config, isolated=False if no_sandbox else None)  # None: limits.isolate_documents
     try:
-        outcome = process_message(raw, build_processor(config))
+        outcome = process_message(raw, build_processor(config, reader))
     except InboxOcrError as exc:
         click.echo(f"{message}: would be QUARANTINED: {exc}")
         return
+    finally:
+        reader.close()
     msg = outcome.message
     click.echo(f"message: {msg.subject!r} from {msg.sender or '?'} ({len(msg.attachments)} attachment(s))")
     for err in msg.errors:
