@@ -54,7 +54,7 @@ def build_reader(config: Config, isolated: bool | None = None) -> Reader:
 
         log_setup = (config.log.level, config.log.format, secret_values(config))
         return SandboxedReader(config.limits, config.ocr, log_setup)
-    return InProcessReader(config.ocr, config.limits.max_pdf_pages)
+    return InProcessReader(config.ocr, config.limits.max_pdf_pages, config.limits.max_document_words)
 
 
 def build_processor(config: Config, reader: Reader | None = None) -> Processor:

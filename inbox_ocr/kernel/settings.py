@@ -50,6 +50,9 @@ class Limits(Strict):
     max_attachment_bytes: ByteSize = 25 * 1024**2
     max_attachments: int = Field(default=50, ge=1)
     max_pdf_pages: int = Field(default=200, ge=1)
+    max_document_words: int = Field(default=100_000, ge=1000, description="text-layer words one document "
+                                    "keeps (about 40 dense pages); later pages are left out with a warning, "
+                                    "so a huge PDF cannot swell the daemon")
     max_attempts: int = Field(default=5, ge=1, description="transient failures before a message is quarantined")
     document_seconds: Duration = Field(default=120.0, description="reading one document (text layer, OCR) is "
                                        "stopped after this long and becomes a per-document error")

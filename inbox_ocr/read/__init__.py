@@ -45,13 +45,14 @@ def read_document(
     part: str | None = None,
     ocr: OcrSettings | None = None,
     max_pages: int = 200,
+    max_words: int | None = None,
 ) -> Document:
     """Read one file. Never raises for bad input: errors land in `Document.error`."""
     ocr = ocr or OcrSettings()
     base = {"filename": filename, "part": part, "content_type": content_type, "sha256": sha256}
     try:
         if content_type == PDF_TYPE:
-            return _read_pdf(data, base, ocr, max_pages)
+            return _read_pdf(data, base, ocr, max_pages, max_words)
         if content_type in IMAGE_TYPES:
             return _read_image(data, base, ocr)
         if content_type in XML_TYPES:
@@ -67,26 +68,27 @@ def read_document(
 class InProcessReader:
     """The Reader port in this process (CLI commands, tests): no time or memory limit."""
 
-    def __init__(self, ocr: OcrSettings | None = None, max_pages: int = 200) -> None:
+    def __init__(self, ocr: OcrSettings | None = None, max_pages: int = 200, max_words: int | None = None) -> None:
         self.ocr = ocr or OcrSettings()
         self.max_pages = max_pages
+        self.max_words = max_words
 
     def read(self, data: bytes, *, filename: str, content_type: str, sha256: str, part: str | None = None) -> Document:
         return read_document(data, filename=filename, content_type=content_type, sha256=sha256, part=part,
-                             ocr=self.ocr, max_pages=self.max_pages)
+                             ocr=self.ocr, max_pages=self.max_pages, max_words=self.max_words)
 
     def close(self) -> None:
         return None
 
 
-def _read_pdf(data: bytes, base: dict, ocr: OcrSettings, max_pages: int) -> Document:
+def _read_pdf(data: bytes, base: dict, ocr: OcrSettings, max_pages: int, max_words: int | None) -> Document:
     pdf = text_layer.open_pdf(data)
     try:
         warnings: list[str] = []
         if pdf.page_count > max_pages:
             warnings.append(f"the PDF has {pdf.page_count} pages; only the first {max_pages} were read")
         einvoice, einvoice_format = _embedded_einvoice(pdf, warnings)
-        pages, scanned = text_layer.read_pages(pdf, max_pages)
+        pages, scanned = text_layer.read_pages(pdf, max_pages, max_words, warnings)
         scanned = _with_garbled_pages(pages, scanned, ocr, warnings)
         reading: Reading = "text_layer"
         if scanned and len(scanned) == len(pages):

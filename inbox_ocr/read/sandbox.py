@@ -96,6 +96,7 @@ class SandboxedReader:
                  target: str = DEFAULT_TARGET) -> None:
         self.ocr = ocr or OcrSettings()
         self.max_pages = limits.max_pdf_pages
+        self.max_words = limits.max_document_words
         self.seconds = limits.document_seconds
         self.memory = limits.document_memory
         self.target = target
@@ -143,7 +144,8 @@ class SandboxedReader:
         from inbox_ocr.kernel.logs import current_message
 
         base: dict[str, Any] = {"filename": filename, "part": part, "content_type": content_type, "sha256": sha256}
-        request = ({"data": data, **base, "ocr": self.ocr, "max_pages": self.max_pages}, current_message())
+        request = ({"data": data, **base, "ocr": self.ocr, "max_pages": self.max_pages,
+                    "max_words": self.max_words}, current_message())
         with self._lock:
             conn = self._start()
             started = time.monotonic()

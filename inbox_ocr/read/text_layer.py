@@ -52,16 +52,27 @@ def page_from_words(number: int, width: float, height: float, words: list[tuple]
     return Page(number=number, width=width, height=height, lines=tuple(lines))
 
 
-def read_pages(pdf: pymupdf.Document, max_pages: int) -> tuple[list[Page], list[int]]:
-    """Text-layer pages, and the numbers of pages that have no usable text layer (scans)."""
+def read_pages(
+    pdf: pymupdf.Document, max_pages: int, max_words: int | None = None, warnings: list[str] | None = None
+) -> tuple[list[Page], list[int]]:
+    """Text-layer pages, and the numbers of pages that have no usable text layer (scans). Pages
+    stop once `max_words` words are kept (a note goes to `warnings`): what a document carries
+    back to the daemon stays bounded however dense a long PDF is."""
     pages: list[Page] = []
     scanned: list[int] = []
+    kept = 0
     for index in range(min(pdf.page_count, max_pages)):
         try:
             page = pdf.load_page(index)
             words = page.get_text("words", sort=False)
         except Exception as exc:
             raise UnreadableDocument(f"page {index + 1} cannot be read: {exc}") from exc
+        if max_words is not None and pages and kept + len(words) > max_words:
+            if warnings is not None:
+                warnings.append(f"only pages 1-{index} were kept: the document has more than {max_words} "
+                                "words (limits.max_document_words)")
+            break
+        kept += len(words)
         parsed = page_from_words(index + 1, page.rect.width, page.rect.height, words)
         if sum(ch.isalnum() for ch in parsed.text) < MIN_TEXT_CHARS:
             scanned.append(index + 1)

@@ -89,3 +89,46 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return "zombie" not in status
+
+
+RSS_PROBE = """
+import hashlib, resource, sys
+from inbox_ocr.kernel.settings import Limits, OcrSettings
+from inbox_ocr.read.sandbox import SandboxedReader
+from inbox_ocr.understand import analyze
+
+data = open(sys.argv[1], "rb").read()
+reader = SandboxedReader(Limits(), OcrSettings(enabled=False))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+doc = reader.read(data, filename="dense.pdf", content_type="application/pdf",
+                  sha256=hashlib.sha256(data).hexdigest(), part="2")
+result = analyze(doc)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+reader.close()
+print(len(doc.pages), (after - before) // 1024, "; ".join(doc.warnings))
+"""
+
+
+def test_a_dense_120_page_pdf_does_not_swell_the_daemon(tmp_path: Path) -> None:
+    """What a document carries back from the worker is bounded (limits.max_document_words): the
+    daemon's peak RSS grows by less than 200 MB reading 120 dense pages (about 300 MB before)."""
+    import random
+
+    import pymupdf
+
+    rng = random.Random(1)
+    words = "invoice total amount net tax order delivery customer number date payment terms".split()
+    pdf = pymupdf.open()
+    for _ in range(120):
+        page = pdf.new_page(width=595, height=842)
+        for y in range(20, 830, 6):
+            page.insert_text((10, y), " ".join(rng.choice(words) + str(rng.randint(0, 999)) for _ in range(16)),
+                             fontsize=5)
+    path = tmp_path / "dense.pdf"
+    pdf.save(path)
+    done = subprocess.run([sys.executable, "-c", RSS_PROBE, str(path)], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    pages, grown_mb, warnings = done.stdout.strip().split(" ", 2)
+    assert int(pages) < 120 and "limits.max_document_words" in warnings
+    assert int(grown_mb) < 200, f"the daemon grew by {grown_mb} MB"
