@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
+from tests.faults.harness import kill_leftovers
 from tests.http_receiver import Receiver
 from tests.integration.conftest import admin_client
 from tests.integration.dovecot import DOVECOT, Dovecot
@@ -34,6 +35,13 @@ def admin(dovecot: Dovecot) -> Iterator[IMAPClient]:
     yield holder[0]
     with contextlib.suppress(Exception):
         holder[0].shutdown()
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_left_behind() -> Iterator[None]:
+    """Whatever happens in a test (an assertion, a timeout), no daemon it spawned outlives it."""
+    yield
+    kill_leftovers()
 
 
 @pytest.fixture

@@ -257,10 +257,26 @@ def daemon_env(password: str) -> dict[str, str]:
     return {**os.environ, "PYTHONUNBUFFERED": "1", "FAULT_IMAP_PASSWORD": password}
 
 
+_SPAWNED: list[subprocess.Popen[bytes]] = []
+
+
 def spawn_daemon(config: Path, env: dict[str, str], log: Path, once: bool = False) -> subprocess.Popen[bytes]:
+    """A daemon in a process group of its own; `kill_leftovers` (an autouse fixture of the fault
+    tests) ends any that a failing or timed-out test leaves behind."""
     args = [sys.executable, str(ROOT / "run_daemon.py"), "--config", str(config)] + (["--once"] if once else [])
     with log.open("ab") as out:
-        return subprocess.Popen(args, cwd=config.parent, env=env, stdout=out, stderr=out, start_new_session=True)
+        proc = subprocess.Popen(args, cwd=config.parent, env=env, stdout=out, stderr=out, start_new_session=True)
+    _SPAWNED.append(proc)
+    return proc
+
+
+def kill_leftovers() -> int:
+    """SIGKILL every daemon spawned here that still runs (with its reader workers); returns how many."""
+    left = [p for p in _SPAWNED if p.poll() is None]
+    for proc in left:
+        kill9(proc)
+    _SPAWNED.clear()
+    return len(left)
 
 
 def kill9(proc: subprocess.Popen[bytes]) -> None:

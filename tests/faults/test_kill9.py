@@ -18,6 +18,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.faults.harness import (
     SOAK,
     Mailbox,
@@ -38,6 +40,8 @@ from tests.integration.conftest import admin_client
 from tests.integration.dovecot import Dovecot
 
 KILLS = int(os.environ.get("INBOX_OCR_KILLS", "100" if SOAK else "12"))
+# A cycle takes 5-30 s; the soak gets a timeout of its own instead of pytest's 600 s.
+TIMEOUT = max(600, 60 * KILLS + 600)
 
 
 def _append(dovecot: Dovecot, box: Mailbox, mails: list[bytes]) -> None:
@@ -51,6 +55,7 @@ def _append(dovecot: Dovecot, box: Mailbox, mails: list[bytes]) -> None:
         client.logout()
 
 
+@pytest.mark.timeout(TIMEOUT)
 def test_kill_9_at_random_moments_loses_nothing_and_routes_nothing_twice(
     tmp_path: Path, dovecot: Dovecot, receiver: Receiver, base: str
 ) -> None:
