@@ -19,8 +19,9 @@ daemon hands every document to one long-lived worker process (a fresh interprete
 Byte, page and pixel limits are checked where the data is read (mime/parse.py: attachment bytes;
 read stage: `limits.max_pdf_pages`; OCR: `ocr.max_pixels`, `ocr.max_pages`).
 
-The OCR models are loaded once per worker, so a worker restart after a kill costs a model load
-(about a second), not more.
+A worker says when it has imported its libraries; a document's clock starts only then, so a busy
+machine's slow interpreter start-up is not charged to the document. The OCR models are loaded once
+per worker, on first use, so a worker restart after a kill costs a model load (about a second).
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ from inbox_ocr.kernel.settings import Limits, OcrSettings
 log = logging.getLogger(__name__)
 
 RECYCLE_RSS = 1536 * 1024**2  # replace a worker that holds more than this after a document
+STARTUP_SECONDS = 120  # a worker that has not imported its libraries by then is broken
+
+
+class WorkerStartFailed(RuntimeError):
+    pass
 DEFAULT_TARGET = "inbox_ocr.read:read_document"
 
 
@@ -71,6 +77,7 @@ def _worker(conn: Connection, target: str, memory: int | None, log_setup: tuple[
 
     logs.setup(*log_setup)
     read = _resolve(target)
+    conn.send(("ready", None))  # imports done: the daemon starts a document's clock only now
     while True:
         try:
             kwargs, context = conn.recv()
@@ -121,7 +128,22 @@ class SandboxedReader:
         self._process.stdin.write(spec.encode())
         self._process.stdin.close()
         theirs.close()
-        self._conn = Connection(ours.detach())
+        conn = Connection(ours.detach())
+        # Start-up (a fresh interpreter importing pymupdf, OpenCV, ONNX Runtime) is not the
+        # document's time: on a busy machine it can take longer than a short document_seconds.
+        why = f"did not start within {STARTUP_SECONDS} s"
+        try:
+            ready = conn.poll(STARTUP_SECONDS) and conn.recv() == ("ready", None)
+        except (EOFError, OSError):
+            ready = False
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                why = f"exited while starting (exit code {self._process.wait(timeout=10)}; too little " \
+                      "limits.document_memory to load its libraries?)"
+        if not ready:
+            conn.close()
+            self._stop_worker()
+            raise WorkerStartFailed(f"the reader process {why}")
+        self._conn = conn
         return self._conn
 
     def _stop_worker(self) -> None:
@@ -147,7 +169,11 @@ class SandboxedReader:
         request = ({"data": data, **base, "ocr": self.ocr, "max_pages": self.max_pages,
                     "max_words": self.max_words}, current_message())
         with self._lock:
-            conn = self._start()
+            try:
+                conn = self._start()
+            except WorkerStartFailed as exc:
+                self.deaths += 1
+                return Document(**base, reading="unreadable", error=str(exc))
             started = time.monotonic()
             try:
                 conn.send(request)
