@@ -10,6 +10,7 @@ booked); a matching vendor template wins over the generic extractor for the fiel
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from inbox_ocr.understand.validate import validate
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Template", "Templates", "analyze", "load_templates"]
+__all__ = ["Template", "Templates", "analyze", "check_capitals", "load_templates"]
 
 _MONEY = ("total", "subtotal", "tax", "amount_due")
 TEMPLATE_PAGES = 10  # templates see the first pages only; a 200-page attachment must not stall the pipeline
@@ -40,10 +41,12 @@ def analyze(
     document: Document,
     message: ParsedMessage | None = None,
     templates: Templates | None = None,
+    learned: bool = True,
 ) -> AnalyzedDocument:
-    """Classify one document and extract its invoice fields, with per-field confidence and warnings."""
+    """Classify one document and extract its invoice fields, with per-field confidence and warnings.
+    `learned=False` keeps the rule-based values of the fields the scorer covers (for comparisons)."""
     try:
-        return _analyze(document, message, templates)
+        return _analyze(document, message, templates, learned)
     except Exception as exc:  # a bug must cost one document its fields, not the message its routing
         log.exception("event=analyze_failed file=%s", document.filename)
         return AnalyzedDocument(
@@ -53,7 +56,9 @@ def analyze(
         )
 
 
-def _analyze(document: Document, message: ParsedMessage | None, templates: Templates | None) -> AnalyzedDocument:
+def _analyze(
+    document: Document, message: ParsedMessage | None, templates: Templates | None, learned: bool
+) -> AnalyzedDocument:
     has_text = bool(document.pages) and any(p.lines for p in document.pages)
     if document.einvoice is None and (document.reading in ("needs_ocr", "unreadable") or not has_text):
         return AnalyzedDocument(
@@ -64,8 +69,10 @@ def _analyze(document: Document, message: ParsedMessage | None, templates: Templ
     warnings: list[str] = []
     values: dict[str, Any] = {}
     confidence: dict[str, float] = {}
+    calibrated: set[str] = set()  # confidences that are the learned scorer's calibrated probabilities
     if has_text:
-        extraction = extract_fields(document)
+        extraction = extract_fields(document, learned)
+        calibrated.update(extraction.calibrated)
         values.update(extraction.values)
         confidence.update(extraction.confidence)
         warnings.extend(extraction.warnings)
@@ -81,18 +88,22 @@ def _analyze(document: Document, message: ParsedMessage | None, templates: Templ
             for name, value in result.values.items():
                 values[name] = value
                 confidence[name] = 0.9
+                calibrated.discard(name)
 
     if document.einvoice is not None:
         for name, value in document.einvoice:
             if value not in (None, (), ""):
                 values[name] = value
                 confidence[name] = 1.0
+                calibrated.discard(name)
     fields = _build_fields(values, warnings)
     classification = classify(document, fields, message)
     if classification.doc_type == "credit_note" and document.einvoice is None:
         fields = _positive_credit(fields)
     confidence = {k: v for k, v in confidence.items() if getattr(fields, k, None) not in (None, (), "")}
-    confidence, problems = validate(fields, confidence)
+    confidence, problems = validate(fields, confidence, calibrated)
+    if has_text and document.einvoice is None:
+        problems += check_capitals(document, fields, confidence)
     return AnalyzedDocument(
         document=document,
         classification=classification,
@@ -101,6 +112,22 @@ def _analyze(document: Document, message: ParsedMessage | None, templates: Templ
         warnings=tuple(warnings + problems),
         template=template_name,
     )
+
+
+def check_capitals(document: Document, fields: InvoiceFields, confidence: dict[str, float]) -> list[str]:
+    """Chinese invoices print the gross twice, in figures and in capital numerals (价税合计 大写/小写):
+    the two must agree. A total that disagrees loses confidence and is named in a warning."""
+    from inbox_ocr.understand.cn_numerals import capital_amounts
+
+    text = "\n".join(p.text for p in document.pages[:TEMPLATE_PAGES])
+    spelled = capital_amounts(text)
+    if not spelled or fields.total is None:
+        return []
+    if any(abs(abs(fields.total) - value) <= Decimal("0.005") for value in spelled):
+        return []
+    if "total" in confidence:
+        confidence["total"] = round(confidence["total"] * 0.5, 3)
+    return [f"total {fields.total} differs from the amount in capital numerals ({spelled[0]})"]
 
 
 def _build_fields(values: dict[str, Any], warnings: list[str]) -> InvoiceFields:

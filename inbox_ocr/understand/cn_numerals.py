@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-__all__ = ["parse_capitals", "to_capitals"]
+__all__ = ["capital_amounts", "parse_capitals", "to_capitals"]
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _SMALL_UNITS = ("", "拾", "佰", "仟")
@@ -181,3 +181,16 @@ def _parse_section(text: str, *, leading: bool) -> int | None:
         zero = False
         i += 2 if unit > 1 else 1
     return None if zero else value
+
+
+_RUN = re.compile(r"[⊗ⓧⓍ☒⨂×Ⓧ]?[\s\u3000]*(?:人民币)?[零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正\s\u3000]{3,}")
+
+
+def capital_amounts(text: str) -> list[Decimal]:
+    """Every amount written in capital numerals in `text` ("价税合计（大写）⊗壹佰圆整 ...")."""
+    out = []
+    for m in _RUN.finditer(text):
+        value = parse_capitals(m.group(0))
+        if value is not None and value > 0:
+            out.append(value)
+    return out

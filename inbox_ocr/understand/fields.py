@@ -15,6 +15,7 @@ net + tax = gross where the document allows it. Fields no label points at fall b
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -61,14 +62,41 @@ from inbox_ocr.understand.scoring import (
 )
 
 
-def extract_fields(document: Document) -> Extraction:
-    """Extract InvoiceFields values, with a confidence per field, from a document's positioned text."""
+@dataclass
+class RuleResult:
+    """The rule-based extraction of one document and what it was computed from."""
+
+    out: Extraction
+    ctx: DocumentContext | None
+    page_sizes: dict[int, tuple[float, float]]
+    currency: str | None
+
+
+def extract_fields(document: Document, learned: bool = True) -> Extraction:
+    """Extract InvoiceFields values, with a confidence per field, from a document's positioned text.
+
+    The rule-based extraction runs first; with `learned` (the default) the shipped scorer then
+    chooses the fields it was trained for among all candidates (scorer.py) and gives them
+    calibrated confidences. Without a shipped model the rule-based values stand."""
+    rule = rule_extraction(document)
+    if learned and rule.ctx is not None:
+        from inbox_ocr.understand.scorer import get_scorer
+
+        scorer = get_scorer()
+        if scorer is not None:
+            scorer.apply(rule)
+    return rule.out
+
+
+def rule_extraction(document: Document) -> RuleResult:
+    """Labels, positions and hand-written priors: the rule-based values (and the context they came from)."""
     pages = document.pages[:MAX_PAGES]
     cells = Cells(c for p in pages for c in page_cells(p))
     text = "\n".join(p.text for p in pages)
     out = Extraction()
+    sizes = {p.number: (p.width, p.height) for p in pages}
     if not cells:
-        return out
+        return RuleResult(out, None, sizes, None)
     currency, currency_conf = _currency(cells, text)
     conventions = Conventions.detect(text, currency)
     out.conventions = conventions
@@ -102,7 +130,7 @@ def extract_fields(document: Document) -> Extraction:
     items = extract_line_items(cells, conventions)
     if items:
         out.set("line_items", items, 0.6)
-    return out
+    return RuleResult(out, ctx, sizes, currency)
 
 
 def _first_date(cells: list[Cell], conventions: Conventions) -> date | None:
@@ -185,7 +213,19 @@ _CURRENCY_LABEL = re.compile(
 )
 
 
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+
+
 def _currency(cells: list[Cell], text: str) -> tuple[str | None, float]:
+    code, confidence = _currency_of_cells(cells, text)
+    # "¥" is the yuan on a Chinese page: Han characters without Japanese kana, and no 円 / JPY
+    if code == "JPY" and _HAN.search(text) and not _KANA.search(text) and "円" not in text and "JPY" not in text:
+        return "CNY", confidence
+    return code, confidence
+
+
+def _currency_of_cells(cells: list[Cell], text: str) -> tuple[str | None, float]:
     for i, cell in enumerate(cells):
         if _CURRENCY_LABEL.search(cell.text):
             for other in cells[i : i + 3]:
@@ -204,4 +244,4 @@ def _currency(cells: list[Cell], text: str) -> tuple[str | None, float]:
     return best, 0.9 if len(counts) == 1 else 0.7
 
 
-__all__ = ["Candidate", "Extraction", "extract_fields"]
+__all__ = ["Candidate", "Extraction", "RuleResult", "extract_fields", "rule_extraction"]

@@ -31,7 +31,7 @@ _PREPAID = re.compile(
 )
 
 
-def _pool(ctx: DocumentContext, name: str) -> list[tuple[float, Decimal, LabelHit]]:
+def amount_pool(ctx: DocumentContext, name: str) -> list[tuple[float, Decimal, LabelHit]]:
     """Best score per distinct amount for one money field."""
 
     def parse(text: str) -> tuple[Decimal, bool, int] | None:
@@ -119,11 +119,11 @@ def _plausible(t: Decimal, s: Decimal, x: Decimal, roundings: tuple[Decimal, ...
 
 def extract_money(out: Extraction, ctx: DocumentContext) -> None:
     """Choose total, subtotal and tax together: the best-scored triple that adds up wins."""
-    totals, subs, taxes = _pool(ctx, "total"), _pool(ctx, "subtotal"), _pool(ctx, "tax")
+    totals, subs, taxes = amount_pool(ctx, "total"), amount_pool(ctx, "subtotal"), amount_pool(ctx, "tax")
     if not totals:
-        totals = _pool(ctx, "amount_due")  # "Amount due" is the gross when nothing else claims to be
+        totals = amount_pool(ctx, "amount_due")  # "Amount due" is the gross when nothing else claims to be
     if not totals:
-        totals = _pool(ctx, "total_net_qualified")  # "NET TOTAL" when nothing else claims to be the total
+        totals = amount_pool(ctx, "total_net_qualified")  # "NET TOTAL" when nothing else claims to be the total
     roundings = tuple(
         value
         for _, (value, _), _, _ in scored_candidates(
@@ -143,7 +143,7 @@ def extract_money(out: Extraction, ctx: DocumentContext) -> None:
                     consistent.append((ts + ss + xs, t, s, x))
     if not consistent:
         # "Total 20.00 / GST 1.20 / Net total 21.20": on some receipts the net-qualified line is the gross
-        for ts, t, _ in _pool(ctx, "total_net_qualified"):
+        for ts, t, _ in amount_pool(ctx, "total_net_qualified"):
             for ss, s, _ in totals:
                 for xs, x, _ in taxes:
                     if _plausible(t, s, x, roundings):
@@ -180,7 +180,7 @@ def extract_money(out: Extraction, ctx: DocumentContext) -> None:
 def _amount_due(out: Extraction, ctx: DocumentContext) -> None:
     """What is left to pay ("Zahlbetrag", "Solde à payer"); after a prepayment it differs from the
     gross. A document that mentions no prepayment owes its total."""
-    pool = _pool(ctx, "amount_due")
+    pool = amount_pool(ctx, "amount_due")
     if pool:
         out.set("amount_due", pool[0][1], 0.5 + 0.45 * min(pool[0][0], 1.0))
     elif "total" in out.values and not any(_PREPAID.search(c.text) for c in ctx.cells):

@@ -33,26 +33,39 @@ _REG_TAIL = re.compile(
     r"\s*\(?(?<![^\W_])(?:company|co\.?|business|roc|reg)(?:\s*reg(?:istration|\.)?)?\s*(?:no|number|id)\b.*$",
     re.IGNORECASE,
 )
-_DOC_TITLE = re.compile(r"invoice|receipt|rechnung|facture|factura|fattura|factuur|quittung|bill\b", re.IGNORECASE)
+_DOC_TITLE = re.compile(
+    r"invoice|receipt|rechnung|facture|factura|fattura|factuur|quittung|bill\b|gutschrift|avoir|credit\s*note"
+    r"|ricevuta|recibo|发票|收据",
+    re.IGNORECASE,
+)
 _NOT_NAME = re.compile(
     r"@|www\.|https?:|\.com\b|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d|\breg(?:istration)?\b|\bgst\b|\bno\s*[.:]",
     re.IGNORECASE,
 )
 
 
-def _party_of(cell: Cell, ctx: DocumentContext) -> str | None:
+def _party_headings(ctx: DocumentContext) -> list[tuple[Cell, str]]:
+    """The document's party headings ("Verkäufer", "Bill to:", 购买方), found once per document."""
+    if ctx.party_headings is None:
+        found = []
+        for other in ctx.cells:
+            if len(other.words) > 4:
+                continue
+            if _SELLER_HEADING.match(other.text):
+                found.append((other, "seller"))
+            elif _BUYER_HEADING.match(other.text):
+                found.append((other, "buyer"))
+        ctx.party_headings = found
+    return ctx.party_headings
+
+
+def party_of(cell: Cell, ctx: DocumentContext) -> str | None:
     """'seller' or 'buyer' from the nearest party heading above in the same column."""
     best: tuple[float, str] | None = None
-    for other in ctx.cells:
-        if other.page != cell.page or other.box[1] > cell.box[1] + 1 or len(other.words) > 4:
+    for other, kind in _party_headings(ctx):
+        if other.page != cell.page or other.box[1] > cell.box[1] + 1:
             continue
         if not (other.box[0] - cell.height * 2 <= cell.box[0] <= other.box[2] + cell.height * 2):
-            continue
-        if _SELLER_HEADING.match(other.text):
-            kind = "seller"
-        elif _BUYER_HEADING.match(other.text):
-            kind = "buyer"
-        else:
             continue
         distance = cell.box[1] - other.box[1]
         if best is None or distance < best[0]:
@@ -73,7 +86,7 @@ def extract_vat_ids(out: Extraction, ctx: DocumentContext) -> None:
             row = " ".join(c.text for c in cells_left_of(cell, ctx.cells))
             labelled = bool(re.search(r"ust|vat|tva|iva|btw|nif|cif|steuer|税", prefix + row, re.IGNORECASE))
             is_buyer = bool(_BUYER_WORD.search(prefix + " " + row) or _YOUR.search(prefix + " " + row))
-            party = "buyer" if is_buyer else _party_of(cell, ctx)
+            party = "buyer" if is_buyer else party_of(cell, ctx)
             score = (0.9 if labelled else 0.6) * (1.0 if eu_vat.is_valid(value) else 0.8)
             (customer if party == "buyer" else vendor).append((score, value))
     found = {v for _, v in vendor + customer}
@@ -85,7 +98,7 @@ def extract_vat_ids(out: Extraction, ctx: DocumentContext) -> None:
                 continue
             value = other.group(1)
             valid = len(value) == 18 and cn_uscc.is_valid(value)
-            party = "buyer" if _YOUR.search(hit.cell.text) else _party_of(hit.cell, ctx)
+            party = "buyer" if _YOUR.search(hit.cell.text) else party_of(hit.cell, ctx)
             (customer if party == "buyer" else vendor).append((0.85 if valid else 0.55, value))
             found.add(value)
             break
@@ -98,10 +111,21 @@ def extract_vat_ids(out: Extraction, ctx: DocumentContext) -> None:
         out.set("customer_vat_id", cust[0][1], cust[0][0])
 
 
+# A line that is only a document's title ("INVOICE", "Tax Invoice", "Gutschrift", "增值税专用发票")
+# names the document, never its issuer.
+_TITLE_LINE = re.compile(
+    r"^\W*(?:(?:tax|vat|commercial|pro-?\s?forma|final|simplified)\s+)?(?:invoice|receipt|rechnung|facture"
+    r"|factura|fattura|factuur|quittung|gutschrift|avoir|credit\s*note|ricevuta|recibo)\W*$|(?:发票|收据)$",
+    re.IGNORECASE,
+)
+
+
 def _looks_like_name(text: str) -> bool:
     letters = sum(ch.isalpha() for ch in text)
     digits = sum(ch.isdigit() for ch in text)
     if letters < 2 or digits > letters * 0.5 or len(text) > 80 or _NOT_NAME.search(text):
+        return False
+    if _TITLE_LINE.search(text.strip()):
         return False
     return not any(hit_text_is_label(text))
 
@@ -161,11 +185,14 @@ def _name_from(hit: LabelHit, ctx: DocumentContext, below: int = 4, heading: boo
     return names[0]
 
 
+_EDGE = " \t\u3000,;:，；：、"  # spaces and punctuation (Latin and CJK) around a name, never part of it
+
+
 def _strip_name(text: str) -> str:
     """The company part of a line: "Au bon moulin SARL - 1242 chemin ..." -> "Au bon moulin SARL",
     "AEON CO. (M) BHD (126926-H)" -> "AEON CO. (M) BHD", "Dimiliki: X Sdn Bhd" -> "X Sdn Bhd"."""
     text = _REG_TAIL.sub("", text)
-    parts = [p.strip(" ,;:") for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)]
+    parts = [p.strip(_EDGE) for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)]
     part = next((p for p in parts if LEGAL_FORM.search(p)), parts[0])
     if ":" in part and LEGAL_FORM.search(part.split(":", 1)[1]):
         part = part.split(":", 1)[1].strip()
@@ -174,9 +201,9 @@ def _strip_name(text: str) -> str:
         # the name ends with its last legal form ("GmbH & Co. KG"); what follows is a register
         # number, a label or the next column
         head, tail = part[: forms[-1].end()], part[forms[-1].end() :]
-        if re.match(r"^[\s.,]*[(\[]?\s*\d", tail) or ":" in tail or len(tail.split()) > 3:
+        if re.match(r"^[\s.,]*[(\[]?\s*\d", tail) or ":" in tail or "：" in tail or len(tail.split()) > 3:
             part = head + (")" if head.count("(") > head.count(")") else "")
-    return part.strip(" ,;:")
+    return part.strip(_EDGE)
 
 
 def _heading_hit(hit: LabelHit) -> bool:
@@ -209,7 +236,7 @@ _CONTACT = re.compile(r"@|www\.|https?:|tel|fax|phone|telefon|iban|bic|ust|vat|t
 def _vendor_address(ctx: DocumentContext, name: str) -> str | None:
     """The lines under the vendor's name (or after it on a sender line, or beside 'Anschrift:')."""
     for hit in ctx.by_field.get("address", ()):
-        if _party_of(hit.cell, ctx) != "seller":
+        if party_of(hit.cell, ctx) != "seller":
             continue
         for cand in value_candidates(hit, ctx.cells, max_below=0):
             if cand.cell is None or not any(ch.isdigit() for ch in cand.text):
@@ -254,7 +281,7 @@ def _continuation_below(cell: Cell, ctx: DocumentContext, loose: bool = False) -
 def extract_parties(out: Extraction, ctx: DocumentContext) -> None:
     vendor = customer = None
     for hit in ctx.by_field.get("name", ()):
-        party = _party_of(hit.cell, ctx)
+        party = party_of(hit.cell, ctx)
         got = _name_from(hit, ctx, below=0)
         if got and got[1] is not hit.cell and (above := _continuation_above(got[1], ctx)) is not None:
             got = (f"{above.text} {got[0]}", got[1])  # "Name:" beside the last line of a two-line name
@@ -296,7 +323,7 @@ def _company_guess(ctx: DocumentContext, exclude: str | None) -> tuple[str, floa
     first_page = [c for c in ctx.cells if c.page == ctx.cells[0].page]
     for marker, confidence in ((LEGAL_FORM, 0.6), (_COMPANY_WORD, 0.45)):
         for i, cell in enumerate(first_page):
-            if not marker.search(cell.text) or _party_of(cell, ctx) == "buyer":
+            if not marker.search(cell.text) or party_of(cell, ctx) == "buyer":
                 continue
             name = _strip_name(cell.text)
             core = LEGAL_FORM.sub(" ", name)
@@ -337,3 +364,57 @@ def _line_above(cell: Cell, before: list[Cell]) -> Cell | None:
 
 
 # --------------------------------------------------------------------------- currency
+
+
+# --------------------------------------------------------------------------- name candidates (for the scorer)
+
+
+def name_candidates(ctx: DocumentContext, rule_vendor: str | None) -> list[tuple[str, Cell, bool]]:
+    """Texts that may be the vendor's name: every name-like line of page one and of the footer
+    (stripped of registry tails and labels), a name-like line joined to the line above it (two-line
+    names, "SDN BHD" on a line of its own), and the rule-based choice. (text, cell, joined)."""
+    out: list[tuple[str, Cell, bool]] = []
+    seen: set[str] = set()
+    first = ctx.cells[0].page if ctx.cells else 1
+    _, cells = ctx.cells.on_page(first)
+    height = ctx.page_heights.get(first) or max((c.box[3] for c in cells), default=1.0)
+
+    def add(text: str, cell: Cell, joined: bool) -> None:
+        text = text.strip(_EDGE)
+        if text and text not in seen and _looks_like_name(text):
+            seen.add(text)
+            out.append((text, cell, joined))
+
+    for i, cell in enumerate(cells):
+        if cell.box[1] > 0.5 * height and cell.box[1] < 0.8 * height:
+            continue  # the body of the page holds items and totals, not the parties
+        text = cell.text
+        labels = [h for h in ctx.hits if h.cell is cell and h.start == 0]
+        if labels:
+            text = cell.text[max(h.char_end for h in labels):]
+        name = _strip_name(text)
+        add(name, cell, False)
+        above = _line_above(cell, cells[:i])
+        if above is not None and len(name.split()) <= 4:
+            add(f"{above.text.strip()} {name}", cell, True)
+    if rule_vendor and rule_vendor not in seen:
+        home = next((c for c in ctx.cells if rule_vendor in c.text), ctx.cells[0])
+        seen.add(rule_vendor)
+        out.append((rule_vendor, home, False))
+    return out
+
+
+def name_facts(text: str) -> list[float]:
+    """Shape of a name candidate: legal form, business word, words, letters, upper case, digits,
+    contact or label words, document-title words, a buyer word."""
+    letters = sum(ch.isalpha() for ch in text)
+    return [
+        float(bool(LEGAL_FORM.search(text))), float(bool(_COMPANY_WORD.search(text))), float(len(text.split())),
+        letters / max(len(text), 1), sum(ch.isupper() for ch in text) / max(letters, 1),
+        float(sum(ch.isdigit() for ch in text)), float(bool(_NOT_NAME.search(text))),
+        float(bool(_DOC_TITLE.search(text))), float(bool(_BUYER_WORD.search(text) or _YOUR.search(text))),
+    ]
+
+
+NAME_FACTS = ("legal_form", "company_word", "words", "letter_share", "upper_share", "digits", "contact_word",
+              "title_word", "buyer_word")

@@ -38,6 +38,7 @@ class Extraction:
     confidence: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     conventions: Conventions = field(default_factory=Conventions)
+    calibrated: set[str] = field(default_factory=set)  # fields whose confidence is the scorer's calibrated one
 
     def set(self, name: str, value: Any, confidence: float) -> None:
         if value is None or value == () or value == "":
@@ -53,6 +54,7 @@ class DocumentContext:
     conventions: Conventions
     by_field: dict[str, list[LabelHit]]
     page_heights: dict[int, float] = field(default_factory=dict)
+    party_headings: list[tuple[Cell, str]] | None = None  # parties.py fills it on first use
 
     def prior(self, name: str, hit: LabelHit) -> float:
         """Where documents put their header fields: top of page one, next to the number."""

@@ -20,8 +20,12 @@ from inbox_ocr.understand.normalize import ISO_CURRENCIES
 CENT = Decimal("0.01")
 
 
-def validate(fields: InvoiceFields, confidence: dict[str, float]) -> tuple[dict[str, float], list[str]]:
-    """Return adjusted per-field confidences and the warnings for one document."""
+def validate(
+    fields: InvoiceFields, confidence: dict[str, float], calibrated: set[str] | frozenset[str] = frozenset()
+) -> tuple[dict[str, float], list[str]]:
+    """Return adjusted per-field confidences and the warnings for one document. A failed check
+    lowers a field's confidence; a passed one raises it, except where the confidence is already
+    the learned scorer's calibrated probability (`calibrated`: the scorer saw the checks' inputs)."""
     conf = dict(confidence)
     warnings: list[str] = []
 
@@ -30,7 +34,7 @@ def validate(fields: InvoiceFields, confidence: dict[str, float]) -> tuple[dict[
             conf[name] = round(conf[name] * factor, 3)
 
     def raise_to(name: str, floor: float) -> None:
-        if name in conf:
+        if name in conf and name not in calibrated:
             conf[name] = max(conf[name], floor)
 
     if fields.iban:

@@ -1,0 +1,412 @@
+"""What the scorer knows about a candidate: features that carry across layouts and languages.
+
+    label context   for every label meaning (invoice number, order number, customer number, due
+                    date, delivery date, total, subtotal, discount, page, phone, registry ...): how
+                    strongly a label of that meaning points at the value from the same cell, from
+                    the left on the same row, and from above; the label tables become features
+    geometry        page, position, relative text height, where in its cell the value sits
+    value           per kind: size and rank of an amount and whether it is the sum of two others
+                    (net + tax), order and spacing of dates, shape of an identifier, check digits,
+                    party block and country of a tax id
+    rule witness    whether the rule-based extractor chose this value, and how it scored it
+
+The feature names are fixed per kind (`FEATURE_NAMES`); the shipped model records the names it was
+trained with, and the scorer refuses a model whose names differ.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from inbox_ocr.understand import labels as L
+from inbox_ocr.understand.candidates import KINDS, Candidate, Kind, other_separator, tax_id_valid
+from inbox_ocr.understand.context_labels import CONTEXT_LABELS
+from inbox_ocr.understand.layout import Cell, Cells, LabelHit, compile_labels, find_labels
+from inbox_ocr.understand.parties import NAME_FACTS, name_facts
+from inbox_ocr.understand.scoring import DocumentContext, Extraction, refined_label
+
+CONTEXT = compile_labels(CONTEXT_LABELS)
+GROUPS: tuple[str, ...] = tuple(
+    sorted(set(L.FIELD_LABELS) | set(CONTEXT_LABELS) | {"payment", "count", "total_net_qualified"})
+)
+_GROUP_INDEX = {g: i for i, g in enumerate(GROUPS)}
+DIRECTIONS = ("same", "left", "above")
+
+RULE_FIELDS = ("invoice_number", "invoice_date", "due_date", "total", "subtotal", "tax", "amount_due",
+               "vendor_vat_id", "customer_vat_id", "po_number", "payment_reference")
+
+_COMMON = [
+    "page", "y", "x", "x_end", "rel_height", "cell_words", "value_pos", "value_first", "value_last",
+    "value_share", "row_cells", "row_position", "label_gap_same", "label_gap_left", "label_gap_above",
+    "count_same_value", "n_of_kind", "order_of_kind",
+    *(f"is_rule_{f}" for f in RULE_FIELDS),
+]
+_LABEL_FEATURES = [f"{d}_{g}" for d in DIRECTIONS for g in GROUPS]
+_KIND_FEATURES: dict[Kind, list[str]] = {
+    "amount": ["log_value", "negative", "has_cents", "other_separator", "rank_desc", "share_of_max", "is_max",
+               "amounts_in_row",
+               "row_payment_word", "gross_of_pair", "net_of_pair", "tax_of_pair", "currency_mark",
+               "larger_below", "on_last_page", "pool_total", "pool_subtotal", "pool_tax", "pool_amount_due"],
+    "date": ["days_after_first", "days_before_last", "is_first", "is_last", "has_later_within_120",
+             "has_earlier_within_120", "time_in_cell", "spelled_month", "years_before_latest",
+             "score_invoice_date", "score_due_date"],
+    "id": ["length", "digit_share", "letters", "has_slash", "has_dash", "has_dot", "all_digits",
+           "starts_letter", "year_like", "upper_share", "postcode_like", "plus_before", "title_cell",
+           "score_invoice_number", "score_po_number"],
+    "vat": ["checksum", "uscc", "n_distinct", "order_top_down", "party", "buyer_word_near", "in_footer",
+            "country_matches_currency", "same_country_as_iban"],
+    "name": [*NAME_FACTS, "height_to_max", "height_rank", "top_rank", "party", "joined", "is_rule_vendor_name",
+             "is_rule_customer_name", "near_vendor_vat"],
+}
+FEATURE_NAMES: dict[Kind, tuple[str, ...]] = {k: tuple(_COMMON + _LABEL_FEATURES + _KIND_FEATURES[k]) for k in KINDS}
+
+_DECAY_SAME, _DECAY_LEFT, _DECAY_ABOVE = 0.85, 0.97, 0.8
+_CURRENCY_MARK = re.compile(r"[€$£¥]|\b(?:EUR|USD|GBP|CHF|CNY|RMB|JPY|CZK|PLN|SEK|DKK|NOK|MYR|RM)\b")
+_PAYMENT_WORD = re.compile(r"cash|change|tendered|paid|bezahlt|gegeben|rückgeld|espèces|rendu|efectivo|cambio|"
+                           r"contanti|resto|找零|实收", re.IGNORECASE)
+_BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})|\b(?:your|ihre?|votre|vostra|uw)\b", re.IGNORECASE)
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+_CURRENCY_COUNTRIES = {"EUR": "AT BE CY DE EE EL ES FI FR HR IE IT LT LU LV MT NL PT SI SK XI", "GBP": "GB XI",
+                       "CHF": "CH", "CNY": "CN", "CZK": "CZ", "PLN": "PL", "SEK": "SE", "DKK": "DK",
+                       "HUF": "HU", "RON": "RO", "BGN": "BG", "NOK": "NO"}
+
+
+@dataclass
+class PageInfo:
+    width: float
+    height: float
+    median_height: float
+
+
+@dataclass
+class DocumentView:
+    """What features need of one document, computed once: its cells, label hits of both tables by
+    cell, each cell's label context from the left and from above, the rule-based result."""
+
+    ctx: DocumentContext
+    rule: Extraction
+    pages: dict[int, PageInfo]
+    currency: str | None
+    # cell id -> (group, weight, end character, left and right edge of the label's words)
+    hits: dict[int, list[tuple[int, float, int, float, float]]] = field(default_factory=dict)
+    rows: dict[int, list[Cell]] = field(default_factory=dict)
+    _left: dict[int, tuple[np.ndarray, float]] = field(default_factory=dict)
+    _above: dict[int, list[tuple[float, Cell]]] = field(default_factory=dict)
+    pools: dict[str, dict[Any, float]] = field(default_factory=dict)
+    rule_values: list[Any] = field(default_factory=list)  # RULE_FIELDS' values, normalized like candidates
+    _row_text: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+    _party: dict[int, int] = field(default_factory=dict)
+    _cell_facts: dict[int, list[float]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, ctx: DocumentContext, rule: Extraction, page_sizes: dict[int, tuple[float, float]],
+              currency: str | None) -> DocumentView:
+        pages = {}
+        for number, (width, height) in page_sizes.items():
+            heights = sorted(c.height for c in ctx.cells if c.page == number) or [10.0]
+            pages[number] = PageInfo(max(width, 1.0), max(height, 1.0), heights[len(heights) // 2])
+        view = cls(ctx, rule, pages, currency)
+        view.rule_values = [_norm(rule.values.get(f)) for f in RULE_FIELDS]
+        for hit in [*ctx.hits, *find_labels(ctx.cells, CONTEXT)]:
+            group = refined_label(hit) if hit.field in L.FIELD_LABELS else hit.field
+            box = hit.box
+            view.hits.setdefault(id(hit.cell), []).append((_GROUP_INDEX[group], hit.weight, hit.char_end,
+                                                           box[0], box[2]))
+        return view
+
+    # ------------------------------------------------------------------ label context
+
+    def row(self, cell: Cell) -> list[Cell]:
+        if id(cell) not in self.rows:
+            from inbox_ocr.understand.layout import row_of
+
+            self.rows[id(cell)] = row_of(cell, self.ctx.cells)
+        return self.rows[id(cell)]
+
+    def party(self, cell: Cell) -> int:
+        """+1 under a seller heading, -1 under a buyer heading, 0 elsewhere; a value far right of
+        its key ("Name:        Lieferant GmbH") belongs to the key's block."""
+        if id(cell) not in self._party:
+            from inbox_ocr.understand.parties import party_of
+
+            party = party_of(cell, self.ctx)
+            if party is None:
+                left = [c for c in self.row(cell) if c.box[2] <= cell.box[0] + 1]
+                party = party_of(left[-1], self.ctx) if left else None
+            self._party[id(cell)] = {"seller": 1, "buyer": -1}.get(party or "", 0)
+        return self._party[id(cell)]
+
+    def row_facts(self, cell: Cell) -> tuple[float, float, float]:
+        """Of the cell's row: cells with digits, a payment word (cash, change), a currency mark."""
+        if id(cell) not in self._row_text:
+            row = self.row(cell)
+            text = " ".join(c.text for c in row)
+            self._row_text[id(cell)] = (float(sum(1 for c in row if any(ch.isdigit() for ch in c.text))),
+                                        float(bool(_PAYMENT_WORD.search(text))),
+                                        float(bool(_CURRENCY_MARK.search(text))))
+        return self._row_text[id(cell)]
+
+    def same(self, cand: Candidate) -> tuple[np.ndarray, float]:
+        vec = np.zeros(len(GROUPS), dtype=np.float32)
+        gap = 99.0
+        cell = cand.cell
+        for group, weight, end, _, _ in self.hits.get(id(cell), ()):
+            if end <= cand.start:
+                words = cell.text[end : cand.start].count(" ")
+                vec[group] = max(vec[group], weight * _DECAY_SAME ** max(words - 1, 0))
+                gap = min(gap, float(words))
+        return vec, gap
+
+    def left(self, cell: Cell) -> tuple[np.ndarray, float]:
+        if id(cell) not in self._left:
+            vec = np.zeros(len(GROUPS), dtype=np.float32)
+            gap = 99.0
+            before = [c for c in self.row(cell) if c.box[2] <= cell.box[0] + 1 and c is not cell]
+            for other in before[-2:]:
+                distance = max(cell.box[0] - other.box[2], 0.0) / cell.height
+                for group, weight, _, _, _ in self.hits.get(id(other), ()):
+                    vec[group] = max(vec[group], weight * _DECAY_LEFT ** min(distance, 60))
+                    gap = min(gap, distance)
+            self._left[id(cell)] = (vec, gap)
+        return self._left[id(cell)]
+
+    def _near_above(self, cell: Cell) -> list[tuple[float, Cell]]:
+        """The (up to two) nearest cells above `cell` in its column: (lines between, cell)."""
+        if id(cell) not in self._above:
+            tops, on_page = self.ctx.cells.on_page(cell.page) if isinstance(self.ctx.cells, Cells) else ([], [])
+            h = cell.height
+            near = []
+            lo, hi = bisect.bisect_left(tops, cell.box[1] - 6 * h), bisect.bisect_right(tops, cell.box[1] + h)
+            for other in on_page[lo:hi]:
+                lines = (cell.box[1] - other.box[3]) / h
+                if other is cell or lines < -0.3 or lines > 4.0:
+                    continue
+                overlap = min(cell.box[2], other.box[2]) - max(cell.box[0], other.box[0])
+                if overlap > 0 or abs(other.box[0] - cell.box[0]) < h:
+                    near.append((lines, other))
+            near.sort(key=lambda t: t[0])
+            self._above[id(cell)] = near[:2]
+        return self._above[id(cell)]
+
+    def above(self, cand: Candidate) -> tuple[np.ndarray, float]:
+        """Labels above the value, in its column: a header row names the value under each of its
+        words ("Nettobetrag  MwSt-Betrag  Endbetrag" over "448,99  70,00  518,99")."""
+        cell = cand.cell
+        first = cell.word_index_at(cand.start)
+        last = max(cell.word_index_at(max(cand.end - 1, cand.start)) + 1, first + 1)
+        x0, _, x1, _ = cell.sub_box(first, last)
+        slack = cell.height
+        vec = np.zeros(len(GROUPS), dtype=np.float32)
+        gap = 99.0
+        for lines, other in self._near_above(cell):
+            for group, weight, _, lx0, lx1 in self.hits.get(id(other), ()):
+                if min(x1, lx1) - max(x0, lx0) <= -slack:
+                    continue  # a label over another column
+                vec[group] = max(vec[group], weight * _DECAY_ABOVE ** max(lines, 0.0))
+                gap = min(gap, max(lines, 0.0))
+        return vec, gap
+
+
+# --------------------------------------------------------------------------- the feature rows
+
+
+def _norm(value: Any) -> Any:
+    """Values compared as the rule witness features compare them (ids without separators)."""
+    if isinstance(value, str):
+        return re.sub(r"[\s.\-]", "", value).upper()
+    return value
+
+
+def _cell_facts(view: DocumentView, cell: Cell) -> list[float]:
+    """The part of the common features that is the same for every candidate of a cell."""
+    cached = view._cell_facts.get(id(cell))
+    if cached is None:
+        page = view.pages.get(cell.page) or PageInfo(1000.0, 1000.0, 10.0)
+        row = view.row(cell)
+        left, left_gap = view.left(cell)
+        cached = [
+            float(min(cell.page - 1, 3)), cell.box[1] / page.height, cell.box[0] / page.width,
+            cell.box[2] / page.width, cell.height / max(page.median_height, 1.0), float(len(cell.words)),
+            float(len(row)), float(row.index(cell) if cell in row else 0), left_gap,
+        ]
+        view._cell_facts[id(cell)] = cached
+    return cached
+
+
+def _common(view: DocumentView, cand: Candidate, index: int, values: list[Any], counts: Counter[Any],
+            out_row: np.ndarray) -> None:
+    """Fill `out_row` with the common features (geometry, rule witness, label context)."""
+    cell = cand.cell
+    page, y, x, x_end, height, words, row_cells, row_pos, left_gap = _cell_facts(view, cell)
+    same, same_gap = view.same(cand)
+    left, _ = view.left(cell)
+    above, above_gap = view.above(cand)
+    text_len = max(len(cell.text), 1)
+    mine = _norm(cand.value)
+    head = [
+        page, y, x, x_end, height, words, cand.start / text_len, float(cell.text[: cand.start].count(" ") == 0),
+        float(cand.end >= len(cell.text.rstrip(" .,:;)"))), (cand.end - cand.start) / text_len,
+        row_cells, row_pos, same_gap, left_gap, above_gap,
+        float(counts[cand.value]), float(len(values)), index / max(len(values), 1),
+        *(float(v is not None and v == mine) for v in view.rule_values),
+    ]
+    g = len(GROUPS)
+    out_row[: len(head)] = head
+    out_row[len(head) : len(head) + g] = same
+    out_row[len(head) + g : len(head) + 2 * g] = left
+    out_row[len(head) + 2 * g : len(head) + 3 * g] = above
+
+
+def _amount_block(view: DocumentView, cands: list[Candidate]) -> np.ndarray:
+    """The amount features of all candidates at once (pairs and ranks are about the whole set)."""
+    values = [Decimal(c.value) for c in cands]  # type: ignore[arg-type]
+    cents = np.array([int(v * 100) for v in values], dtype=np.int64)
+    positive = {int(c) for c in cents if c > 0}
+    distinct = sorted({abs(int(c)) for c in cents}, reverse=True)
+    rank = {c: i / max(len(distinct), 1) for i, c in enumerate(distinct)}
+    top = max(distinct[0], 1) if distinct else 1
+    pages = np.array([c.cell.page for c in cands])
+    tops = np.array([c.cell.box[1] for c in cands])
+    bottoms = np.array([c.cell.box[3] for c in cands])
+    below = (pages[None, :] == pages[:, None]) & (tops[None, :] > bottoms[:, None]) & (cents[None, :] > cents[:, None])
+    larger_below = below.sum(axis=1) if len(cands) else np.zeros(0)
+    last_page = max(view.pages) if view.pages else 1
+    gross_of, net_of, tax_of = _sum_pairs(positive)
+    out = []
+    for i, (cand, v, c) in enumerate(zip(cands, values, cents, strict=True)):
+        key = int(c)
+        gross, net, tax = float(key in gross_of), float(key in net_of), float(key in tax_of)
+        digits_in_row, payment, currency = view.row_facts(cand.cell)
+        pools = [view.pools.get(name, {}).get(v, 0.0) for name in ("total", "subtotal", "tax", "amount_due")]
+        out.append([
+            math.log10(1 + float(abs(v))), float(v < 0), float(_has_cents(cand.text)),
+            float(other_separator(cand.text, view.ctx.conventions)), rank[abs(int(c))],
+            abs(int(c)) / top, float(abs(int(c)) == top), digits_in_row, payment, gross, net, tax, currency,
+            float(min(int(larger_below[i]), 10)), float(cand.cell.page == last_page), *pools,
+        ])
+    return np.asarray(out, dtype=np.float32).reshape(len(cands), len(_KIND_FEATURES["amount"]))
+
+
+def _sum_pairs(amounts: set[int]) -> tuple[set[int], set[int], set[int]]:
+    """Amounts (in cents) printed as gross, net or tax of a net + tax = gross triple on the page,
+    with the tax a plausible share of the net (VAT rates stay under 30%)."""
+    gross, net, tax = set(), set(), set()
+    ordered = sorted(amounts)
+    for i, x in enumerate(ordered):
+        for s in ordered[i:]:
+            if x <= s * 0.3 + 1 and (s + x) in amounts:
+                gross.add(s + x)
+                net.add(s)
+                tax.add(x)
+    return gross, net, tax
+
+
+def _has_cents(text: str) -> bool:
+    return bool(re.search(r"[.,]\d{2}\s*-?$", text.strip()))
+
+
+def _date_features(view: DocumentView, cand: Candidate, values: list[date]) -> list[float]:
+    d: date = cand.value  # type: ignore[assignment]
+    first, last = min(values), max(values)
+    later = any(0 < (o - d).days <= 120 for o in values)
+    earlier = any(0 < (d - o).days <= 120 for o in values)
+    return [
+        (d - first).days / 365.0, (last - d).days / 365.0, float(d == first), float(d == last), float(later),
+        float(earlier), float(bool(_TIME.search(cand.cell.text))), float(any(ch.isalpha() for ch in cand.text)),
+        float(last.year - d.year), view.pools.get("invoice_date", {}).get(d, 0.0),
+        view.pools.get("due_date", {}).get(d, 0.0),
+    ]
+
+
+def _id_features(view: DocumentView, cand: Candidate) -> list[float]:
+    token: str = cand.value  # type: ignore[assignment]
+    digits = sum(ch.isdigit() for ch in token)
+    letters = sum(ch.isalpha() for ch in token)
+    before = cand.cell.text[: cand.start].rstrip()
+    after = cand.cell.text[cand.end :].lstrip()
+    postcode = token.isdigit() and len(token) in (4, 5) and bool(after[:1].isupper()) and not before.endswith(":")
+    title = any(hit[0] == _GROUP_INDEX["doc_title"] for hit in view.hits.get(id(cand.cell), ()))
+    return [
+        float(len(token)), digits / len(token), float(letters), float("/" in token), float("-" in token),
+        float("." in token), float(token.isdigit()), float(token[0].isalpha()),
+        float(bool(re.fullmatch(r"(?:19|20)\d\d", token))), sum(ch.isupper() for ch in token) / max(letters, 1),
+        float(postcode), float(before.endswith("+")), float(title),
+        view.pools.get("invoice_number", {}).get(token, 0.0), view.pools.get("po_number", {}).get(token, 0.0),
+    ]
+
+
+def _vat_features(view: DocumentView, cand: Candidate, values: list[str], order: int, party: int) -> list[float]:
+    value: str = cand.value  # type: ignore[assignment]
+    country = "CN" if len(value) == 18 and value[:2].isdigit() else value[:2]
+    near = cand.cell.text[: cand.start] + " " + " ".join(c.text for c in view.row(cand.cell)[:2])
+    page = view.pages.get(cand.cell.page)
+    iban = view.rule.values.get("iban")
+    return [
+        float(tax_id_valid(value)), float(country == "CN"), float(len(set(values))), float(order),
+        float(party), float(bool(_BUYER_WORD.search(near))),
+        float(bool(page) and cand.cell.box[1] > 0.82 * page.height),  # type: ignore[union-attr]
+        float(country in _CURRENCY_COUNTRIES.get(view.currency or "", "").split()),
+        float(bool(iban) and str(iban)[:2] == country),
+    ]
+
+
+def _name_block(view: DocumentView, cands: list[Candidate], parties: list[int], joined: list[bool]) -> np.ndarray:
+    page_heights: dict[int, list[float]] = {}
+    for cell in view.ctx.cells:
+        page_heights.setdefault(cell.page, []).append(cell.height)
+    ranked = {page: sorted(set(h), reverse=True) for page, h in page_heights.items()}
+    vendor, customer = view.rule.values.get("vendor_name"), view.rule.values.get("customer_name")
+    vat = view.rule.values.get("vendor_vat_id")
+    vat_cells = [c for c in view.ctx.cells if vat and str(vat)[2:6] in c.text.replace(" ", "")] if vat else []
+    out = []
+    for cand, party, join in zip(cands, parties, joined, strict=True):
+        cell = cand.cell
+        heights = ranked.get(cell.page, [cell.height])
+        rank = next((i for i, h in enumerate(heights) if h <= cell.height + 0.01), len(heights))
+        near_vat = any(c.page == cell.page and abs(c.box[0] - cell.box[0]) < 3 * cell.height
+                       and 0 <= c.box[1] - cell.box[1] < 12 * cell.height for c in vat_cells)
+        out.append([*name_facts(str(cand.value)), cell.height / max(heights[0], 1.0), float(min(rank, 10)),
+                    cell.index / max(len(view.ctx.cells), 1), float(party), float(join),
+                    float(cand.value == vendor), float(cand.value == customer), float(near_vat)])
+    return np.asarray(out, dtype=np.float32).reshape(len(cands), len(_KIND_FEATURES["name"]))
+
+
+def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
+                 parties: Iterable[int] | None = None, joined: Iterable[bool] | None = None) -> np.ndarray:
+    """One row of FEATURE_NAMES[kind] per candidate."""
+    width = len(FEATURE_NAMES[kind])
+    if not cands:
+        return np.zeros((0, width), dtype=np.float32)
+    values = [c.value for c in cands]
+    counts = Counter(values)
+    party_list = list(parties) if parties is not None else [0] * len(cands)
+    ordered = sorted(range(len(cands)), key=lambda i: (cands[i].cell.page, cands[i].cell.box[1]))
+    order_of = {i: rank for rank, i in enumerate(ordered)}
+    common = np.zeros((len(cands), len(_COMMON) + len(_LABEL_FEATURES)), dtype=np.float32)
+    for i, cand in enumerate(cands):
+        _common(view, cand, i, values, counts, common[i])
+    if kind == "amount":
+        specific = _amount_block(view, cands)
+    elif kind == "date":
+        specific = np.asarray([_date_features(view, c, values) for c in cands], dtype=np.float32)  # type: ignore[arg-type]
+    elif kind == "id":
+        specific = np.asarray([_id_features(view, c) for c in cands], dtype=np.float32)
+    elif kind == "name":
+        specific = _name_block(view, cands, party_list, list(joined) if joined is not None else [False] * len(cands))
+    else:
+        specific = np.asarray([_vat_features(view, c, values, order_of[i], party_list[i])  # type: ignore[arg-type]
+                               for i, c in enumerate(cands)], dtype=np.float32)
+    return np.hstack([common, specific]).reshape(len(cands), width)
+
+
+__all__ = ["FEATURE_NAMES", "GROUPS", "DocumentView", "LabelHit", "feature_rows"]

@@ -1,0 +1,103 @@
+"""Evaluating the shipped gradient-boosted trees: plain arrays in, probabilities out.
+
+The scorer's models are trained with scikit-learn's HistGradientBoostingClassifier (training/train.py)
+and shipped as the arrays of their trees (models/fields.npz), so the running product needs neither
+scikit-learn nor a pickle. Every tree is walked for all rows at once, one level per step; the
+training script checks that the result equals scikit-learn's own predict_proba.
+
+A node goes left when the feature is <= its threshold, or when the feature is NaN and the node sends
+missing values left; leaves hold the additive raw score. The probability is the logistic of the
+baseline plus the sum over trees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class _Flat:
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    is_leaf: np.ndarray
+
+
+@dataclass(frozen=True)
+class TreeEnsemble:
+    feature: np.ndarray  # [trees, nodes] int32: the feature a node splits on
+    threshold: np.ndarray  # [trees, nodes] float64
+    missing_left: np.ndarray  # [trees, nodes] bool
+    left: np.ndarray  # [trees, nodes] int32: child indices (a leaf points at itself)
+    right: np.ndarray
+    value: np.ndarray  # [trees, nodes] float64: the raw score of a leaf
+    is_leaf: np.ndarray  # [trees, nodes] bool
+    baseline: float
+    depth: int  # the deepest leaf's depth
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        rows = X.shape[0]
+        trees, width = self.feature.shape
+        if rows == 0:
+            return np.zeros(0)
+        flat = self._flat()
+        x = np.ascontiguousarray(X, dtype=np.float64).ravel()
+        row_base = (np.arange(rows) * X.shape[1])[:, None]
+        node = np.broadcast_to(np.arange(trees) * width, (rows, trees)).copy()  # every row at every root
+        for _ in range(self.depth):
+            v = np.take(x, row_base + np.take(flat.feature, node))
+            go_left = np.where(np.isnan(v), np.take(flat.missing_left, node), v <= np.take(flat.threshold, node))
+            nxt = np.where(go_left, np.take(flat.left, node), np.take(flat.right, node))
+            node = np.where(np.take(flat.is_leaf, node), node, nxt)
+        return self.baseline + np.take(flat.value, node).sum(axis=1)
+
+    def _flat(self) -> _Flat:
+        """The trees as one array of nodes (child indices made global), built once."""
+        cached = self.__dict__.get("_flat_cache")
+        if cached is None:
+            trees, width = self.feature.shape
+            offset = (np.arange(trees) * width)[:, None]
+            cached = _Flat(self.feature.ravel(), self.threshold.ravel(), self.missing_left.ravel(),
+                           (self.left + offset).ravel(), (self.right + offset).ravel(), self.value.ravel(),
+                           self.is_leaf.ravel())
+            object.__setattr__(self, "_flat_cache", cached)
+        return cached
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.raw(X)))
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """For np.savez: the ensemble under `prefix`."""
+        return {
+            f"{prefix}.feature": self.feature, f"{prefix}.threshold": self.threshold,
+            f"{prefix}.missing_left": self.missing_left, f"{prefix}.left": self.left, f"{prefix}.right": self.right,
+            f"{prefix}.value": self.value, f"{prefix}.is_leaf": self.is_leaf,
+            f"{prefix}.meta": np.array([self.baseline, float(self.depth)]),
+        }
+
+    @classmethod
+    def from_arrays(cls, data: dict[str, np.ndarray] | np.lib.npyio.NpzFile, prefix: str) -> TreeEnsemble:
+        meta = data[f"{prefix}.meta"]
+        return cls(
+            feature=data[f"{prefix}.feature"].astype(np.int32), threshold=data[f"{prefix}.threshold"],
+            missing_left=data[f"{prefix}.missing_left"].astype(bool), left=data[f"{prefix}.left"].astype(np.int32),
+            right=data[f"{prefix}.right"].astype(np.int32), value=data[f"{prefix}.value"],
+            is_leaf=data[f"{prefix}.is_leaf"].astype(bool), baseline=float(meta[0]), depth=int(meta[1]),
+        )
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Isotonic map from the model's probability to how often such a choice was right (fitted on
+    held-out predictions); piecewise linear between its points."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def __call__(self, p: float) -> float:
+        return float(np.interp(p, self.x, self.y)) if len(self.x) else p

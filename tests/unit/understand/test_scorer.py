@@ -1,0 +1,138 @@
+"""The scorer's decision: the best candidate per field, abstaining to the rule-based value under
+the threshold, money chosen so that net + tax = gross, and the two parties' VAT ids kept apart;
+and the shipped model itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+
+from inbox_ocr.understand.features import FEATURE_NAMES
+from inbox_ocr.understand.scorer import FIELD_KINDS, MODEL_DIR, FieldModel, Scorer, choose
+from inbox_ocr.understand.trees import Calibration
+
+
+class Fixed:
+    """A model whose probability for a candidate is the candidate's first feature."""
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        return X[:, 0].astype(float)
+
+
+def models(**thresholds: float) -> dict[str, FieldModel]:
+    identity = Calibration(np.array([]), np.array([]))
+    return {name: FieldModel(name, FIELD_KINDS[name], Fixed(), identity, t)  # type: ignore[arg-type]
+            for name, t in thresholds.items()}
+
+
+def rows(*p: float) -> np.ndarray:
+    return np.array([[x] for x in p], dtype=np.float32)
+
+
+def test_the_likeliest_value_wins_and_repeated_values_count_once() -> None:
+    got = choose(models(invoice_number=0.2), {"id": ["A-1", "B-2", "A-1"]}, {"id": rows(0.3, 0.6, 0.5)})
+    assert got["invoice_number"] == ("B-2", pytest.approx(0.6))
+
+
+def test_under_the_threshold_the_rule_based_value_stands_with_the_scorers_doubt() -> None:
+    got = choose(models(invoice_number=0.5), {"id": ["A-1", "B-2"]}, {"id": rows(0.3, 0.1)}, {"invoice_number": "B-2"})
+    assert got["invoice_number"] == ("B-2", pytest.approx(0.1))
+    nothing = choose(models(invoice_number=0.5), {"id": ["A-1"]}, {"id": rows(0.3)}, {"invoice_number": None})
+    assert nothing["invoice_number"] is None
+
+
+def test_where_the_rule_found_nothing_a_threshold_of_its_own_decides() -> None:
+    m = models(total=0.05)
+    m["total"] = dataclasses.replace(m["total"], alone_threshold=0.0)  # where the rules found nothing
+    got = choose(m, {"amount": [Decimal("12100.00"), Decimal("2100.00")]}, {"amount": rows(0.01, 0.004)},
+                 {"total": None})
+    assert got["total"] == (Decimal("12100.00"), pytest.approx(0.01))
+    kept = choose(m, {"amount": [Decimal("12100.00")]}, {"amount": rows(0.01)}, {"total": Decimal("10000.00")})
+    assert kept["total"] == (Decimal("10000.00"), 0.0)  # with a rule-based value, the field's own threshold
+
+
+def test_money_is_chosen_so_that_net_plus_tax_is_the_total() -> None:
+    amounts = [Decimal("119.00"), Decimal("100.00"), Decimal("19.00"), Decimal("182.00")]
+    # taken alone: a line amount (182) looks most like the total; with net 100 and tax 19 it does not add up
+    feats = {"amount": rows(0.6, 0.0, 0.0, 0.7)}
+    m = models(total=0.0, subtotal=0.0, tax=0.0)
+
+    class PerField:
+        def __init__(self, p: list[float]) -> None:
+            self.p = np.array(p)
+
+        def proba(self, X: np.ndarray) -> np.ndarray:
+            return self.p
+
+    m["total"] = FieldModel("total", "amount", PerField([0.6, 0.05, 0.01, 0.7]), m["total"].calibration, 0.0)  # type: ignore[arg-type]
+    m["subtotal"] = FieldModel("subtotal", "amount", PerField([0.1, 0.9, 0.01, 0.1]), m["total"].calibration, 0.0)  # type: ignore[arg-type]
+    m["tax"] = FieldModel("tax", "amount", PerField([0.01, 0.05, 0.9, 0.01]), m["total"].calibration, 0.0)  # type: ignore[arg-type]
+    got = choose(m, {"amount": amounts}, feats)
+    assert [got[n][0] for n in ("total", "subtotal", "tax")] == [Decimal("119.00"), Decimal("100.00"),  # type: ignore[index]
+                                                                Decimal("19.00")]
+
+
+def test_the_rule_based_money_joins_the_joint_choice_and_the_slack_decides() -> None:
+    """The models favour a discount base (60.00) as the net and a 0% line (0.00) as the tax, which
+    do not add up with the total; the rule-based net and tax (far down the models' lists) do. They
+    are among the combinations tried, and win when the slack allows their lower probability."""
+    from inbox_ocr.understand.scorer import joint_money
+
+    d = Decimal
+    choices = {
+        "total": [(d("518.99"), 0.9)],
+        "subtotal": [(d("60.00"), 0.9), (d("457.20"), 0.3), (d("326.50"), 0.2), (d("130.70"), 0.2),
+                     (d("127.59"), 0.15), (d("448.99"), 0.07)],
+        "tax": [(d("0.00"), 0.28), (d("61.07"), 0.2), (d("8.93"), 0.2), (d("19.0"), 0.18), (d("70.00"), 0.15)],
+    }
+    picked = {"total": choices["total"][0], "subtotal": choices["subtotal"][0], "tax": choices["tax"][0]}
+    rule = {"total": d("518.99"), "subtotal": d("448.99"), "tax": d("70.00")}
+    assert joint_money(choices, picked, {}, slack=math.log(64)) == {}  # not among the top candidates
+    assert joint_money(choices, picked, rule, slack=math.log(8)) == {}  # among them, but 24x less likely
+    got = joint_money(choices, picked, rule, slack=math.log(32))
+    assert {k: v[0] for k, v in got.items()} == rule
+
+
+def test_a_correction_invoice_adds_up_in_negative_amounts_and_a_zero_tax_explains_nothing() -> None:
+    from inbox_ocr.understand.scorer import adds_up
+
+    assert adds_up(Decimal("-8.79"), Decimal("-7.67"), Decimal("-1.12"))
+    assert not adds_up(Decimal("-8.79"), Decimal("-8.79"), Decimal("0"))  # any amount "adds up" with itself
+    assert not adds_up(Decimal("100"), Decimal("50"), Decimal("50"))  # 100% is no VAT rate
+    assert not adds_up(Decimal("8.79"), Decimal("-7.67"), Decimal("16.46"))
+
+
+def test_one_vat_id_is_not_both_parties() -> None:
+    got = choose(models(vendor_vat_id=0.1, customer_vat_id=0.1), {"vat": ["DE1", "FR2"]}, {"vat": rows(0.9, 0.4)})
+    assert got["vendor_vat_id"][0] == "DE1"  # type: ignore[index]
+    assert got["customer_vat_id"][0] == "FR2"  # type: ignore[index]
+
+
+def test_the_shipped_model_fits_the_code() -> None:
+    scorer = Scorer.load(MODEL_DIR)
+    assert scorer is not None, "no shipped model in understand/models (python -m inbox_ocr.training.train)"
+    assert set(scorer.models) == set(FIELD_KINDS)
+    for model in scorer.models.values():
+        width = len(FEATURE_NAMES[model.kind])
+        assert int(model.trees.feature.max()) < width
+        p = model.trees.proba(np.zeros((3, width), np.float32))
+        assert p.shape == (3,) and np.all((p >= 0) & (p <= 1))
+        assert 0.0 <= model.threshold < 1.0 and 0.0 <= model.margin < 1.0
+
+
+def test_a_model_trained_on_other_features_is_refused(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    import json
+    import shutil
+
+    for name in ("fields.json", "fields.npz"):
+        shutil.copy(MODEL_DIR / name, tmp_path / name)
+    meta = json.loads((tmp_path / "fields.json").read_text())
+    meta["feature_names"]["id"] = meta["feature_names"]["id"][:-1]
+    (tmp_path / "fields.json").write_text(json.dumps(meta))
+    assert Scorer.load(tmp_path) is None
+    assert "retrain" in caplog.text

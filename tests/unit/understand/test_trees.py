@@ -1,0 +1,59 @@
+"""The evaluator of the shipped trees: hand-made trees, missing values, and agreement with the
+library the trees were trained with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inbox_ocr.understand.trees import Calibration, TreeEnsemble
+
+
+def one_split(threshold: float, missing_left: bool) -> TreeEnsemble:
+    """One tree: x0 <= threshold -> -2, else +2 (nodes 1 and 2 are leaves)."""
+    return TreeEnsemble(
+        feature=np.array([[0, 0, 0]], np.int32), threshold=np.array([[threshold, 0, 0]]),
+        missing_left=np.array([[missing_left, False, False]]), left=np.array([[1, 1, 2]], np.int32),
+        right=np.array([[2, 1, 2]], np.int32), value=np.array([[0.0, -2.0, 2.0]]),
+        is_leaf=np.array([[False, True, True]]), baseline=0.5, depth=1,
+    )
+
+
+def test_rows_go_left_at_or_under_the_threshold_and_missing_values_follow_the_node() -> None:
+    X = np.array([[0.5], [1.0], [1.5], [np.nan]], dtype=np.float32)
+    assert one_split(1.0, missing_left=True).raw(X).tolist() == [-1.5, -1.5, 2.5, -1.5]
+    assert one_split(1.0, missing_left=False).raw(X).tolist()[-1] == 2.5
+    p = one_split(1.0, missing_left=True).proba(X)
+    assert np.allclose(p, 1 / (1 + np.exp(-np.array([-1.5, -1.5, 2.5, -1.5]))))
+
+
+def test_no_rows_give_no_scores() -> None:
+    assert one_split(1.0, True).raw(np.zeros((0, 1), np.float32)).shape == (0,)
+
+
+def test_the_arrays_round_trip() -> None:
+    ensemble = one_split(0.25, False)
+    again = TreeEnsemble.from_arrays(ensemble.arrays("f"), "f")
+    X = np.array([[0.1], [0.9]], dtype=np.float32)
+    assert again.proba(X).tolist() == ensemble.proba(X).tolist()
+
+
+def test_calibration_interpolates_and_clips() -> None:
+    calibration = Calibration(np.array([0.2, 0.8]), np.array([0.1, 0.9]))
+    assert calibration(0.5) == pytest.approx(0.5)
+    assert calibration(0.0) == pytest.approx(0.1) and calibration(1.0) == pytest.approx(0.9)
+
+
+def test_exported_scikit_learn_trees_give_scikit_learn_probabilities() -> None:
+    pytest.importorskip("sklearn")
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from inbox_ocr.training.learn import export
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 6)).astype(np.float32)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    y = ((np.nan_to_num(X[:, 0]) + X[:, 1] * np.nan_to_num(X[:, 2]) > 0.3) | np.isnan(X[:, 3])).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=40, max_depth=5, random_state=0).fit(X, y)
+    ensemble = export(model, check=X[:500])  # raises when they differ
+    assert np.allclose(ensemble.proba(X[500:]), model.predict_proba(X[500:])[:, 1], atol=1e-9)
