@@ -29,7 +29,9 @@ from inbox_ocr.read import read_document
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = Path(os.environ.get("INBOX_OCR_DATASETS", ROOT.parent / "shared" / "datasets"))
-CACHE = Path(os.environ.get("INBOX_OCR_CACHE", Path.home() / ".cache" / "inbox-ocr")) / "documents"
+def cache_dir(kind: str) -> Path:
+    """Where training caches read documents and features ($INBOX_OCR_CACHE, else ~/.cache/inbox-ocr)."""
+    return Path(os.environ.get("INBOX_OCR_CACHE", Path.home() / ".cache" / "inbox-ocr")) / kind
 
 FIELDS = ("invoice_number", "invoice_date", "currency", "total", "subtotal", "tax", "vendor_vat_id",
           "vendor_name", "customer_vat_id", "due_date")
@@ -46,12 +48,24 @@ class Sample:
     path: Path | None = None
     reading: str = "text"  # text | ocr
     data: bytes | None = field(default=None, repr=False)  # synthetic documents carry their bytes
+    synth: tuple[int, str] | None = None  # (seed, family) of a synthetic document not generated yet
+
+    def generated(self) -> Sample:
+        """A synthetic sample with its bytes and truth (generated from its seed); others as they are."""
+        if self.synth is None or self.data is not None:
+            return self
+        from inbox_ocr.training.synth import generate, render_image
+
+        seed, family = self.synth
+        invoice = generate(seed, family=family)
+        data = invoice.pdf if self.reading == "text" else render_image(invoice.pdf, dpi=150, degrade=seed)
+        return Sample(self.source, self.group, self.name, dict(invoice.truth), None, self.reading, data, self.synth)
 
     def document(self) -> Document:
         """The document as the product reads it (cached on disk: OCR takes a second a page)."""
         raw = self.data if self.data is not None else self.path.read_bytes()  # type: ignore[union-attr]
         key = hashlib.sha256(raw).hexdigest()[:32] + f".{self.reading}.json"
-        cached = CACHE / key
+        cached = cache_dir("documents") / key
         if cached.exists():
             return Document.model_validate_json(cached.read_text())
         if self.reading == "ocr":
@@ -61,7 +75,7 @@ class Sample:
             doc = read_document(raw, filename=self.name, content_type="application/pdf", sha256=key,
                                 ocr=OcrSettings())
             doc = doc.model_copy(update={"einvoice": None, "einvoice_format": None, "reading": "text_layer"})
-        CACHE.mkdir(parents=True, exist_ok=True)
+        cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(doc.model_dump_json())
         return doc
 
@@ -187,6 +201,19 @@ def sroie(folds: int = 5) -> Iterator[Sample]:
             "vendor_name": key.get("company"),
         }
         yield Sample("sroie", f"sroie:fold{i % folds}", img.name, truth, img, reading="ocr")
+
+
+def synthetic(count: int, seed: int = 0, families: list[str] | None = None, reading: str = "text") -> list[Sample]:
+    """`count` synthetic documents, the families taken in turn (generated when featurized)."""
+    from inbox_ocr.training.synth import families as all_families
+
+    names = families or all_families()
+    out = []
+    for i in range(count):
+        family = names[i % len(names)]
+        out.append(Sample("synth", f"synth:{family}", f"synth-{reading}-{seed + i}", {}, reading=reading,
+                          synth=(seed + i, family)))
+    return out
 
 
 def dev_samples() -> list[Sample]:

@@ -178,7 +178,8 @@ def make_company(rng: Random, country: str, language: str, *, with_bank: bool = 
         )
         return company
     if country != "US":
-        company.vat_id = ids.vat_id(rng, country)
+        # about one in ten documents carries a placeholder or mistyped id, as real samples do
+        company.vat_id = ids.placeholder_vat_id(rng, country) if rng.random() < 0.1 else ids.vat_id(rng, country)
         company.vat_print = ids.format_vat(rng, company.vat_id)
     if with_bank and country != "US":
         company.iban = ids.iban(rng, country)

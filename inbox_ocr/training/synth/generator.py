@@ -75,6 +75,8 @@ _FAMILIES: dict[str, Family] = {
     "grid_form": Family(two.grid_form, Options(ship_to=0.3)),
     "dotted": Family(two.dotted),
     "hero": Family(two.hero),
+    "two_parties": Family(two.two_parties),
+    "key_value_form": Family(two.key_value_form),
     "cn_vat": Family(cn.cn_vat, cn.CN_OPTIONS, ("zh",)),
 }
 _MAX_ATTEMPTS = 30

@@ -83,6 +83,23 @@ def vat_id(rng: Random, country: str) -> str:
     raise RuntimeError(f"no valid VAT id found for {country}")  # pragma: no cover
 
 
+def placeholder_vat_id(rng: Random, country: str) -> str:
+    """A VAT id of the right shape whose check digits do not hold, as specimen and test invoices
+    print them ('DE123456789', 'FR12345678901') or as a typo leaves them."""
+    shape = vat_id(rng, country)
+    body_start = 3 if shape.startswith(("ATU", "CHE")) else 2
+    prefix, body = shape[:body_start], shape[body_start:]
+    for _ in range(100):
+        if rng.random() < 0.5:
+            run = "1234567890" * 2
+            new = "".join(run[i] if ch.isdigit() else ch for i, ch in enumerate(body))
+        else:
+            new = "".join(rng.choice(DIGITS) if ch.isdigit() else ch for ch in body)
+        if not _vat_valid(prefix + new):
+            return prefix + new
+    return prefix + body[:-1] + str((int(body[-1]) + 1) % 10)  # pragma: no cover
+
+
 def format_vat(rng: Random, compact: str) -> str:
     """How the id is printed: compact or grouped the way that country's documents group it."""
     cc, body = compact[:2], compact[2:]

@@ -264,6 +264,29 @@ LABELS: Vocabulary = {
         "it": ("Spett.le", "Cliente", "Intestatario", "Destinatario fattura"), "nl": ("Factuuradres", "Klant", "Aan"),
         "zh": ("购买方", "客户", "收票方"),
     },
+    "party_name": {
+        "en": ("Name", "Company", "Company name", "Registered name"), "de": ("Name", "Firma", "Firmenname"),
+        "fr": ("Nom", "Raison sociale", "Dénomination"), "es": ("Nombre", "Razón social", "Denominación"),
+        "it": ("Nome", "Ragione sociale", "Denominazione"), "nl": ("Naam", "Bedrijfsnaam", "Handelsnaam"),
+        "zh": ("名称", "单位名称"),
+    },
+    "address": {
+        "en": ("Address", "Postal address"), "de": ("Anschrift", "Adresse", "Sitz"), "fr": ("Adresse", "Siège"),
+        "es": ("Dirección", "Domicilio"), "it": ("Indirizzo", "Sede"), "nl": ("Adres", "Vestigingsadres"),
+        "zh": ("地址", "地址、电话"),
+    },
+    "seller_heading": {
+        "en": ("Seller", "From", "Supplier", "Vendor", "Issued by"),
+        "de": ("Verkäufer", "Lieferant", "Rechnungssteller", "Absender"),
+        "fr": ("Vendeur", "Fournisseur", "Émetteur"), "es": ("Vendedor", "Proveedor", "Emisor"),
+        "it": ("Fornitore", "Venditore", "Cedente"), "nl": ("Verkoper", "Leverancier", "Afzender"),
+        "zh": ("销售方", "销方"),
+    },
+    "buyer_heading": {
+        "en": ("Buyer", "Bill To", "Customer", "To"), "de": ("Käufer", "Kunde", "Rechnungsempfänger"),
+        "fr": ("Acheteur", "Client", "Destinataire"), "es": ("Comprador", "Cliente"),
+        "it": ("Cliente", "Committente", "Cessionario"), "nl": ("Koper", "Klant"), "zh": ("购买方", "购方"),
+    },
     "ship_to": {
         "en": ("Ship To", "Deliver to", "Delivery address"), "de": ("Lieferanschrift", "Lieferadresse", "Versand an"),
         "fr": ("Livré à", "Adresse de livraison"), "es": ("Enviar a", "Dirección de entrega"),

@@ -22,7 +22,7 @@ from .parties import (
     sender_line,
 )
 from .phrases import phrase
-from .table import currency_note, ensure_space, items_table, totals_footer, totals_inline, totals_right
+from .table import currency_note, ensure_space, items_table, totals_footer, totals_inline, totals_right, totals_summary
 
 
 def start(inv: Invoice, rng: Random, *, face: str | None = None, size: float | None = None,
@@ -91,8 +91,11 @@ def intro(ctx: Ctx, y: float) -> float:
 def table_and_totals(ctx: Ctx, y: float, *, style: str | None = None, placement: str | None = None) -> float:
     rng = ctx.rng
     style = style or rng.choice(("ruled", "grid", "shaded", "plain", "zebra"))
-    placement = placement or rng.choice(("right", "right", "footer"))
+    placement = placement or rng.choice(("right", "right", "footer", "summary"))
     geo = items_table(ctx, ctx.left, y, ctx.width, style=style, carry=rng.random() < 0.7)
+    if placement == "summary" and ctx.inv.show["subtotal"] and ctx.inv.show["tax"] and not ctx.inv.discount_pct \
+            and ctx.inv.deposit is None:
+        return totals_summary(ctx, ctx.left, geo.bottom + ctx.size, ctx.width)
     if placement == "footer":
         return totals_footer(ctx, geo, geo.bottom, grid=style in ("grid", "shaded") or rng.random() < 0.5)
     return totals_right(ctx, ctx.right, geo.bottom + ctx.size)
@@ -105,7 +108,13 @@ def din5008(inv: Invoice, rng: Random) -> Canvas:
     install_footer(ctx, size=rng.choice((6.0, 6.5, 7.0)))
     align = rng.choice(("right", "right", "left", "center"))
     x = {"right": ctx.right, "left": ctx.left, "center": (ctx.left + ctx.right) / 2}[align]
-    top = letterhead(ctx, x, ctx.top, align=align, name_size=rng.uniform(14, 20), contacts=align == "right")
+    if rng.random() < 0.3:  # a logo (an image: no text) instead of a printed letterhead
+        left = x - 90 if align == "right" else x - 45 if align == "center" else x
+        cv.rect(left, ctx.top - 6, left + 90, ctx.top + 34, fill=(0.2, 0.35, 0.6), stroke=None)
+        cv.marks.truth_value("vendor_name", inv.vendor.name)  # printed in the sender line below
+        top = ctx.top + 40
+    else:
+        top = letterhead(ctx, x, ctx.top, align=align, name_size=rng.uniform(14, 20), contacts=align == "right")
     win_x = max(ctx.left, 70.0)
     y = sender_line(ctx, win_x, max(127.0, top + 8), 235)
     y = party_block(ctx, win_x, y + 6, inv.customer, width=220) if inv.customer else y

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from random import Random
 
-from .blocks import GREY, Row, draw_value, meta_beside, meta_dotted, meta_rows, meta_width
+from .blocks import GREY, Ctx, Row, draw_value, meta_beside, meta_dotted, meta_rows, meta_width
 from .canvas import Canvas
 from .content import Invoice, Options
 from .formats import NBSP
@@ -282,4 +282,99 @@ def hero(inv: Invoice, rng: Random) -> Canvas:
         cv.text(ctx.left, cv.height - 32, f"{inv.number} · {fmt.money(inv.total)}", size, color=GREY)
 
     cv.page_hooks.append(footer)
+    return cv
+
+
+def _name_lines(ctx: Ctx, name: str) -> list[tuple[str, bool]]:
+    """A company name on one line, or (one time in four, if it has three words or more) broken over
+    two lines as registers print long names; (line, the line is the whole name)."""
+    words = name.split()
+    if len(words) < 3 or ctx.rng.random() >= 0.25:
+        return [(name, True)]
+    cut = ctx.rng.randint(1, len(words) - 1)
+    ctx.cv.marks.truth_value("vendor_name", name)
+    return [(" ".join(words[:cut]), False), (" ".join(words[cut:]), False)]
+
+
+def two_parties(inv: Invoice, rng: Random) -> Canvas:
+    """Seller and buyer side by side under their headings, each with name, address and VAT id
+    (the seller's block on the left or on the right), then the dates and the table."""
+    ctx = start(inv, rng)
+    cv, v = ctx.cv, inv.vendor
+    title = title_text(ctx, number=rng.random() < 0.5)
+    cv.text(ctx.left, ctx.top, title.upper() if rng.random() < 0.5 else title, ctx.size + rng.choice((6, 8, 10)),
+            bold=True)  # fmt: skip
+    y = ctx.top + ctx.size * 4
+    half = ctx.width / 2 - 12
+    seller_x, buyer_x = (ctx.left, ctx.left + ctx.width / 2) if rng.random() < 0.7 else (
+        ctx.left + ctx.width / 2, ctx.left)
+    size = ctx.size + 0.5
+    cv.text(seller_x, y, ctx.label("seller_heading").upper(), size - 1, bold=True, color=GREY)
+    ys = y + size * 1.5
+    for line, whole in _name_lines(ctx, v.name):
+        cv.text(seller_x, ys, line, size + 1, bold=True, truth="vendor_name" if whole else None)
+        ys += (size + 1) * 1.4
+    for line in v.address_lines():
+        cv.text(seller_x, ys, line, size)
+        ys += size * 1.3
+    if inv.show["vendor_vat"] and v.vat_print:
+        label = ctx.with_colon(ctx.label("vat_id"))
+        end = cv.text(seller_x, ys, label, size)
+        cv.text(end + 3, ys, v.vat_print, size, truth="vendor_vat_id")
+        ctx.placed.add("vendor_vat")
+        ys += size * 1.3
+    yb = y
+    if inv.customer:
+        cv.text(buyer_x, y, ctx.label("buyer_heading").upper(), size - 1, bold=True, color=GREY)
+        yb = party_block(ctx, buyer_x, y + size * 1.5, inv.customer, width=half, size=size)
+    y = max(ys, yb) + 18
+    y = meta_beside(ctx, ctx.left, y, meta_rows(ctx)) + 14
+    y = table_and_totals(ctx, y, placement=rng.choice(("right", "footer")))
+    body_end(ctx, y)
+    return cv
+
+
+def key_value_form(inv: Invoice, rng: Random) -> Canvas:
+    """A form as e-invoice viewers print one: sections under headings (the document, the seller,
+    the buyer), each a column of keys with their values far to the right ('Name:', 'Address:',
+    'VAT id:'), then the items and the totals."""
+    ctx = start(inv, rng, face=rng.choice(("sans", "sans", "serif")))
+    cv, v, c = ctx.cv, inv.vendor, inv.customer
+    size = ctx.size
+    key_x, value_x = ctx.left + rng.uniform(0, 20), ctx.left + rng.uniform(150, 210)
+
+    def rows(y: float, items: list[Row]) -> float:
+        for row in items:
+            if row.label:
+                cv.text(key_x, y, ctx.with_colon(row.label), size)
+            draw_value(ctx, value_x, y, row, size)
+            y += size * 1.8
+        return y
+
+    def heading(y: float, text: str) -> float:
+        cv.text(key_x, y, text, size + 1, bold=True)
+        return y + (size + 1) * 1.9
+
+    y = heading(ctx.top, title_text(ctx))
+    y = rows(y, meta_rows(ctx)) + size * 2
+    y = heading(y, ctx.label("seller_heading"))
+    name_key = ctx.label("party_name")
+    seller = [Row(name_key if i == 0 else "", line, truth="vendor_name" if whole else None)
+              for i, (line, whole) in enumerate(_name_lines(ctx, v.name))]
+    address = v.address_lines()
+    seller += [Row(ctx.label("address") if i == 0 else "", line) for i, line in enumerate(address)]
+    if inv.show["vendor_vat"] and v.vat_print:
+        seller.append(Row(ctx.label("vat_id"), v.vat_print, truth="vendor_vat_id"))
+        ctx.placed.add("vendor_vat")
+    y = rows(y, seller) + size * 2
+    if c is not None:
+        y = heading(y, ctx.label("buyer_heading"))
+        buyer = [Row(ctx.label("party_name"), c.name, truth="customer_name")]
+        buyer += [Row(ctx.label("address") if i == 0 else "", line) for i, line in enumerate(c.address_lines())]
+        if inv.show["customer_vat"] and c.vat_print:
+            buyer.append(Row(ctx.label("customer_vat_id"), c.vat_print, truth="customer_vat_id"))
+            ctx.placed.add("customer_vat")
+        y = rows(y, buyer) + size * 2
+    y = table_and_totals(ctx, y, style=rng.choice(("plain", "ruled")), placement=rng.choice(("right", "footer")))
+    body_end(ctx, y)
     return cv

@@ -273,6 +273,41 @@ def totals_footer(ctx: Ctx, geo: TableGeometry, y: float, *, grid: bool = True) 
     return y + 6
 
 
+def totals_summary(ctx: Ctx, x: float, y: float, width: float) -> float:
+    """A tax summary table: a header row of labels (rate, net, tax, gross), one row per VAT rate,
+    and a sum row when there are several rates; the labels stand above the values."""
+    inv, fmt, cv = ctx.inv, ctx.fmt, ctx.cv
+    size = ctx.size
+    strip = lambda text: text.replace("{rate}", "").replace("()", "").replace("@", "").strip(" :")  # noqa: E731
+    headers = [strip(ctx.label("tax").split("{rate}")[0] or ctx.label("rate", COLUMNS)), strip(ctx.label("subtotal")),
+               strip(ctx.label("tax_total")), strip(ctx.label("total"))]
+    cols = [x, x + width * 0.3, x + width * 0.55, x + width]
+    y = ensure_space(ctx, y + 6, size * 2 * (len(inv.tax_lines) + 3))
+    for i, (col, text) in enumerate(zip(cols, headers, strict=True)):
+        cv.text(col, y, text, size, bold=True, align="left" if i == 0 else "right")
+    y += size * 1.8
+    multi = len(inv.tax_lines) > 1
+    for line in inv.tax_lines:
+        gross = line.base + line.tax
+        cv.text(cols[0], y, fmt.rate(line.rate), size)
+        cv.text(cols[1], y, fmt.amount(line.base), size, align="right",
+                truth=None if multi else "subtotal", dist=("amount.tax_base", line.base) if multi else None)
+        cv.text(cols[2], y, fmt.amount(line.tax), size, align="right",
+                truth=None if multi else "tax", dist=("amount.tax_part", line.tax) if multi else None)
+        cv.text(cols[3], y, fmt.money(gross) if not multi else fmt.amount(gross), size, align="right",
+                truth=None if multi else "total", dist=("amount.gross_part", gross) if multi else None)
+        y += size * 1.6
+    if multi:
+        cv.line(cols[1] - 40, y - size * 0.3, cols[3], y - size * 0.3, width=0.5)
+        cv.text(cols[1], y, fmt.amount(inv.subtotal), size, bold=True, align="right", truth="subtotal")
+        cv.text(cols[2], y, fmt.amount(inv.tax), size, bold=True, align="right", truth="tax")
+        cv.text(cols[3], y, fmt.money(inv.total), size, bold=True, align="right", truth="total")
+        y += size * 1.6
+    if not multi:
+        cv.marks.truth_value("currency", fmt.currency_mark())
+    return y + 8
+
+
 def totals_inline(ctx: Ctx, x: float, y: float, width: float) -> float:
     """Totals said in sentences: 'Net amount 1.000,00 € plus VAT 19 % 190,00 €. Total due: 1.190,00 €'."""
     inv, fmt, cv, rng = ctx.inv, ctx.fmt, ctx.cv, ctx.rng

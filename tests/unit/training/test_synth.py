@@ -180,10 +180,17 @@ def test_always_present_fields(corpus: list[SynthInvoice]) -> None:
         for key in ("invoice_number", "invoice_date", "currency", "total", "vendor_name"):
             assert doc.truth[key], (doc.family, key)
         date.fromisoformat(doc.truth["invoice_date"] or "")
-    optional = ("due_date", "subtotal", "tax", "vendor_vat_id", "customer_vat_id", "iban", "po_number")
+    optional = ("due_date", "subtotal", "vendor_vat_id", "customer_vat_id", "iban", "po_number")
     for key in optional:
         assert any(d.truth[key] for d in corpus), f"{key} never shown"
         assert any(d.truth[key] is None for d in corpus), f"{key} always shown"
+
+
+def test_tax_is_left_out_on_some_invoices() -> None:
+    """VAT-exempt invoices (small businesses, some exports) print no tax: a few in a hundred."""
+    docs = list(generate_many(60, seed=5, families=["din5008", "header_right", "letter_inline"]))
+    assert any(d.truth["tax"] for d in docs)
+    assert any(d.truth["tax"] is None for d in docs)
 
 
 def vat_valid(number: str) -> bool:
@@ -197,12 +204,17 @@ def vat_valid(number: str) -> bool:
 
 
 def test_tax_ids_and_ibans_are_valid(corpus: list[SynthInvoice]) -> None:
+    """Most VAT ids hold their check digits; about one in ten is a placeholder (as on real samples)."""
+    checked = invalid = 0
     for doc in corpus:
         for key in ("vendor_vat_id", "customer_vat_id"):
             value = doc.truth[key]
             if value:
                 assert value == value.upper() and " " not in value
-                assert vat_valid(value), (doc.family, key, value)
+                checked += 1
+                invalid += not vat_valid(value)
+    assert checked > 20 and 0 < invalid < 0.3 * checked, (invalid, checked)
+    for doc in corpus:
         if doc.truth["iban"]:
             assert std_iban.is_valid(doc.truth["iban"]), doc.truth["iban"]
         if doc.family == "cn_vat":
