@@ -160,6 +160,10 @@ def choose(models: dict[str, FieldModel], values: dict[Kind, list[Any]], feature
     is then chosen jointly (`joint_money`)."""
     choices = {name: best_values(values[m.kind], m.trees.proba(features[m.kind]))
                for name, m in models.items() if m.kind in features}
+    if "invoice_number" in choices:  # the rule-based value is kept whatever its shape
+        rule_number = (fallback or {}).get("invoice_number")
+        choices["invoice_number"] = [c for c in choices["invoice_number"]
+                                     if c[0] == rule_number or plausible_number(c[0])]
     picked: dict[str, Choice | None] = {}
     for name, ranked in choices.items():
         model = models[name]
@@ -180,6 +184,14 @@ def choose(models: dict[str, FieldModel], values: dict[Kind, list[Any]], feature
         threshold = models["customer_vat_id"].threshold
         picked["customer_vat_id"] = others[0] if others and others[0][1] >= threshold else None
     return picked
+
+
+def plausible_number(value: Any) -> bool:
+    """A value the scorer may state as an invoice number on its own: at least three letters or
+    digits, not all zeros ("00" from a "10:00" on a page that is no invoice at all). No dev or
+    generated invoice has a shorter number; one the rule-based extractor found by its label stays."""
+    text = "".join(ch for ch in str(value) if ch.isalnum())
+    return len(text) >= 3 and any(ch not in "0" for ch in text)
 
 
 def best_values(values: list[Any], p: np.ndarray) -> list[Choice]:

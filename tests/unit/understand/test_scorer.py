@@ -35,8 +35,16 @@ def rows(*p: float) -> np.ndarray:
 
 
 def test_the_likeliest_value_wins_and_repeated_values_count_once() -> None:
-    got = choose(models(invoice_number=0.2), {"id": ["A-1", "B-2", "A-1"]}, {"id": rows(0.3, 0.6, 0.5)})
-    assert got["invoice_number"] == ("B-2", pytest.approx(0.6))
+    got = choose(models(invoice_number=0.2), {"id": ["A-101", "B-202", "A-101"]}, {"id": rows(0.3, 0.6, 0.5)})
+    assert got["invoice_number"] == ("B-202", pytest.approx(0.6))
+
+
+def test_an_invoice_number_of_zeros_or_under_three_characters_is_only_the_rules() -> None:
+    ids = ["00", "7", "A-101"]
+    got = choose(models(invoice_number=0.0), {"id": ids}, {"id": rows(0.9, 0.8, 0.1)}, {"invoice_number": None})
+    assert got["invoice_number"] == ("A-101", pytest.approx(0.1))  # "10:00" gave a "00"
+    kept = choose(models(invoice_number=0.0), {"id": ids}, {"id": rows(0.9, 0.8, 0.1)}, {"invoice_number": "7"})
+    assert kept["invoice_number"] == ("7", pytest.approx(0.8))  # the rules found "Invoice No: 7" by its label
 
 
 def test_under_the_threshold_the_rule_based_value_stands_with_the_scorers_doubt() -> None:
