@@ -60,7 +60,11 @@ def _split_name(filename: str) -> tuple[str, str]:
 
 def _files_with_key(folder: Path, key: str) -> list[Path]:
     """The files of `folder` whose name is `key` with or without its `:2,flags` part, compared as
-    exact names (a glob would read '[', '*' and '?' in a delivered file name as patterns)."""
+    exact names (a glob would read '[', '*' and '?' in a delivered file name as patterns). A file
+    in new/ carries its key as its whole name: that case needs no directory listing."""
+    exact = folder / key
+    if exact.is_file():
+        return [exact]
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
