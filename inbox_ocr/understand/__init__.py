@@ -71,7 +71,8 @@ def _analyze(
     confidence: dict[str, float] = {}
     calibrated: set[str] = set()  # confidences that are the learned scorer's calibrated probabilities
     if has_text:
-        extraction = extract_fields(document, learned)
+        stated = {name for name, value in document.einvoice or () if value not in (None, (), "")}
+        extraction = extract_fields(document, learned, stated)
         calibrated.update(extraction.calibrated)
         values.update(extraction.values)
         confidence.update(extraction.confidence)

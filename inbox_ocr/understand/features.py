@@ -16,7 +16,6 @@ trained with, and the scorer refuses a model whose names differ.
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from collections import Counter
@@ -31,7 +30,7 @@ import numpy as np
 from inbox_ocr.understand import labels as L
 from inbox_ocr.understand.candidates import KINDS, Candidate, Kind, other_separator, tax_id_valid
 from inbox_ocr.understand.context_labels import CONTEXT_LABELS
-from inbox_ocr.understand.layout import Cell, Cells, LabelHit, compile_labels, find_labels
+from inbox_ocr.understand.layout import Cell, LabelHit, compile_labels, find_labels, row_of
 from inbox_ocr.understand.parties import NAME_FACTS, name_facts
 from inbox_ocr.understand.scoring import DocumentContext, Extraction, refined_label
 
@@ -81,6 +80,10 @@ _CURRENCY_COUNTRIES = {"EUR": "AT BE CY DE EE EL ES FI FR HR IE IT LT LU LV MT N
                        "HUF": "HU", "RON": "RO", "BGN": "BG", "NOK": "NO"}
 
 
+_NO_LABELS = (np.zeros(len(GROUPS), dtype=np.float32), 99.0)  # no label in reach: every strength 0
+_NO_LABELS[0].flags.writeable = False
+
+
 @dataclass
 class PageInfo:
     width: float
@@ -99,14 +102,14 @@ class DocumentView:
     currency: str | None
     # cell id -> (group, weight, end character, left and right edge of the label's words)
     hits: dict[int, list[tuple[int, float, int, float, float]]] = field(default_factory=dict)
-    rows: dict[int, list[Cell]] = field(default_factory=dict)
     _left: dict[int, tuple[np.ndarray, float]] = field(default_factory=dict)
-    _above: dict[int, list[tuple[float, Cell]]] = field(default_factory=dict)
+    _above_labels: dict[tuple[int, int, int], tuple[np.ndarray, float]] = field(default_factory=dict)
     pools: dict[str, dict[Any, float]] = field(default_factory=dict)
     rule_values: list[Any] = field(default_factory=list)  # RULE_FIELDS' values, normalized like candidates
     _row_text: dict[int, tuple[float, float, float]] = field(default_factory=dict)
     _party: dict[int, int] = field(default_factory=dict)
     _cell_facts: dict[int, list[float]] = field(default_factory=dict)
+    _witness: dict[Any, list[float]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, ctx: DocumentContext, rule: Extraction, page_sizes: dict[int, tuple[float, float]],
@@ -127,11 +130,7 @@ class DocumentView:
     # ------------------------------------------------------------------ label context
 
     def row(self, cell: Cell) -> list[Cell]:
-        if id(cell) not in self.rows:
-            from inbox_ocr.understand.layout import row_of
-
-            self.rows[id(cell)] = row_of(cell, self.ctx.cells)
-        return self.rows[id(cell)]
+        return row_of(cell, self.ctx.cells)
 
     def party(self, cell: Cell) -> int:
         """+1 under a seller heading, -1 under a buyer heading, 0 elsewhere; a value far right of
@@ -151,16 +150,27 @@ class DocumentView:
         if id(cell) not in self._row_text:
             row = self.row(cell)
             text = " ".join(c.text for c in row)
-            self._row_text[id(cell)] = (float(sum(1 for c in row if any(ch.isdigit() for ch in c.text))),
+            self._row_text[id(cell)] = (float(sum(1 for c in row if c.has_digit)),
                                         float(bool(_PAYMENT_WORD.search(text))),
                                         float(bool(_CURRENCY_MARK.search(text))))
         return self._row_text[id(cell)]
 
+    def witness(self, value: Any) -> list[float]:
+        """For each of RULE_FIELDS: 1.0 where the rule-based extractor chose this value."""
+        if value not in self._witness:
+            mine = _norm(value)
+            self._witness[value] = [float(v is not None and v == mine) for v in self.rule_values]
+        return self._witness[value]
+
     def same(self, cand: Candidate) -> tuple[np.ndarray, float]:
+        """Labels earlier in the value's own cell (a cell without labels shares one empty answer)."""
+        cell = cand.cell
+        hits = self.hits.get(id(cell))
+        if not hits:
+            return _NO_LABELS
         vec = np.zeros(len(GROUPS), dtype=np.float32)
         gap = 99.0
-        cell = cand.cell
-        for group, weight, end, _, _ in self.hits.get(id(cell), ()):
+        for group, weight, end, _, _ in hits:
             if end <= cand.start:
                 words = cell.text[end : cand.start].count(" ")
                 vec[group] = max(vec[group], weight * _DECAY_SAME ** max(words - 1, 0))
@@ -180,41 +190,29 @@ class DocumentView:
             self._left[id(cell)] = (vec, gap)
         return self._left[id(cell)]
 
-    def _near_above(self, cell: Cell) -> list[tuple[float, Cell]]:
-        """The (up to two) nearest cells above `cell` in its column: (lines between, cell)."""
-        if id(cell) not in self._above:
-            tops, on_page = self.ctx.cells.on_page(cell.page) if isinstance(self.ctx.cells, Cells) else ([], [])
-            h = cell.height
-            near = []
-            lo, hi = bisect.bisect_left(tops, cell.box[1] - 6 * h), bisect.bisect_right(tops, cell.box[1] + h)
-            for other in on_page[lo:hi]:
-                lines = (cell.box[1] - other.box[3]) / h
-                if other is cell or lines < -0.3 or lines > 4.0:
-                    continue
-                overlap = min(cell.box[2], other.box[2]) - max(cell.box[0], other.box[0])
-                if overlap > 0 or abs(other.box[0] - cell.box[0]) < h:
-                    near.append((lines, other))
-            near.sort(key=lambda t: t[0])
-            self._above[id(cell)] = near[:2]
-        return self._above[id(cell)]
-
     def above(self, cand: Candidate) -> tuple[np.ndarray, float]:
         """Labels above the value, in its column: a header row names the value under each of its
         words ("Nettobetrag  MwSt-Betrag  Endbetrag" over "448,99  70,00  518,99")."""
         cell = cand.cell
+        near = [(lines, hits) for lines, other in self.ctx.cells.above(cell) if (hits := self.hits.get(id(other)))]
+        if not near:
+            return _NO_LABELS
         first = cell.word_index_at(cand.start)
         last = max(cell.word_index_at(max(cand.end - 1, cand.start)) + 1, first + 1)
-        x0, _, x1, _ = cell.sub_box(first, last)
-        slack = cell.height
-        vec = np.zeros(len(GROUPS), dtype=np.float32)
-        gap = 99.0
-        for lines, other in self._near_above(cell):
-            for group, weight, _, lx0, lx1 in self.hits.get(id(other), ()):
-                if min(x1, lx1) - max(x0, lx0) <= -slack:
-                    continue  # a label over another column
-                vec[group] = max(vec[group], weight * _DECAY_ABOVE ** max(lines, 0.0))
-                gap = min(gap, max(lines, 0.0))
-        return vec, gap
+        key = (id(cell), first, last)
+        if key not in self._above_labels:
+            x0, _, x1, _ = cell.sub_box(first, last)
+            slack = cell.height
+            vec = np.zeros(len(GROUPS), dtype=np.float32)
+            gap = 99.0
+            for lines, hits in near:
+                for group, weight, _, lx0, lx1 in hits:
+                    if min(x1, lx1) - max(x0, lx0) <= -slack:
+                        continue  # a label over another column
+                    vec[group] = max(vec[group], weight * _DECAY_ABOVE ** max(lines, 0.0))
+                    gap = min(gap, max(lines, 0.0))
+            self._above_labels[key] = (vec, gap)
+        return self._above_labels[key]
 
 
 # --------------------------------------------------------------------------- the feature rows
@@ -243,28 +241,19 @@ def _cell_facts(view: DocumentView, cell: Cell) -> list[float]:
     return cached
 
 
-def _common(view: DocumentView, cand: Candidate, index: int, values: list[Any], counts: Counter[Any],
-            out_row: np.ndarray) -> None:
-    """Fill `out_row` with the common features (geometry, rule witness, label context)."""
+def _common(view: DocumentView, cand: Candidate, index: int, n: int, counts: Counter[Any], same_gap: float,
+            above_gap: float) -> list[float]:
+    """The common features before the label strengths: geometry, position in the cell, label
+    distances, rule witness."""
     cell = cand.cell
-    page, y, x, x_end, height, words, row_cells, row_pos, left_gap = _cell_facts(view, cell)
-    same, same_gap = view.same(cand)
-    left, _ = view.left(cell)
-    above, above_gap = view.above(cand)
     text_len = max(len(cell.text), 1)
-    mine = _norm(cand.value)
-    head = [
-        page, y, x, x_end, height, words, cand.start / text_len, float(cell.text[: cand.start].count(" ") == 0),
+    facts = _cell_facts(view, cell)
+    return [
+        *facts[:6], cand.start / text_len, float(cell.text[: cand.start].count(" ") == 0),
         float(cand.end >= len(cell.text.rstrip(" .,:;)"))), (cand.end - cand.start) / text_len,
-        row_cells, row_pos, same_gap, left_gap, above_gap,
-        float(counts[cand.value]), float(len(values)), index / max(len(values), 1),
-        *(float(v is not None and v == mine) for v in view.rule_values),
+        facts[6], facts[7], same_gap, facts[8], above_gap,
+        float(counts[cand.value]), float(n), index / max(n, 1), *view.witness(cand.value),
     ]
-    g = len(GROUPS)
-    out_row[: len(head)] = head
-    out_row[len(head) : len(head) + g] = same
-    out_row[len(head) + g : len(head) + 2 * g] = left
-    out_row[len(head) + 2 * g : len(head) + 3 * g] = above
 
 
 def _amount_block(view: DocumentView, cands: list[Candidate]) -> np.ndarray:
@@ -300,14 +289,22 @@ def _amount_block(view: DocumentView, cands: list[Candidate]) -> np.ndarray:
 def _sum_pairs(amounts: set[int]) -> tuple[set[int], set[int], set[int]]:
     """Amounts (in cents) printed as gross, net or tax of a net + tax = gross triple on the page,
     with the tax a plausible share of the net (VAT rates stay under 30%)."""
-    gross, net, tax = set(), set(), set()
-    ordered = sorted(amounts)
-    for i, x in enumerate(ordered):
-        for s in ordered[i:]:
-            if x <= s * 0.3 + 1 and (s + x) in amounts:
-                gross.add(s + x)
-                net.add(s)
-                tax.add(x)
+    gross: set[int] = set()
+    net: set[int] = set()
+    tax: set[int] = set()
+    ordered = np.array(sorted(amounts), dtype=np.int64)
+    n = len(ordered)
+    for lo in range(0, n, 512):  # the tax x = ordered[i] against every net s = ordered[j], j >= i, in blocks
+        x = ordered[lo : lo + 512, None]
+        later = np.arange(n)[None, :] >= np.arange(lo, lo + len(x))[:, None]
+        rows, cols = np.nonzero((x <= ordered[None, :] * 0.3 + 1) & later)
+        taxes, nets = ordered[lo + rows], ordered[cols]
+        sums = taxes + nets
+        at = np.minimum(np.searchsorted(ordered, sums), n - 1)
+        found = ordered[at] == sums
+        gross.update(sums[found].tolist())
+        net.update(nets[found].tolist())
+        tax.update(taxes[found].tolist())
     return gross, net, tax
 
 
@@ -392,9 +389,16 @@ def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
     party_list = list(parties) if parties is not None else [0] * len(cands)
     ordered = sorted(range(len(cands)), key=lambda i: (cands[i].cell.page, cands[i].cell.box[1]))
     order_of = {i: rank for rank, i in enumerate(ordered)}
-    common = np.zeros((len(cands), len(_COMMON) + len(_LABEL_FEATURES)), dtype=np.float32)
+    common, same, left, above = [], [], [], []
     for i, cand in enumerate(cands):
-        _common(view, cand, i, values, counts, common[i])
+        same_labels, same_gap = view.same(cand)
+        above_labels, above_gap = view.above(cand)
+        common.append(_common(view, cand, i, len(cands), counts, same_gap, above_gap))
+        same.append(same_labels)
+        left.append(view.left(cand.cell)[0])
+        above.append(above_labels)
+    blocks = [np.asarray(common, dtype=np.float32).reshape(len(cands), len(_COMMON)), np.stack(same),
+              np.stack(left), np.stack(above)]
     if kind == "amount":
         specific = _amount_block(view, cands)
     elif kind == "date":
@@ -406,7 +410,7 @@ def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
     else:
         specific = np.asarray([_vat_features(view, c, values, order_of[i], party_list[i])  # type: ignore[arg-type]
                                for i, c in enumerate(cands)], dtype=np.float32)
-    return np.hstack([common, specific]).reshape(len(cands), width)
+    return np.hstack([*blocks, specific]).reshape(len(cands), width)
 
 
 __all__ = ["FEATURE_NAMES", "GROUPS", "DocumentView", "LabelHit", "feature_rows"]

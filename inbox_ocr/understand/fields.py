@@ -15,6 +15,7 @@ net + tax = gross where the document allows it. Fields no label points at fall b
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -72,19 +73,20 @@ class RuleResult:
     currency: str | None
 
 
-def extract_fields(document: Document, learned: bool = True) -> Extraction:
+def extract_fields(document: Document, learned: bool = True, stated: Collection[str] = ()) -> Extraction:
     """Extract InvoiceFields values, with a confidence per field, from a document's positioned text.
 
     The rule-based extraction runs first; with `learned` (the default) the shipped scorer then
     chooses the fields it was trained for among all candidates (scorer.py) and gives them
-    calibrated confidences. Without a shipped model the rule-based values stand."""
+    calibrated confidences, but not the `stated` ones (an e-invoice's XML states them exactly).
+    Without a shipped model the rule-based values stand."""
     rule = rule_extraction(document)
     if learned and rule.ctx is not None:
         from inbox_ocr.understand.scorer import get_scorer
 
         scorer = get_scorer()
         if scorer is not None:
-            scorer.apply(rule)
+            scorer.apply(rule, skip=stated)
     return rule.out
 
 

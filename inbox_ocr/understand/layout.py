@@ -13,6 +13,7 @@ For a label found in a cell, the value is looked for, in this order of trust:
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,10 @@ class Cell:
     @property
     def height(self) -> float:
         return self._height
+
+    @functools.cached_property
+    def has_digit(self) -> bool:
+        return any(ch.isdigit() for ch in self.text)
 
     def word_index_at(self, char: int) -> int:
         """Index of the word that contains (or first follows) character offset `char`."""
@@ -145,9 +150,15 @@ class LabelSet:
     each: tuple[tuple[str, re.Pattern[str], float], ...]
     by_first: dict[str, tuple[int, ...]]
     anywhere: tuple[int, ...]  # labels whose first character we cannot tell
+    # per first character, all its labels in one pattern: most word starts begin no label, and one
+    # failed match of the alternation rules them all out at once
+    gates: dict[str | None, re.Pattern[str]] = field(default_factory=dict)
 
     def at(self, char: str) -> tuple[int, ...]:
         return self.by_first.get(char, ()) + self.anywhere
+
+    def gate(self, char: str) -> re.Pattern[str] | None:
+        return self.gates.get(char if char in self.by_first else None)
 
 
 def _wrap(pattern: str) -> str:
@@ -215,24 +226,26 @@ def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
                 continue
             for first in {x for ch in chars for x in (ch.lower(), ch.upper())}:
                 by_first.setdefault(first, []).append(index)
-    return LabelSet(tuple(each), {k: tuple(v) for k, v in by_first.items()}, tuple(anywhere))
+
+    def gate(indices: list[int]) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{each[i][1].pattern})" for i in indices), re.IGNORECASE)
+
+    gates: dict[str | None, re.Pattern[str]] = {k: gate(v + anywhere) for k, v in by_first.items()}
+    if anywhere:
+        gates[None] = gate(anywhere)
+    return LabelSet(tuple(each), {k: tuple(v) for k, v in by_first.items()}, tuple(anywhere), gates)
+
+
+_CJK_CHARS = r"\u3000-\u9fff\uff00-\uffef"
+# a CJK character, or a character that is neither space nor CJK after a start, a CJK character or
+# a character that is not a letter or digit (\w is str.isalnum() plus "_")
+_START = re.compile(rf"[{_CJK_CHARS}]|(?:^|(?<=\W)|(?<=_)|(?<=[{_CJK_CHARS}]))[^\s{_CJK_CHARS}]")
 
 
 def _starts(text: str, labels: LabelSet) -> list[int]:
-    """Word starts (Latin labels begin there) and every CJK character (Chinese has no spaces)."""
-    out = []
-    prev_alnum = False
-    for i, ch in enumerate(text):
-        if _CJK.match(ch):
-            if ch in labels.by_first:
-                out.append(i)
-            prev_alnum = False
-            continue
-        alnum = ch.isalnum()
-        if not prev_alnum and not ch.isspace():
-            out.append(i)
-        prev_alnum = alnum
-    return out
+    """Word starts (Latin labels begin there) and every CJK character a label begins with
+    (Chinese has no spaces)."""
+    return [m.start() for m in _START.finditer(text) if not _CJK.match(m.group()) or m.group() in labels.by_first]
 
 
 def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
@@ -242,6 +255,9 @@ def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
         found: list[tuple[int, int, str, float]] = []
         text = cell.text
         for start in _starts(text, labels):
+            gate = labels.gate(text[start])
+            if gate is None or not gate.match(text, start):
+                continue
             for index in labels.at(text[start]):
                 name, rx, weight = labels.each[index]
                 m = rx.match(text, start)
@@ -282,18 +298,53 @@ _LEADING = re.compile(r"^(?:[\s:：#.=/|]|[-–](?!\s?\d))+")  # keep the minus 
 
 
 class Cells(list):  # type: ignore[type-arg]
-    """All cells of a document, with the cells of each page kept sorted by top edge."""
+    """All cells of a document, with the cells of each page kept sorted by top edge; which cells
+    share a row and which stand above which in a column, worked out once per cell."""
 
     def __init__(self, cells: Iterable[Cell]) -> None:
         super().__init__(cells)
         self._pages: dict[int, tuple[list[float], list[Cell]]] = {}
         self._memo: dict[tuple[int, int], list[Candidate]] = {}
+        self._rows: dict[int, list[Cell]] = {}
+        self._above: dict[int, list[tuple[float, Cell]]] = {}
 
     def on_page(self, page: int) -> tuple[list[float], list[Cell]]:
         if page not in self._pages:
             cells = sorted((c for c in self if c.page == page), key=lambda c: c.box[1])
             self._pages[page] = ([c.box[1] for c in cells], cells)
         return self._pages[page]
+
+    def row(self, cell: Cell) -> list[Cell]:
+        """Cells on the same visual row as `cell`, left to right (shared: do not change the list)."""
+        row = self._rows.get(id(cell))
+        if row is None:  # only cells whose top is near this one can share its row
+            tops, on_page = self.on_page(cell.page)
+            lo, hi = bisect.bisect_left(tops, cell.box[1] - 3 * cell.height), bisect.bisect_right(tops, cell.box[3])
+            row = self._rows[id(cell)] = _row(cell, on_page[lo:hi])
+        return row
+
+    def above(self, cell: Cell) -> list[tuple[float, Cell]]:
+        """The (up to two) nearest cells above `cell` in its column, nearest first, with the
+        number of lines between (from -0.3, touching, to 4)."""
+        near = self._above.get(id(cell))
+        if near is None:
+            near = self._above[id(cell)] = _above(cell, *self.on_page(cell.page))
+        return near
+
+
+def _above(cell: Cell, tops: list[float], on_page: list[Cell]) -> list[tuple[float, Cell]]:
+    h = cell.height
+    near = []
+    lo, hi = bisect.bisect_left(tops, cell.box[1] - 6 * h), bisect.bisect_right(tops, cell.box[1] + h)
+    for other in on_page[lo:hi]:
+        lines = (cell.box[1] - other.box[3]) / h
+        if other is cell or lines < -0.3 or lines > 4.0:
+            continue
+        overlap = min(cell.box[2], other.box[2]) - max(cell.box[0], other.box[0])
+        if overlap > 0 or abs(other.box[0] - cell.box[0]) < h:
+            near.append((lines, other))
+    near.sort(key=lambda t: t[0])
+    return near[:2]
 
 
 def value_candidates(hit: LabelHit, cells: list[Cell], max_below: int = 3) -> list[Candidate]:
@@ -341,14 +392,16 @@ def _value_candidates(hit: LabelHit, cells: Cells, max_below: int) -> list[Candi
 
 
 def row_of(cell: Cell, cells: list[Cell]) -> list[Cell]:
-    """Cells on the same visual row as `cell`, left to right."""
-    h = cell.height
-    if isinstance(cells, Cells):  # only cells whose top is near this one can share its row
-        tops, on_page = cells.on_page(cell.page)
-        pool = on_page[bisect.bisect_left(tops, cell.box[1] - 3 * h) : bisect.bisect_right(tops, cell.box[3])]
-    else:
-        pool = [c for c in cells if c.page == cell.page]
-    row = [c for c in pool if min(cell.box[3], c.box[3]) - max(cell.box[1], c.box[1]) >= 0.5 * min(h, c.height)]
+    """Cells on the same visual row as `cell`, left to right (computed once per cell of a `Cells`;
+    the list is shared, do not change it)."""
+    if isinstance(cells, Cells):
+        return cells.row(cell)
+    return _row(cell, [c for c in cells if c.page == cell.page])
+
+
+def _row(cell: Cell, pool: list[Cell]) -> list[Cell]:
+    top, bottom, h = cell.box[1], cell.box[3], cell.height
+    row = [c for c in pool if min(bottom, c.box[3]) - max(top, c.box[1]) >= 0.5 * min(h, c.height)]
     return sorted(row, key=lambda c: c.box[0])
 
 

@@ -32,7 +32,14 @@ _PREPAID = re.compile(
 
 
 def amount_pool(ctx: DocumentContext, name: str) -> list[tuple[float, Decimal, LabelHit]]:
-    """Best score per distinct amount for one money field."""
+    """Best score per distinct amount for one money field (worked out once per document)."""
+    key = ("amount_pool", name)
+    if key not in ctx.memo:
+        ctx.memo[key] = _amount_pool(ctx, name)
+    return list(ctx.memo[key])
+
+
+def _amount_pool(ctx: DocumentContext, name: str) -> list[tuple[float, Decimal, LabelHit]]:
 
     def parse(text: str) -> tuple[Decimal, bool, int] | None:
         got = amount_in(text, ctx.conventions)

@@ -328,7 +328,7 @@ def _company_guess(ctx: DocumentContext, exclude: str | None) -> tuple[str, floa
             name = _strip_name(cell.text)
             core = LEGAL_FORM.sub(" ", name)
             if len(re.findall(r"[^\W\d_]{2,}", core)) <= 1 or (i and first_page[i - 1].text.rstrip().endswith("&")):
-                above = _line_above(cell, first_page[:i])
+                above = _line_above(cell, first_page, i)
                 if above is not None:
                     name = f"{above.text.strip()} {name}"
             if i + 1 < len(first_page) and name.endswith("&"):
@@ -345,9 +345,11 @@ def _company_guess(ctx: DocumentContext, exclude: str | None) -> tuple[str, floa
     return None
 
 
-def _line_above(cell: Cell, before: list[Cell]) -> Cell | None:
-    """The cell right above `cell` (same column, less than a line apart) if it can start a name."""
-    for other in reversed(before):
+def _line_above(cell: Cell, cells: list[Cell], index: int) -> Cell | None:
+    """The cell right above `cell` = cells[index] (same column, less than a line apart; `cells`
+    sorted by top) if it can start a name."""
+    for j in range(index - 1, -1, -1):
+        other = cells[j]
         gap = cell.box[1] - other.box[3]
         if gap > 1.0 * cell.height:
             return None
@@ -385,16 +387,19 @@ def name_candidates(ctx: DocumentContext, rule_vendor: str | None) -> list[tuple
             seen.add(text)
             out.append((text, cell, joined))
 
+    label_end: dict[int, int] = {}  # cell -> where the labels that start it end
+    for h in ctx.hits:
+        if h.start == 0:
+            label_end[id(h.cell)] = max(label_end.get(id(h.cell), 0), h.char_end)
     for i, cell in enumerate(cells):
         if cell.box[1] > 0.5 * height and cell.box[1] < 0.8 * height:
             continue  # the body of the page holds items and totals, not the parties
         text = cell.text
-        labels = [h for h in ctx.hits if h.cell is cell and h.start == 0]
-        if labels:
-            text = cell.text[max(h.char_end for h in labels):]
+        if id(cell) in label_end:
+            text = cell.text[label_end[id(cell)]:]
         name = _strip_name(text)
         add(name, cell, False)
-        above = _line_above(cell, cells[:i])
+        above = _line_above(cell, cells, i)
         if above is not None and len(name.split()) <= 4:
             add(f"{above.text.strip()} {name}", cell, True)
     if rule_vendor and rule_vendor not in seen:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -132,18 +133,23 @@ class Scorer:
                 )
         return cls(models, str(meta.get("version", "")), float(meta.get("joint_slack", JOINT_SLACK)))
 
-    def apply(self, rule: RuleResult) -> None:
+    def apply(self, rule: RuleResult, skip: Collection[str] = ()) -> None:
         """Replace the rule-based values of the covered fields by the scorer's choices (the rule's
-        value stays where the scorer is unsure, with the scorer's calibrated doubt as confidence)."""
-        scored = prepare(rule, self.kinds)
+        value stays where the scorer is unsure, with the scorer's calibrated doubt as confidence).
+        Fields in `skip` keep the rule-based values, and kinds of candidate no remaining field
+        needs are not worked out."""
+        models = {name: model for name, model in self.models.items() if name not in skip}
+        if not models:
+            return
+        scored = prepare(rule, tuple(dict.fromkeys(m.kind for m in models.values())))
         values = {kind: [c.value for c in cands] for kind, cands in scored.candidates.items()}
         out = rule.out
-        fallback = {name: out.values.get(name) for name in self.models}
-        for name, choice in choose(self.models, values, scored.features, fallback, self.joint_slack).items():
+        fallback = {name: out.values.get(name) for name in models}
+        for name, choice in choose(models, values, scored.features, fallback, self.joint_slack).items():
             out.values.pop(name, None)
             out.confidence.pop(name, None)
             if choice is not None:
-                out.set(name, choice[0], self.models[name].calibration(choice[1]))
+                out.set(name, choice[0], models[name].calibration(choice[1]))
                 out.calibrated.add(name)
 
 

@@ -55,6 +55,7 @@ class DocumentContext:
     by_field: dict[str, list[LabelHit]]
     page_heights: dict[int, float] = field(default_factory=dict)
     party_headings: list[tuple[Cell, str]] | None = None  # parties.py fills it on first use
+    memo: dict[tuple[str, str], Any] = field(default_factory=dict)  # results asked for more than once
 
     def prior(self, name: str, hit: LabelHit) -> float:
         """Where documents put their header fields: top of page one, next to the number."""

@@ -19,13 +19,14 @@ import numpy as np
 
 @dataclass(frozen=True)
 class _Flat:
-    feature: np.ndarray
+    """All trees as one array of nodes: a leaf splits on feature 0 at +inf and both its children
+    are itself, so that every row can take the same number of steps."""
+
+    feature: np.ndarray  # node arrays indexed with intp (np.take casts any other index type first)
     threshold: np.ndarray
-    missing_left: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
+    missing_right: np.ndarray  # where a NaN feature goes (the one case where `v > threshold` is wrong)
+    child: np.ndarray  # [2 * node + went_right]
     value: np.ndarray
-    is_leaf: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,15 @@ class TreeEnsemble:
             return np.zeros(0)
         flat = self._flat()
         x = np.ascontiguousarray(X, dtype=np.float64).ravel()
-        row_base = (np.arange(rows) * X.shape[1])[:, None]
-        node = np.broadcast_to(np.arange(trees) * width, (rows, trees)).copy()  # every row at every root
+        has_nan = bool(np.isnan(x).any())
+        row_base = (np.arange(rows, dtype=np.intp) * X.shape[1])[:, None]
+        node = np.broadcast_to(np.arange(trees, dtype=np.intp) * width, (rows, trees))  # every row at every root
         for _ in range(self.depth):
             v = np.take(x, row_base + np.take(flat.feature, node))
-            go_left = np.where(np.isnan(v), np.take(flat.missing_left, node), v <= np.take(flat.threshold, node))
-            nxt = np.where(go_left, np.take(flat.left, node), np.take(flat.right, node))
-            node = np.where(np.take(flat.is_leaf, node), node, nxt)
+            right = v > np.take(flat.threshold, node)
+            if has_nan:
+                right = np.where(np.isnan(v), np.take(flat.missing_right, node), right)
+            node = np.take(flat.child, 2 * node + right)
         return self.baseline + np.take(flat.value, node).sum(axis=1)
 
     def _flat(self) -> _Flat:
@@ -62,9 +65,13 @@ class TreeEnsemble:
         if cached is None:
             trees, width = self.feature.shape
             offset = (np.arange(trees) * width)[:, None]
-            cached = _Flat(self.feature.ravel(), self.threshold.ravel(), self.missing_left.ravel(),
-                           (self.left + offset).ravel(), (self.right + offset).ravel(), self.value.ravel(),
-                           self.is_leaf.ravel())
+            own = np.arange(trees * width).reshape(trees, width)
+            leaf = self.is_leaf
+            left, right = np.where(leaf, own, self.left + offset), np.where(leaf, own, self.right + offset)
+            child = np.stack([left, right], axis=-1)
+            cached = _Flat(np.where(leaf, 0, self.feature).astype(np.intp).ravel(),
+                           np.where(leaf, np.inf, self.threshold).ravel(), (~self.missing_left).ravel(),
+                           child.astype(np.intp).ravel(), self.value.ravel())
             object.__setattr__(self, "_flat_cache", cached)
         return cached
 

@@ -13,30 +13,35 @@ import unicodedata
 
 _LEADERS = frozenset("._-–—·…=*")
 _TOKEN = re.compile(r"\S+")
+_NO_LEADERS = str.maketrans("", "", "".join(_LEADERS))
+_NOT_LATIN = re.compile(r"[^\x00-\u024f]")
 _VOWELS = set("aeiouyäöüàáâãåæèéêëìíîïòóôõøùúûýÿœAEIOUYÄÖÜÀÁÂÃÅÆÈÉÊËÌÍÎÏÒÓÔÕØÙÚÛÝŸŒ")
 
 
 def looks_garbled(text: str) -> bool:
     """True for text a reader would call garbage (see module docstring); False for short texts,
     which carry too little evidence either way."""
-    chars = [c for c in text if not c.isspace()]
+    chars = "".join(text.split())  # str.split() splits at str.isspace() characters
     if len(chars) < 40:
         return False
-    bad = sum(1 for c in chars if unicodedata.category(c) in ("Co", "Cc", "Cn", "Cs") or c == "\ufffd")
-    if bad / len(chars) > 0.1:
-        return True
+    if not chars.isprintable() or "\ufffd" in chars:  # printable: no Cc, Cf, Cs, Co, Cn, Z* at all
+        bad = sum(1 for c in chars if unicodedata.category(c) in ("Co", "Cc", "Cn", "Cs") or c == "\ufffd")
+        if bad / len(chars) > 0.1:
+            return True
     # dot leaders and rules (tables of contents, forms) are punctuation but not garbage
-    inked = [c for c in chars if c not in _LEADERS]
-    if inked and sum(c.isalnum() for c in inked) / len(inked) < 0.5:
+    inked = chars.translate(_NO_LEADERS)
+    if inked and sum(map(str.isalnum, inked)) / len(inked) < 0.5:
         return True
+    # Non-Latin scripts (no Latin vowels) are not judged by the vowel test.
+    latin = sum(map(str.isalpha, _NOT_LATIN.sub("", chars)))
+    if latin / len(chars) <= 0.5:
+        return False
     tokens = [t for t in _TOKEN.findall(text) if not set(t) <= _LEADERS]
     wordlike = sum(
-        1 for t in tokens if any(c.isdigit() for c in t) or (any(c in _VOWELS for c in t) and _mostly_letters(t))
+        1 for t in tokens if any(map(str.isdigit, t)) or (any(c in _VOWELS for c in t) and _mostly_letters(t))
     )
-    # Non-Latin scripts (no Latin vowels) are not judged by the vowel test.
-    latin = sum(1 for c in chars if c.isalpha() and ord(c) < 0x250)
-    return latin / len(chars) > 0.5 and wordlike / max(1, len(tokens)) < 0.5
+    return wordlike / max(1, len(tokens)) < 0.5
 
 
 def _mostly_letters(token: str) -> bool:
-    return sum(c.isalpha() for c in token) >= 0.6 * len(token)
+    return sum(map(str.isalpha, token)) >= 0.6 * len(token)
