@@ -143,6 +143,27 @@ def test_embedded_facturx_wins_over_the_text_layer() -> None:
     assert result.summary()["source"] == "einvoice_xml"
 
 
+def test_the_scorer_chooses_only_what_the_xml_leaves_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the XML states is not guessed from the print: the learned scorer works out only the
+    kinds of candidate the fields the XML lacks need (here the tax, when the XML has none)."""
+    from inbox_ocr.understand import scorer
+
+    asked: list[tuple[str, ...]] = []
+    prepare = scorer.prepare
+    monkeypatch.setattr(scorer, "prepare", lambda rule, kinds: asked.append(kinds) or prepare(rule, kinds))
+    items = [(50, 60, "RECHNUNG", 16), (50, 100, "Rechnungsnummer: XR-2024-77"), (50, 120, "MwSt 19%: 190,00 EUR")]
+    doc = read_pdf(make_pdf(items, attachments={"factur-x.xml": CII.format(type_code="380").encode()}))
+    assert doc.einvoice is not None and doc.einvoice.vendor_vat_id and doc.einvoice.tax == Decimal("190.00")
+    analyze(doc)
+    missing = {name for name, kind in scorer.FIELD_KINDS.items() if getattr(doc.einvoice, name) in (None, "")}
+    assert asked == ([tuple(dict.fromkeys(scorer.FIELD_KINDS[n] for n in scorer.FIELD_KINDS if n in missing))]
+                     if missing else [])
+    without_tax = doc.model_copy(update={"einvoice": doc.einvoice.model_copy(update={"tax": None})})
+    asked.clear()
+    result = analyze(without_tax)
+    assert "amount" in asked[0] and result.fields.tax == Decimal("190.00")
+
+
 @pytest.mark.parametrize("bad", ["NaN", "sNaN", "Infinity", "-Inf", "1E+999999999", "1E-999999999"])
 def test_an_unusable_amount_is_a_warning_on_that_field_and_the_rest_stays(bad: str) -> None:
     """One NaN, infinite or absurd amount in the XML: that amount is left out with a warning; the
