@@ -145,7 +145,7 @@ class TextLine(Frozen):
     confidence: float = 1.0
     words: tuple[Word, ...] = ()
 
-    @property
+    @cached_property
     def bbox(self) -> Box:
         xs = [p[0] for p in self.box]
         ys = [p[1] for p in self.box]
@@ -158,7 +158,7 @@ class Page(Frozen):
     height: float
     lines: tuple[TextLine, ...] = ()
 
-    @property
+    @cached_property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
 
