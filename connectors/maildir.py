@@ -160,6 +160,9 @@ class MaildirSource:
         return self._locate(key) is not None
 
     def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
+        for change in changes.helpdesk_only():
+            log.warning("event=action_not_applicable source=%s key=%s action=%s reason=only a helpdesk source "
+                        "can assign or comment", self.name, message.key, change.split(":")[0])
         path = self._locate(message.key)
         if path is None:
             return  # already moved by an earlier ack that was interrupted before the ledger noted it

@@ -1,6 +1,7 @@
 """What a rule can do with a message: one class per action, declared once here.
 
-In YAML an action is `{move: Invoices}`, `{keyword: x}`, `{webhook: erp}`, `mark_seen` or `flag`.
+In YAML an action is `{move: Invoices}`, `{keyword: x}`, `{webhook: erp}`, `mark_seen`, `flag`,
+`{assign: person}` or `{comment: "template"}` (the last two only mean something in a helpdesk).
 Each class says what it is (`is_mailbox`: applied on the source by `Source.ack`; `is_webhook`:
 delivered through the outbox), how it shows in explanations (`str`), and, for a mailbox action,
 how it changes the message (`apply`, onto the kernel's `MailboxChanges`).
@@ -12,12 +13,14 @@ handling to each source's `ack`.
 
 from __future__ import annotations
 
+from string import Formatter
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, field_validator
 
 from inbox_ocr.kernel.config_types import Strict
 from inbox_ocr.kernel.models import MailboxChanges
+from routing.conditions import RoutingInput
 
 
 class BaseAction(Strict):
@@ -32,8 +35,9 @@ class BaseAction(Strict):
         """The action's argument as written in the config (a folder, keyword or webhook name)."""
         return None
 
-    def apply(self, changes: MailboxChanges) -> MailboxChanges:
-        """The mailbox changes with this action's part added (mailbox actions only)."""
+    def apply(self, changes: MailboxChanges, inp: RoutingInput | None = None) -> MailboxChanges:
+        """The mailbox changes with this action's part added (mailbox actions only); `inp` is what
+        the rules looked at (a comment template takes its values from it)."""
         return changes
 
     def __str__(self) -> str:
@@ -53,7 +57,7 @@ class Move(BaseAction):
     def arg(self) -> str:
         return self.folder
 
-    def apply(self, changes: MailboxChanges) -> MailboxChanges:
+    def apply(self, changes: MailboxChanges, inp: RoutingInput | None = None) -> MailboxChanges:
         return changes.model_copy(update={"move_to": self.folder})
 
 
@@ -69,7 +73,7 @@ class Keyword(BaseAction):
     def arg(self) -> str:
         return self.name
 
-    def apply(self, changes: MailboxChanges) -> MailboxChanges:
+    def apply(self, changes: MailboxChanges, inp: RoutingInput | None = None) -> MailboxChanges:
         return changes.model_copy(update={"keywords": (*changes.keywords, self.name)})
 
 
@@ -79,7 +83,7 @@ class MarkSeen(BaseAction):
     kind: Literal["mark_seen"] = "mark_seen"
     is_mailbox: ClassVar[bool] = True
 
-    def apply(self, changes: MailboxChanges) -> MailboxChanges:
+    def apply(self, changes: MailboxChanges, inp: RoutingInput | None = None) -> MailboxChanges:
         return changes.model_copy(update={"mark_seen": True})
 
 
@@ -89,8 +93,84 @@ class Flag(BaseAction):
     kind: Literal["flag"] = "flag"
     is_mailbox: ClassVar[bool] = True
 
-    def apply(self, changes: MailboxChanges) -> MailboxChanges:
+    def apply(self, changes: MailboxChanges, inp: RoutingInput | None = None) -> MailboxChanges:
         return changes.model_copy(update={"flag": True})
+
+
+class Assign(BaseAction):
+    """Assign the conversation to a person (helpdesk sources: a Front teammate, a Zendesk agent, a
+    Help Scout user, by e-mail address or name)."""
+
+    kind: Literal["assign"] = "assign"
+    person: str
+    takes: ClassVar[Literal["name", "nothing"]] = "name"
+    is_mailbox: ClassVar[bool] = True
+    exclusive: ClassVar[bool] = True  # one assignee
+
+    @property
+    def arg(self) -> str:
+        return self.person
+
+    def apply(self, changes: MailboxChanges, inp: RoutingInput | None = None) -> MailboxChanges:
+        return changes.model_copy(update={"assign_to": self.person})
+
+
+class Comment(BaseAction):
+    """Add a private comment (helpdesk sources: a Front comment, a Zendesk internal note, a Help
+    Scout note). The text is a template: `{invoice_number}`, `{total}`, ... (COMMENT_FIELDS) are
+    replaced by the values read from the message's invoice, `-` where nothing was read."""
+
+    kind: Literal["comment"] = "comment"
+    template: str
+    takes: ClassVar[Literal["name", "nothing"]] = "name"
+    is_mailbox: ClassVar[bool] = True
+
+    @property
+    def arg(self) -> str:
+        return self.template
+
+    @field_validator("template")
+    @classmethod
+    def _known_fields(cls, template: str) -> str:
+        try:
+            names = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"comment template {template!r}: {exc} (write {{{{ and }}}} for braces)") from exc
+        unknown = sorted(n for n in names if n not in COMMENT_FIELDS)
+        if unknown:
+            raise ValueError(f"comment template: unknown field(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(COMMENT_FIELDS)}")
+        return template
+
+    def apply(self, changes: MailboxChanges, inp: RoutingInput | None = None) -> MailboxChanges:
+        text = self.template.format_map(comment_values(inp)) if inp is not None else self.template
+        return changes.model_copy(update={"comments": (*changes.comments, text)})
+
+
+COMMENT_FIELDS = ("invoice_number", "invoice_date", "due_date", "total", "currency", "vendor", "vendor_vat_id",
+                  "doc_type", "subject", "sender", "attachment", "review_link")
+
+
+def comment_values(inp: RoutingInput) -> dict[str, str]:
+    """The values a comment template can use, from the message and its main document (the first
+    invoice or credit note, else the first document). `review_link` stays empty until the review
+    queue exists."""
+    docs = inp.documents
+    main = next((d for d in docs if d.classification.doc_type in ("invoice", "credit_note")), docs[0] if docs else None)
+    fields = main.fields if main is not None else None
+
+    def show(value: Any) -> str:
+        return "-" if value in (None, "", ()) else str(value)
+
+    values = {name: show(getattr(fields, name, None)) for name in
+              ("invoice_number", "invoice_date", "due_date", "total", "currency", "vendor_vat_id")}
+    values.update(
+        vendor=show(getattr(fields, "vendor_name", None)),
+        doc_type=show(main.classification.doc_type if main is not None else None),
+        subject=show(inp.message.subject), sender=show(inp.message.sender),
+        attachment=show(main.document.filename if main is not None else None), review_link="",
+    )
+    return values
 
 
 class Webhook(BaseAction):
@@ -106,7 +186,7 @@ class Webhook(BaseAction):
         return self.webhook
 
 
-AnyAction = Move | Keyword | Webhook | MarkSeen | Flag
+AnyAction = Move | Keyword | Webhook | MarkSeen | Flag | Assign | Comment
 ACTION_TYPES: tuple[type[BaseAction], ...] = get_args(AnyAction)
 _BY_KIND: dict[str, type[BaseAction]] = {t.model_fields["kind"].default: t for t in ACTION_TYPES}
 ACTION_KINDS: tuple[str, ...] = tuple(_BY_KIND)

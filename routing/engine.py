@@ -42,7 +42,7 @@ def decide(inp: RoutingInput, rules: Sequence[Rule], default: Sequence[BaseActio
     changes = MailboxChanges()
     for decided_action in decided:
         if decided_action.is_mailbox:
-            changes = decided_action.apply(changes)
+            changes = decided_action.apply(changes, inp)
     return RoutingDecision(
         rule=matched[0] if matched else None,
         actions=tuple(str(a) for a in decided),

@@ -221,6 +221,9 @@ class ImapSource:
         return bool(self.session.run(f"check {key}", op))
 
     def ack(self, message: RawMessage, changes: MailboxChanges) -> None:
+        for change in changes.helpdesk_only():
+            log.warning("event=action_not_applicable source=%s key=%s action=%s reason=only a helpdesk source "
+                        "can assign or comment", self.name, message.key, change.split(":")[0])
         folder, uidvalidity, uid = split_key(message.key)
 
         def op(client: IMAPClient) -> None:

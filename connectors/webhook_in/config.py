@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -32,6 +33,10 @@ class WebhookSourceConfig(SourceSettings):
                                         "Help Scout, Mailgun stored messages)")
     api_user: str | None = Field(default=None, description="with api_token: HTTP Basic user (Mailgun: api; "
                                  "Zendesk: agent@example.com/token); without it the token is sent as Bearer")
+    api_url: str | None = Field(default=None, description="helpdesk REST API the rules' actions are made in "
+                                "(front: https://api2.frontapp.com, helpscout: https://api.helpscout.net/v2 by "
+                                "default; zendesk: https://<subdomain>.zendesk.com/api/v2); https, or http to "
+                                "a loopback address")
     allowed_hosts: list[str] = Field(default_factory=list, description="hosts attachment URLs may be fetched "
                                      "from over https: 'host' (port 443), 'host:port', '*.example.com' "
                                      "(subdomains); a name must resolve to public addresses, an IP address "
@@ -53,6 +58,27 @@ class WebhookSourceConfig(SourceSettings):
         for entry in entries:
             HostRule.parse(entry)  # raises ValueError naming the entry
         return entries
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback) or not parts.hostname:
+            raise ValueError(f"api_url {url!r}: https://host/... (http only to a loopback address)")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError(f"api_url {url!r}: no credentials, query or fragment (the token is api_token)")
+        return url.rstrip("/")
+
+    @property
+    def acts_in_helpdesk(self) -> bool:
+        """Whether the rules' mailbox actions are made in the helpdesk (connectors/helpdesk): a
+        helpdesk with an api_token (Zendesk: and its api_url, which names the account)."""
+        if self.provider not in ("front", "zendesk", "helpscout") or self.api_token is None:
+            return False
+        return self.api_url is not None or self.provider != "zendesk"
 
     @model_validator(mode="after")
     def _verification(self) -> WebhookSourceConfig:

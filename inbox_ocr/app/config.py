@@ -80,6 +80,10 @@ class Config(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"source names must be unique: {', '.join(dupes)}")
+        reserved = sorted(n for n in self.webhooks if n.startswith("helpdesk:"))
+        if reserved:
+            raise ValueError(f"webhook names starting with 'helpdesk:' are the helpdesk sources' own: "
+                             f"{', '.join(reserved)}")
         paths = [s.url_path for s in self.sources if isinstance(s, WebhookSourceConfig)]
         if len(paths) != len(set(paths)):
             raise ValueError(f"webhook source paths must be unique: {', '.join(sorted(paths))}")

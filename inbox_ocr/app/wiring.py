@@ -4,7 +4,7 @@ commands) builds what it needs here, so there is one answer to "where is X creat
     open_ledger(config)             the state directory (0700) and its ledger
     build_reader(config, isolated)  the Reader: in a killable worker process, or in this process
     build_processor(config, reader) limits + reader + vendor templates + the rules' Router
-    build_sinks(config)             one Sink per configured webhook
+    build_sinks(config)             one Sink per configured webhook and per helpdesk source
     Wiring(config)                  all of it for a running daemon: ledger, sources, runner, outbox,
                                     the webhook spools, the HTTP server
 """
@@ -17,6 +17,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from connectors.helpdesk import HelpdeskSink, HelpdeskSource, helpdesk_for
+from connectors.helpdesk.source import sink_name as helpdesk_sink_name
 from connectors.imap import ImapSource, ImapSourceConfig
 from connectors.maildir import MaildirSource, MaildirSourceConfig
 from connectors.webhook_in import Endpoint, Spool, WebhookSource, WebhookSourceConfig, spool_dir
@@ -26,6 +28,7 @@ from inbox_ocr.app.http import HttpServer, build_app
 from inbox_ocr.kernel.errors import ConfigError
 from inbox_ocr.kernel.metrics import READINESS
 from inbox_ocr.kernel.ports import Reader, Sink, Source
+from inbox_ocr.kernel.settings import DeliveryPolicy
 from inbox_ocr.orchestration.ledger import Ledger, ledger_path
 from inbox_ocr.orchestration.outbox import Outbox
 from inbox_ocr.orchestration.pipeline import Processor
@@ -68,12 +71,25 @@ def build_processor(config: Config, reader: Reader | None = None) -> Processor:
 
 
 def build_sinks(config: Config, breakers: Breakers | None = None) -> dict[str, Sink]:
+    """One sink per webhook, and one per helpdesk source whose actions are made in the helpdesk."""
     breakers = breakers or Breakers()  # one circuit breaker per target host, shared by its webhooks
-    return {name: make_sink(name, cfg, breakers) for name, cfg in config.webhooks.items()}
+    sinks: dict[str, Sink] = {name: make_sink(name, cfg, breakers) for name, cfg in config.webhooks.items()}
+    for cfg in _helpdesks(config):
+        name = helpdesk_sink_name(cfg.name)
+        try:
+            sinks[name] = HelpdeskSink(name, helpdesk_for(cfg))
+        except ValueError as exc:
+            raise ConfigError("<config>", [str(exc)]) from exc
+    return sinks
 
 
 def build_outbox(config: Config, ledger: Ledger) -> Outbox:
-    return Outbox(ledger, build_sinks(config), config.webhooks)
+    policies: dict[str, DeliveryPolicy] = {helpdesk_sink_name(c.name): DeliveryPolicy() for c in _helpdesks(config)}
+    return Outbox(ledger, build_sinks(config), {**config.webhooks, **policies})
+
+
+def _helpdesks(config: Config) -> list[WebhookSourceConfig]:
+    return [s for s in config.sources if isinstance(s, WebhookSourceConfig) and s.acts_in_helpdesk]
 
 
 SourceFactory = Callable[[Any, Ledger, "Wiring"], Source]
@@ -88,6 +104,8 @@ def _imap(cfg: ImapSourceConfig, ledger: Ledger, wiring: Wiring) -> Source:
 
 
 def _webhook(cfg: WebhookSourceConfig, ledger: Ledger, wiring: Wiring) -> Source:
+    if cfg.acts_in_helpdesk:
+        return HelpdeskSource(cfg, ledger, wiring.spool(cfg))
     return WebhookSource(cfg, ledger, wiring.spool(cfg))
 
 

@@ -38,7 +38,12 @@ class SourceUnavailable(TransientError):
 
 
 class DeliveryFailed(TransientError):
-    pass
+    """Try the delivery again later; `retry_after` (seconds) is the receiver's own wish (an HTTP
+    429 or 503 with Retry-After), which the outbox honours when it is longer than its backoff."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentError(InboxOcrError):

@@ -271,9 +271,11 @@ class MailboxChanges(Frozen):
     keywords: tuple[str, ...] = ()
     mark_seen: bool = False
     flag: bool = False
+    assign_to: str | None = Field(default=None, description="a person (helpdesk sources only)")
+    comments: tuple[str, ...] = Field(default=(), description="private comments, rendered (helpdesk sources only)")
 
     def __bool__(self) -> bool:
-        return bool(self.move_to or self.keywords or self.mark_seen or self.flag)
+        return bool(self.move_to or self.keywords or self.mark_seen or self.flag or self.assign_to or self.comments)
 
     def describe(self) -> list[str]:
         """One short line per change, as the ledger's audit trail shows them."""
@@ -281,7 +283,30 @@ class MailboxChanges(Frozen):
         out += [f"keyword: {k}" for k in self.keywords]
         out += ["mark_seen"] if self.mark_seen else []
         out += ["flag"] if self.flag else []
+        out += [f"assign: {self.assign_to}"] if self.assign_to else []
+        out += [f"comment: {_preview(c)}" for c in self.comments]
         return out
+
+    def helpdesk_only(self) -> list[str]:
+        """The changes only a helpdesk can make (a mailbox has no assignee and no comments)."""
+        return [line for line in self.describe() if line.startswith(("assign:", "comment:"))]
+
+
+def _preview(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class HelpdeskCall(Frozen):
+    """One change made in a helpdesk through its API (connectors/helpdesk), delivered by the outbox."""
+
+    op: Literal["tag", "move", "assign", "comment", "done", "flag"]
+    conversation: str = Field(description="the helpdesk's id of the conversation or ticket")
+    arg: str | None = Field(default=None, description="tag, inbox/group/mailbox or person name; comment text")
+
+    def describe(self) -> str:
+        arg = "" if self.arg is None else f" {_preview(self.arg) if self.op == 'comment' else self.arg!r}"
+        return f"{self.op}{arg} on {self.conversation}"
 
 
 class RoutingDecision(Frozen):

@@ -18,10 +18,12 @@ The life of a message
 4. ``Source.fail(message, reason)`` puts a message that cannot be processed aside (a quarantine
    folder) so that it is not fetched again; also idempotent.
 
-Webhook actions never go through the source: the outbox delivers them through a :class:`Sink`.
+Webhook actions never go through the source: the outbox delivers them through a :class:`Sink`. Nor
+do the changes of a helpdesk source (``ActsThroughApi``): they become outbox rows too.
 
 Optional abilities of a source are Protocols of their own (``WaitsForMail``, ``CountsPending``,
-``ChecksPresence``, ``FiltersByDate``); callers ask ``isinstance(source, WaitsForMail)``, never ``hasattr``.
+``ChecksPresence``, ``FiltersByDate``, ``ActsThroughApi``); callers ask ``isinstance(source,
+WaitsForMail)``, never ``hasattr``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Protocol, runtime_checkable
 from inbox_ocr.kernel.models import (
     AnalyzedDocument,
     Document,
+    HelpdeskCall,
     MailboxChanges,
     ParsedMessage,
     RawMessage,
@@ -100,6 +103,21 @@ class ChecksPresence(Protocol):
 
     def has_message(self, key: str) -> bool:
         """Raises SourceUnavailable when the source cannot be asked right now."""
+        ...
+
+
+@runtime_checkable
+class ActsThroughApi(Protocol):
+    """A source whose messages live in a helpdesk (Front, Zendesk, Help Scout): its mailbox changes
+    are made through the helpdesk's API. The runner commits them as outbox rows for the sink named
+    ``sink_name`` with the message, so they are durable, retried and sent once; ``ack`` then only
+    marks the message handled."""
+
+    sink_name: str
+
+    def api_calls(self, message: RawMessage, changes: MailboxChanges) -> list[HelpdeskCall]:
+        """The API calls that make `changes` on the message's conversation, in order (empty when
+        the message does not say which conversation it belongs to; logged)."""
         ...
 
 

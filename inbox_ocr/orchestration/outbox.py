@@ -13,13 +13,13 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from inbox_ocr.kernel import metrics
 from inbox_ocr.kernel.errors import DeliveryFailed, DeliveryRejected
-from inbox_ocr.kernel.models import MessageOutcome, RawMessage
+from inbox_ocr.kernel.models import HelpdeskCall, MessageOutcome, RawMessage
 from inbox_ocr.kernel.ports import Sink
 from inbox_ocr.kernel.settings import DeliveryPolicy
 from inbox_ocr.orchestration.ledger import Ledger, NewDelivery
@@ -63,6 +63,19 @@ def new_deliveries(message: RawMessage, outcome: MessageOutcome) -> tuple[NewDel
         key = idempotency_key(message, webhook, index)
         body = json.dumps(webhook_payload(message, outcome, key), ensure_ascii=False, sort_keys=True).encode()
         out.append(NewDelivery(webhook=webhook, idempotency_key=key, payload=body))
+    return tuple(out)
+
+
+def helpdesk_deliveries(message: RawMessage, sink: str, calls: Sequence[HelpdeskCall]) -> tuple[NewDelivery, ...]:
+    """One outbox row per helpdesk API call, for the sink `sink`: the call and its idempotency
+    key (a comment carries the key as a marker, so a retry after a lost answer posts it once)."""
+    out = []
+    for index, call in enumerate(calls):
+        key = idempotency_key(message, f"{sink}:{call.op}", index)
+        body = {"version": PAYLOAD_VERSION, "event": "helpdesk.call", "idempotency_key": key,
+                "source": message.source, "key": message.key, **call.model_dump()}
+        out.append(NewDelivery(webhook=sink, idempotency_key=key,
+                               payload=json.dumps(body, ensure_ascii=False, sort_keys=True).encode()))
     return tuple(out)
 
 
@@ -124,7 +137,7 @@ class Outbox:
                                 row.id, row.webhook, attempts, exc)
                     report.dead += 1
                 else:
-                    delay = self.backoff(row.webhook, attempts)
+                    delay = max(self.backoff(row.webhook, attempts), exc.retry_after or 0.0)
                     self.ledger.deliveries.failed(row.id, str(exc), self.clock() + delay)
                     log.info("event=delivery_retry delivery=%d webhook=%s attempts=%d in=%.0fs error=%s",
                              row.id, row.webhook, attempts, delay, exc)

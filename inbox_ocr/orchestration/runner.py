@@ -18,9 +18,9 @@ from inbox_ocr.kernel import metrics
 from inbox_ocr.kernel.errors import InboxOcrError, PermanentError, TransientError
 from inbox_ocr.kernel.logs import message_context
 from inbox_ocr.kernel.models import HandlingResult, MailboxChanges, MessageOutcome, MessageStatus, RawMessage
-from inbox_ocr.kernel.ports import ChecksPresence, Source
+from inbox_ocr.kernel.ports import ActsThroughApi, ChecksPresence, Source
 from inbox_ocr.orchestration.ledger import Ledger, MessageIdentity, Outcome
-from inbox_ocr.orchestration.outbox import new_deliveries
+from inbox_ocr.orchestration.outbox import helpdesk_deliveries, new_deliveries
 from inbox_ocr.orchestration.pipeline import Processor, process_message
 
 log = logging.getLogger("inbox_ocr.runner")
@@ -120,11 +120,16 @@ class Runner:
         audit += [("classified", f"{d.document.filename}: {d.classification.doc_type} "
                    f"{d.classification.confidence:.2f}") for d in outcome.documents]
         audit.append(("routed", f"rule={decision.rule or '(default)'} actions={list(decision.actions)}"))
+        deliveries = new_deliveries(raw, outcome)
+        if isinstance(source, ActsThroughApi) and decision.mailbox:
+            calls = source.api_calls(raw, decision.mailbox)
+            deliveries += helpdesk_deliveries(raw, source.sink_name, calls)
+            audit += [("helpdesk_call", call.describe()) for call in calls]
         row = self.ledger.messages.record_outcome(Outcome(
             identity=_identity(raw, msg.subject, msg.sender), status=MessageStatus.DONE, rule=decision.rule,
             actions=decision.actions, mailbox=decision.mailbox, documents=tuple(docs),
             error="; ".join(f"part {e.part}: {e.error}" for e in msg.errors) or None,
-            deliveries=new_deliveries(raw, outcome), audit=tuple(audit),
+            deliveries=deliveries, audit=tuple(audit),
         ))
         metrics.RULE_HITS.labels(decision.rule or "(default)").inc()
         for d in docs:

@@ -28,6 +28,7 @@ from connectors.webhook_in.providers import InboundRequest, WebhookError
 if TYPE_CHECKING:
     from connectors.webhook_in.providers import ProviderContext
 
+CONVERSATION_HEADER = "X-Inbox-Ocr-Conversation"  # the helpdesk conversation or ticket a message belongs to
 log = logging.getLogger("connectors.webhook_in")
 
 # headers of the original message that describe its old MIME body; the rebuilt message has its own

@@ -15,6 +15,7 @@ from typing import Any
 
 from connectors.webhook_in.providers import Inbound, InboundRequest, ProviderContext, Reply, WebhookError
 from connectors.webhook_in.providers.common import (
+    CONVERSATION_HEADER,
     address,
     build_message,
     check_fresh,
@@ -70,6 +71,7 @@ class Front:
             for a in message.get("attachments") or []
             if isinstance(a, dict)
         )
+        conversation = get(event, "conversation", "id")  # cnv_...: what tags, moves and comments act on
         senders = by_role("from")
         author = obj(message.get("author"))
         raw = build_message(
@@ -81,6 +83,7 @@ class Front:
             message_id=f"<{message['id']}@frontapp.inbox-ocr.invalid>",
             text=message.get("text"),
             html=message.get("body"),
+            headers=[(CONVERSATION_HEADER, str(conversation))] if conversation else [],
             attachments=attachments,
             notes=notes,
         )

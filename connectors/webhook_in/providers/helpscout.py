@@ -18,6 +18,7 @@ from typing import Any
 
 from connectors.webhook_in.providers import Inbound, InboundRequest, ProviderContext, Reply, WebhookError
 from connectors.webhook_in.providers.common import (
+    CONVERSATION_HEADER,
     AttachmentData,
     address,
     build_message,
@@ -82,7 +83,8 @@ class HelpScout:
             date=thread.get("createdAt"),
             message_id=f"<{data['id']}.{thread.get('id')}@helpscout.inbox-ocr.invalid>",
             html=thread.get("body") or "",
-            headers=[("X-HelpScout-Conversation", str(data.get("number") or data["id"]))],
+            headers=[("X-HelpScout-Conversation", str(data.get("number") or data["id"])),
+                     (CONVERSATION_HEADER, str(data["id"]))],
             attachments=attachments,
             notes=notes,
         )

@@ -26,6 +26,7 @@ import base64
 
 from connectors.webhook_in.providers import Inbound, InboundRequest, ProviderContext, WebhookError
 from connectors.webhook_in.providers.common import (
+    CONVERSATION_HEADER,
     address,
     build_message,
     check_fresh,
@@ -70,7 +71,7 @@ class Zendesk:
             date=get(data, "comment", "created_at"),
             message_id=f"<{ticket_id}.{comment_id}@zendesk.inbox-ocr.invalid>",
             text=str(get(data, "comment", "body") or ""),
-            headers=[("X-Zendesk-Ticket-Id", str(ticket_id))],
+            headers=[("X-Zendesk-Ticket-Id", str(ticket_id)), (CONVERSATION_HEADER, str(ticket_id))],
             attachments=attachments,
             notes=notes,
         )

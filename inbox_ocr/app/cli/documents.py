@@ -132,3 +132,17 @@ def process(config_path: Path, dry_run: bool, source_name: str | None, message: 
         click.echo(f"  {line}")
     decided = outcome.decision.rule or "(default)"
     click.echo(f"decision: {decided} -> {', '.join(outcome.decision.actions) or 'no actions'}")
+    from connectors.webhook_in import WebhookSourceConfig
+
+    source_config = next((s for s in config.sources if s.name == source), None)
+    if isinstance(source_config, WebhookSourceConfig) and source_config.acts_in_helpdesk:
+        from connectors.helpdesk.source import calls_for, conversation_of
+
+        conversation = conversation_of(raw) or "<conversation>"
+        calls, skipped = calls_for(source_config.provider, conversation, outcome.decision.mailbox)
+        click.echo(f"{source_config.provider} API calls (source {source}):" if calls or skipped else
+                   f"{source_config.provider} API calls (source {source}): none")
+        for call in calls:
+            click.echo(f"  {call.describe()}")
+        for op in skipped:
+            click.echo(f"  {op}: not made ({source_config.provider}'s API has no {op})")
