@@ -305,7 +305,7 @@ class HelpdeskCall(Frozen):
     arg: str | None = Field(default=None, description="tag, inbox/group/mailbox or person name; comment text")
 
     def describe(self) -> str:
-        arg = "" if self.arg is None else f" {_preview(self.arg) if self.op == 'comment' else self.arg!r}"
+        arg = "" if self.arg is None else f" {_preview(self.arg)!r}"
         return f"{self.op}{arg} on {self.conversation}"
 
 
