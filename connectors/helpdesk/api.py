@@ -143,6 +143,16 @@ class Helpdesk:
             return self.done(conversation)
         return self.flag(conversation)
 
+    def names_for(self, op: str) -> Names | None:
+        """The names an operation's argument must be one of (None: any name goes, e.g. new tags)."""
+        return None
+
+    def check(self, op: str, name: str) -> None:
+        """Raise DeliveryRejected when the helpdesk has no such name for `op` (check-config --online)."""
+        names = self.names_for(op)
+        if names is not None:
+            names.id_of(name)
+
     def tag(self, conversation: str, name: str) -> str:
         raise NotImplementedError
 

@@ -35,6 +35,9 @@ class Front(Helpdesk):
     def _list(self, path: str) -> list[Any]:
         return list(pages(self.api, path, _front_items, _front_next))
 
+    def names_for(self, op: str) -> Names | None:
+        return {"tag": self.tags, "move": self.inboxes, "assign": self.teammates}.get(op)
+
     def _teammates(self) -> list[tuple[str, str]]:
         out = []
         for t in self._list("/teammates"):
@@ -84,6 +87,9 @@ class Zendesk(Helpdesk):
         self.groups = Names("Zendesk group", lambda: ((str(g["name"]), str(g["id"])) for g in
                                                        pages(self.api, "groups", _zendesk("groups"), _zendesk_next)))
         self.agents = Names("Zendesk agent", self._agents)
+
+    def names_for(self, op: str) -> Names | None:
+        return {"move": self.groups, "assign": self.agents}.get(op)  # tags are created when added
 
     def _agents(self) -> list[tuple[str, str]]:
         users = pages(self.api, "users", _zendesk("users"), _zendesk_next, params={"role[]": "agent"})
@@ -139,6 +145,9 @@ class HelpScout(Helpdesk):
                                                                pages(self.api, "mailboxes", _embedded("mailboxes"),
                                                                      _hal_next)))
         self.users = Names("Help Scout user", self._users)
+
+    def names_for(self, op: str) -> Names | None:
+        return {"move": self.mailboxes, "assign": self.users}.get(op)  # tags are created when added
 
     def _users(self) -> list[tuple[str, str]]:
         out = []

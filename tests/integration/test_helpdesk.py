@@ -217,3 +217,28 @@ def test_a_front_message_is_routed_inside_front(tmp_path: Path, front: FakeHelpd
     ledger.close()
     assert [json.loads(d.payload)["op"] for d in delivered] == ["move", "tag", "assign", "comment"]
     assert all(d.status == "delivered" for d in delivered)
+
+
+def test_check_config_online_names_what_the_helpdesk_does_not_have(tmp_path: Path, front: FakeHelpdesk) -> None:
+    from click.testing import CliRunner
+
+    from inbox_ocr.app.cli import main
+
+    def check(then: list[Any]) -> Any:
+        config = tmp_path / "c.yaml"
+        config.write_text(json.dumps({
+            "sources": [{"name": "front", "type": "webhook", "provider": "front", "secret": SECRET,
+                         "api_token": TOKEN, "api_url": front.api_url},
+                        {"name": "mail", "type": "maildir", "path": str(tmp_path / "Maildir")}],
+            "rules": [{"name": "front", "when": {"source": "front"}, "then": then},
+                      {"name": "mail only", "when": {"source": "mail"}, "then": [{"move": "Invoices/Approval"}]}],
+        }))
+        return CliRunner().invoke(main, ["check-config", "--online", str(config)])
+
+    good = check([{"move": "AP Team"}, {"keyword": "Invoices"}, {"assign": "Anna Ap"}])
+    assert good.exit_code == 0, good.output
+    assert "front: 3 name(s) looked up in front" in good.output
+    bad = check([{"move": "AP Team"}, {"keyword": "Nope"}, {"assign": "nobody@example.com"}])
+    assert bad.exit_code != 0
+    assert "no Front tag named 'Nope'" in bad.output and "no Front teammate named 'nobody@example.com'" in bad.output
+    assert "Invoices/Approval" not in bad.output  # a rule for another source is not asked about

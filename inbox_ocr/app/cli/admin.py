@@ -6,11 +6,15 @@ import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from inbox_ocr.app.cli.common import CONFIG_OPTION, guard_output, load
 from inbox_ocr.kernel.errors import ConfigError, InboxOcrError
+
+if TYPE_CHECKING:
+    from inbox_ocr.app.config import Config
 
 
 @click.command()
@@ -54,11 +58,17 @@ def backfill(config_path: Path, source_name: str, since: datetime | None) -> Non
 
 @click.command("check-config")
 @click.argument("file", type=click.Path(path_type=Path))
-def check_config(file: Path) -> None:
+@click.option("--online", is_flag=True, help="also ask each helpdesk source's API whether the inboxes, groups, "
+              "mailboxes, people and (Front) tags the rules name exist")
+def check_config(file: Path, online: bool) -> None:
     """Validate a config file; every problem is named by file and key path."""
     from connectors.webhook_out import PayloadTemplate
 
     config = load(file)
+    if online:
+        unknown = _helpdesk_names(config)
+        if unknown:
+            raise click.ClickException(f"{file}: " + "; ".join(unknown))
     for name, hook in config.webhooks.items():  # a template with a syntax error fails here, not at 3 a.m.
         if hook.template:
             try:
@@ -71,6 +81,39 @@ def check_config(file: Path) -> None:
         if source.type == "webhook":
             click.echo(f"  {source.name}: {source.provider} webhooks to POST "
                        f"http://{config.http.host}:{config.http.port}{source.url_path}")
+
+
+def _helpdesk_names(config: Config) -> list[str]:
+    """The names the rules that can apply to a helpdesk source use and its API does not know."""
+    from connectors.helpdesk import helpdesk_for
+    from connectors.webhook_in import WebhookSourceConfig
+    from inbox_ocr.kernel.errors import DeliveryFailed, DeliveryRejected
+    from inbox_ocr.kernel.models import ParsedMessage
+    from routing.conditions import CONDITIONS, RoutingInput
+
+    source_check = next(c for c in CONDITIONS if c.name == "source")
+    problems = []
+    for cfg in config.sources:
+        if not isinstance(cfg, WebhookSourceConfig) or not cfg.acts_in_helpdesk:
+            continue
+        desk = helpdesk_for(cfg)
+        here = RoutingInput(source=cfg.name, message=ParsedMessage())
+        actions = [a for rule in config.rules if rule.enabled
+                   and (rule.when.source is None or source_check.check(rule.when.source, here)[0]) for a in rule.then]
+        seen = set()
+        for action in [*actions, *config.default]:
+            op = {"move": "move", "assign": "assign", "keyword": "tag"}.get(action.kind)
+            if op is None or action.arg is None or (op, action.arg) in seen:
+                continue
+            seen.add((op, action.arg))
+            try:
+                desk.check(op, action.arg)
+            except DeliveryRejected as exc:
+                problems.append(f"source {cfg.name}: {exc}")
+            except DeliveryFailed as exc:
+                problems.append(f"source {cfg.name}: cannot ask {cfg.provider}: {exc}")
+        click.echo(f"  {cfg.name}: {len(seen)} name(s) looked up in {cfg.provider}")
+    return problems
 
 
 DEMO_MARKER = ".inbox-ocr-demo"
