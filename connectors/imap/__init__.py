@@ -6,7 +6,32 @@
     auth.py      XOAUTH2 access tokens: a token command, or the refresh-token flow
 """
 
-from connectors.imap.config import ImapOAuthConfig, ImapSourceConfig
-from connectors.imap.source import ImapSource, split_key
+from __future__ import annotations
 
-__all__ = ["ImapOAuthConfig", "ImapSource", "ImapSourceConfig", "split_key"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connectors.imap.config import ImapOAuthConfig, ImapSourceConfig
+    from connectors.imap.source import ImapSource, split_key
+
+# imported on first use: reading the config (check-config, --help) must not import the clients
+_EXPORTS = {
+    "ImapOAuthConfig": "config",
+    "ImapSourceConfig": "config",
+    "ImapSource": "source",
+    "split_key": "source",
+}
+__all__ = [
+    "ImapOAuthConfig",
+    "ImapSource",
+    "ImapSourceConfig",
+    "split_key",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -7,9 +7,40 @@
     providers/     one module per provider: signature check and payload -> RFC 5322
 """
 
-from connectors.webhook_in.config import WebhookSourceConfig
-from connectors.webhook_in.http import Endpoint, routes, spool_status
-from connectors.webhook_in.source import WebhookSource
-from connectors.webhook_in.spool import Spool, spool_dir
+from __future__ import annotations
 
-__all__ = ["Endpoint", "Spool", "WebhookSource", "WebhookSourceConfig", "routes", "spool_dir", "spool_status"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connectors.webhook_in.config import WebhookSourceConfig
+    from connectors.webhook_in.http import Endpoint, routes, spool_status
+    from connectors.webhook_in.source import WebhookSource
+    from connectors.webhook_in.spool import Spool, spool_dir
+
+# imported on first use: reading the config (check-config, --help) must not import the clients
+_EXPORTS = {
+    "WebhookSourceConfig": "config",
+    "Endpoint": "http",
+    "routes": "http",
+    "spool_status": "http",
+    "WebhookSource": "source",
+    "Spool": "spool",
+    "spool_dir": "spool",
+}
+__all__ = [
+    "Endpoint",
+    "Spool",
+    "WebhookSource",
+    "WebhookSourceConfig",
+    "routes",
+    "spool_dir",
+    "spool_status",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -6,12 +6,48 @@
     breaker.py    a circuit breaker per target host
 """
 
-from connectors.webhook_out.breaker import Breakers, CircuitBreaker
-from connectors.webhook_out.config import WebhookAuth, WebhookConfig
-from connectors.webhook_out.sinks import FileSink, HttpSink, make_sink, signature
-from connectors.webhook_out.templates import PayloadTemplate, shipped_templates, template_context
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connectors.webhook_out.breaker import Breakers, CircuitBreaker
+    from connectors.webhook_out.config import WebhookAuth, WebhookConfig
+    from connectors.webhook_out.sinks import FileSink, HttpSink, make_sink, signature
+    from connectors.webhook_out.templates import PayloadTemplate, shipped_templates, template_context
+
+# imported on first use: reading the config (check-config, --help) must not import the clients
+_EXPORTS = {
+    "Breakers": "breaker",
+    "CircuitBreaker": "breaker",
+    "WebhookAuth": "config",
+    "WebhookConfig": "config",
+    "FileSink": "sinks",
+    "HttpSink": "sinks",
+    "make_sink": "sinks",
+    "signature": "sinks",
+    "PayloadTemplate": "templates",
+    "shipped_templates": "templates",
+    "template_context": "templates",
+}
 __all__ = [
-    "Breakers", "CircuitBreaker", "FileSink", "HttpSink", "PayloadTemplate", "WebhookAuth", "WebhookConfig",
-    "make_sink", "shipped_templates", "signature", "template_context",
+    "Breakers",
+    "CircuitBreaker",
+    "FileSink",
+    "HttpSink",
+    "PayloadTemplate",
+    "WebhookAuth",
+    "WebhookConfig",
+    "make_sink",
+    "shipped_templates",
+    "signature",
+    "template_context",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

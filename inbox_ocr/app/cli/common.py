@@ -35,4 +35,6 @@ def guard_output(config: Config) -> None:
 def standalone_config() -> Config:
     """The default OCR, limits and understanding settings, for reading files without a config.
     (A Config needs a source; this one is never opened.)"""
-    return Config.model_validate({"sources": [{"name": "files", "type": "maildir", "path": "."}]})
+    from inbox_ocr.app.api import _defaults
+
+    return _defaults()

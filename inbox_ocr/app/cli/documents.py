@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from inbox_ocr.app.cli.common import CONFIG_OPTION, load, standalone_config
 from inbox_ocr.kernel.errors import InboxOcrError
 from inbox_ocr.kernel.models import RawMessage
-from inbox_ocr.orchestration.pipeline import Processor
+
+if TYPE_CHECKING:
+    from inbox_ocr.orchestration.pipeline import Processor
 
 
 def _documents_of_file(path: Path, processor: Processor, text_only: bool = False) -> list[dict[str, Any]]:
     """Read a PDF, image, XML or .eml file and analyze every document in it."""
-    from inbox_ocr.mime import parse_message
-    from inbox_ocr.mime.decode import content_type_for, detect_type
-    from inbox_ocr.orchestration.pipeline import analyze_attachments, without_einvoice
-    from inbox_ocr.understand import analyze
+    from inbox_ocr.app.api import documents_of
 
-    data = path.read_bytes()
-    if path.suffix.lower() == ".eml":
-        message = parse_message(data, processor.limits)
-        out = [d.summary() for d in analyze_attachments(message, processor, ignore_einvoice=text_only)]
-        out += [{"attachment": err.filename, "part": err.part, "error": err.error} for err in message.errors]
-        return out
-    kind = content_type_for(detect_type(data, "application/octet-stream"), "application/octet-stream", path.name)
-    doc = processor.reader.read(data, filename=path.name, content_type=kind, sha256=hashlib.sha256(data).hexdigest())
-    if text_only:
-        doc = without_einvoice(doc)
-    return [analyze(doc, None, processor.templates).summary()]
+    documents, errors = documents_of(path.read_bytes(), path.name, processor, text_only)
+    return [d.summary() for d in documents] + [{"attachment": e.filename, "part": e.part, "error": e.error}
+                                               for e in errors]
 
 
 NO_SANDBOX_OPTION = click.option(

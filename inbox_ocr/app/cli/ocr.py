@@ -20,25 +20,13 @@ from inbox_ocr.kernel.models import Page
 
 
 def _pages_of(path: Path, engine, settings, warnings: list[str]) -> list[Page]:  # type: ignore[no-untyped-def]
-    from inbox_ocr.read.ocr.images import load_image_pages, render_pdf_pages
+    from inbox_ocr.app.api import page_images
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise click.FileError(str(path), exc.strerror) from exc
-    if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
-        from inbox_ocr.read.text_layer import open_pdf
-
-        pdf = open_pdf(data)  # raises UnreadableDocument for broken or encrypted files
-        count = pdf.page_count
-        pdf.close()
-        if count > settings.max_pages:
-            warnings.append(f"the PDF has {count} pages; only the first {settings.max_pages} were OCRed")
-        numbers = list(range(1, min(count, settings.max_pages) + 1))
-        images = render_pdf_pages(data, numbers, settings.dpi, settings.max_pixels)
-    else:
-        images = load_image_pages(data, settings.max_pages, settings.max_pixels, warnings)
-    return engine.read_pages(images)
+    return engine.read_pages(page_images(data, settings, warnings))
 
 
 def _page_json(page: Page) -> dict:

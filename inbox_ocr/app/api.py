@@ -1,0 +1,116 @@
+"""The Python API: read documents and get their type and fields without a daemon or a config file.
+
+    from inbox_ocr import extract_file, extract_bytes, ocr_image
+
+    for doc in extract_file("invoice.pdf"):          # a PDF, image, e-invoice XML or .eml file
+        print(doc.classification.doc_type, doc.fields.total, doc.field_confidence.get("total"))
+        print(doc.summary())                         # what `inbox-ocr extract --json` prints
+
+    pages = ocr_image("scan.png")                    # OCR lines with boxes and confidences
+
+The results are the product's own models (inbox_ocr.kernel.models): `AnalyzedDocument` (the
+document as read, its classification, `InvoiceFields`, per-field confidence, warnings) and `Page`
+(lines with their text, four-corner box and confidence). Money is `Decimal`.
+
+Files are read in the calling process, without the daemon's per-document time and memory limits
+(`limits.document_seconds`, `document_memory`): read files you do not trust with `inbox-ocr
+extract`, which uses them. A file that cannot be read gives a document with `reading="unreadable"`
+and an `error`, never an exception; a missing file raises OSError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from inbox_ocr.app.config import Config
+from inbox_ocr.kernel.models import AnalyzedDocument, Classification, Document, Page, PartError
+from inbox_ocr.kernel.settings import OcrSettings
+from inbox_ocr.orchestration.pipeline import Processor
+
+__all__ = ["extract_bytes", "extract_file", "ocr_image"]
+
+
+def extract_file(path: str | os.PathLike[str], *, config: Config | None = None,
+                 text_only: bool = False) -> list[AnalyzedDocument]:
+    """The documents of a PDF, image, e-invoice XML or .eml file (an e-mail: one per attachment),
+    classified and with their fields. `config` gives OCR settings, limits and vendor templates
+    (default: the built-in defaults); `text_only` ignores embedded e-invoice XML."""
+    file = Path(path)
+    return extract_bytes(file.read_bytes(), file.name, config=config, text_only=text_only)
+
+
+def extract_bytes(data: bytes, filename: str = "document", *, config: Config | None = None,
+                  text_only: bool = False) -> list[AnalyzedDocument]:
+    """As `extract_file`, for bytes in memory; `filename` (its suffix: `.eml` for a message)
+    helps tell what they are."""
+    from inbox_ocr.app.wiring import build_processor, build_reader
+
+    config = config or _defaults()
+    processor = build_processor(config, build_reader(config, isolated=False))
+    try:
+        documents, errors = documents_of(data, filename, processor, text_only)
+    finally:
+        processor.reader.close()
+    return documents + [_unreadable(e) for e in errors]
+
+
+def documents_of(data: bytes, filename: str, processor: Processor,
+                 text_only: bool = False) -> tuple[list[AnalyzedDocument], list[PartError]]:
+    """Read and analyze every document of one file; an e-mail's parts that could not be read come
+    back as its PartErrors. Raises InboxOcrError for a message that cannot be parsed at all."""
+    from inbox_ocr.mime import parse_message
+    from inbox_ocr.mime.decode import content_type_for, detect_type
+    from inbox_ocr.orchestration.pipeline import analyze_attachments, without_einvoice
+    from inbox_ocr.understand import analyze
+
+    if filename.lower().endswith(".eml"):
+        message = parse_message(data, processor.limits)
+        return list(analyze_attachments(message, processor, ignore_einvoice=text_only)), list(message.errors)
+    kind = content_type_for(detect_type(data, "application/octet-stream"), "application/octet-stream", filename)
+    doc = processor.reader.read(data, filename=filename, content_type=kind, sha256=hashlib.sha256(data).hexdigest())
+    if text_only:
+        doc = without_einvoice(doc)
+    return [analyze(doc, None, processor.templates)], []
+
+
+def ocr_image(image: bytes | str | os.PathLike[str], *, settings: OcrSettings | None = None) -> list[Page]:
+    """OCR an image (PNG, JPEG, TIFF, BMP, WebP) or every page of a PDF with the built-in engine:
+    one Page per image page, its lines in reading order. Raises InboxOcrError for data that is no
+    readable image or PDF."""
+    from inbox_ocr.read.ocr.engine import get_engine
+
+    data = image if isinstance(image, bytes) else Path(image).read_bytes()
+    settings = settings or OcrSettings()
+    return get_engine(settings).read_pages(page_images(data, settings, []))
+
+
+def page_images(data: bytes, settings: OcrSettings, warnings: list[str]) -> list:  # type: ignore[type-arg]
+    """The images to OCR: each page of a PDF rendered at `settings.dpi`, or the image's pages."""
+    from inbox_ocr.read.ocr.images import load_image_pages, render_pdf_pages
+
+    if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+        from inbox_ocr.read.text_layer import open_pdf
+
+        pdf = open_pdf(data)  # raises UnreadableDocument for broken or encrypted files
+        count = pdf.page_count
+        pdf.close()
+        if count > settings.max_pages:
+            warnings.append(f"the PDF has {count} pages; only the first {settings.max_pages} were OCRed")
+        return render_pdf_pages(data, list(range(1, min(count, settings.max_pages) + 1)), settings.dpi,
+                                settings.max_pixels)
+    return load_image_pages(data, settings.max_pages, settings.max_pixels, warnings)
+
+
+def _defaults() -> Config:
+    """The default OCR, limits and understanding settings (a Config needs a source; this one is never opened)."""
+    return Config.model_validate({"sources": [{"name": "files", "type": "maildir", "path": "."}]})
+
+
+def _unreadable(error: PartError) -> AnalyzedDocument:
+    document = Document(filename=error.filename or f"part {error.part}", part=error.part,
+                        content_type="application/octet-stream", sha256="", reading="unreadable", error=error.error)
+    return AnalyzedDocument(document=document, classification=Classification(
+        doc_type="other", confidence=0.0, reasons=("the part could not be read",)))
+
