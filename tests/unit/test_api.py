@@ -67,3 +67,14 @@ def test_the_api_is_typed_versioned_and_cheap_to_import(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     version, pymupdf, cv2 = out.stdout.split()
     assert version == inbox_ocr.__version__ and (pymupdf, cv2) == ("False", "False")
+
+
+def test_the_cli_help_imports_no_reader_ocr_or_mail_client(tmp_path: Path) -> None:
+    """`inbox-ocr --help` stays fast because the heavy libraries load only in the commands that use
+    them (the time itself is measured with `python -X importtime`, not asserted here)."""
+    code = ("import sys; from click.testing import CliRunner; from inbox_ocr.app.cli import main; "
+            "r = CliRunner().invoke(main, ['--help']); assert r.exit_code == 0, r.output; "
+            "print(' '.join(m for m in ('pymupdf', 'cv2', 'onnxruntime', 'imapclient', 'numpy', 'starlette') "
+            "if m in sys.modules) or 'none')")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "none"
