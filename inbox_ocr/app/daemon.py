@@ -17,11 +17,13 @@ import threading
 import time
 from datetime import datetime
 
+from inbox_ocr.app import exits
 from inbox_ocr.app.config import Config
 from inbox_ocr.app.http import HttpServer
 from inbox_ocr.app.wiring import SourceFactory, Wiring
-from inbox_ocr.kernel.errors import InboxOcrError, SourceUnavailable, TransientError
+from inbox_ocr.kernel.errors import ConfigError, InboxOcrError, SourceUnavailable, TransientError
 from inbox_ocr.kernel.metrics import LEDGER_ERRORS, READINESS
+from inbox_ocr.kernel.models import HandlingResult
 from inbox_ocr.kernel.ports import Source, WaitsForMail
 from inbox_ocr.orchestration.outbox import DeliveryReport
 from inbox_ocr.orchestration.runner import MessageReport
@@ -41,6 +43,7 @@ class Daemon:
         self.sources = self.wiring.sources
         self.runner = self.wiring.runner(self.stop)
         self.ledger_error: str | None = None
+        self.source_errors: dict[str, str] = {}  # sources that could not be reached in the last pass
 
     @property
     def http_server(self) -> HttpServer | None:
@@ -59,11 +62,13 @@ class Daemon:
             except SourceUnavailable as exc:
                 log.warning("event=source_unavailable source=%s error=%s", source.name, exc)
                 READINESS.source_failed(source.name, str(exc))
+                self.source_errors[source.name] = str(exc)
                 break
             except TransientError as exc:  # the ledger cannot be written (disk full, I/O error)
                 self._ledger_failed(exc)
                 break
             READINESS.source_ok(source.name)
+            self.source_errors.pop(source.name, None)
             self.ledger_error = READINESS.ledger_error = None
             reports.extend(batch)
             if len(batch) < size or not any(r.acked for r in batch):
@@ -172,9 +177,12 @@ def run(config: Config, once: bool) -> int:
     """The daemon's life: start, one pass or run until a signal, stop. Returns the exit status."""
     try:
         daemon = Daemon(config)
+    except ConfigError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return exits.CONFIG
     except InboxOcrError as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
-        return 1
+        return exits.UNAVAILABLE
     signal.signal(signal.SIGTERM, daemon.request_stop)
     signal.signal(signal.SIGINT, daemon.request_stop)
     if once:
@@ -185,7 +193,12 @@ def run(config: Config, once: bool) -> int:
         daemon.close()
         if daemon.ledger_error:
             print(f"error: the ledger in {config.state_dir} cannot be written: {daemon.ledger_error}", file=sys.stderr)
-            return 1
-        return 0
+            return exits.UNAVAILABLE
+        for name, error in daemon.source_errors.items():
+            print(f"error: source {name} is unavailable: {error}", file=sys.stderr)
+        if daemon.source_errors:
+            return exits.UNAVAILABLE
+        failed = [r for r in reports if r.status in (HandlingResult.FAILED, HandlingResult.QUARANTINED)]
+        return exits.ITEMS if failed or delivery.dead else exits.OK
     daemon.run_forever()
-    return 0
+    return exits.OK

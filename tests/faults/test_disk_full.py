@@ -95,7 +95,7 @@ def test_full_state_disk_gives_a_clear_error_loses_nothing_and_corrupts_nothing(
     # full before the daemon starts: it refuses to start, and says why
     _fill(small_disk)
     refused = _run_once(config)
-    assert refused.returncode == 1
+    assert refused.returncode == 3  # the ledger cannot be used (app/exits.py)
     assert "cannot start: cannot open the ledger" in refused.stderr and "full disk" in refused.stderr, refused.stderr
     assert len(list((maildir / ".Invoices" / "cur").iterdir())) == 5
 

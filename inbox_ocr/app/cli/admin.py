@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from inbox_ocr.app.cli.common import CONFIG_OPTION, guard_output, load
+from inbox_ocr.app import exits
+from inbox_ocr.app.cli.common import CONFIG_OPTION, ConfigProblem, guard_output, load
 from inbox_ocr.kernel.errors import ConfigError, InboxOcrError
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def run(config_path: Path, once: bool) -> None:
         config = load_config(config_path)
     except ConfigError as exc:
         click.echo(f"config error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(exits.CONFIG)
     guard_output(config)  # the --once summary is printed, not logged
     logs.setup(config.log.level, config.log.format, secret_values(config))
     sys.exit(run_daemon(config, once))
@@ -49,32 +50,45 @@ def backfill(config_path: Path, source_name: str, since: datetime | None) -> Non
     config = load(config_path)
     try:
         result = run_backfill(config, source_name, since.date() if since else None)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
     except InboxOcrError as exc:
-        raise click.ClickException(str(exc)) from None
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exits.UNAVAILABLE)
     print_summary(result)
     if result.interrupted:
-        sys.exit(130)
+        sys.exit(exits.INTERRUPTED)
+    from inbox_ocr.kernel.models import HandlingResult
+
+    failed = result.statuses[HandlingResult.FAILED] + result.statuses[HandlingResult.QUARANTINED]
+    if failed or (result.delivery is not None and result.delivery.dead):
+        sys.exit(exits.ITEMS)
 
 
 @click.command("check-config")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@click.option("--config", "-c", "config_path", type=click.Path(path_type=Path), envvar="INBOX_OCR_CONFIG",
+              help="the config file, as for the other commands (or FILE, or $INBOX_OCR_CONFIG)")
 @click.option("--online", is_flag=True, help="also ask each helpdesk source's API whether the inboxes, groups, "
               "mailboxes, people and (Front) tags the rules name exist")
-def check_config(file: Path, online: bool) -> None:
+def check_config(file: Path | None, config_path: Path | None, online: bool) -> None:
     """Validate a config file; every problem is named by file and key path."""
     from connectors.webhook_out import PayloadTemplate
 
+    file = file or config_path
+    if file is None:
+        raise click.UsageError("give the config file: check-config FILE, -c FILE or $INBOX_OCR_CONFIG")
     config = load(file)
     if online:
         unknown = _helpdesk_names(config)
         if unknown:
-            raise click.ClickException(f"{file}: " + "; ".join(unknown))
+            raise ConfigProblem(f"{file}: " + "; ".join(unknown))
     for name, hook in config.webhooks.items():  # a template with a syntax error fails here, not at 3 a.m.
         if hook.template:
             try:
                 PayloadTemplate(name, hook.template, hook.template_vars, hook.content_type)
             except ConfigError as exc:
-                raise click.ClickException(f"{file}: " + "; ".join(exc.problems)) from exc
+                raise ConfigProblem(f"{file}: " + "; ".join(exc.problems)) from exc
     click.echo(f"{file}: OK — {len(config.sources)} source(s), {len(config.rules)} rule(s), "
                f"{len(config.webhooks)} webhook(s)")
     for source in config.sources:

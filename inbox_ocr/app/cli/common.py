@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from inbox_ocr.app import exits
 from inbox_ocr.app.config import Config, load_config, secret_values
 from inbox_ocr.kernel import secrets
 from inbox_ocr.kernel.errors import ConfigError
@@ -16,11 +17,17 @@ CONFIG_OPTION = click.option(
 )
 
 
+class ConfigProblem(click.ClickException):
+    """A config that cannot be used: exit status 2 (app/exits.py), like click's usage errors."""
+
+    exit_code = exits.CONFIG
+
+
 def load(path: Path) -> Config:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        raise click.ClickException(f"config error: {exc}") from None
+        raise ConfigProblem(f"config error: {exc}") from None
     guard_output(config)
     return config
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from inbox_ocr.app import exits
 from inbox_ocr.app.cli.common import CONFIG_OPTION, load, standalone_config
 from inbox_ocr.kernel.errors import InboxOcrError
 from inbox_ocr.kernel.models import RawMessage
@@ -66,8 +68,10 @@ def extract(
                     _print_document(line)
     finally:
         reader.close()
-    if failed and not as_json:
-        click.echo(f"{failed} document(s) could not be read", err=True)
+    if failed:
+        if not as_json:
+            click.echo(f"{failed} document(s) could not be read", err=True)
+        sys.exit(exits.ITEMS)
 
 
 def _print_document(d: dict[str, Any]) -> None:
@@ -105,7 +109,7 @@ def process(config_path: Path, dry_run: bool, source_name: str | None, message: 
         outcome = process_message(raw, build_processor(config, reader))
     except InboxOcrError as exc:
         click.echo(f"{message}: would be QUARANTINED: {exc}")
-        return
+        sys.exit(exits.ITEMS)
     finally:
         reader.close()
     msg = outcome.message

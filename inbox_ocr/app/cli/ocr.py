@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from inbox_ocr.app import exits
 from inbox_ocr.kernel.errors import InboxOcrError
 from inbox_ocr.kernel.models import Page
 
@@ -49,6 +50,7 @@ def _page_json(page: Page) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per file, one per line")
 @click.option(
     "--config",
+    "-c",
     "config_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="take the ocr: settings from this config file",
@@ -92,4 +94,4 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
             if len(files) > 1:
                 click.echo(f"==> {path} <==")
             click.echo("\n\n".join(p.text for p in pages))
-    sys.exit(1 if failed else 0)
+    sys.exit(exits.ITEMS if failed else exits.OK)

@@ -1,0 +1,103 @@
+"""Exit statuses (inbox_ocr/app/exits.py): 0 all handled, 1 some items failed, 2 usage or config
+error, 3 a source or the ledger unavailable; the same through `inbox-ocr`, `python -m inbox_ocr`
+and `run_daemon.py`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inbox_ocr.app import exits
+from inbox_ocr.app.cli import main
+from tests.conftest import ROOT
+from tests.integration.webhook_fixtures import make_pdf
+
+
+def maildir(root: Path, messages: dict[str, bytes]) -> Path:
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for name, raw in messages.items():
+        (root / "new" / name).write_bytes(raw)
+    return root
+
+
+def message(subject: str, pdf: bytes | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "billing@vendor.example", "ap@example.com", subject
+    msg["Message-ID"] = f"<{abs(hash(subject))}@vendor.example>"
+    msg.set_content("see attachment")
+    if pdf is not None:
+        msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="invoice.pdf")
+    return msg.as_bytes()
+
+
+def config(tmp_path: Path, box: Path, extra: str = "") -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"state_dir: {tmp_path / 'var'}\nsources:\n  - {{name: box, type: maildir, path: {box}}}\n"
+                    f"ocr: {{enabled: false}}\nlimits: {{isolate_documents: false}}\n{extra}")
+    return path
+
+
+def run_once(cfg: Path) -> int:
+    return CliRunner().invoke(main, ["run", "-c", str(cfg), "--once"]).exit_code
+
+
+def test_a_pass_that_handled_everything_exits_0(tmp_path: Path) -> None:
+    box = maildir(tmp_path / "Maildir", {"1.a": message("Invoice 1", make_pdf())})
+    assert run_once(config(tmp_path, box)) == exits.OK
+
+
+def test_a_quarantined_message_exits_1_and_the_next_pass_0(tmp_path: Path) -> None:
+    box = maildir(tmp_path / "Maildir", {"1.a": message("Invoice 1", make_pdf(pad_to=40_000))})
+    cfg = config(tmp_path, box, "limits: {isolate_documents: false, max_message_bytes: 20KB}\n")
+    cfg.write_text(cfg.read_text().replace("limits: {isolate_documents: false}\n", ""))
+    assert run_once(cfg) == exits.ITEMS
+    assert run_once(cfg) == exits.OK  # quarantined means handled: nothing left to fail
+
+
+def test_an_unreachable_source_exits_3(tmp_path: Path) -> None:
+    assert run_once(config(tmp_path, tmp_path / "no-such-maildir")) == exits.UNAVAILABLE
+
+
+@pytest.mark.parametrize("command", [["run", "--once"], ["ledger"], ["ocr", "x.png"], ["extract", "x.pdf"],
+                                     ["check-config"]])
+def test_a_bad_config_exits_2_for_every_command(tmp_path: Path, command: list[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources:\n  - {name: box, type: maildir, pth: x}\n")
+    (tmp_path / "x.png").write_bytes(b"")
+    (tmp_path / "x.pdf").write_bytes(b"")
+    args = [command[0], "-c", str(bad), *command[1:]]
+    args = [a if not a.startswith("x.") else str(tmp_path / a) for a in args]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == exits.CONFIG, (args, result.output)
+    assert "pth" in result.output
+
+
+def test_an_unreadable_file_and_a_message_that_would_be_quarantined_exit_1(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 broken")
+    assert CliRunner().invoke(main, ["extract", "--no-sandbox", str(broken)]).exit_code == exits.ITEMS
+    box = maildir(tmp_path / "Maildir", {})
+    cfg = config(tmp_path, box, "")
+    cfg.write_text(cfg.read_text().replace("limits: {isolate_documents: false}\n",
+                                           "limits: {isolate_documents: false, max_message_bytes: 20KB}\n"))
+    big = tmp_path / "big.eml"
+    big.write_bytes(message("Invoice 2", make_pdf(pad_to=40_000)))
+    result = CliRunner().invoke(main, ["process", "--dry-run", "-c", str(cfg), str(big)])
+    assert result.exit_code == exits.ITEMS and "would be QUARANTINED" in result.output
+
+
+def test_the_three_ways_to_start_give_the_same_status(tmp_path: Path) -> None:
+    cfg = config(tmp_path, tmp_path / "no-such-maildir")
+    ways = [[sys.executable, "-m", "inbox_ocr", "run", "--once", "-c", str(cfg)],
+            [sys.executable, str(ROOT / "run_daemon.py"), "--once", "--config", str(cfg)],
+            [str(Path(sys.executable).parent / "inbox-ocr"), "run", "--once", "-c", str(cfg)]]
+    for way in ways:
+        done = subprocess.run(way, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == exits.UNAVAILABLE, (way, done.stderr[-1000:])
+        assert "source box is unavailable" in done.stderr
