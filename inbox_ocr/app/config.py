@@ -55,7 +55,8 @@ class HttpSettings(Strict):
 
 
 class Config(Strict):
-    state_dir: Path = Path("./var")
+    state_dir: Path = Field(default_factory=lambda: default_state_dir(), description="ledger, spools, outbox; default: "
+                            "$STATE_DIRECTORY (systemd), else $XDG_DATA_HOME/inbox-ocr (~/.local/share/inbox-ocr)")
     sources: list[SourceConfig] = Field(min_length=1)
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
@@ -103,6 +104,16 @@ class Config(Strict):
             if s.name == name:
                 return s
         raise KeyError(name)
+
+
+def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the state goes when the config does not say: systemd's StateDirectory, else the
+    user's data directory; never a folder relative to wherever the program was started."""
+    env = os.environ if env is None else env
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0])
+    data = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "inbox-ocr"
 
 
 class _KeyPathError(ValueError):

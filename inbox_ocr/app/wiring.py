@@ -42,10 +42,15 @@ log = logging.getLogger("inbox_ocr.app")
 
 def open_ledger(config: Config) -> Ledger:
     """The ledger in `state_dir`, which is created (and kept) private: it holds mail metadata and
-    webhook payloads, so only the daemon's user may read it."""
-    config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(config.state_dir, 0o700)  # mkdir's mode is filtered by the umask and ignored when it exists
-    return Ledger(ledger_path(config.state_dir))
+    webhook payloads, so only the daemon's user may read it. A folder that already holds other
+    things and no ledger is someone else's (`state_dir: /var`): refused, never chmodded."""
+    state = config.state_dir
+    if state.is_dir() and not ledger_path(state).exists() and any(state.iterdir()):
+        raise ConfigError("<config>", [f"state_dir: {state} already holds other files and no ledger; give "
+                                       "inbox-ocr a directory of its own (it makes it private, mode 0700)"])
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(state, 0o700)  # mkdir's mode is filtered by the umask and ignored when it exists
+    return Ledger(ledger_path(state))
 
 
 def build_reader(config: Config, isolated: bool | None = None) -> Reader:

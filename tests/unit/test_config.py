@@ -122,3 +122,32 @@ def test_check_config_command(tmp_path: Path) -> None:
     ko = runner.invoke(main, ["check-config", str(bad)])
     assert ko.exit_code != 0
     assert f"{bad}: rules[0].when.total_gt" in ko.output
+
+
+def test_the_default_state_directory_is_systemds_or_the_users_not_the_working_one(tmp_path: Path) -> None:
+    from inbox_ocr.app.config import default_state_dir
+
+    assert default_state_dir({"STATE_DIRECTORY": "/var/lib/inbox-ocr:/var/lib/other"}) == Path("/var/lib/inbox-ocr")
+    assert default_state_dir({"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "inbox-ocr"
+    assert default_state_dir({}) == Path.home() / ".local" / "share" / "inbox-ocr"
+
+
+def test_a_shared_folder_is_not_taken_as_the_state_directory(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from inbox_ocr.app.wiring import open_ledger
+
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    (shared / "someone-elses.txt").write_text("x")
+    os.chmod(shared, 0o755)
+    config = parse_config({"state_dir": str(shared), "sources": [{"name": "m", "type": "maildir", "path": "x"}]})
+    with pytest.raises(ConfigError, match="holds other files"):
+        open_ledger(config)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    source = {"name": "m", "type": "maildir", "path": "x"}
+    ours = parse_config({"state_dir": str(tmp_path / "new"), "sources": [source]})
+    open_ledger(ours).close()
+    open_ledger(ours).close()  # its own ledger is there: fine the second time
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
