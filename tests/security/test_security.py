@@ -94,7 +94,8 @@ def _full_pass(tmp_path: Path, dovecot: Dovecot, admin: Any, receiver: Receiver,
             config.write_text(yaml.safe_dump(data))
         run = subprocess.run([sys.executable, str(ROOT / "run_daemon.py"), "--config", str(config), "--once"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
-        assert run.returncode == 0, run.stderr[-3000:]
+        # the first pass quarantines the garbage message (exit status 1), the second has nothing to do
+        assert run.returncode == (1 if fmt == "text" else 0), run.stderr[-3000:]
         output = run.stdout + run.stderr
         assert "DEBUG" in output  # the scan is meaningful only if the daemon really logged at DEBUG
         leaked = [s for s in secrets if s in output]
