@@ -128,11 +128,11 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _FILE = re.compile(r"\$\{file:([^}]+)\}")
 
 
-def _expand_env(node: Any, path: str, problems: list[str], env: Mapping[str, str]) -> Any:
+def _expand_env(node: Any, path: str, problems: list[str], env: Mapping[str, str], base: Path) -> Any:
     if isinstance(node, dict):
-        return {k: _expand_env(v, f"{path}.{k}" if path else str(k), problems, env) for k, v in node.items()}
+        return {k: _expand_env(v, f"{path}.{k}" if path else str(k), problems, env, base) for k, v in node.items()}
     if isinstance(node, list):
-        return [_expand_env(v, f"{path}[{i}]", problems, env) for i, v in enumerate(node)]
+        return [_expand_env(v, f"{path}[{i}]", problems, env, base) for i, v in enumerate(node)]
     if isinstance(node, str):
         def sub(m: re.Match[str]) -> str:
             value = env.get(m.group(1), m.group(2))
@@ -144,7 +144,7 @@ def _expand_env(node: Any, path: str, problems: list[str], env: Mapping[str, str
         def read_file(m: re.Match[str]) -> str:
             # a secret mounted as a file (Docker/Kubernetes secrets, systemd credentials)
             try:
-                return Path(m.group(1)).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+                return (base / Path(m.group(1)).expanduser()).read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
                 problems.append(f"{path}: cannot read secret file {m.group(1)}: {exc.strerror}")
                 return ""
@@ -171,11 +171,13 @@ def format_loc(loc: tuple[str | int, ...], data: Any) -> str:
     return out or "(top level)"
 
 
-def parse_config(data: Any, file: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
+def parse_config(data: Any, file: str = "<config>", env: Mapping[str, str] | None = None,
+                 base: Path | None = None) -> Config:
+    """Validate config data; `base` is the folder `${file:...}` paths are relative to."""
     if not isinstance(data, dict):
         raise ConfigError(file, ["(top level): expected a mapping of settings"])
     problems: list[str] = []
-    data = _expand_env(data, "", problems, os.environ if env is None else env)
+    data = _expand_env(data, "", problems, os.environ if env is None else env, base or Path.cwd())
     if problems:
         raise ConfigError(file, problems)
     try:
@@ -197,7 +199,7 @@ def parse_config(data: Any, file: str = "<config>", env: Mapping[str, str] | Non
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """Read, expand ${ENV} and validate a YAML config file. Relative paths in it are relative to
-    the directory the daemon is started from (as the example configs assume)."""
+    the config file's folder, wherever the program is started from."""
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -209,7 +211,35 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
         raise ConfigError(file, [f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}"]) from None
-    return parse_config(data, file, env)
+    base = Path(path).resolve().parent
+    return relative_to(parse_config(data, file, env, base), base)
+
+
+def relative_to(config: Config, base: Path) -> Config:
+    """The config with its relative paths (state_dir, Maildir paths, CA and TLS files, templates,
+    models, file:// webhook folders) made absolute against `base`, the config file's folder."""
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, Path):
+            return value if value.is_absolute() else base / value
+        if isinstance(value, WebhookConfig) and value.url.startswith("file://"):
+            parts = urlsplit(value.url)
+            folder = Path(unquote(parts.netloc + parts.path))
+            if not folder.is_absolute():
+                value = value.model_copy(update={"url": (base / folder).as_uri()})
+        if isinstance(value, BaseModel):
+            updates = {name: new for name in type(value).model_fields
+                       if (new := fix(old := getattr(value, name))) is not old}
+            return value.model_copy(update=updates) if updates else value
+        if isinstance(value, list):
+            fixed = [fix(v) for v in value]
+            return fixed if any(a is not b for a, b in zip(fixed, value, strict=True)) else value
+        if isinstance(value, dict):
+            items = {k: fix(v) for k, v in value.items()}
+            return items if any(items[k] is not value[k] for k in value) else value
+        return value
+
+    return fix(config)  # type: ignore[no-any-return]
 
 
 def secret_values(node: Any) -> list[str]:

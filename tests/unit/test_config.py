@@ -151,3 +151,30 @@ def test_a_shared_folder_is_not_taken_as_the_state_directory(tmp_path: Path) -> 
     open_ledger(ours).close()
     open_ledger(ours).close()  # its own ledger is there: fine the second time
     assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
+def test_relative_paths_are_relative_to_the_config_file_not_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "hook.secret").write_text("s3cret-from-file\n")
+    (folder / "config.yaml").write_text(
+        "state_dir: state\n"
+        "sources:\n  - {name: m, type: maildir, path: ./Maildir}\n"
+        "  - {name: i, type: imap, host: imap.example.com, username: u, password: p, ca_file: ca.pem}\n"
+        "webhooks:\n  erp: {url: 'file://./drop/erp', secret: '${file:hook.secret}'}\n"
+        "  far: {url: 'file:///srv/drop'}\n"
+        "understanding: {templates_dir: templates}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = load_config(Path("../etc/config.yaml"))
+    home = folder.resolve()
+    assert config.state_dir == home / "state"
+    assert config.sources[0].path == home / "Maildir"  # type: ignore[union-attr]
+    assert config.sources[1].ca_file == home / "ca.pem"  # type: ignore[union-attr]
+    assert config.understanding.templates_dir == home / "templates"
+    assert config.webhooks["erp"].url == (home / "drop" / "erp").as_uri()
+    assert config.webhooks["far"].url == "file:///srv/drop"
+    assert config.webhooks["erp"].secret is not None
+    assert config.webhooks["erp"].secret.get_secret_value() == "s3cret-from-file"
