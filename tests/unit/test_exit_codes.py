@@ -101,3 +101,20 @@ def test_the_three_ways_to_start_give_the_same_status(tmp_path: Path) -> None:
         done = subprocess.run(way, cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == exits.UNAVAILABLE, (way, done.stderr[-1000:])
         assert "source box is unavailable" in done.stderr
+
+
+def test_the_config_is_found_by_option_environment_or_search_order(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INBOX_OCR_CONFIG", raising=False)
+    missing = CliRunner().invoke(main, ["run", "--once"])
+    if not Path("/etc/inbox-ocr/config.yaml").exists():
+        assert missing.exit_code == exits.CONFIG and "inbox-ocr.yaml" in missing.output
+    config(tmp_path, tmp_path / "no-such-maildir").rename(tmp_path / "inbox-ocr.yaml")
+    found = CliRunner().invoke(main, ["run", "--once"])
+    assert found.exit_code == exits.UNAVAILABLE, found.output  # it read ./inbox-ocr.yaml
+    other = tmp_path / "other.yaml"
+    box = maildir(tmp_path / "Maildir", {})
+    config(tmp_path, box).rename(other)
+    by_env = CliRunner().invoke(main, ["run", "--once"], env={"INBOX_OCR_CONFIG": str(other)})
+    assert by_env.exit_code == exits.OK, by_env.output

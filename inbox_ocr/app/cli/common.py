@@ -11,9 +11,24 @@ from inbox_ocr.app.config import Config, load_config, secret_values
 from inbox_ocr.kernel import secrets
 from inbox_ocr.kernel.errors import ConfigError
 
+SEARCH_ORDER = (Path("inbox-ocr.yaml"), Path("/etc/inbox-ocr/config.yaml"))
+
+
+def _find_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """-c FILE, else $INBOX_OCR_CONFIG (click reads it), else the first of SEARCH_ORDER that exists."""
+    if value is not None:
+        return value
+    for candidate in SEARCH_ORDER:
+        if candidate.is_file():
+            return candidate
+    raise click.UsageError("no config file: give -c FILE, set $INBOX_OCR_CONFIG, or put one at "
+                           + " or ".join(f"{p}" for p in SEARCH_ORDER), ctx)
+
+
 CONFIG_OPTION = click.option(
-    "--config", "-c", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-    envvar="INBOX_OCR_CONFIG", help="YAML config file (or $INBOX_OCR_CONFIG)",
+    "--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path), callback=_find_config,
+    envvar="INBOX_OCR_CONFIG",
+    help="YAML config file; default: $INBOX_OCR_CONFIG, else ./inbox-ocr.yaml, else /etc/inbox-ocr/config.yaml",
 )
 
 
