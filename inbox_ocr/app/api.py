@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 from inbox_ocr.app.config import Config
@@ -65,7 +66,7 @@ def documents_of(data: bytes, filename: str, processor: Processor,
     from inbox_ocr.orchestration.pipeline import analyze_attachments, without_einvoice
     from inbox_ocr.understand import analyze
 
-    if filename.lower().endswith(".eml"):
+    if filename.lower().endswith(".eml") or looks_like_message(data):
         message = parse_message(data, processor.limits)
         return list(analyze_attachments(message, processor, ignore_einvoice=text_only)), list(message.errors)
     kind = content_type_for(detect_type(data, "application/octet-stream"), "application/octet-stream", filename)
@@ -73,6 +74,21 @@ def documents_of(data: bytes, filename: str, processor: Processor,
     if text_only:
         doc = without_einvoice(doc)
     return [analyze(doc, None, processor.templates)], []
+
+
+_HEADER = re.compile(rb"^([A-Za-z][A-Za-z0-9-]*):[ \t]?", re.M)
+_MESSAGE_HEADERS = {b"from", b"to", b"subject", b"date", b"message-id", b"received", b"mime-version",
+                    b"return-path", b"content-type", b"delivered-to"}
+
+
+def looks_like_message(data: bytes) -> bool:
+    """An e-mail message whatever the file is called (`.msg`, `.txt`, no suffix): text that starts
+    with header lines, at least three of them ones every mail has (From, Subject, Date, ...)."""
+    head = data[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    if not head or b"\0" in head or not _HEADER.match(head):
+        return False
+    names = {m.group(1).lower() for m in _HEADER.finditer(head)}
+    return len(names & _MESSAGE_HEADERS) >= 3
 
 
 def ocr_image(image: bytes | str | os.PathLike[str], *, settings: OcrSettings | None = None) -> list[Page]:

@@ -78,3 +78,15 @@ def test_the_cli_help_imports_no_reader_ocr_or_mail_client(tmp_path: Path) -> No
             "if m in sys.modules) or 'none')")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "none"
+
+
+def test_a_message_file_is_read_as_a_message_whatever_its_name(tmp_path: Path) -> None:
+    from inbox_ocr.app.api import looks_like_message
+
+    raw = raw_message("<api-2@vendor.example>", make_pdf("INVOICE 4712  Total EUR 12.00"))
+    for name in ("mail.msg", "mail.txt", "mail"):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        [doc] = extract_file(path)
+        assert doc.document.filename == "invoice-4711.pdf" and doc.fields.total == Decimal("12.00"), name
+    assert not looks_like_message(b"%PDF-1.7\n") and not looks_like_message(b"Total: 12.00\nDate: today\n")
