@@ -16,7 +16,7 @@ from __future__ import annotations
 from string import Formatter
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from inbox_ocr.kernel.config_types import Strict
 from inbox_ocr.kernel.models import MailboxChanges
@@ -218,5 +218,17 @@ def _from_yaml(value: Any) -> Any:
     return {"kind": kind, _argument_field(action): arg.strip()}
 
 
-Action = Annotated[AnyAction, Field(discriminator="kind"), BeforeValidator(_from_yaml)]
+def _json_schema() -> dict[str, Any]:
+    """An action as the config writes it (`mark_seen`, `{move: Folder}`), for editors."""
+    bare = [k for k, t in _BY_KIND.items() if t.takes == "nothing"]
+    named = [k for k, t in _BY_KIND.items() if t.takes == "name"]
+    return {"anyOf": [
+        {"type": "string", "enum": bare},
+        {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+         "properties": {**{k: {"type": "string", "minLength": 1} for k in named},
+                        **{k: {"const": True} for k in bare}}},
+    ]}
+
+
+Action = Annotated[AnyAction, Field(discriminator="kind"), BeforeValidator(_from_yaml), WithJsonSchema(_json_schema())]
 """One action as the config writes it; validated into its class."""

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, Field
 
-from inbox_ocr.kernel.config_types import Patterns, TextPattern, one_or_many
+from inbox_ocr.kernel.config_types import Patterns, TextPattern, one_or_many_of
 from inbox_ocr.kernel.models import AnalyzedDocument, DocType, InvoiceFields, ParsedMessage
 
 Check = tuple[bool, str]
@@ -100,7 +100,6 @@ def _known_fields(names: list[str]) -> list[str]:
     return names
 
 
-OneOrMany = BeforeValidator(one_or_many)
 
 # --------------------------------------------------------------------------- message conditions
 
@@ -154,7 +153,7 @@ def _attachment_name(patterns: list[TextPattern], inp: RoutingInput) -> Check:
 # --------------------------------------------------------------------------- document conditions
 
 
-@condition("doc_type", "document", Annotated[list[DocType], OneOrMany])
+@condition("doc_type", "document", Annotated[list[DocType], one_or_many_of(DocType)])
 def _doc_type(types: list[str], doc: AnalyzedDocument) -> Check:
     """The document's type: invoice, credit_note, reminder, receipt, order_confirmation, quote,
     statement or other (one or a list)."""
@@ -183,7 +182,7 @@ def _total_lt(limit: Decimal, doc: AnalyzedDocument) -> Check:
     return total is not None and total < limit, f"total {total} < {limit}"
 
 
-@condition("currency", "document", Annotated[list[str], OneOrMany, AfterValidator(_iso_currencies)])
+@condition("currency", "document", Annotated[list[str], one_or_many_of(str), AfterValidator(_iso_currencies)])
 def _currency(codes: list[str], doc: AnalyzedDocument) -> Check:
     """The ISO 4217 currency (one or a list)."""
     return doc.fields.currency in codes, f"currency {doc.fields.currency}"
@@ -195,7 +194,7 @@ def _vendor(patterns: list[TextPattern], doc: AnalyzedDocument) -> Check:
     return any_pattern(patterns, [v for v in (doc.fields.vendor_name, doc.fields.vendor_vat_id) if v])
 
 
-@condition("missing", "document", Annotated[list[str], OneOrMany, AfterValidator(_known_fields)])
+@condition("missing", "document", Annotated[list[str], one_or_many_of(str), AfterValidator(_known_fields)])
 def _missing(names: list[str], doc: AnalyzedDocument) -> Check:
     """All these invoice fields were not found (one or a list of field names)."""
     absent = [name for name in names if getattr(doc.fields, name, None) in (None, "", ())]

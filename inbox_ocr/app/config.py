@@ -215,6 +215,16 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     return relative_to(parse_config(data, file, env, base), base)
 
 
+def config_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a config file as it is written (durations like `30s`, `{move: Folder}`
+    actions, a section left empty), for editors that validate YAML (`inbox-ocr config schema`)."""
+    schema = Config.model_json_schema()
+    for name, prop in schema["properties"].items():
+        if name != "sources":  # a section with only comments under it is null: all defaults
+            schema["properties"][name] = {"anyOf": [prop, {"type": "null"}]}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "inbox-ocr config", **schema}
+
+
 def relative_to(config: Config, base: Path) -> Config:
     """The config with its relative paths (state_dir, Maildir paths, CA and TLS files, templates,
     models, file:// webhook folders) made absolute against `base`, the config file's folder."""

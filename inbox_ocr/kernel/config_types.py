@@ -25,7 +25,7 @@ def _parse_duration(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[float, BeforeValidator(_parse_duration), Field(gt=0)]
+Duration = Annotated[float, BeforeValidator(_parse_duration, json_schema_input_type=float | str), Field(gt=0)]
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|k|m|g)?\s*$", re.I)
 _SIZE_UNITS = {None: 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
@@ -41,7 +41,7 @@ def _parse_size(value: Any) -> Any:
     return value
 
 
-ByteSize = Annotated[int, BeforeValidator(_parse_size), Field(gt=0)]
+ByteSize = Annotated[int, BeforeValidator(_parse_size, json_schema_input_type=int | str), Field(gt=0)]
 
 
 def one_or_many(value: Any) -> Any:
@@ -79,5 +79,17 @@ class TextPattern(Strict):
     def __str__(self) -> str:
         return f"glob {self.glob!r}" if self.glob is not None else f"regex {self.regex.pattern!r}"  # type: ignore[union-attr]
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        """As the config writes it: a glob string, or {regex: ...}."""
+        return {"anyOf": [{"type": "string", "description": "case-insensitive glob"},
+                          {"type": "object", "properties": {"regex": {"type": "string"}}, "required": ["regex"],
+                           "additionalProperties": False}]}
 
-Patterns = Annotated[list[TextPattern], BeforeValidator(one_or_many)]
+
+def one_or_many_of(item: Any) -> BeforeValidator:
+    """A list that the config may also write as its one item (`doc_type: invoice`)."""
+    return BeforeValidator(one_or_many, json_schema_input_type=item | list[item])
+
+
+Patterns = Annotated[list[TextPattern], one_or_many_of(TextPattern)]

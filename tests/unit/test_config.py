@@ -178,3 +178,23 @@ def test_relative_paths_are_relative_to_the_config_file_not_the_working_director
     assert config.webhooks["far"].url == "file:///srv/drop"
     assert config.webhooks["erp"].secret is not None
     assert config.webhooks["erp"].secret.get_secret_value() == "s3cret-from-file"
+
+
+def test_the_config_schema_accepts_the_shipped_configs_and_rejects_mistakes() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    result = CliRunner().invoke(main, ["config", "schema"])
+    assert result.exit_code == 0
+    validator = jsonschema.Draft202012Validator(json.loads(result.output))
+    for name in ("config/example.yaml", "config/demo.yaml", "deploy/config.container.yaml"):
+        data = yaml.safe_load((ROOT / name).read_text())
+        assert [e.message for e in validator.iter_errors(data)] == [], name
+    assert not validator.is_valid({"sources": [{"name": "m", "type": "maildir", "path": "x", "pth": "y"}]})
+    assert not validator.is_valid({**BASE, "rules": [{"name": "r", "then": [{"moov": "X"}]}]})
+    assert not validator.is_valid({**BASE, "limits": {"document_seconds": []}})
+    assert validator.is_valid({**BASE, "limits": {"document_seconds": "30s", "max_message_bytes": "25MB"},
+                               "rules": [{"name": "r", "when": {"doc_type": "invoice", "sender": "*@x.example"},
+                                          "then": ["flag", {"move": "Invoices"}]}]})

@@ -130,6 +130,21 @@ def _helpdesk_names(config: Config) -> list[str]:
     return problems
 
 
+@click.group("config")
+def config_group() -> None:
+    """About the config file itself."""
+
+
+@config_group.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the config file (point your editor's YAML support at it)."""
+    import json
+
+    from inbox_ocr.app.config import config_json_schema
+
+    click.echo(json.dumps(config_json_schema(), indent=1, ensure_ascii=False))
+
+
 DEMO_MARKER = ".inbox-ocr-demo"
 
 
