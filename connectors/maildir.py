@@ -8,6 +8,7 @@ shows them.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 from collections.abc import Iterator
@@ -36,11 +37,41 @@ MAX_KEYWORDS = 26  # Dovecot maps keywords to the letters a..z
 
 
 def folder_dir(root: Path, folder: str) -> Path:
-    """`INBOX` is the root; `A/B` is `.A.B` (Maildir++)."""
+    """`INBOX` is the root; `A/B` is `.A.B` (Maildir++), each name in IMAP's modified UTF-7 as
+    Dovecot stores them (`Rechnungen/Geprüft` is `.Rechnungen.Gepr&APw-ft`). A folder an older
+    version made under its UTF-8 name is used as it is, so its mail is not split in two."""
     if folder.upper() == "INBOX" or folder == "":
         return root
     parts = [p for p in folder.replace(".", "_").split("/") if p]
-    return root / ("." + ".".join(parts))
+    path = root / ("." + ".".join(utf7_imap(p) for p in parts))
+    legacy = root / ("." + ".".join(parts))
+    if legacy != path and legacy.is_dir() and not path.exists():
+        log.warning("event=maildir_legacy_folder folder=%s path=%s reason=made under its UTF-8 name, which IMAP "
+                    "clients show garbled; rename it to %s", folder, legacy.name, path.name)
+        return legacy
+    return path
+
+
+def utf7_imap(name: str) -> str:
+    """A mailbox name in IMAP's modified UTF-7 (RFC 3501 5.1.3): printable ASCII as it is, `&` as
+    `&-`, anything else as `&` + base64 of its UTF-16BE with `,` for `/`, no padding, + `-`."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            encoded = base64.b64encode("".join(run).encode("utf-16-be")).rstrip(b"=").replace(b"/", b",")
+            out.append("&" + encoded.decode() + "-")
+            run.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
 
 
 def ensure_maildir(path: Path, subfolder: bool = False) -> None:
