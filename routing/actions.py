@@ -208,7 +208,11 @@ def _from_yaml(value: Any) -> Any:
     ((kind, arg),) = value.items()
     action = _BY_KIND.get(kind)
     if action is None:
-        raise ValueError(f"unknown action {kind!r}; known: {', '.join(ACTION_KINDS)}")
+        import difflib
+
+        close = difflib.get_close_matches(str(kind), ACTION_KINDS, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown action {kind!r}{hint}; known: {', '.join(ACTION_KINDS)}")
     if action.takes == "nothing":
         if arg is not True:
             raise ValueError(f"{kind} takes no argument (write `{kind}` or `{{{kind}: true}}`)")

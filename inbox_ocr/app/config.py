@@ -177,24 +177,64 @@ def parse_config(data: Any, file: str = "<config>", env: Mapping[str, str] | Non
     if not isinstance(data, dict):
         raise ConfigError(file, ["(top level): expected a mapping of settings"])
     problems: list[str] = []
+    # a variable that is not set is one problem among the file's others: all are reported at once
     data = _expand_env(data, "", problems, os.environ if env is None else env, base or Path.cwd())
-    if problems:
-        raise ConfigError(file, problems)
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             ctx_error = (err.get("ctx") or {}).get("error")
             if isinstance(ctx_error, _KeyPathError):
                 problems.append(f"{format_loc(ctx_error.loc, data)}: {ctx_error}")
                 continue
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key"
-            elif err["type"] == "union_tag_invalid":
-                msg = f"unknown type {err['input'].get('type')!r}" if isinstance(err["input"], dict) else msg
-            problems.append(f"{format_loc(tuple(err['loc']), data)}: {msg}")
+            problems.append(f"{format_loc(tuple(err['loc']), data)}: {_in_words(err)}")
         raise ConfigError(file, problems) from None
+    if problems:
+        raise ConfigError(file, problems)
+    return config
+
+
+def _in_words(err: Any) -> str:
+    """A validation error as the user wrote the file: the bad value, and the closest known name."""
+    kind, value = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        key = str(err["loc"][-1])
+        return "unknown key" + _did_you_mean(key, _known_keys())
+    if kind == "union_tag_invalid":
+        given = value.get("type") if isinstance(value, dict) else None
+        expected = [t.strip(" '") for t in str((err.get("ctx") or {}).get("expected_tags", "")).split(",")]
+        return f"unknown type {given!r}" + _did_you_mean(str(given), [t for t in expected if t])
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if kind in ("literal_error", "enum") and isinstance(value, str):
+        options = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        return f"{message} (got {value!r}){_did_you_mean(value, options)}"
+    if isinstance(value, str | int | float) and not isinstance(value, bool) and repr(value) not in message:
+        return f"{message} (got {value!r})"
+    return message
+
+
+def _did_you_mean(given: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _known_keys() -> list[str]:
+    """Every key name the config file knows, at any depth (for "did you mean")."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            names.update(k for k in node.get("properties", {}) if isinstance(k, str))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(Config.model_json_schema())
+    return sorted(names)
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:

@@ -38,7 +38,7 @@ def test_shipped_configs_are_valid() -> None:
 
 def test_unknown_key_names_its_path() -> None:
     data = {**BASE, "rules": [{"name": "r", "when": {"doc_typ": "invoice"}, "then": ["flag"]}]}
-    assert problems(data) == ["rules[0].when.doc_typ: unknown key"]
+    assert problems(data) == ["rules[0].when.doc_typ: unknown key (did you mean 'doc_type'?)"]
 
 
 def test_bad_value_names_its_path() -> None:
@@ -50,7 +50,7 @@ def test_bad_value_names_its_path() -> None:
 
 def test_unknown_source_field_inside_union_has_clean_path() -> None:
     data = {"sources": [{"name": "f", "type": "imap", "host": "h", "username": "u", "pasword": "x"}]}
-    assert problems(data) == ["sources[0].pasword: unknown key"]
+    assert problems(data) == ["sources[0].pasword: unknown key (did you mean 'password'?)"]
 
 
 def test_unknown_source_type() -> None:
@@ -198,3 +198,19 @@ def test_the_config_schema_accepts_the_shipped_configs_and_rejects_mistakes() ->
     assert validator.is_valid({**BASE, "limits": {"document_seconds": "30s", "max_message_bytes": "25MB"},
                                "rules": [{"name": "r", "when": {"doc_type": "invoice", "sender": "*@x.example"},
                                           "then": ["flag", {"move": "Invoices"}]}]})
+
+
+def test_every_problem_of_the_file_is_named_at_once_with_the_bad_value_and_a_suggestion() -> None:
+    data = {"sources": [{"name": "f", "type": "imap", "host": "h", "username": "u", "security": "sll",
+                         "password": "${IMAP_PASSWORD}"},
+                        {"name": "g", "type": "imapp", "host": "h"}],
+            "rules": [{"name": "r", "when": {"doc_type": "invoise", "total_gt": "lots"}, "then": [{"moov": "X"}]}],
+            "limits": {"document_seconds": "10 minutes"}}
+    got = problems(data)
+    assert "sources[0].password: environment variable IMAP_PASSWORD is not set" in got  # not alone any more
+    assert any(p.startswith("sources[0].security:") and "(got 'sll')" in p for p in got)
+    assert "sources[1]: unknown type 'imapp' (did you mean 'imap'?)" in got
+    assert any(p.startswith("rules[0].when.doc_type[0]:") and "did you mean 'invoice'?" in p for p in got)
+    assert any(p.startswith("rules[0].when.total_gt:") and "(got 'lots')" in p for p in got)
+    assert any("unknown action 'moov' (did you mean 'move'?)" in p for p in got)
+    assert any(p.startswith("limits.document_seconds: not a duration: '10 minutes'") for p in got)
