@@ -2,4 +2,5 @@
 
 from inbox_ocr.app.cli import main
 
-main(prog_name="inbox-ocr")
+if __name__ == "__main__":
+    main(prog_name="inbox-ocr")
