@@ -30,7 +30,8 @@ import numpy as np
 from inbox_ocr.understand import labels as L
 from inbox_ocr.understand.candidates import KINDS, Candidate, Kind, other_separator, tax_id_valid
 from inbox_ocr.understand.context_labels import CONTEXT_LABELS
-from inbox_ocr.understand.layout import Cell, LabelHit, compile_labels, find_labels, row_of
+from inbox_ocr.understand.layout import Cell, LabelHit, compile_labels, find_labels
+from inbox_ocr.understand.nearby import row_of
 from inbox_ocr.understand.parties import NAME_FACTS, name_facts
 from inbox_ocr.understand.scoring import DocumentContext, Extraction, refined_label
 

@@ -21,19 +21,12 @@ from datetime import date
 from decimal import Decimal
 
 from inbox_ocr.kernel.models import Document
-from inbox_ocr.understand.layout import (
-    Candidate,
-    Cell,
-    Cells,
-    LabelHit,
-    find_labels,
-    page_cells,
-    value_candidates,
-)
+from inbox_ocr.understand.layout import Cell, LabelHit, find_labels, page_cells
 from inbox_ocr.understand.lines import extract_line_items
 from inbox_ocr.understand.money import (
     extract_money,
 )
+from inbox_ocr.understand.nearby import Candidate, Cells, value_candidates
 from inbox_ocr.understand.normalize import (
     IBAN_CANDIDATE,
     PERCENT,

@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from inbox_ocr.understand.layout import (
-    LabelHit,
-    row_of,
-)
+from inbox_ocr.understand.layout import LabelHit
+from inbox_ocr.understand.nearby import row_of
 from inbox_ocr.understand.normalize import (
     PERCENT,
     all_amounts,

@@ -6,11 +6,8 @@ from __future__ import annotations
 import re
 
 from inbox_ocr.understand import labels as L
-from inbox_ocr.understand.layout import (
-    Cell,
-    LabelHit,
-    value_candidates,
-)
+from inbox_ocr.understand.layout import Cell, LabelHit
+from inbox_ocr.understand.nearby import value_candidates
 from inbox_ocr.understand.normalize import (
     VAT_ID,
 )

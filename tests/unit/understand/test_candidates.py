@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 from inbox_ocr.understand.candidates import candidates, tax_id_valid
-from inbox_ocr.understand.layout import Cells, page_cells
+from inbox_ocr.understand.layout import page_cells
+from inbox_ocr.understand.nearby import Cells
 from inbox_ocr.understand.normalize import Conventions
 from tests.unit.understand.conftest import make_pdf, read_pdf
 

@@ -1,0 +1,138 @@
+"""What lies near a cell or a label: the cells of each page by position, a cell's row, the (up to
+two) cells above it in its column, and the texts that may hold a label's value.
+
+For a label found in a cell, the value is looked for, in this order of trust:
+  1. the rest of the same cell ("Invoice no: 4711"),
+  2. the next cells to the right on the same row ("Invoice no:     4711"),
+  3. the cells below, overlapping the label's column ("Invoice no" over "4711", table headers).
+
+Each answer is worked out once per cell (or label) of a `Cells` and shared: do not change the lists.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from inbox_ocr.understand.layout import Cell, LabelHit
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    where: str  # "same" | "right" | "below"
+    distance: float  # in text heights
+    cell: Cell | None = None
+
+
+_LEADING = re.compile(r"^(?:[\s:：#.=/|]|[-–](?!\s?\d))+")  # keep the minus of "-0.01"
+
+
+class Cells(list):  # type: ignore[type-arg]
+    """All cells of a document, with the cells of each page kept sorted by top edge; which cells
+    share a row and which stand above which in a column, worked out once per cell."""
+
+    def __init__(self, cells: Iterable[Cell]) -> None:
+        super().__init__(cells)
+        self._pages: dict[int, tuple[list[float], list[Cell]]] = {}
+        self._memo: dict[tuple[int, int], list[Candidate]] = {}
+        self._rows: dict[int, list[Cell]] = {}
+        self._above: dict[int, list[tuple[float, Cell]]] = {}
+
+    def on_page(self, page: int) -> tuple[list[float], list[Cell]]:
+        if page not in self._pages:
+            cells = sorted((c for c in self if c.page == page), key=lambda c: c.box[1])
+            self._pages[page] = ([c.box[1] for c in cells], cells)
+        return self._pages[page]
+
+    def row(self, cell: Cell) -> list[Cell]:
+        """Cells on the same visual row as `cell`, left to right (shared: do not change the list)."""
+        row = self._rows.get(id(cell))
+        if row is None:  # only cells whose top is near this one can share its row
+            tops, on_page = self.on_page(cell.page)
+            lo, hi = bisect.bisect_left(tops, cell.box[1] - 3 * cell.height), bisect.bisect_right(tops, cell.box[3])
+            row = self._rows[id(cell)] = _row(cell, on_page[lo:hi])
+        return row
+
+    def above(self, cell: Cell) -> list[tuple[float, Cell]]:
+        """The (up to two) nearest cells above `cell` in its column, nearest first, with the
+        number of lines between (from -0.3, touching, to 4)."""
+        near = self._above.get(id(cell))
+        if near is None:
+            near = self._above[id(cell)] = _above(cell, *self.on_page(cell.page))
+        return near
+
+
+def _above(cell: Cell, tops: list[float], on_page: list[Cell]) -> list[tuple[float, Cell]]:
+    h = cell.height
+    near = []
+    lo, hi = bisect.bisect_left(tops, cell.box[1] - 6 * h), bisect.bisect_right(tops, cell.box[1] + h)
+    for other in on_page[lo:hi]:
+        lines = (cell.box[1] - other.box[3]) / h
+        if other is cell or lines < -0.3 or lines > 4.0:
+            continue
+        overlap = min(cell.box[2], other.box[2]) - max(cell.box[0], other.box[0])
+        if overlap > 0 or abs(other.box[0] - cell.box[0]) < h:
+            near.append((lines, other))
+    near.sort(key=lambda t: t[0])
+    return near[:2]
+
+
+def value_candidates(hit: LabelHit, cells: list[Cell], max_below: int = 3) -> list[Candidate]:
+    """Texts that may hold the value of `hit`, most trusted first."""
+    if isinstance(cells, Cells):
+        key = (id(hit), max_below)
+        if key not in cells._memo:
+            cells._memo[key] = _value_candidates(hit, cells, max_below)
+        return cells._memo[key]
+    return _value_candidates(hit, Cells(cells), max_below)
+
+
+def _value_candidates(hit: LabelHit, cells: Cells, max_below: int) -> list[Candidate]:
+    out: list[Candidate] = []
+    cell = hit.cell
+    rest = _LEADING.sub("", cell.text[hit.char_end :])
+    if rest:
+        out.append(Candidate(rest, "same", 0.0, cell))
+    lx0, ly0, lx1, ly1 = hit.box
+    h = cell.height
+    tops, page_cells_ = cells.on_page(cell.page)
+    # only cells whose top lies between a few lines above and the end of the "below" window
+    lo = bisect.bisect_left(tops, ly0 - 4 * h)
+    hi = bisect.bisect_right(tops, ly1 + 4.0 * h * max(max_below, 1) / 3)
+    near = [c for c in page_cells_[lo:hi] if c is not cell]
+    row = []
+    for c in near:
+        overlap = min(ly1, c.box[3]) - max(ly0, c.box[1])
+        if overlap >= 0.5 * min(h, c.height) and c.box[0] >= lx1 - 1:
+            row.append(c)
+    row.sort(key=lambda c: c.box[0])
+    for c in row[:2]:
+        out.append(Candidate(c.text, "right", (c.box[0] - lx1) / h, c))
+    below = []
+    for c in near:
+        gap = c.box[1] - ly1
+        if -0.3 * h <= gap <= 4.0 * h * max_below / 3:
+            horizontal = min(lx1, c.box[2]) - max(lx0, c.box[0])
+            if horizontal > 0 or abs(c.box[0] - lx0) < h:
+                below.append(c)
+    below.sort(key=lambda c: c.box[1])
+    for c in below[:max_below]:
+        out.append(Candidate(c.text, "below", (c.box[1] - ly1) / h, c))
+    return out
+
+
+def row_of(cell: Cell, cells: list[Cell]) -> list[Cell]:
+    """Cells on the same visual row as `cell`, left to right (computed once per cell of a `Cells`;
+    the list is shared, do not change it)."""
+    if isinstance(cells, Cells):
+        return cells.row(cell)
+    return _row(cell, [c for c in cells if c.page == cell.page])
+
+
+def _row(cell: Cell, pool: list[Cell]) -> list[Cell]:
+    top, bottom, h = cell.box[1], cell.box[3], cell.height
+    row = [c for c in pool if min(bottom, c.box[3]) - max(top, c.box[1]) >= 0.5 * min(h, c.height)]
+    return sorted(row, key=lambda c: c.box[0])
