@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from inbox_ocr.app import samples
@@ -45,3 +46,14 @@ def invoice_deliveries(count: int = 1, subject: str = "Invoice INV-2026-0042") -
 
 def payload(delivery: NewDelivery) -> dict[str, Any]:
     return json.loads(delivery.payload)  # type: ignore[no-any-return]
+
+
+@dataclass
+class Row:
+    """A Delivery as the outbox hands it to a sink (kernel.ports.Delivery)."""
+
+    id: int
+    webhook: str
+    idempotency_key: str
+    payload: bytes
+    attempts: int = 0

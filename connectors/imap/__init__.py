@@ -8,14 +8,15 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from connectors.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from connectors.imap.config import ImapOAuthConfig, ImapSourceConfig
     from connectors.imap.source import ImapSource, split_key
 
-# imported on first use: reading the config (check-config, --help) must not import the clients
+# imported on first use (connectors/lazy.py)
 _EXPORTS = {
     "ImapOAuthConfig": "config",
     "ImapSourceConfig": "config",
@@ -30,8 +31,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from connectors.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from connectors.webhook_out.breaker import Breakers, CircuitBreaker
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from connectors.webhook_out.sinks import FileSink, HttpSink, make_sink, signature
     from connectors.webhook_out.templates import PayloadTemplate, shipped_templates, template_context
 
-# imported on first use: reading the config (check-config, --help) must not import the clients
+# imported on first use (connectors/lazy.py)
 _EXPORTS = {
     "Breakers": "breaker",
     "CircuitBreaker": "breaker",
@@ -46,8 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -28,6 +28,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 from imapclient import IMAPClient
 
@@ -316,6 +317,23 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
+def last_run(config: Path, env: dict[str, str], log: Path, done: Callable[[], bool], what: str) -> None:
+    """After the kills: start the daemon once more, wait (at most 240 s) until `done()`, then stop
+    it with SIGTERM as a service manager would."""
+    proc = spawn_daemon(config, env, log)
+    try:
+        wait_until(done, 240, what)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def outbox_drained(state_dir: Path) -> bool:
+    """Every outbox row of the ledger is delivered."""
+    return not ledger_rows(state_dir, "SELECT 1 FROM outbox WHERE status != 'delivered'")
+
+
+
 # --------------------------------------------------------------------------- the audit
 
 
@@ -362,3 +380,18 @@ def audit(admin: IMAPClient, box: Mailbox, state_dir: Path, accepted: dict[str, 
     return Audit(lost, duplicated, sorted(set(misrouted)), deliveries_missing, deliveries_unexpected,
                  routed=sum(placed.values()) - len([m for m in placed if where[m] == [box.inbox]]),
                  accepted=len(accepted))
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now (for a daemon's HTTP server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_up(port: int) -> bool:
+    """Whether the daemon's HTTP server on `port` answers /healthz."""
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import time
 from pathlib import Path
 
@@ -27,12 +26,13 @@ from tests.faults.harness import (
     daemon_env,
     integrity,
     kill9,
+    last_run,
     ledger_rows,
     make_mailbox,
     message_ids,
+    outbox_drained,
     spawn_daemon,
     srv,
-    wait_until,
     write_config,
 )
 from tests.http_receiver import Receiver
@@ -102,14 +102,8 @@ def test_kill_9_at_random_moments_loses_nothing_and_routes_nothing_twice(
         stats["deliveries_in_flight_at_kill"] += int(bool(pending and pending[0][0]))
 
     # a last run without faults finishes the work; then the books must balance
-    proc = spawn_daemon(config, env, log)
-    try:
-        wait_until(lambda: not message_ids_fresh(dovecot, box.inbox)
-                   and not ledger_rows(state, "SELECT 1 FROM outbox WHERE status != 'delivered'")
-                   and len(receiver.accepted) >= len(box.invoices), 240, "the last run finishes the mailbox")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+    last_run(config, env, log, lambda: not message_ids_fresh(dovecot, box.inbox) and outbox_drained(state)
+             and len(receiver.accepted) >= len(box.invoices), "the last run finishes the mailbox")
     assert integrity(state) == "ok"
     admin = admin_client(dovecot)
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import time
 from pathlib import Path
 
@@ -19,8 +18,18 @@ import pytest
 import requests
 import yaml
 
-from tests.faults.harness import SOAK, integrity, kill9, ledger_rows, spawn_daemon, wait_until
-from tests.faults.test_kill9_spool import _free_port, _up
+from tests.faults.harness import (
+    SOAK,
+    free_port,
+    http_up,
+    integrity,
+    kill9,
+    last_run,
+    ledger_rows,
+    outbox_drained,
+    spawn_daemon,
+    wait_until,
+)
 from tests.helpdesk_server import TOKEN, FakeHelpdesk
 from tests.integration.webhook_fixtures import front_headers
 
@@ -43,7 +52,7 @@ def test_kill_9_while_front_pushes_makes_every_change_in_front_once(tmp_path: Pa
     seed = int(os.environ.get("INBOX_OCR_SEED", str(random.SystemRandom().randrange(1 << 30))))
     rng = random.Random(seed)
     front = FakeHelpdesk("front").start()
-    port, state = _free_port(), tmp_path / "var"
+    port, state = free_port(), tmp_path / "var"
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({
         "state_dir": str(state),
@@ -60,7 +69,7 @@ def test_kill_9_while_front_pushes_makes_every_change_in_front_once(tmp_path: Pa
     try:
         for cycle in range(KILLS):
             proc = spawn_daemon(config, env, log)
-            wait_until(lambda: _up(port), 60, "the daemon's HTTP server")
+            wait_until(lambda: http_up(port), 60, "the daemon's HTTP server")
             deadline = time.monotonic() + rng.uniform(1.0, 4.0)
             while time.monotonic() < deadline and sent < PER_CYCLE * (cycle + 1):
                 n, sent = sent, sent + 1
@@ -74,14 +83,8 @@ def test_kill_9_while_front_pushes_makes_every_change_in_front_once(tmp_path: Pa
                     answered.append(n)
                 time.sleep(rng.uniform(0.0, 0.05))
             kill9(proc)
-        proc = spawn_daemon(config, env, log)
-        try:
-            wait_until(lambda: len(ledger_rows(state, "SELECT 1 FROM messages WHERE status = 'done'")) >= len(answered)
-                       and not ledger_rows(state, "SELECT 1 FROM outbox WHERE status != 'delivered'"),
-                       240, "the last run makes every change")
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=60)
+        last_run(config, env, log, lambda: len(ledger_rows(state, "SELECT 1 FROM messages WHERE status = 'done'"))
+                 >= len(answered) and outbox_drained(state), "the last run makes every change")
     finally:
         front.stop()
     assert integrity(state) == "ok"

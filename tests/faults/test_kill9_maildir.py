@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import time
 from collections import Counter
 from email.parser import BytesHeaderParser
@@ -19,7 +18,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.faults.harness import SOAK, integrity, kill9, ledger_rows, make_mailbox, spawn_daemon, wait_until
+from tests.faults.harness import (
+    SOAK,
+    integrity,
+    kill9,
+    last_run,
+    ledger_rows,
+    make_mailbox,
+    outbox_drained,
+    spawn_daemon,
+)
 from tests.http_receiver import Receiver
 
 KILLS = int(os.environ.get("INBOX_OCR_KILLS", "40" if SOAK else "6"))
@@ -79,15 +87,9 @@ def test_kill_9_while_routing_a_maildir_loses_nothing_and_routes_nothing_twice(
         time.sleep(rng.uniform(0.0, 0.05))
         kill9(proc)
         kills_mid_pass += int(bool(list((maildir / "new").iterdir())))
-    proc = spawn_daemon(config, env, log)
-    try:
-        wait_until(lambda: not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
-                   and not ledger_rows(state, "SELECT 1 FROM outbox WHERE status != 'delivered'")
-                   and not ledger_rows(state, "SELECT 1 FROM messages WHERE acked_at IS NULL")
-                   and len(receiver.accepted) >= len(box.invoices), 240, "the last run finishes the Maildir")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+    last_run(config, env, log, lambda: not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
+             and outbox_drained(state) and not ledger_rows(state, "SELECT 1 FROM messages WHERE acked_at IS NULL")
+             and len(receiver.accepted) >= len(box.invoices), "the last run finishes the Maildir")
     assert integrity(state) == "ok"
     placed = Counter(_ids_in(maildir / ".Invoices") + _ids_in(maildir / ".Processed") + _ids_in(maildir))
     invoices, others = Counter(_ids_in(maildir / ".Invoices")), Counter(_ids_in(maildir / ".Processed"))

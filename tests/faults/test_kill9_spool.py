@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import socket
 import time
 from pathlib import Path
 
@@ -18,7 +16,18 @@ import pytest
 import requests
 import yaml
 
-from tests.faults.harness import SOAK, integrity, kill9, ledger_rows, spawn_daemon, wait_until
+from tests.faults.harness import (
+    SOAK,
+    free_port,
+    http_up,
+    integrity,
+    kill9,
+    last_run,
+    ledger_rows,
+    outbox_drained,
+    spawn_daemon,
+    wait_until,
+)
 from tests.http_receiver import Receiver
 from tests.integration.webhook_fixtures import make_pdf, mime_headers, raw_message
 
@@ -26,17 +35,11 @@ KILLS = int(os.environ.get("INBOX_OCR_KILLS", "30" if SOAK else "4"))
 SECRET = "spool-fault-secret"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.timeout(max(600, 60 * KILLS + 300))
 def test_kill_9_while_mail_arrives_by_webhook_loses_nothing_it_answered(tmp_path: Path, receiver: Receiver) -> None:
     seed = int(os.environ.get("INBOX_OCR_SEED", str(random.SystemRandom().randrange(1 << 30))))
     rng = random.Random(seed)
-    port, state = _free_port(), tmp_path / "var"
+    port, state = free_port(), tmp_path / "var"
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({
         "state_dir": str(state),
@@ -54,7 +57,7 @@ def test_kill_9_while_mail_arrives_by_webhook_loses_nothing_it_answered(tmp_path
     sent = 0
     for _cycle in range(KILLS):
         proc = spawn_daemon(config, env, log)
-        wait_until(lambda: _up(port), 60, "the daemon's HTTP server")
+        wait_until(lambda: http_up(port), 60, "the daemon's HTTP server")
         deadline = time.monotonic() + rng.uniform(1.0, 4.0)  # post until the kill comes
         while time.monotonic() < deadline:
             mid = f"<spool-{seed}-{sent}@vendor.example>"
@@ -68,14 +71,8 @@ def test_kill_9_while_mail_arrives_by_webhook_loses_nothing_it_answered(tmp_path
             if answer.status_code == 200:
                 answered.append(mid)
         kill9(proc)
-    proc = spawn_daemon(config, env, log)
-    try:
-        wait_until(lambda: len(ledger_rows(state, "SELECT 1 FROM messages WHERE status = 'done'")) >= len(answered)
-                   and not ledger_rows(state, "SELECT 1 FROM outbox WHERE status != 'delivered'"),
-                   240, "the last run routes everything answered")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+    last_run(config, env, log, lambda: len(ledger_rows(state, "SELECT 1 FROM messages WHERE status = 'done'"))
+             >= len(answered) and outbox_drained(state), "the last run routes everything answered")
     assert integrity(state) == "ok"
     routed = [r[0] for r in ledger_rows(state, "SELECT message_id FROM messages WHERE status = 'done'")]
     keys = {r[0] for r in ledger_rows(state, "SELECT idempotency_key FROM outbox")}
@@ -87,10 +84,3 @@ def test_kill_9_while_mail_arrives_by_webhook_loses_nothing_it_answered(tmp_path
     assert len(routed) == len(set(routed)), ("routed twice", seed)
     assert len(keys) == len(routed) and set(receiver.accepted) == keys, seed
     assert spooled == [], spooled
-
-
-def _up(port: int) -> bool:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except requests.RequestException:
-        return False

@@ -8,7 +8,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +26,14 @@ from inbox_ocr.orchestration.outbox import helpdesk_deliveries
 from tests.helpdesk_server import TOKEN, ZENDESK_USER, Failure, FakeHelpdesk
 from tests.integration.dovecot import _write_certificates
 from tests.integration.test_webhook_in import _tls, front_event
-from tests.integration.webhook_fixtures import FileServer, front_headers, make_pdf
+from tests.integration.webhook_fixtures import FileServer, front_headers, make_pdf, wait_for
+from tests.outbound_payloads import Row
 
 pytestmark = pytest.mark.integration
 
 SECRET = "whsec-helpdesk-0123456789"
 CONVERSATION = {"front": "cnv_1", "zendesk": "4711", "helpscout": "321"}
 PLACE = {"front": "AP Team", "zendesk": "Accounts Payable", "helpscout": "Accounts Payable"}
-
-
-@dataclass
-class Row:
-    """What a sink sees of an outbox row (kernel.ports.Delivery)."""
-
-    id: int
-    webhook: str
-    idempotency_key: str
-    payload: bytes
-    attempts: int = 0
 
 
 @pytest.fixture(params=["front", "zendesk", "helpscout"])
@@ -166,15 +155,6 @@ def files(tmp_path: Path) -> Iterator[tuple[FileServer, Path]]:
     server.files["/att/invoice.pdf"] = (make_pdf("INVOICE 4711  Total EUR 99.00"), "application/pdf")
     yield server, certificates[0]
     server.stop()
-
-
-def wait_for(condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_front_message_is_routed_inside_front(tmp_path: Path, front: FakeHelpdesk,

@@ -18,20 +18,11 @@ from connectors.webhook_in import spool_dir
 from inbox_ocr.app.config import parse_config
 from inbox_ocr.app.daemon import Daemon
 from tests.http_receiver import Receiver
-from tests.integration.webhook_fixtures import make_pdf, mime_headers, raw_message
+from tests.integration.webhook_fixtures import make_pdf, mime_headers, raw_message, wait_for
 
 pytestmark = pytest.mark.integration
 
 SECRET = "whsec-daemon-0123456789"
-
-
-def wait_for(condition, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_webhook_mail_is_processed_and_routed_by_the_daemon(tmp_path: Path, receiver: Receiver) -> None:

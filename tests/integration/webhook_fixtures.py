@@ -225,3 +225,13 @@ def helpscout_payload(conversation_id: int, thread_id: int, attachment_url: str)
             },
         }
     ).encode()
+
+
+def wait_for(condition: Any, timeout: float = 60.0) -> bool:
+    """Whether `condition()` came true within `timeout` seconds (polled every 50 ms)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False

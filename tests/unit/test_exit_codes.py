@@ -36,10 +36,10 @@ def message(subject: str, pdf: bytes | None = None) -> bytes:
     return msg.as_bytes()
 
 
-def config(tmp_path: Path, box: Path, extra: str = "") -> Path:
+def config(tmp_path: Path, box: Path, limits: str = "") -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(f"state_dir: {tmp_path / 'var'}\nsources:\n  - {{name: box, type: maildir, path: {box}}}\n"
-                    f"ocr: {{enabled: false}}\nlimits: {{isolate_documents: false}}\n{extra}")
+                    f"ocr: {{enabled: false}}\nlimits: {{isolate_documents: false{limits}}}\n")
     return path
 
 
@@ -54,8 +54,7 @@ def test_a_pass_that_handled_everything_exits_0(tmp_path: Path) -> None:
 
 def test_a_quarantined_message_exits_1_and_the_next_pass_0(tmp_path: Path) -> None:
     box = maildir(tmp_path / "Maildir", {"1.a": message("Invoice 1", make_pdf(pad_to=40_000))})
-    cfg = config(tmp_path, box, "limits: {isolate_documents: false, max_message_bytes: 20KB}\n")
-    cfg.write_text(cfg.read_text().replace("limits: {isolate_documents: false}\n", ""))
+    cfg = config(tmp_path, box, ", max_message_bytes: 20KB")
     assert run_once(cfg) == exits.ITEMS
     assert run_once(cfg) == exits.OK  # quarantined means handled: nothing left to fail
 
@@ -83,9 +82,7 @@ def test_an_unreadable_file_and_a_message_that_would_be_quarantined_exit_1(tmp_p
     broken.write_bytes(b"%PDF-1.7 broken")
     assert CliRunner().invoke(main, ["extract", "--no-sandbox", str(broken)]).exit_code == exits.ITEMS
     box = maildir(tmp_path / "Maildir", {})
-    cfg = config(tmp_path, box, "")
-    cfg.write_text(cfg.read_text().replace("limits: {isolate_documents: false}\n",
-                                           "limits: {isolate_documents: false, max_message_bytes: 20KB}\n"))
+    cfg = config(tmp_path, box, ", max_message_bytes: 20KB")
     big = tmp_path / "big.eml"
     big.write_bytes(message("Invoice 2", make_pdf(pad_to=40_000)))
     result = CliRunner().invoke(main, ["process", "--dry-run", "-c", str(cfg), str(big)])

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +18,9 @@ from inbox_ocr.kernel.errors import ConfigError, DeliveryFailed, DeliveryRejecte
 from inbox_ocr.kernel.models import MessageStatus
 from inbox_ocr.orchestration.ledger import MessageIdentity, NewDelivery, Outcome
 from inbox_ocr.orchestration.outbox import Outbox
-from tests.outbound_payloads import invoice_deliveries, payload
+from tests.outbound_payloads import Row, invoice_deliveries, payload
 
 URL = "https://erp.example.com/api/documents"
-
-
-@dataclass
-class Row:
-    """A Delivery as the outbox hands it to a sink."""
-
-    id: int
-    webhook: str
-    idempotency_key: str
-    payload: bytes
-    attempts: int = 0
 
 
 def row(delivery: NewDelivery | None = None, payload_bytes: bytes | None = None) -> Row:
