@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 
 import pymupdf
 
@@ -33,23 +34,21 @@ def page_from_words(number: int, width: float, height: float, words: list[tuple]
     grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     for w in words:
         grouped[(w[5], w[6])].append(w)
-    lines = []
+    lines: list[tuple[float, float, TextLine]] = []
     for ws in grouped.values():
-        ws.sort(key=lambda w: w[7])
-        x0 = min(w[0] for w in ws)
-        y0 = min(w[1] for w in ws)
-        x1 = max(w[2] for w in ws)
-        y1 = max(w[3] for w in ws)
-        lines.append(
-            TextLine(
-                text=" ".join(w[4] for w in ws),
-                box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
-                words=tuple(Word(text=w[4], box=(w[0], w[1], w[2], w[3])) for w in ws),
-            )
+        if len(ws) > 1:
+            ws.sort(key=itemgetter(7))
+        columns = list(zip(*ws, strict=True))
+        x0, y0, x1, y1 = min(columns[0]), min(columns[1]), max(columns[2]), max(columns[3])
+        line = TextLine(
+            text=" ".join(columns[4]),
+            box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
+            words=tuple([Word(text=w[4], box=(w[0], w[1], w[2], w[3])) for w in ws]),
         )
+        lines.append((round(y0 / 3), x0, line))
     # reading order: top to bottom, then left to right, for lines on the same baseline band
-    lines.sort(key=lambda ln: (round(ln.bbox[1] / 3), ln.bbox[0]))
-    return Page(number=number, width=width, height=height, lines=tuple(lines))
+    lines.sort(key=lambda t: (t[0], t[1]))
+    return Page(number=number, width=width, height=height, lines=tuple(t[2] for t in lines))
 
 
 def read_pages(

@@ -52,6 +52,12 @@ class Cell:
     def has_digit(self) -> bool:
         return any(ch.isdigit() for ch in self.text)
 
+    @functools.cached_property
+    def starts(self) -> tuple[list[int], list[tuple[int, str]]]:
+        """Where a label may begin: the word starts, and each CJK character with its offset
+        (worked out once: both label tables are searched)."""
+        return _word_starts(self.text)
+
     def word_index_at(self, char: int) -> int:
         """Index of the word that contains (or first follows) character offset `char`."""
         for i, (_, end) in enumerate(self.spans):
@@ -237,10 +243,24 @@ _CJK_CHARS = r"\u3000-\u9fff\uff00-\uffef"
 _START = re.compile(rf"[{_CJK_CHARS}]|(?:^|(?<=\W)|(?<=_)|(?<=[{_CJK_CHARS}]))[^\s{_CJK_CHARS}]")
 
 
-def _starts(text: str, labels: LabelSet) -> list[int]:
+def _starts(cell: Cell, labels: LabelSet) -> list[int]:
     """Word starts (Latin labels begin there) and every CJK character a label begins with
     (Chinese has no spaces)."""
-    return [m.start() for m in _START.finditer(text) if not _CJK.match(m.group()) or m.group() in labels.by_first]
+    words, cjk = cell.starts
+    if not cjk:
+        return words
+    return sorted(words + [at for at, ch in cjk if ch in labels.by_first])
+
+
+def _word_starts(text: str) -> tuple[list[int], list[tuple[int, str]]]:
+    words: list[int] = []
+    cjk: list[tuple[int, str]] = []
+    for m in _START.finditer(text):
+        if _CJK.match(m.group()):
+            cjk.append((m.start(), m.group()))
+        else:
+            words.append(m.start())
+    return words, cjk
 
 
 def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
@@ -249,7 +269,7 @@ def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
     for cell in cells:
         found: list[tuple[int, int, str, float]] = []
         text = cell.text
-        for start in _starts(text, labels):
+        for start in _starts(cell, labels):
             gate = labels.gate(text[start])
             if gate is None or not gate.match(text, start):
                 continue

@@ -7,6 +7,7 @@ different things on different invoices and only the rest of the document can tel
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -197,7 +198,16 @@ def _make_date(y: int, m: int, d: int) -> date | None:
 
 def find_dates(text: str, conventions: Conventions | None = None) -> list[tuple[date, int, int]]:
     """Every date in `text` with its span, in order of appearance."""
-    day_first = conventions.day_first if conventions else True
+    if not _DIGIT.search(text):  # every pattern has a day or a year in figures
+        return []
+    return list(_find_dates(text, conventions.day_first if conventions else True))
+
+
+_DIGIT = re.compile(r"\d")
+
+
+@functools.lru_cache(maxsize=4096)  # the rule-based extractor and the scorer's candidates read the same cells
+def _find_dates(text: str, day_first: bool) -> tuple[tuple[date, int, int], ...]:
     found: list[tuple[date, int, int]] = []
     taken: list[tuple[int, int]] = []
     for pattern, kind in _DATE_PATTERNS:
@@ -220,7 +230,7 @@ def find_dates(text: str, conventions: Conventions | None = None) -> list[tuple[
                 found.append((value, m.start(), m.end()))
                 taken.append((m.start(), m.end()))
     found.sort(key=lambda t: t[1])
-    return found
+    return tuple(found)
 
 
 def parse_date(text: str, conventions: Conventions | None = None) -> date | None:

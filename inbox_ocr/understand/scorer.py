@@ -164,8 +164,7 @@ def choose(models: dict[str, FieldModel], values: dict[Kind, list[Any]], feature
     differs from the `fallback` (rule-based) value, exceeds the probability of that value by the
     field's margin; otherwise the fallback stands, with the probability the scorer gives it. Money
     is then chosen jointly (`joint_money`)."""
-    choices = {name: best_values(values[m.kind], m.trees.proba(features[m.kind]))
-               for name, m in models.items() if m.kind in features}
+    choices = {name: best_values(values[models[name].kind], p) for name, p in probabilities(models, features).items()}
     if "invoice_number" in choices:  # the rule-based value is kept whatever its shape
         rule_number = (fallback or {}).get("invoice_number")
         choices["invoice_number"] = [c for c in choices["invoice_number"]
@@ -190,6 +189,24 @@ def choose(models: dict[str, FieldModel], values: dict[Kind, list[Any]], feature
         threshold = models["customer_vat_id"].threshold
         picked["customer_vat_id"] = others[0] if others and others[0][1] >= threshold else None
     return picked
+
+
+def probabilities(models: dict[str, FieldModel], features: dict[Kind, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each covered field's probability for every candidate of its kind; the models of one kind
+    (total, subtotal and tax score the same amount rows) are evaluated together."""
+    by_kind: dict[Kind, list[str]] = {}
+    for name, model in models.items():
+        if model.kind in features:
+            by_kind.setdefault(model.kind, []).append(name)
+    out = {}
+    for kind, names in by_kind.items():
+        ensembles = tuple(models[n].trees for n in names)
+        if all(isinstance(e, TreeEnsemble) for e in ensembles):
+            p = TreeEnsemble.proba_all(ensembles, features[kind])
+            out.update({name: p[:, i] for i, name in enumerate(names)})
+        else:  # a model of another make (tests): one by one
+            out.update({name: e.proba(features[kind]) for name, e in zip(names, ensembles, strict=True)})
+    return {name: out[name] for name in models if name in out}
 
 
 def plausible_number(value: Any) -> bool:
