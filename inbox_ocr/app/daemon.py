@@ -21,6 +21,7 @@ from inbox_ocr.app import exits
 from inbox_ocr.app.config import Config
 from inbox_ocr.app.http import HttpServer
 from inbox_ocr.app.wiring import SourceFactory, Wiring
+from inbox_ocr.kernel import heap
 from inbox_ocr.kernel.errors import ConfigError, InboxOcrError, SourceUnavailable, TransientError
 from inbox_ocr.kernel.metrics import LEDGER_ERRORS, READINESS
 from inbox_ocr.kernel.models import HandlingResult
@@ -185,6 +186,10 @@ def run(config: Config, once: bool) -> int:
         return exits.UNAVAILABLE
     signal.signal(signal.SIGTERM, daemon.request_stop)
     signal.signal(signal.SIGINT, daemon.request_stop)
+    from inbox_ocr.understand.scorer import get_scorer
+
+    get_scorer()  # the field models load now, not with the first message
+    heap.settle()  # a process of its own: what start-up made is kept out of the collector's way
     if once:
         started = time.monotonic()
         reports, delivery = daemon.run_once()

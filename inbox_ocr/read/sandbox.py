@@ -40,6 +40,7 @@ from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from inbox_ocr.kernel import heap
 from inbox_ocr.kernel.models import Document
 from inbox_ocr.kernel.settings import Limits, OcrSettings
 
@@ -77,6 +78,7 @@ def _worker(conn: Connection, target: str, memory: int | None, log_setup: tuple[
 
     logs.setup(*log_setup)
     read = _resolve(target)
+    heap.settle()
     conn.send(("ready", None))  # imports done: the daemon starts a document's clock only now
     while True:
         try:

@@ -73,7 +73,7 @@ def read_pages(
             break
         kept += len(words)
         parsed = page_from_words(index + 1, page.rect.width, page.rect.height, words)
-        if sum(ch.isalnum() for ch in parsed.text) < MIN_TEXT_CHARS:
+        if sum(map(str.isalnum, parsed.text)) < MIN_TEXT_CHARS:
             scanned.append(index + 1)
         pages.append(parsed)
     return pages, scanned

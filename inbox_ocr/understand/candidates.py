@@ -60,7 +60,7 @@ def _identifiers(cell: Cell) -> list[Candidate]:
         if found is None:
             continue
         token = found.group(0)
-        if len(token) < 2 or len(token) > MAX_ID_CHARS or not any(ch.isdigit() for ch in token):
+        if len(token) < 2 or len(token) > MAX_ID_CHARS or not any(map(str.isdigit, token)):
             continue
         if _MONEY.fullmatch(token) or _TIME.fullmatch(token) or _DATE_SHAPE.fullmatch(token):
             continue

@@ -108,6 +108,7 @@ class DocumentView:
     pools: dict[str, dict[Any, float]] = field(default_factory=dict)
     rule_values: list[Any] = field(default_factory=list)  # RULE_FIELDS' values, normalized like candidates
     _row_text: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+    _cell_marks: dict[int, tuple[bool, bool]] = field(default_factory=dict)
     _party: dict[int, int] = field(default_factory=dict)
     _cell_facts: dict[int, list[float]] = field(default_factory=dict)
     _witness: dict[Any, list[float]] = field(default_factory=dict)
@@ -150,11 +151,18 @@ class DocumentView:
         """Of the cell's row: cells with digits, a payment word (cash, change), a currency mark."""
         if id(cell) not in self._row_text:
             row = self.row(cell)
-            text = " ".join(c.text for c in row)
+            marks = [self._marks(c) for c in row]  # neither kind of word has a space: cell by cell
             self._row_text[id(cell)] = (float(sum(1 for c in row if c.has_digit)),
-                                        float(bool(_PAYMENT_WORD.search(text))),
-                                        float(bool(_CURRENCY_MARK.search(text))))
+                                        float(any(payment for payment, _ in marks)),
+                                        float(any(currency for _, currency in marks)))
         return self._row_text[id(cell)]
+
+    def _marks(self, cell: Cell) -> tuple[bool, bool]:
+        marks = self._cell_marks.get(id(cell))
+        if marks is None:
+            marks = self._cell_marks[id(cell)] = (bool(_PAYMENT_WORD.search(cell.text)),
+                                                  bool(_CURRENCY_MARK.search(cell.text)))
+        return marks
 
     def witness(self, value: Any) -> list[float]:
         """For each of RULE_FIELDS: 1.0 where the rule-based extractor chose this value."""
@@ -320,7 +328,7 @@ def _date_features(view: DocumentView, cand: Candidate, values: list[date]) -> l
     earlier = any(0 < (d - o).days <= 120 for o in values)
     return [
         (d - first).days / 365.0, (last - d).days / 365.0, float(d == first), float(d == last), float(later),
-        float(earlier), float(bool(_TIME.search(cand.cell.text))), float(any(ch.isalpha() for ch in cand.text)),
+        float(earlier), float(bool(_TIME.search(cand.cell.text))), float(any(map(str.isalpha, cand.text))),
         float(last.year - d.year), view.pools.get("invoice_date", {}).get(d, 0.0),
         view.pools.get("due_date", {}).get(d, 0.0),
     ]
@@ -328,8 +336,8 @@ def _date_features(view: DocumentView, cand: Candidate, values: list[date]) -> l
 
 def _id_features(view: DocumentView, cand: Candidate) -> list[float]:
     token: str = cand.value  # type: ignore[assignment]
-    digits = sum(ch.isdigit() for ch in token)
-    letters = sum(ch.isalpha() for ch in token)
+    digits = sum(map(str.isdigit, token))
+    letters = sum(map(str.isalpha, token))
     before = cand.cell.text[: cand.start].rstrip()
     after = cand.cell.text[cand.end :].lstrip()
     postcode = token.isdigit() and len(token) in (4, 5) and bool(after[:1].isupper()) and not before.endswith(":")
@@ -337,7 +345,7 @@ def _id_features(view: DocumentView, cand: Candidate) -> list[float]:
     return [
         float(len(token)), digits / len(token), float(letters), float("/" in token), float("-" in token),
         float("." in token), float(token.isdigit()), float(token[0].isalpha()),
-        float(bool(re.fullmatch(r"(?:19|20)\d\d", token))), sum(ch.isupper() for ch in token) / max(letters, 1),
+        float(bool(re.fullmatch(r"(?:19|20)\d\d", token))), sum(map(str.isupper, token)) / max(letters, 1),
         float(postcode), float(before.endswith("+")), float(title),
         view.pools.get("invoice_number", {}).get(token, 0.0), view.pools.get("po_number", {}).get(token, 0.0),
     ]

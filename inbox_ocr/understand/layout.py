@@ -50,7 +50,7 @@ class Cell:
 
     @functools.cached_property
     def has_digit(self) -> bool:
-        return any(ch.isdigit() for ch in self.text)
+        return any(map(str.isdigit, self.text))
 
     @functools.cached_property
     def starts(self) -> tuple[list[int], list[tuple[int, str]]]:

@@ -91,7 +91,7 @@ def extract_vat_ids(out: Extraction, ctx: DocumentContext) -> None:
         # tax ids outside the EU pattern (Chinese USCC, ...): trust the label
         for cand in value_candidates(hit, ctx.cells, max_below=0):
             other = _OTHER_TAX_ID.search(cand.text.upper())
-            if not other or other.group(1) in found or not any(ch.isdigit() for ch in other.group(1)):
+            if not other or other.group(1) in found or not any(map(str.isdigit, other.group(1))):
                 continue
             value = other.group(1)
             valid = len(value) == 18 and cn_uscc.is_valid(value)
@@ -118,8 +118,8 @@ _TITLE_LINE = re.compile(
 
 
 def _looks_like_name(text: str) -> bool:
-    letters = sum(ch.isalpha() for ch in text)
-    digits = sum(ch.isdigit() for ch in text)
+    letters = sum(map(str.isalpha, text))
+    digits = sum(map(str.isdigit, text))
     if letters < 2 or digits > letters * 0.5 or len(text) > 80 or _NOT_NAME.search(text):
         return False
     if _TITLE_LINE.search(text.strip()):
@@ -236,7 +236,7 @@ def _vendor_address(ctx: DocumentContext, name: str) -> str | None:
         if party_of(hit.cell, ctx) != "seller":
             continue
         for cand in value_candidates(hit, ctx.cells, max_below=0):
-            if cand.cell is None or not any(ch.isdigit() for ch in cand.text):
+            if cand.cell is None or not any(map(str.isdigit, cand.text)):
                 continue
             lines, cell = [cand.text.strip()], cand.cell
             while (below := _continuation_below(cell, ctx)) is not None and len(lines) < 3:
@@ -249,7 +249,7 @@ def _vendor_address(ctx: DocumentContext, name: str) -> str | None:
     parts = [p.strip() for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", home.text) if p.strip()]
     if len(parts) > 1 and name in parts[0]:
         rest = [p for p in parts[1:] if not _CONTACT.search(p)]
-        if rest and any(ch.isdigit() for ch in " ".join(rest)):
+        if rest and any(map(str.isdigit, " ".join(rest))):
             return ", ".join(rest)
     lines, cell = [], home
     while (below := _continuation_below(cell, ctx, loose=True)) is not None and len(lines) < 3:
@@ -330,7 +330,7 @@ def _company_guess(ctx: DocumentContext, exclude: str | None) -> tuple[str, floa
                     name = f"{above.text.strip()} {name}"
             if i + 1 < len(first_page) and name.endswith("&"):
                 name = f"{name} {first_page[i + 1].text.strip()}"
-            if sum(ch.isalpha() for ch in LEGAL_FORM.sub(" ", name)) < 3:
+            if sum(map(str.isalpha, LEGAL_FORM.sub(" ", name))) < 3:
                 continue  # a bare "SDN BHD" or "(CO.)" with nothing to join
             if _looks_like_name(name) and name != exclude and not _BUYER_WORD.search(name):
                 return name, confidence
@@ -354,7 +354,7 @@ def _line_above(cell: Cell, cells: list[Cell], index: int) -> Cell | None:
         if overlap > 0 and gap > -0.3 * cell.height:
             ok = (
                 _looks_like_name(other.text)
-                and not any(ch.isdigit() for ch in other.text)
+                and not any(map(str.isdigit, other.text))
                 and not other.text.islower()
                 and not _DOC_TITLE.search(other.text)
             )
@@ -409,11 +409,11 @@ def name_candidates(ctx: DocumentContext, rule_vendor: str | None) -> list[tuple
 def name_facts(text: str) -> list[float]:
     """Shape of a name candidate: legal form, business word, words, letters, upper case, digits,
     contact or label words, document-title words, a buyer word."""
-    letters = sum(ch.isalpha() for ch in text)
+    letters = sum(map(str.isalpha, text))
     return [
         float(bool(LEGAL_FORM.search(text))), float(bool(_COMPANY_WORD.search(text))), float(len(text.split())),
-        letters / max(len(text), 1), sum(ch.isupper() for ch in text) / max(letters, 1),
-        float(sum(ch.isdigit() for ch in text)), float(bool(_NOT_NAME.search(text))),
+        letters / max(len(text), 1), sum(map(str.isupper, text)) / max(letters, 1),
+        float(sum(map(str.isdigit, text))), float(bool(_NOT_NAME.search(text))),
         float(bool(_DOC_TITLE.search(text))), float(bool(_BUYER_WORD.search(text) or _YOUR.search(text))),
     ]
 

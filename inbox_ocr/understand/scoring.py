@@ -117,7 +117,7 @@ def identifier_value(text: str) -> str | None:
         if not m:
             continue
         token = m.group(1)
-        if not any(ch.isdigit() for ch in token) or "," in token:
+        if not any(map(str.isdigit, token)) or "," in token:
             continue
         if re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}", token):
             continue  # a date, not a number
@@ -135,7 +135,7 @@ def date_value(text: str, conventions: Conventions) -> date | None:
 def text_value(text: str) -> str | None:
     text = text.strip(" :;-")
     # a single word under a heading is usually the next table header, not a sentence of terms
-    return text if len(text.split()) >= 2 and any(ch.isalpha() for ch in text) else None
+    return text if len(text.split()) >= 2 and any(map(str.isalpha, text)) else None
 
 
 def tax_number_value(text: str) -> str | None:
