@@ -109,6 +109,8 @@ class DocumentView:
     rule_values: list[Any] = field(default_factory=list)  # RULE_FIELDS' values, normalized like candidates
     _row_text: dict[int, tuple[float, float, float]] = field(default_factory=dict)
     _cell_marks: dict[int, tuple[bool, bool]] = field(default_factory=dict)
+    _labelled_above: dict[int, list[tuple[float, list[tuple[int, float, int, float, float]]]]] = field(
+        default_factory=dict)
     _party: dict[int, int] = field(default_factory=dict)
     _cell_facts: dict[int, list[float]] = field(default_factory=dict)
     _witness: dict[Any, list[float]] = field(default_factory=dict)
@@ -203,7 +205,11 @@ class DocumentView:
         """Labels above the value, in its column: a header row names the value under each of its
         words ("Nettobetrag  MwSt-Betrag  Endbetrag" over "448,99  70,00  518,99")."""
         cell = cand.cell
-        near = [(lines, hits) for lines, other in self.ctx.cells.above(cell) if (hits := self.hits.get(id(other)))]
+        near = self._labelled_above.get(id(cell))
+        if near is None:
+            near = self._labelled_above[id(cell)] = [
+                (lines, hits) for lines, other in self.ctx.cells.above(cell) if (hits := self.hits.get(id(other)))
+            ]
         if not near:
             return _NO_LABELS
         first = cell.word_index_at(cand.start)

@@ -65,6 +65,7 @@ def _detect_day_first(text: str, currency_hint: str | None) -> bool:
 
 # A printed number: optional sign, digits with optional grouping, optional decimals, optional
 # trailing minus (accounting style "12,50-").
+_DIGIT = re.compile(r"\d")  # amounts and dates have one: text without any needs no other pattern
 AMOUNT_TOKEN = re.compile(
     r"(?:(?<=RM)|(?<![\w.,/]))"
     # a leading minus, also before a currency mark ("-RM 0.01", "- € 5,00", "-EUR 3.20")
@@ -85,16 +86,27 @@ def parse_amount(text: str, conventions: Conventions | None = None) -> Decimal |
 
 def all_amounts(text: str, conventions: Conventions | None = None) -> list[tuple[Decimal, int, int]]:
     """Every amount in `text` with its character span."""
+    if not _DIGIT.search(text):
+        return []
+    return list(_all_amounts(text, conventions.decimal_separator if conventions else None))
+
+
+@functools.lru_cache(maxsize=4096)  # cells are read for amounts by several fields and by the scorer
+def _all_amounts(text: str, decimal_hint: str | None) -> tuple[tuple[Decimal, int, int], ...]:
     out = []
     for m in AMOUNT_TOKEN.finditer(text):
-        value = _amount_from_match(m, conventions)
+        value = _match_amount(m, decimal_hint)
         if value is not None:
             out.append((value, m.start(), m.end()))
-    return out
+    return tuple(out)
 
 
 def _amount_from_match(m: re.Match[str], conventions: Conventions | None) -> Decimal | None:
-    digits = _normalize_number(m.group("number"), conventions.decimal_separator if conventions else None)
+    return _match_amount(m, conventions.decimal_separator if conventions else None)
+
+
+def _match_amount(m: re.Match[str], decimal_hint: str | None) -> Decimal | None:
+    digits = _normalize_number(m.group("number"), decimal_hint)
     if digits is None:
         return None
     try:
@@ -202,8 +214,6 @@ def find_dates(text: str, conventions: Conventions | None = None) -> list[tuple[
         return []
     return list(_find_dates(text, conventions.day_first if conventions else True))
 
-
-_DIGIT = re.compile(r"\d")
 
 
 @functools.lru_cache(maxsize=4096)  # the rule-based extractor and the scorer's candidates read the same cells

@@ -4,6 +4,7 @@ party headings ("Verkäufer", "Bill to", 销售方), keys ("Name:", "USt-IdNr.")
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from inbox_ocr.understand import labels as L
 from inbox_ocr.understand.layout import Cell, LabelHit
@@ -117,6 +118,7 @@ _TITLE_LINE = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)  # the same lines are asked about by several fields and the scorer
 def _looks_like_name(text: str) -> bool:
     letters = sum(map(str.isalpha, text))
     digits = sum(map(str.isdigit, text))
@@ -185,6 +187,7 @@ def _name_from(hit: LabelHit, ctx: DocumentContext, below: int = 4, heading: boo
 _EDGE = " \t\u3000,;:，；：、"  # spaces and punctuation (Latin and CJK) around a name, never part of it
 
 
+@lru_cache(maxsize=4096)
 def _strip_name(text: str) -> str:
     """The company part of a line: "Au bon moulin SARL - 1242 chemin ..." -> "Au bon moulin SARL",
     "AEON CO. (M) BHD (126926-H)" -> "AEON CO. (M) BHD", "Dimiliki: X Sdn Bhd" -> "X Sdn Bhd"."""
@@ -396,8 +399,7 @@ def name_candidates(ctx: DocumentContext, rule_vendor: str | None) -> list[tuple
             text = cell.text[label_end[id(cell)]:]
         name = _strip_name(text)
         add(name, cell, False)
-        above = _line_above(cell, cells, i)
-        if above is not None and len(name.split()) <= 4:
+        if len(name.split()) <= 4 and (above := _line_above(cell, cells, i)) is not None:
             add(f"{above.text.strip()} {name}", cell, True)
     if rule_vendor and rule_vendor not in seen:
         home = next((c for c in ctx.cells if rule_vendor in c.text), ctx.cells[0])
@@ -410,12 +412,20 @@ def name_facts(text: str) -> list[float]:
     """Shape of a name candidate: legal form, business word, words, letters, upper case, digits,
     contact or label words, document-title words, a buyer word."""
     letters = sum(map(str.isalpha, text))
+    lower = text.lower()  # searched by the case-sensitive twins of the patterns: twice as fast
     return [
-        float(bool(LEGAL_FORM.search(text))), float(bool(_COMPANY_WORD.search(text))), float(len(text.split())),
-        letters / max(len(text), 1), sum(map(str.isupper, text)) / max(letters, 1),
-        float(sum(map(str.isdigit, text))), float(bool(_NOT_NAME.search(text))),
-        float(bool(_DOC_TITLE.search(text))), float(bool(_BUYER_WORD.search(text) or _YOUR.search(text))),
+        float(bool(_FACTS["legal"].search(lower))), float(bool(_FACTS["company"].search(lower))),
+        float(len(text.split())), letters / max(len(text), 1), sum(map(str.isupper, text)) / max(letters, 1),
+        float(sum(map(str.isdigit, text))), float(bool(_FACTS["not_name"].search(lower))),
+        float(bool(_FACTS["title"].search(lower))),
+        float(bool(_FACTS["buyer"].search(lower) or _FACTS["your"].search(lower))),
     ]
+
+
+_FACTS = {name: re.compile(rx.pattern) for name, rx in (
+    ("legal", LEGAL_FORM), ("company", _COMPANY_WORD), ("not_name", _NOT_NAME), ("title", _DOC_TITLE),
+    ("buyer", _BUYER_WORD), ("your", _YOUR))}
+assert all((bare := re.sub(r"\\.", "", p.pattern)) == bare.lower() for p in _FACTS.values()), "lower-case letters only"
 
 
 NAME_FACTS = ("legal_form", "company_word", "words", "letter_share", "upper_share", "digits", "contact_word",

@@ -15,7 +15,7 @@ _LEADERS = frozenset("._-–—·…=*")
 _TOKEN = re.compile(r"\S+")
 _NO_LEADERS = str.maketrans("", "", "".join(_LEADERS))
 _NOT_LATIN = re.compile(r"[^\x00-\u024f]")
-_VOWELS = set("aeiouyäöüàáâãåæèéêëìíîïòóôõøùúûýÿœAEIOUYÄÖÜÀÁÂÃÅÆÈÉÊËÌÍÎÏÒÓÔÕØÙÚÛÝŸŒ")
+_VOWELS = frozenset("aeiouyäöüàáâãåæèéêëìíîïòóôõøùúûýÿœAEIOUYÄÖÜÀÁÂÃÅÆÈÉÊËÌÍÎÏÒÓÔÕØÙÚÛÝŸŒ")
 
 
 def looks_garbled(text: str) -> bool:
@@ -36,11 +36,15 @@ def looks_garbled(text: str) -> bool:
     latin = sum(map(str.isalpha, _NOT_LATIN.sub("", chars)))
     if latin / len(chars) <= 0.5:
         return False
-    tokens = [t for t in _TOKEN.findall(text) if not set(t) <= _LEADERS]
-    wordlike = sum(
-        1 for t in tokens if any(map(str.isdigit, t)) or (any(c in _VOWELS for c in t) and _mostly_letters(t))
-    )
-    return wordlike / max(1, len(tokens)) < 0.5
+    tokens = [t for t in _TOKEN.findall(text) if not _LEADERS.issuperset(t)]
+    enough = 0.5 * max(1, len(tokens))  # word-like tokens that make the text real
+    wordlike = 0
+    for t in tokens:
+        if any(map(str.isdigit, t)) or (not _VOWELS.isdisjoint(t) and _mostly_letters(t)):
+            wordlike += 1
+            if wordlike >= enough:
+                return False
+    return True
 
 
 def _mostly_letters(token: str) -> bool:
