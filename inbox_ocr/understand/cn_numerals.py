@@ -184,10 +184,13 @@ def _parse_section(text: str, *, leading: bool) -> int | None:
 
 
 _RUN = re.compile(r"[⊗ⓧⓍ☒⨂×Ⓧ]?[\s\u3000]*(?:人民币)?[零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正\s\u3000]{3,}")
+_NUMERAL = re.compile(r"[零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正]")
 
 
 def capital_amounts(text: str) -> list[Decimal]:
     """Every amount written in capital numerals in `text` ("价税合计（大写）⊗壹佰圆整 ...")."""
+    if not _NUMERAL.search(text):  # a run of spaces alone is no amount: most documents stop here
+        return []
     out = []
     for m in _RUN.finditer(text):
         value = parse_capitals(m.group(0))
