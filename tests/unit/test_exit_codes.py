@@ -115,3 +115,36 @@ def test_the_config_is_found_by_option_environment_or_search_order(tmp_path: Pat
     config(tmp_path, box).rename(other)
     by_env = CliRunner().invoke(main, ["run", "--once"], env={"INBOX_OCR_CONFIG": str(other)})
     assert by_env.exit_code == exits.OK, by_env.output
+
+
+def test_every_command_that_reads_a_config_takes_c_before_or_after_its_arguments(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ledger -c F show 1` and `ledger show 1 -c F`, `outbox -c F list` and `outbox list -c F`: the
+    config is read wherever -c stands; a -c after the command wins over one before it and over
+    $INBOX_OCR_CONFIG."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INBOX_OCR_CONFIG", raising=False)
+    box = maildir(tmp_path / "Maildir", {"1.a": message("Invoice 1", make_pdf())})
+    cfg = str(config(tmp_path, box))
+    assert run_once(Path(cfg)) == exits.OK
+    eml = str(tmp_path / "one.eml")
+    Path(eml).write_bytes(message("Invoice 2", make_pdf()))
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(f"state_dir: {tmp_path / 'empty'}\nsources:\n  - {{name: b, type: maildir, path: {box}}}\n")
+    calls = {
+        "ledger": [["ledger", "-c", cfg], ["ledger", "--limit", "5", "-c", cfg]],
+        "ledger show": [["ledger", "-c", cfg, "show", "1"], ["ledger", "show", "1", "-c", cfg],
+                        ["ledger", "show", "-c", cfg, "1"], ["ledger", "-c", str(wrong), "show", "1", "-c", cfg]],
+        "outbox list": [["outbox", "-c", cfg, "list"], ["outbox", "list", "-c", cfg]],
+        "check-config": [["check-config", "-c", cfg], ["check-config", cfg]],
+        "run": [["run", "--once", "-c", cfg], ["run", "-c", cfg, "--once"]],
+        "process": [["process", "--dry-run", eml, "-c", cfg], ["process", "-c", cfg, "--dry-run", eml]],
+    }
+    for name, ways in calls.items():
+        for args in ways:
+            result = CliRunner().invoke(main, args, env={"INBOX_OCR_CONFIG": str(wrong)})
+            assert result.exit_code == exits.OK, (args, result.output)
+            if name.startswith("ledger"):
+                assert "Invoice 1" in result.output, (args, result.output)
+    nowhere = CliRunner().invoke(main, ["ledger", "show", "1"])
+    assert nowhere.exit_code == exits.CONFIG and "no config file" in nowhere.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from inbox_ocr.app import exits
 from inbox_ocr.app.config import Config, load_config, secret_values
@@ -14,9 +15,18 @@ from inbox_ocr.kernel.errors import ConfigError
 SEARCH_ORDER = (Path("inbox-ocr.yaml"), Path("/etc/inbox-ocr/config.yaml"))
 
 
-def _find_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
-    """-c FILE, else $INBOX_OCR_CONFIG (click reads it), else the first of SEARCH_ORDER that exists."""
-    if value is not None:
+def find_config(ctx: click.Context, value: Path | None) -> Path:
+    """-c FILE after the command, else -c FILE given to its group (`ledger -c F show 2` and
+    `ledger show 2 -c F` alike), else $INBOX_OCR_CONFIG, else the first of SEARCH_ORDER that exists."""
+    if value is not None and ctx.get_parameter_source("config_path") is ParameterSource.COMMANDLINE:
+        return value
+    parent = ctx.parent
+    while parent is not None:
+        given = parent.params.get("config_path")
+        if given is not None and parent.get_parameter_source("config_path") is ParameterSource.COMMANDLINE:
+            return Path(given)
+        parent = parent.parent
+    if value is not None:  # from the environment
         return value
     for candidate in SEARCH_ORDER:
         if candidate.is_file():
@@ -25,10 +35,15 @@ def _find_config(ctx: click.Context, param: click.Parameter, value: Path | None)
                            + " or ".join(f"{p}" for p in SEARCH_ORDER), ctx)
 
 
+_CONFIG_HELP = "YAML config file; default: $INBOX_OCR_CONFIG, else ./inbox-ocr.yaml, else /etc/inbox-ocr/config.yaml"
 CONFIG_OPTION = click.option(
-    "--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path), callback=_find_config,
-    envvar="INBOX_OCR_CONFIG",
-    help="YAML config file; default: $INBOX_OCR_CONFIG, else ./inbox-ocr.yaml, else /etc/inbox-ocr/config.yaml",
+    "--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path), callback=lambda ctx, _, value: find_config(ctx, value),
+    envvar="INBOX_OCR_CONFIG", help=_CONFIG_HELP,
+)
+# on a group (`ledger`, `outbox`): taken as it is; its commands resolve it (CONFIG_OPTION)
+GROUP_CONFIG_OPTION = click.option(
+    "--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="INBOX_OCR_CONFIG",
+    help=_CONFIG_HELP,
 )
 
 

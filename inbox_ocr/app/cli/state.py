@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from inbox_ocr.app.cli.common import CONFIG_OPTION, load
+from inbox_ocr.app.cli.common import CONFIG_OPTION, GROUP_CONFIG_OPTION, find_config, load
 from inbox_ocr.kernel.models import MessageStatus
 from inbox_ocr.orchestration.ledger import DeliveryStatus, Ledger, ledger_path
 
@@ -20,16 +20,15 @@ def _ledger(config_path: Path) -> Ledger:
 
 
 @click.group(invoke_without_command=True)
-@CONFIG_OPTION
+@GROUP_CONFIG_OPTION
 @click.option("--status", type=click.Choice([s.value for s in MessageStatus]), help="only messages with this status")
 @click.option("--limit", default=20, show_default=True)
 @click.pass_context
-def ledger(ctx: click.Context, config_path: Path, status: str | None, limit: int) -> None:
+def ledger(ctx: click.Context, config_path: Path | None, status: str | None, limit: int) -> None:
     """Recent messages (and `ledger show ID` for one message's audit trail)."""
-    ctx.obj = config_path
     if ctx.invoked_subcommand:
         return
-    led = _ledger(config_path)
+    led = _ledger(find_config(ctx, config_path))
     counts = led.counts()
     click.echo("  ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "empty ledger")
     for r in led.messages.recent(limit, MessageStatus(status) if status else None):
@@ -40,8 +39,8 @@ def ledger(ctx: click.Context, config_path: Path, status: str | None, limit: int
 
 @ledger.command("show")
 @click.argument("row_id", type=int)
-@click.pass_obj
-def ledger_show(config_path: Path, row_id: int) -> None:
+@CONFIG_OPTION
+def ledger_show(row_id: int, config_path: Path) -> None:
     """One message: outcome, documents and audit trail."""
     led = _ledger(config_path)
     r = led.messages.by_id(row_id)
@@ -60,7 +59,8 @@ def ledger_show(config_path: Path, row_id: int) -> None:
 
 
 @click.group()
-def outbox() -> None:
+@GROUP_CONFIG_OPTION
+def outbox(config_path: Path | None) -> None:
     """Webhook deliveries: list them, retry dead letters."""
 
 
