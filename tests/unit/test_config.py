@@ -189,7 +189,9 @@ def test_the_config_schema_accepts_the_shipped_configs_and_rejects_mistakes() ->
     result = CliRunner().invoke(main, ["config", "schema"])
     assert result.exit_code == 0
     validator = jsonschema.Draft202012Validator(json.loads(result.output))
-    for name in ("config/example.yaml", "config/demo.yaml", "deploy/config.container.yaml"):
+    shipped = ["config/example.yaml", "config/demo.yaml", "deploy/config.container.yaml",
+               *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "config" / "examples").glob("*.yaml"))]
+    for name in shipped:
         data = yaml.safe_load((ROOT / name).read_text())
         assert [e.message for e in validator.iter_errors(data)] == [], name
     assert not validator.is_valid({"sources": [{"name": "m", "type": "maildir", "path": "x", "pth": "y"}]})
@@ -198,6 +200,55 @@ def test_the_config_schema_accepts_the_shipped_configs_and_rejects_mistakes() ->
     assert validator.is_valid({**BASE, "limits": {"document_seconds": "30s", "max_message_bytes": "25MB"},
                                "rules": [{"name": "r", "when": {"doc_type": "invoice", "sender": "*@x.example"},
                                           "then": ["flag", {"move": "Invoices"}]}]})
+
+
+def _schema_keys(schema: dict) -> set[str]:
+    """Every option name the schema knows, at any depth (sources of every type, rule conditions,
+    actions, webhook auth ...)."""
+    defs = schema.get("$defs", {})
+    keys: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(node: dict) -> None:
+        while "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            if name in seen:
+                return
+            seen.add(name)
+            node = defs[name]
+        for alternative in (*node.get("anyOf", ()), *node.get("oneOf", ()), *node.get("allOf", ())):
+            walk(alternative)
+        for key, value in node.get("properties", {}).items():
+            keys.add(key)
+            walk(value)
+        for nested in (node.get("additionalProperties"), node.get("items")):
+            if isinstance(nested, dict):
+                walk(nested)
+
+    walk(schema)
+    return keys
+
+
+def test_the_example_config_shows_every_option_of_the_schema() -> None:
+    """config/example.yaml says it documents every option: each key of the schema is written there
+    (set, or commented out with its default), and each kind of source has a config of its own in
+    config/examples/ that loads."""
+    import json
+    import re
+
+    schema = json.loads(CliRunner().invoke(main, ["config", "schema"]).output)
+    keys = _schema_keys(schema)
+    assert {"sources", "oauth", "token_command", "rec_space_boost", "tls_key", "total_lt"} <= keys  # the walk works
+    text = (ROOT / "config" / "example.yaml").read_text()
+    missing = sorted(k for k in keys if not re.search(rf"(?m)(?:^[\s#-]*|[{{,]\s*){re.escape(k)}:", text))
+    assert missing == [], f"config/example.yaml does not show: {missing}"
+    examples = {p.stem: p for p in (ROOT / "config" / "examples").glob("*.yaml")}
+    assert {"imap-password", "gmail-oauth", "microsoft365-oauth", "postmark", "mailgun", "sendgrid", "mime",
+            "front", "zendesk", "helpscout"} <= set(examples)
+    for name, path in examples.items():
+        env = {var: "placeholder" for var in re.findall(r"\$\{([A-Z0-9_]+)\}", path.read_text())}
+        config = load_config(path, env=env)
+        assert config.sources, name
 
 
 def test_every_problem_of_the_file_is_named_at_once_with_the_bad_value_and_a_suggestion() -> None:
