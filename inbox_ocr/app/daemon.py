@@ -5,7 +5,10 @@
 
 Poll-mode sources run as APScheduler interval jobs; sources in IDLE mode (those that implement
 `WaitsForMail` and have `mode: idle`) run in a loop of their own. SIGTERM and Ctrl-C let the
-message in hand finish, then the daemon exits cleanly.
+message in hand finish, then the daemon exits cleanly. SIGHUP reads the config file again: a
+config that does not load is refused (logged) and the running daemon keeps its own; a good one
+replaces the daemon's parts once the message in hand is finished. Under systemd the daemon reports
+READY, RELOADING, STOPPING and watchdog pings (kernel/systemd.py).
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from inbox_ocr.app import exits
 from inbox_ocr.app.config import Config
 from inbox_ocr.app.http import HttpServer
 from inbox_ocr.app.wiring import SourceFactory, Wiring
-from inbox_ocr.kernel import heap
+from inbox_ocr.kernel import heap, systemd
 from inbox_ocr.kernel.errors import ConfigError, InboxOcrError, SourceUnavailable, TransientError
 from inbox_ocr.kernel.metrics import LEDGER_ERRORS, READINESS
 from inbox_ocr.kernel.models import HandlingResult
@@ -45,6 +49,9 @@ class Daemon:
         self.runner = self.wiring.runner(self.stop)
         self.ledger_error: str | None = None
         self.source_errors: dict[str, str] = {}  # sources that could not be reached in the last pass
+        self.reload_config: Callable[[], Config] | None = None  # reads the config file again (SIGHUP)
+        self.next_config: Config | None = None  # set when a reload was accepted: run_forever returns
+        self._reload_asked = threading.Event()
 
     @property
     def http_server(self) -> HttpServer | None:
@@ -109,15 +116,24 @@ class Daemon:
                 scheduler.add_job(self.drain, "interval", args=[source], seconds=cfg.poll_every,
                                   id=f"source-{source.name}", next_run_time=_now())
         scheduler.add_job(self._deliver, "interval", seconds=OUTBOX_EVERY, id="outbox", next_run_time=_now())
+        if (every := systemd.watchdog_interval()) is not None:
+            scheduler.add_job(systemd.notify, "interval", args=["WATCHDOG=1"], seconds=every, id="watchdog")
         # it answers webhook providers after spooling; the jobs above process what was spooled
         self.wiring.start_http()
         scheduler.start()
         READINESS.started = True
         for t in threads:
             t.start()
-        log.info("event=started sources=%s", ",".join(s.name for s in self.sources))
-        self.stop.wait()
-        log.info("event=stopping")
+        http = self.wiring.http_server
+        log.info("event=started sources=%s rules=%d http=%s", ",".join(s.name for s in self.sources),
+                 len(self.config.rules), http.url if http is not None else "off")
+        systemd.notify("READY=1", f"STATUS=watching {len(self.sources)} source(s)")
+        while not self.stop.wait(0.5):
+            if self._reload_asked.is_set() and self._reload():
+                break
+        if self.next_config is None:
+            systemd.notify("STOPPING=1")
+        log.info("event=stopping reason=%s", "reload" if self.next_config is not None else "signal")
         if self.wiring.http_server is not None:
             self.wiring.http_server.stop()
         scheduler.shutdown(wait=True)
@@ -150,6 +166,24 @@ class Daemon:
     def request_stop(self, *_: object) -> None:
         self.stop.set()
 
+    def request_reload(self, *_: object) -> None:
+        self._reload_asked.set()
+
+    def _reload(self) -> bool:
+        """Read the config file again; True when it loaded (the daemon then stops, and `run` starts
+        one on the new config). A config that does not load changes nothing."""
+        self._reload_asked.clear()
+        if self.reload_config is None:
+            return False
+        try:
+            self.next_config = self.reload_config()
+        except InboxOcrError as exc:
+            log.error("event=reload_refused error=%s (the running config is kept)", exc)
+            return False
+        systemd.reloading()
+        log.info("event=reloading")
+        return True
+
     def close(self) -> None:
         self.wiring.close()
 
@@ -174,8 +208,9 @@ def print_summary(reports: list[MessageReport], delivery: DeliveryReport) -> Non
         print(f"    {line}")
 
 
-def run(config: Config, once: bool) -> int:
-    """The daemon's life: start, one pass or run until a signal, stop. Returns the exit status."""
+def run(config: Config, once: bool, reload_config: Callable[[], Config] | None = None) -> int:
+    """The daemon's life: start, one pass or run until a signal, stop. Returns the exit status.
+    `reload_config` reads the config file again on SIGHUP."""
     try:
         daemon = Daemon(config)
     except ConfigError as exc:
@@ -184,8 +219,7 @@ def run(config: Config, once: bool) -> int:
     except InboxOcrError as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return exits.UNAVAILABLE
-    signal.signal(signal.SIGTERM, daemon.request_stop)
-    signal.signal(signal.SIGINT, daemon.request_stop)
+    _signals(daemon, reload_config)
     from inbox_ocr.understand.scorer import get_scorer
 
     get_scorer()  # the field models load now, not with the first message
@@ -205,5 +239,23 @@ def run(config: Config, once: bool) -> int:
             return exits.UNAVAILABLE
         failed = [r for r in reports if r.status in (HandlingResult.FAILED, HandlingResult.QUARANTINED)]
         return exits.ITEMS if failed or delivery.dead else exits.OK
-    daemon.run_forever()
-    return exits.OK
+    while True:
+        daemon.run_forever()
+        if daemon.next_config is None:
+            return exits.OK
+        old, new = daemon.config, daemon.next_config
+        try:
+            daemon = Daemon(new)
+        except InboxOcrError as exc:  # e.g. templates that do not load: back to the running config
+            log.error("event=reload_failed error=%s (the previous config is started again)", exc)
+            daemon = Daemon(old)
+        _signals(daemon, reload_config)
+        log.info("event=reloaded sources=%s", ",".join(s.name for s in daemon.sources))
+
+
+def _signals(daemon: Daemon, reload_config: Callable[[], Config] | None) -> None:
+    signal.signal(signal.SIGTERM, daemon.request_stop)
+    signal.signal(signal.SIGINT, daemon.request_stop)
+    if reload_config is not None:
+        daemon.reload_config = reload_config
+        signal.signal(signal.SIGHUP, daemon.request_reload)

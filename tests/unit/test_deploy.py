@@ -50,7 +50,8 @@ def test_the_install_script_is_what_the_image_and_ci_run() -> None:
 def test_the_systemd_unit_is_hardened_and_verifies(tmp_path: Path) -> None:
     unit = (ROOT / "deploy" / "inbox-ocr.service").read_text()
     for setting in ("DynamicUser=yes", "StateDirectory=inbox-ocr", "ProtectSystem=strict", "Restart=on-failure",
-                    "NoNewPrivileges=yes", "KillSignal=SIGTERM"):
+                    "NoNewPrivileges=yes", "KillSignal=SIGTERM", "Type=notify", "WatchdogSec=",
+                    "ExecReload=/bin/kill -HUP $MAINPID"):
         assert setting in unit, setting
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed (.ci/run installs it)")

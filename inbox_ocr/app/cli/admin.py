@@ -34,7 +34,14 @@ def run(config_path: Path, once: bool) -> None:
         sys.exit(exits.CONFIG)
     guard_output(config)  # the --once summary is printed, not logged
     logs.setup(config.log.level, config.log.format, secret_values(config))
-    sys.exit(run_daemon(config, once))
+
+    def reload_config() -> Config:  # SIGHUP: the same file again; a ConfigError keeps the running one
+        fresh = load_config(config_path)
+        guard_output(fresh)
+        logs.setup(fresh.log.level, fresh.log.format, secret_values(fresh))
+        return fresh
+
+    sys.exit(run_daemon(config, once, reload_config))
 
 
 @click.command()

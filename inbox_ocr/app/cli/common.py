@@ -37,8 +37,8 @@ def find_config(ctx: click.Context, value: Path | None) -> Path:
 
 _CONFIG_HELP = "YAML config file; default: $INBOX_OCR_CONFIG, else ./inbox-ocr.yaml, else /etc/inbox-ocr/config.yaml"
 CONFIG_OPTION = click.option(
-    "--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path), callback=lambda ctx, _, value: find_config(ctx, value),
-    envvar="INBOX_OCR_CONFIG", help=_CONFIG_HELP,
+    "--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+    callback=lambda ctx, _, value: find_config(ctx, value), envvar="INBOX_OCR_CONFIG", help=_CONFIG_HELP,
 )
 # on a group (`ledger`, `outbox`): taken as it is; its commands resolve it (CONFIG_OPTION)
 GROUP_CONFIG_OPTION = click.option(
