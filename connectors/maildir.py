@@ -148,7 +148,26 @@ class MaildirSource:
 
     # ------------------------------------------------------------------ fetch
 
+    def pending_count(self) -> int:
+        """How many messages `fetch` would hand over now (backlog gauge, progress bars)."""
+        return len(self._pending())
+
     def fetch(self, limit: int | None = None) -> Iterator[RawMessage]:
+        for count, (mtime, key, path) in enumerate(self._pending()):
+            if limit is not None and count >= limit:
+                return
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                log.warning("event=maildir_unreadable source=%s key=%s error=%s", self.name, key, exc)
+                continue
+            yield RawMessage(source=self.name, key=key, folder="INBOX", raw=raw,
+                             received_at=datetime.fromtimestamp(mtime, UTC))
+
+    def _pending(self) -> list[tuple[float, str, Path]]:
+        """(mtime, key, path) of the messages not handled yet, oldest first."""
         if not (self.root / "cur").is_dir() or not (self.root / "new").is_dir():
             raise SourceUnavailable(f"{self.root} is not a Maildir (no cur/ and new/)")
         handled = self.state.handled_keys(self.name)
@@ -165,18 +184,7 @@ class MaildirSource:
                 except FileNotFoundError:
                     continue  # moved away by someone else meanwhile
         entries.sort()
-        for count, (mtime, key, path) in enumerate(entries):
-            if limit is not None and count >= limit:
-                return
-            try:
-                raw = path.read_bytes()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                log.warning("event=maildir_unreadable source=%s key=%s error=%s", self.name, key, exc)
-                continue
-            yield RawMessage(source=self.name, key=key, folder="INBOX", raw=raw,
-                             received_at=datetime.fromtimestamp(mtime, UTC))
+        return entries
 
     # ------------------------------------------------------------------ actions
 

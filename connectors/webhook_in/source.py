@@ -30,6 +30,12 @@ class WebhookSource:
         self.spool = spool
         self._warned: set[str] = set()
 
+    def pending_count(self) -> int:
+        """Messages in the spool waiting to be processed (backlog gauge)."""
+        if self.spool.closed:
+            raise SourceUnavailable(f"spool of {self.name} is closed")
+        return self.spool.count()
+
     def fetch(self, limit: int | None = None) -> Iterator[RawMessage]:
         if self.spool.closed:
             raise SourceUnavailable(f"spool of {self.name} is closed")

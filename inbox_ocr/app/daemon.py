@@ -25,11 +25,11 @@ from inbox_ocr.app import exits
 from inbox_ocr.app.config import Config
 from inbox_ocr.app.http import HttpServer
 from inbox_ocr.app.wiring import SourceFactory, Wiring
-from inbox_ocr.kernel import heap, systemd
+from inbox_ocr.kernel import heap, metrics, systemd
 from inbox_ocr.kernel.errors import ConfigError, InboxOcrError, SourceUnavailable, TransientError
 from inbox_ocr.kernel.metrics import LEDGER_ERRORS, READINESS
 from inbox_ocr.kernel.models import HandlingResult
-from inbox_ocr.kernel.ports import Source, WaitsForMail
+from inbox_ocr.kernel.ports import CountsPending, Source, WaitsForMail
 from inbox_ocr.orchestration.outbox import DeliveryReport
 from inbox_ocr.orchestration.runner import MessageReport
 
@@ -81,6 +81,11 @@ class Daemon:
             reports.extend(batch)
             if len(batch) < size or not any(r.acked for r in batch):
                 break
+        if isinstance(source, CountsPending) and source.name not in self.source_errors:
+            try:
+                metrics.BACKLOG.labels(source.name).set(source.pending_count())
+            except (InboxOcrError, OSError) as exc:  # the next pass tells whether the source is gone
+                log.debug("event=backlog_unknown source=%s error=%s", source.name, exc)
         return reports
 
     def _ledger_failed(self, exc: Exception) -> None:
@@ -220,8 +225,10 @@ def run(config: Config, once: bool, reload_config: Callable[[], Config] | None =
         print(f"cannot start: {exc}", file=sys.stderr)
         return exits.UNAVAILABLE
     _signals(daemon, reload_config)
+    from inbox_ocr import __version__
     from inbox_ocr.understand.scorer import get_scorer
 
+    metrics.set_build_info(__version__)
     get_scorer()  # the field models load now, not with the first message
     heap.settle()  # a process of its own: what start-up made is kept out of the collector's way
     if once:

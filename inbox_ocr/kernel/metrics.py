@@ -14,11 +14,25 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# the client's default process and platform metrics: process_cpu_seconds_total,
+# process_resident_memory_bytes, process_open_fds, process_start_time_seconds, python_info
+REGISTRY.register(PROCESS_COLLECTOR)
+REGISTRY.register(PLATFORM_COLLECTOR)
+BUILD = Info("inbox_ocr_build", "The running program: version and Python", registry=REGISTRY)
 
 MESSAGES = Counter("inbox_ocr_messages", "Messages handled, by source and outcome "
                    "(done, quarantined, failed, duplicate, acked-again)", ["source", "status"], registry=REGISTRY)
@@ -45,6 +59,18 @@ LEDGER_ERRORS = Counter("inbox_ocr_ledger_errors", "Ledger writes that failed (d
                         registry=REGISTRY)
 LAST_PASS = Gauge("inbox_ocr_last_pass_timestamp_seconds", "When a pass over the source last finished",
                   ["source"], registry=REGISTRY)
+BACKLOG = Gauge("inbox_ocr_source_backlog_messages", "Messages waiting in the source after its last pass",
+                ["source"], registry=REGISTRY)
+DELIVERY_LATENCY = Histogram("inbox_ocr_webhook_delivery_latency_seconds", "From the message's commit to the "
+                             "webhook's 2xx, retries included", ["webhook"],
+                             buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600),
+                             registry=REGISTRY)
+
+
+def set_build_info(version: str) -> None:
+    import platform
+
+    BUILD.info({"version": version, "python": platform.python_version()})
 
 
 def error_reason(error: str) -> str:

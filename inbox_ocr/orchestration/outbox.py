@@ -8,6 +8,7 @@ that `inbox-ocr outbox list --dead` shows and `inbox-ocr outbox retry ID` re-dri
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from inbox_ocr.kernel import metrics
@@ -146,6 +148,9 @@ class Outbox:
                 continue
             self.ledger.deliveries.succeeded(row.id, receipt)
             metrics.DELIVERIES.labels(row.webhook, "delivered").inc()
+            with contextlib.suppress(ValueError):  # a row written by hand without a proper time
+                created = datetime.fromisoformat(row.created_at).timestamp()
+                metrics.DELIVERY_LATENCY.labels(row.webhook).observe(max(time.time() - created, 0.0))
             log.info("event=delivered delivery=%d webhook=%s receipt=%s", row.id, row.webhook, receipt)
             report.delivered += 1
             report.receipts.append(f"delivery {row.id} -> {row.webhook}: {receipt}")

@@ -87,6 +87,14 @@ def test_metrics_health_readiness_tagged_logs_and_the_audit_trail(tmp_path: Path
         assert sum(v for (name, labels), v in m.items() if name == "inbox_ocr_documents_total") == 1
         assert m[("inbox_ocr_read_seconds_count", (("read_source", "text_layer"),))] == 1
         assert ("inbox_ocr_ocr_pages_total", ()) in m and ("inbox_ocr_ocr_seconds_total", ()) in m
+        # process metrics, what runs, how much waits, how long deliveries take
+        assert m[("process_resident_memory_bytes", ())] > 10_000_000 and ("process_cpu_seconds_total", ()) in m
+        build = [dict(labels) for (name, labels), v in m.items() if name == "inbox_ocr_build_info" and v == 1]
+        assert len(build) == 1 and build[0]["version"] and build[0]["python"].startswith("3.")
+        assert m[("inbox_ocr_source_backlog_messages", (("source", "box"),))] == 0
+        assert m[("inbox_ocr_webhook_delivery_latency_seconds_count", (("webhook", "erp"),))] == 1
+        assert 0 <= m[("inbox_ocr_webhook_delivery_latency_seconds_sum", (("webhook", "erp"),))] < 60
+        _dashboard_queries_exist(requests.get(f"{base}/metrics", timeout=10).text)
 
         # the source breaks: readiness says which and why; healthz (liveness) stays up
         shutil.move(maildir / "cur", tmp_path / "cur-away")
@@ -124,3 +132,17 @@ def _ok(url: str) -> bool:
         return requests.get(url, timeout=5).status_code == 200
     except requests.RequestException:
         return False
+
+
+def _dashboard_queries_exist(exposition: str) -> None:
+    """Every metric the sample Grafana dashboard queries is one the daemon exposes."""
+    import json
+
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "info": ("_info",)}
+    exposed = {family.name + suffix for family in text_string_to_metric_families(exposition)
+               for suffix in suffixes.get(family.type, ("",))}  # a labelled family may have no sample yet
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "inbox-ocr-dashboard.json").read_text())
+    queried = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\b((?:inbox_ocr|process|python)_[a-z_]+)", target["expr"])}
+    assert len(queried) >= 12
+    assert queried <= exposed, f"the dashboard queries metrics the daemon does not expose: {queried - exposed}"
