@@ -330,6 +330,8 @@ def url_tokens(url: str) -> list[str]:
     """Path segments and query values of a URL that look like credentials (12+ characters mixing
     letters and digits), and the user info; host and ordinary path words stay readable."""
     parts = urlsplit(url)
+    if parts.scheme == "file":  # a drop folder on this machine: its path names no credential
+        return []
     out = [seg for seg in parts.path.split("/") if _TOKEN_LIKE.match(unquote(seg))]
     out += [value for _, value in parse_qsl(parts.query) if len(value) >= 8]
     if parts.password:

@@ -197,25 +197,42 @@ def _now() -> datetime:
     return datetime.now().astimezone()
 
 
-def print_summary(reports: list[MessageReport], delivery: DeliveryReport) -> None:
-    """What happened to each message, in a form a person reads at a glance."""
+def print_message(r: MessageReport) -> None:
+    """One message's outcome, in a form a person reads at a glance."""
+    actions = ", ".join(r.actions) or "no actions"
+    print(f"- [{r.status}] {r.subject or '(no subject)'!r} from {r.source}")
+    print(f"    rule: {r.rule or '(default)'} -> {actions}")
+    for line in r.documents:
+        print(f"    document {line}")
+    if r.error:
+        print(f"    ! {r.error}")
+
+
+def print_totals(reports: list[MessageReport], delivery: DeliveryReport) -> None:
     print(f"{len(reports)} message(s) handled")
-    for r in reports:
-        actions = ", ".join(r.actions) or "no actions"
-        print(f"- [{r.status}] {r.subject or '(no subject)'!r} from {r.source}")
-        print(f"    rule: {r.rule or '(default)'} -> {actions}")
-        for line in r.documents:
-            print(f"    document {line}")
-        if r.error:
-            print(f"    ! {r.error}")
     print(f"webhooks: {delivery.delivered} delivered, {delivery.retrying} to retry, {delivery.dead} dead")
     for line in delivery.receipts + delivery.errors:
         print(f"    {line}")
 
 
-def run(config: Config, once: bool, reload_config: Callable[[], Config] | None = None) -> int:
+def print_summary(reports: list[MessageReport], delivery: DeliveryReport) -> None:
+    """What happened to each message, then the webhooks (output that is not a terminal)."""
+    print(f"{len(reports)} message(s) handled")
+    for r in reports:
+        print_message(r)
+    print(f"webhooks: {delivery.delivered} delivered, {delivery.retrying} to retry, {delivery.dead} dead")
+    for line in delivery.receipts + delivery.errors:
+        print(f"    {line}")
+
+
+Summary = Callable[[list[MessageReport], DeliveryReport], None]
+
+
+def run(config: Config, once: bool, reload_config: Callable[[], Config] | None = None,
+        summary: Summary = print_summary, on_message: Callable[[MessageReport], None] | None = None) -> int:
     """The daemon's life: start, one pass or run until a signal, stop. Returns the exit status.
-    `reload_config` reads the config file again on SIGHUP."""
+    `reload_config` reads the config file again on SIGHUP; with `once`, `on_message` hears of each
+    message as it is handled and `summary` of the whole pass."""
     try:
         daemon = Daemon(config)
     except ConfigError as exc:
@@ -233,8 +250,9 @@ def run(config: Config, once: bool, reload_config: Callable[[], Config] | None =
     heap.settle()  # a process of its own: what start-up made is kept out of the collector's way
     if once:
         started = time.monotonic()
+        daemon.runner.on_report = on_message
         reports, delivery = daemon.run_once()
-        print_summary(reports, delivery)
+        summary(reports, delivery)
         log.info("event=pass_done messages=%d seconds=%.2f", len(reports), time.monotonic() - started)
         daemon.close()
         if daemon.ledger_error:

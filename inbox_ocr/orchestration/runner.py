@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ class Runner:
         self.ledger = ledger
         self.max_attempts = max_attempts
         self.stop = stop or threading.Event()
+        self.on_report: Callable[[MessageReport], None] | None = None  # e.g. a progress line per message
 
     def run_source(self, source: Source, limit: int | None = None) -> list[MessageReport]:
         """One pass over a source (at most `limit` messages). Returns what happened to each."""
@@ -55,6 +57,8 @@ class Runner:
         self.settle_acknowledgements(source)
         for raw in source.fetch(limit=limit):
             reports.append(self.handle(source, raw))
+            if self.on_report is not None:
+                self.on_report(reports[-1])
             if self.stop.is_set():
                 log.info("event=stopping source=%s reason=stop requested after the message in hand", source.name)
                 break

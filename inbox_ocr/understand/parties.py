@@ -126,6 +126,8 @@ def _looks_like_name(text: str) -> bool:
         return False
     if _TITLE_LINE.search(text.strip()):
         return False
+    if LEGAL_FORM.fullmatch(text.strip(_EDGE + ".")):  # "GmbH" alone: the rest of the name was taken for a label
+        return False
     return not any(hit_text_is_label(text))
 
 

@@ -37,6 +37,9 @@ def test_the_config_names_pairs_headers_and_url_tokens() -> None:
 def test_url_tokens_keep_ordinary_words() -> None:
     assert url_tokens("https://x.example.com/api/v2/webhooks/incoming") == []
     assert url_tokens("https://u:s3cr3t-pw@x.example.com/a") == ["s3cr3t-pw"]
+    # a drop folder's path is no credential: masking it made `check-config --json` print *** for it
+    assert url_tokens("file:///srv/drop/test_run_ledger0/erp2026") == []
+    assert url_tokens("https://hooks.example.com/services/T0001/B0001/XyZ123abc456def") == ["XyZ123abc456def"]
 
 
 def test_masking_stream_masks_what_is_printed() -> None:

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 import click
 
 from inbox_ocr.app import exits
-from inbox_ocr.app.cli.common import CONFIG_OPTION, ConfigProblem, guard_output, load
+from inbox_ocr.app.cli.common import (
+    CONFIG_OPTION,
+    JSON_OPTION,
+    ConfigProblem,
+    echo_json,
+    guard_output,
+    jsonable,
+    load,
+)
 from inbox_ocr.kernel.errors import ConfigError, InboxOcrError
 
 if TYPE_CHECKING:
@@ -21,7 +29,8 @@ if TYPE_CHECKING:
 @click.command()
 @CONFIG_OPTION
 @click.option("--once", is_flag=True, help="one pass over every source, then exit")
-def run(config_path: Path, once: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="with --once: the pass's summary as one JSON document")
+def run(config_path: Path, once: bool, as_json: bool) -> None:
     """Run the daemon (run_daemon.py is the same command)."""
     from inbox_ocr.app.config import load_config, secret_values
     from inbox_ocr.app.daemon import run as run_daemon
@@ -41,7 +50,14 @@ def run(config_path: Path, once: bool) -> None:
         logs.setup(fresh.log.level, fresh.log.format, secret_values(fresh))
         return fresh
 
-    sys.exit(run_daemon(config, once, reload_config))
+    from inbox_ocr.app.daemon import print_message, print_summary, print_totals
+
+    if as_json:
+        sys.exit(run_daemon(config, once, reload_config,
+                            summary=lambda reports, delivery: echo_json({"messages": reports, "webhooks": delivery})))
+    if once and sys.stdout.isatty():  # a line per message as it is handled, then the totals
+        sys.exit(run_daemon(config, once, reload_config, summary=print_totals, on_message=print_message))
+    sys.exit(run_daemon(config, once, reload_config, summary=print_summary))
 
 
 @click.command()
@@ -49,20 +65,27 @@ def run(config_path: Path, once: bool) -> None:
 @click.option("--source", "source_name", required=True, help="name of the source to work through")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="only mail received on or after this day (YYYY-MM-DD; IMAP sources)")
-def backfill(config_path: Path, source_name: str, since: datetime | None) -> None:
+@JSON_OPTION
+def backfill(config_path: Path, source_name: str, since: datetime | None, as_json: bool) -> None:
     """Work through the mail already in a source, with a progress bar and a closing summary."""
+    from rich.console import Console
+
     from inbox_ocr.app.backfill import backfill as run_backfill
     from inbox_ocr.app.backfill import print_summary
 
     config = load(config_path)
-    try:
-        result = run_backfill(config, source_name, since.date() if since else None)
+    try:  # the progress bar goes to stderr, and only when that is a terminal and no JSON is asked for
+        result = run_backfill(config, source_name, since.date() if since else None,
+                              console=Console(stderr=True, quiet=as_json))
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
     except InboxOcrError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exits.UNAVAILABLE)
-    print_summary(result)
+    if as_json:
+        echo_json({**jsonable(result), "handled": result.handled})
+    else:
+        print_summary(result)
     if result.interrupted:
         sys.exit(exits.INTERRUPTED)
     from inbox_ocr.kernel.models import HandlingResult
@@ -78,33 +101,54 @@ def backfill(config_path: Path, source_name: str, since: datetime | None) -> Non
               help="the config file, as for the other commands (or FILE, or $INBOX_OCR_CONFIG)")
 @click.option("--online", is_flag=True, help="also ask each helpdesk source's API whether the inboxes, groups, "
               "mailboxes, people and (Front) tags the rules name exist")
-def check_config(file: Path | None, config_path: Path | None, online: bool) -> None:
+@JSON_OPTION
+def check_config(file: Path | None, config_path: Path | None, online: bool, as_json: bool) -> None:
     """Validate a config file; every problem is named by file and key path."""
-    from connectors.webhook_out import PayloadTemplate
-
     file = file or config_path
     if file is None:
         raise click.UsageError("give the config file: check-config FILE, -c FILE or $INBOX_OCR_CONFIG")
-    config = load(file)
-    if online:
-        unknown = _helpdesk_names(config)
-        if unknown:
-            raise ConfigProblem(f"{file}: " + "; ".join(unknown))
+    try:
+        config = _checked(file, online, quiet=as_json)
+    except ConfigError as exc:
+        if not as_json:
+            raise ConfigProblem(f"config error: {exc}") from None
+        echo_json({"file": str(file), "ok": False, "problems": exc.problems})
+        sys.exit(exits.CONFIG)
+    endpoints = {s.name: f"http://{config.http.host}:{config.http.port}{s.url_path}"
+                 for s in config.sources if s.type == "webhook"}
+    if as_json:
+        echo_json({"file": str(file), "ok": True, "sources": [s.name for s in config.sources],
+                   "rules": [r.name for r in config.rules], "webhooks": sorted(config.webhooks),
+                   "endpoints": endpoints})
+        return
+    click.echo(f"{file}: OK — {len(config.sources)} source(s), {len(config.rules)} rule(s), "
+               f"{len(config.webhooks)} webhook(s)")
+    for source in config.sources:
+        if source.type == "webhook":
+            click.echo(f"  {source.name}: {source.provider} webhooks to POST {endpoints[source.name]}")
+
+
+def _checked(file: Path, online: bool, quiet: bool) -> Config:
+    """The config, its templates compiled and (online) its helpdesk names looked up; ConfigError
+    names every problem."""
+    from connectors.webhook_out import PayloadTemplate
+    from inbox_ocr.app.config import load_config
+
+    config = load_config(file)
+    guard_output(config)
+    problems = _helpdesk_names(config, quiet) if online else []
     for name, hook in config.webhooks.items():  # a template with a syntax error fails here, not at 3 a.m.
         if hook.template:
             try:
                 PayloadTemplate(name, hook.template, hook.template_vars, hook.content_type)
             except ConfigError as exc:
-                raise ConfigProblem(f"{file}: " + "; ".join(exc.problems)) from exc
-    click.echo(f"{file}: OK — {len(config.sources)} source(s), {len(config.rules)} rule(s), "
-               f"{len(config.webhooks)} webhook(s)")
-    for source in config.sources:
-        if source.type == "webhook":
-            click.echo(f"  {source.name}: {source.provider} webhooks to POST "
-                       f"http://{config.http.host}:{config.http.port}{source.url_path}")
+                problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(str(file), problems)
+    return config
 
 
-def _helpdesk_names(config: Config) -> list[str]:
+def _helpdesk_names(config: Config, quiet: bool = False) -> list[str]:
     """The names the rules that can apply to a helpdesk source use and its API does not know."""
     from connectors.helpdesk import helpdesk_for
     from connectors.webhook_in import WebhookSourceConfig
@@ -133,7 +177,8 @@ def _helpdesk_names(config: Config) -> list[str]:
                 problems.append(f"source {cfg.name}: {exc}")
             except DeliveryFailed as exc:
                 problems.append(f"source {cfg.name}: cannot ask {cfg.provider}: {exc}")
-        click.echo(f"  {cfg.name}: {len(seen)} name(s) looked up in {cfg.provider}")
+        if not quiet:
+            click.echo(f"  {cfg.name}: {len(seen)} name(s) looked up in {cfg.provider}")
     return problems
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import click
 from click.core import ParameterSource
+from pydantic import BaseModel
 
 from inbox_ocr.app import exits
 from inbox_ocr.app.config import Config, load_config, secret_values
@@ -75,3 +80,34 @@ def standalone_config() -> Config:
     from inbox_ocr.app.api import _defaults
 
     return _defaults()
+
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="print one JSON document (for scripts)")
+
+
+def jsonable(value: Any) -> Any:
+    """Records, reports and models as plain JSON values: dataclasses and pydantic models as objects,
+    enums by value, Decimal, dates and paths as strings, bytes as text (or parsed, when JSON)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "replace")
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)  # Decimal, date, datetime, Path
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(jsonable(value), ensure_ascii=False, indent=2))

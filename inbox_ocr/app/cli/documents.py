@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from inbox_ocr.app import exits
-from inbox_ocr.app.cli.common import CONFIG_OPTION, load, standalone_config
+from inbox_ocr.app.cli.common import CONFIG_OPTION, JSON_OPTION, echo_json, load, standalone_config
 from inbox_ocr.kernel.errors import InboxOcrError
-from inbox_ocr.kernel.models import RawMessage
+from inbox_ocr.kernel.models import HelpdeskCall, MessageOutcome, RawMessage
 
 if TYPE_CHECKING:
+    from inbox_ocr.app.config import Config
     from inbox_ocr.orchestration.pipeline import Processor
 
 
@@ -94,7 +95,9 @@ def _print_document(d: dict[str, Any]) -> None:
 @click.option("--source", "source_name", default=None, help="pretend the message came from this source")
 @click.argument("message", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @NO_SANDBOX_OPTION
-def process(config_path: Path, dry_run: bool, source_name: str | None, message: Path, no_sandbox: bool) -> None:
+@JSON_OPTION
+def process(config_path: Path, dry_run: bool, source_name: str | None, message: Path, no_sandbox: bool,
+            as_json: bool) -> None:
     """Show which rule matches a message file, why, and which actions would run."""
     from inbox_ocr.app.wiring import build_processor, build_reader
     from inbox_ocr.orchestration.pipeline import process_message
@@ -108,11 +111,22 @@ def process(config_path: Path, dry_run: bool, source_name: str | None, message: 
     try:
         outcome = process_message(raw, build_processor(config, reader))
     except InboxOcrError as exc:
-        click.echo(f"{message}: would be QUARANTINED: {exc}")
+        if as_json:
+            echo_json({"message": str(message), "quarantined": True, "error": str(exc)})
+        else:
+            click.echo(f"{message}: would be QUARANTINED: {exc}")
         sys.exit(exits.ITEMS)
     finally:
         reader.close()
     msg = outcome.message
+    if as_json:
+        echo_json({"message": {"file": str(message), "subject": msg.subject, "sender": msg.sender,
+                               "attachments": len(msg.attachments), "part_errors": msg.errors},
+                   "quarantined": False, "documents": [doc.summary() for doc in outcome.documents],
+                   "rules": outcome.decision.explanation, "rule": outcome.decision.rule,
+                   "actions": outcome.decision.actions,
+                   "api_calls": [c.describe() for c in _api_calls(config, source, raw, outcome)[0]]})
+        return
     click.echo(f"message: {msg.subject!r} from {msg.sender or '?'} ({len(msg.attachments)} attachment(s))")
     for err in msg.errors:
         click.echo(f"  part {err.part} {err.filename or ''}: ERROR {err.error}")
@@ -126,17 +140,27 @@ def process(config_path: Path, dry_run: bool, source_name: str | None, message: 
         click.echo(f"  {line}")
     decided = outcome.decision.rule or "(default)"
     click.echo(f"decision: {decided} -> {', '.join(outcome.decision.actions) or 'no actions'}")
-    from connectors.webhook_in import WebhookSourceConfig
-
-    source_config = next((s for s in config.sources if s.name == source), None)
-    if isinstance(source_config, WebhookSourceConfig) and source_config.acts_in_helpdesk:
-        from connectors.helpdesk.source import calls_for, conversation_of
-
-        conversation = conversation_of(raw) or "<conversation>"
-        calls, skipped = calls_for(source_config.provider, conversation, outcome.decision.mailbox)
-        click.echo(f"{source_config.provider} API calls (source {source}):" if calls or skipped else
-                   f"{source_config.provider} API calls (source {source}): none")
+    calls, skipped, provider = _api_calls(config, source, raw, outcome)
+    if provider is not None:
+        click.echo(f"{provider} API calls (source {source}):" if calls or skipped else
+                   f"{provider} API calls (source {source}): none")
         for call in calls:
             click.echo(f"  {call.describe()}")
         for op in skipped:
-            click.echo(f"  {op}: not made ({source_config.provider}'s API has no {op})")
+            click.echo(f"  {op}: not made ({provider}'s API has no {op})")
+
+
+def _api_calls(config: Config, source: str, raw: RawMessage,
+               outcome: MessageOutcome) -> tuple[list[HelpdeskCall], list[str], str | None]:
+    """The helpdesk API calls the decision would make on a helpdesk source (calls, operations the
+    helpdesk has no API for, provider); nothing on other sources."""
+    from connectors.webhook_in import WebhookSourceConfig
+
+    source_config = next((s for s in config.sources if s.name == source), None)
+    if not isinstance(source_config, WebhookSourceConfig) or not source_config.acts_in_helpdesk:
+        return [], [], None
+    from connectors.helpdesk.source import calls_for, conversation_of
+
+    conversation = conversation_of(raw) or "<conversation>"
+    calls, skipped = calls_for(source_config.provider, conversation, outcome.decision.mailbox)
+    return calls, skipped, source_config.provider

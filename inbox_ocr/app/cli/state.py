@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from inbox_ocr.app.cli.common import CONFIG_OPTION, GROUP_CONFIG_OPTION, find_config, load
+from inbox_ocr.app.cli.common import (
+    CONFIG_OPTION,
+    GROUP_CONFIG_OPTION,
+    JSON_OPTION,
+    echo_json,
+    find_config,
+    jsonable,
+    load,
+)
 from inbox_ocr.kernel.models import MessageStatus
 from inbox_ocr.orchestration.ledger import DeliveryStatus, Ledger, ledger_path
 
@@ -23,38 +31,72 @@ def _ledger(config_path: Path) -> Ledger:
 @GROUP_CONFIG_OPTION
 @click.option("--status", type=click.Choice([s.value for s in MessageStatus]), help="only messages with this status")
 @click.option("--limit", default=20, show_default=True)
+@JSON_OPTION
 @click.pass_context
-def ledger(ctx: click.Context, config_path: Path | None, status: str | None, limit: int) -> None:
-    """Recent messages (and `ledger show ID` for one message's audit trail)."""
+def ledger(ctx: click.Context, config_path: Path | None, status: str | None, limit: int, as_json: bool) -> None:
+    """Recent messages, newest first (and `ledger show ID` for one message's story)."""
     if ctx.invoked_subcommand:
         return
     led = _ledger(find_config(ctx, config_path))
     counts = led.counts()
+    rows = led.messages.recent(limit, MessageStatus(status) if status else None)
+    if as_json:
+        echo_json({"counts": counts, "messages": rows})
+        return
     click.echo("  ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "empty ledger")
-    for r in led.messages.recent(limit, MessageStatus(status) if status else None):
+    if not rows:
+        click.echo(f"no {status} messages" if status else "no messages")
+    for r in rows:
         acked = "acked" if r.acked_at else "NOT ACKED"
-        click.echo(f"{r.id:>6}  {r.updated_at}  {r.status:<11} {acked:<9}  {r.source}:{r.key[:40]}  "
-                   f"{(r.subject or '')[:50]!r}  rule={r.rule or '-'}" + (f"  error={r.error}" if r.error else ""))
+        click.echo(f"{r.id:>6}  {r.updated_at}  {r.status:<11} {acked:<9}  {r.source}:{r.key[:40]}")
+        click.echo(f"        {(r.subject or '(no subject)')[:70]}  from {r.sender or '?'}")
+        click.echo(f"        rule: {r.rule or '(default)'} -> {', '.join(r.actions) or 'no actions'}")
+        if r.error:
+            click.echo(f"        {_problem_word(r.status)}: {r.error}")
+
+
+def _problem_word(status: str) -> str:
+    """A done message's `error` holds what went wrong in a part (it was handled anyway)."""
+    return "warning" if status == MessageStatus.DONE else "error"
 
 
 @ledger.command("show")
 @click.argument("row_id", type=int)
 @CONFIG_OPTION
-def ledger_show(row_id: int, config_path: Path) -> None:
-    """One message: outcome, documents and audit trail."""
+@JSON_OPTION
+def ledger_show(row_id: int, config_path: Path, as_json: bool) -> None:
+    """One message: outcome, documents with their fields, and the audit trail."""
     led = _ledger(config_path)
     r = led.messages.by_id(row_id)
     if r is None:
         raise click.ClickException(f"no message {row_id} in the ledger")
-    click.echo(f"message {r.id}: {r.source}:{r.key}\n  subject: {r.subject!r}\n  from: {r.sender}\n"
+    trail = led.audit.of(r.id)
+    if as_json:
+        echo_json({"message": r, "audit": trail})
+        return
+    click.echo(f"message {r.id}: {r.source}:{r.key}\n  subject: {r.subject or '(no subject)'}\n"
+               f"  from: {r.sender or '?'}\n"
                f"  status: {r.status} (attempts {r.attempts}), acked: {r.acked_at or 'no'}\n"
                f"  rule: {r.rule or '(default)'}\n  actions: {', '.join(r.actions) or 'none'}")
     if r.error:
-        click.echo(f"  error: {r.error}")
+        click.echo(f"  {_problem_word(r.status)}: {r.error}")
     for d in r.documents:
-        click.echo(f"  document {d.get('attachment')}: {d.get('doc_type')} {json.dumps(d.get('fields'))}")
+        confidence = d.get("doc_type_confidence")
+        click.echo(f"  document {d.get('attachment') or '(message body)'}: {d.get('doc_type')}"
+                   + (f" ({confidence:.2f})" if isinstance(confidence, (int, float)) else "")
+                   + (f", read from {d['source']}" if d.get("source") else ""))
+        for name, value in (d.get("fields") or {}).items():
+            if name == "line_items":
+                click.echo(f"      line items: {len(value)}")
+                continue
+            sure = (d.get("field_confidence") or {}).get(name)
+            click.echo(f"      {name}: {value}" + (f"  ({sure:.2f})" if isinstance(sure, (int, float)) else ""))
+        for warning in d.get("warnings") or ():
+            click.echo(f"      warning: {warning}")
+        if d.get("error"):
+            click.echo(f"      error: {d['error']}")
     click.echo("audit trail:")
-    for entry in led.audit.of(r.id):
+    for entry in trail:
         click.echo(f"  {entry.at}  {entry.event:<16} {entry.detail}")
 
 
@@ -68,9 +110,14 @@ def outbox(config_path: Path | None) -> None:
 @CONFIG_OPTION
 @click.option("--dead", is_flag=True, help="only dead letters")
 @click.option("--limit", default=50, show_default=True)
-def outbox_list(config_path: Path, dead: bool, limit: int) -> None:
+@JSON_OPTION
+def outbox_list(config_path: Path, dead: bool, limit: int, as_json: bool) -> None:
+    """Recent deliveries, newest first (payloads: `outbox show ID`)."""
     led = _ledger(config_path)
     rows = led.deliveries.recent(DeliveryStatus.DEAD if dead else None, limit)
+    if as_json:
+        echo_json([{k: v for k, v in jsonable(row).items() if k != "payload"} for row in rows])
+        return
     if not rows:
         click.echo("no deliveries" if not dead else "no dead letters")
     for row in rows:
@@ -104,15 +151,13 @@ def outbox_retry(config_path: Path, delivery_id: int, now: bool) -> None:
 @CONFIG_OPTION
 @click.argument("delivery_id", type=int)
 @click.option("--rendered", is_flag=True, help="the body as the webhook's template renders it now")
-def outbox_show(config_path: Path, delivery_id: int, rendered: bool) -> None:
+@JSON_OPTION
+def outbox_show(config_path: Path, delivery_id: int, rendered: bool, as_json: bool) -> None:
     """One delivery: status, last error and payload (stored, or rendered to check a template)."""
     led = _ledger(config_path)
     row = led.deliveries.get(delivery_id)
     if row is None:
         raise click.ClickException(f"no delivery {delivery_id}")
-    click.echo(f"delivery {row.id} -> {row.webhook}: {row.status}, attempts {row.attempts}, key {row.idempotency_key}"
-               + (f"\n  last error: {row.last_error}" if row.last_error else "")
-               + (f"\n  receipt: {row.receipt}" if row.receipt else ""))
     body = row.payload
     if rendered:
         from connectors.webhook_out import PayloadTemplate
@@ -126,6 +171,12 @@ def outbox_show(config_path: Path, delivery_id: int, rendered: bool) -> None:
                 body = PayloadTemplate(row.webhook, hook.template, hook.template_vars, hook.content_type).render(body)
             except DeliveryRejected as exc:
                 raise click.ClickException(str(exc)) from exc
+    if as_json:
+        echo_json({**jsonable(row), "payload": body})
+        return
+    click.echo(f"delivery {row.id} -> {row.webhook}: {row.status}, attempts {row.attempts}, key {row.idempotency_key}"
+               + (f"\n  last error: {row.last_error}" if row.last_error else "")
+               + (f"\n  receipt: {row.receipt}" if row.receipt else ""))
     try:
         click.echo(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
     except ValueError:
