@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -28,49 +29,58 @@ class SampleDoc:
 
 
 def render_pdf(doc: SampleDoc) -> bytes:
-    """Draw `doc` on an A4 page and return the PDF bytes (with a real text layer)."""
+    """Draw `doc` on an A4 page and return the PDF bytes (with a real text layer). The fonts are
+    embedded (Helvetica's metric twins that MuPDF carries, subset): the base-14 fonts' simple
+    encoding has no €, which came out as "·"."""
     pdf = pymupdf.open()
     page = pdf.new_page(width=595, height=842)
+    page.insert_font(fontname="F1", fontbuffer=pymupdf.Font("helv").buffer)
+    page.insert_font(fontname="F2", fontbuffer=pymupdf.Font("hebo").buffer)
+
+    def write(x: float, y: float, text: str, size: float, bold: bool = False) -> None:
+        page.insert_text((x, y), text, fontsize=size, fontname="F2" if bold else "F1")
+
     y = 60.0
-    page.insert_text((50, y), doc.vendor[0], fontsize=14, fontname="hebo")
+    write(50, y, doc.vendor[0], 14, bold=True)
     for line in doc.vendor[1:]:
         y += 14
-        page.insert_text((50, y), line, fontsize=9)
-    page.insert_text((50, 170), doc.title, fontsize=18, fontname="hebo")
+        write(50, y, line, 9)
+    write(50, 170, doc.title, 18, bold=True)
     hy = 60.0
     for label, value in doc.header:
-        page.insert_text((340, hy), label, fontsize=9, fontname="hebo")
-        page.insert_text((460, hy), value, fontsize=9)
+        write(340, hy, label, 9, bold=True)
+        write(460, hy, value, 9)
         hy += 14
     cy = 200.0
     for line in doc.customer:
-        page.insert_text((50, cy), line, fontsize=10)
+        write(50, cy, line, 10)
         cy += 13
     y = max(cy, hy) + 30
     for paragraph in doc.body:
-        page.insert_text((50, y), paragraph, fontsize=10)
+        write(50, y, paragraph, 10)
         y += 16
     if doc.lines:
         y += 10
         for x, head in ((50, "Description"), (330, "Qty"), (390, "Unit price"), (490, "Amount")):
-            page.insert_text((x, y), head, fontsize=9, fontname="hebo")
+            write(x, y, head, 9, bold=True)
         y += 16
         for desc, qty, unit, amount in doc.lines:
-            page.insert_text((50, y), desc, fontsize=9)
-            page.insert_text((330, y), qty, fontsize=9)
-            page.insert_text((390, y), unit, fontsize=9)
-            page.insert_text((490, y), amount, fontsize=9)
+            write(50, y, desc, 9)
+            write(330, y, qty, 9)
+            write(390, y, unit, 9)
+            write(490, y, amount, 9)
             y += 14
     y += 16
     for label, value in doc.totals:
-        page.insert_text((330, y), label, fontsize=10, fontname="hebo")
-        page.insert_text((490, y), value, fontsize=10)
+        write(330, y, label, 10, bold=True)
+        write(490, y, value, 10)
         y += 15
     fy = 780.0
     for line in doc.footer:
-        page.insert_text((50, fy), line, fontsize=8)
+        write(50, fy, line, 8)
         fy += 11
-    data = pdf.tobytes()
+    pdf.subset_fonts()
+    data = pdf.tobytes(garbage=3, deflate=True)
     pdf.close()
     return data
 
@@ -115,12 +125,24 @@ def invoice_doc(number: str = "INV-2026-0042", total: str = "1,234.56", net: str
         vendor=("Acme Office Supplies Ltd", "12 Harbour Road", "Bristol BS1 5TT", "United Kingdom"),
         header=(("Invoice No.:", number), ("Invoice Date:", "02/11/2026"), ("Due Date:", "02/12/2026"),
                 ("PO Number:", "PO-7781"), ("VAT ID:", "GB123456789")),
-        lines=(("Printer paper A4, 80 g", "40", "6.50", "260.00"),
-               ("Toner cartridge black", "8", "96.10", "768.80")),
+        lines=_lines_adding_up_to(net),
         totals=(("Subtotal:", f"{currency_symbol}{net}"), ("VAT 20%:", f"{currency_symbol}{tax}"),
                 ("Total due:", f"{currency_symbol}{total}")),
         footer=_BANK,
     )
+
+
+def _lines_adding_up_to(net: str) -> tuple[tuple[str, str, str, str], ...]:
+    """Line items whose amounts add up to the printed subtotal (qty x unit price = amount)."""
+    paper = Decimal("260.00")
+    total = Decimal(net.replace(",", ""))
+    if total == Decimal("1028.80"):
+        return (("Printer paper A4, 80 g", "40", "6.50", "260.00"), ("Toner cartridge black", "8", "96.10", "768.80"))
+    if total <= paper:
+        return (("Office supplies", "1", f"{total:,.2f}", f"{total:,.2f}"),)
+    rest = total - paper
+    return (("Printer paper A4, 80 g", "40", "6.50", "260.00"),
+            ("Office furniture", "1", f"{rest:,.2f}", f"{rest:,.2f}"))
 
 
 def demo_messages() -> list[SampleMessage]:
