@@ -18,6 +18,21 @@ from tests.integration.webhook_fixtures import make_pdf
 from tests.unit.test_exit_codes import config, maildir, message
 
 
+def _read_terminal(fd: int) -> bytes:
+    """Everything written to a pseudo-terminal until the program on it exits (then closes it)."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the terminal closed with the program
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(fd)
+    return out
+
+
 def _json(args: list[str], code: int = exits.OK) -> object:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == code, result.output
@@ -77,18 +92,29 @@ def test_run_once_on_a_terminal_prints_each_message_then_the_totals(tmp_path: Pa
     proc = subprocess.Popen([str(program), "run", "-c", str(cfg), "--once"], stdout=child_fd,
                             stderr=subprocess.DEVNULL, cwd=tmp_path)
     os.close(child_fd)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(main_fd, 4096)
-        except OSError:  # the terminal closed with the program
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(main_fd)
+    out = _read_terminal(main_fd)
     assert proc.wait(timeout=120) == exits.OK
     text = out.decode()
     assert text.count("- [done]") == 2 and "'Invoice 1'" in text and "'Lunch'" in text
     assert text.rstrip().splitlines()[-2:][0].startswith("2 message(s) handled") or "2 message(s) handled" in text
     assert text.index("- [done]") < text.index("message(s) handled")  # lines first, totals last
+
+
+def test_extract_shows_which_file_it_reads_on_a_terminal_and_nothing_when_piped(tmp_path: Path) -> None:
+    from inbox_ocr.app.samples import invoice_doc, render_pdf
+
+    files = []
+    for number in ("P-1", "P-2"):
+        files.append(tmp_path / f"{number}.pdf")
+        files[-1].write_bytes(render_pdf(invoice_doc(number=number)))
+    main_fd, child_fd = pty.openpty()
+    program = Path(sys.executable).parent / "inbox-ocr"
+    proc = subprocess.Popen([str(program), "extract", "--no-sandbox", *map(str, files)], stdout=subprocess.PIPE,
+                            stderr=child_fd, cwd=tmp_path)
+    os.close(child_fd)
+    terminal = _read_terminal(main_fd)
+    assert proc.stdout is not None
+    piped = proc.stdout.read().decode()
+    assert proc.wait(timeout=120) == exits.OK
+    assert "[1/2]" in terminal.decode() and "[2/2]" in terminal.decode()
+    assert "invoice_number: P-1" in piped and "invoice_number: P-2" in piped and "[1/2]" not in piped

@@ -54,12 +54,17 @@ def extract(
     reader = build_reader(config, isolated=False if no_sandbox else None)  # None: limits.isolate_documents
     processor = build_processor(config, reader)
     failed = 0
+    show = not as_json and sys.stderr.isatty()  # "[2/40] file.pdf ..." while a file is read (OCR takes a while)
     try:
-        for path in files:
+        for number, path in enumerate(files, 1):
+            if show:
+                click.echo(f"\r[{number}/{len(files)}] {path} ...", err=True, nl=False)
             try:
                 results = _documents_of_file(path, processor, text_only)
             except InboxOcrError as exc:
                 results = [{"attachment": None, "error": str(exc)}]
+            if show:
+                click.echo("\r\033[K", err=True, nl=False)
             for result in results:
                 failed += bool(result.get("error"))
                 line = {"file": str(path), **result}
