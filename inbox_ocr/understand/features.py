@@ -72,8 +72,9 @@ FEATURE_NAMES: dict[Kind, tuple[str, ...]] = {k: tuple(_COMMON + _LABEL_FEATURES
 
 _DECAY_SAME, _DECAY_LEFT, _DECAY_ABOVE = 0.85, 0.97, 0.8
 _CURRENCY_MARK = re.compile(r"[€$£¥]|\b(?:EUR|USD|GBP|CHF|CNY|RMB|JPY|CZK|PLN|SEK|DKK|NOK|MYR|RM)\b")
+# searched in lower-cased text (twice as fast as IGNORECASE); the words are written in lower case
 _PAYMENT_WORD = re.compile(r"cash|change|tendered|paid|bezahlt|gegeben|rückgeld|espèces|rendu|efectivo|cambio|"
-                           r"contanti|resto|找零|实收", re.IGNORECASE)
+                           r"contanti|resto|找零|实收")
 _BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})|\b(?:your|ihre?|votre|vostra|uw)\b", re.IGNORECASE)
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _CURRENCY_COUNTRIES = {"EUR": "AT BE CY DE EE EL ES FI FR HR IE IT LT LU LV MT NL PT SI SK XI", "GBP": "GB XI",
@@ -162,7 +163,7 @@ class DocumentView:
     def _marks(self, cell: Cell) -> tuple[bool, bool]:
         marks = self._cell_marks.get(id(cell))
         if marks is None:
-            marks = self._cell_marks[id(cell)] = (bool(_PAYMENT_WORD.search(cell.text)),
+            marks = self._cell_marks[id(cell)] = (bool(_PAYMENT_WORD.search(cell.text.lower())),
                                                   bool(_CURRENCY_MARK.search(cell.text)))
         return marks
 
