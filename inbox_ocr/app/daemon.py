@@ -187,6 +187,7 @@ class Daemon:
             return False
         systemd.reloading()
         log.info("event=reloading")
+        self.stop.set()  # the IDLE loops and the runner end after the message in hand, as on SIGTERM
         return True
 
     def close(self) -> None:
@@ -208,8 +209,11 @@ def print_message(r: MessageReport) -> None:
         print(f"    ! {r.error}")
 
 
-def print_totals(reports: list[MessageReport], delivery: DeliveryReport) -> None:
+def print_totals(reports: list[MessageReport], delivery: DeliveryReport, each: bool = False) -> None:
+    """How many messages (and, with `each`, what happened to each), then the webhooks."""
     print(f"{len(reports)} message(s) handled")
+    for r in reports if each else ():
+        print_message(r)
     print(f"webhooks: {delivery.delivered} delivered, {delivery.retrying} to retry, {delivery.dead} dead")
     for line in delivery.receipts + delivery.errors:
         print(f"    {line}")
@@ -217,12 +221,7 @@ def print_totals(reports: list[MessageReport], delivery: DeliveryReport) -> None
 
 def print_summary(reports: list[MessageReport], delivery: DeliveryReport) -> None:
     """What happened to each message, then the webhooks (output that is not a terminal)."""
-    print(f"{len(reports)} message(s) handled")
-    for r in reports:
-        print_message(r)
-    print(f"webhooks: {delivery.delivered} delivered, {delivery.retrying} to retry, {delivery.dead} dead")
-    for line in delivery.receipts + delivery.errors:
-        print(f"    {line}")
+    print_totals(reports, delivery, each=True)
 
 
 Summary = Callable[[list[MessageReport], DeliveryReport], None]

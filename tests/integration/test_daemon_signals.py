@@ -134,8 +134,11 @@ def _wait(check, what: str, timeout: float = 120.0) -> None:  # type: ignore[no-
 
 def test_sighup_reloads_a_good_config_refuses_a_bad_one_and_systemd_hears_of_it(tmp_path: Path) -> None:
     def config(folder: str, extra: str = "") -> None:
+        # the webhook source waits for mail in a thread of its own (IDLE): a reload must end it too
         cfg.write_text(f"state_dir: {tmp_path / 'var'}\n"
                        f"sources:\n  - {{name: box, type: maildir, path: {tmp_path / 'Maildir'}, poll_every: 1s}}\n"
+                       "  - {name: hook, type: webhook, provider: mime, secret: hook-secret-1}\n"
+                       "http: {host: 127.0.0.1, port: 0}\n"
                        f"default: [{{move: {folder}}}]\nocr: {{enabled: false}}\n"
                        f"limits: {{isolate_documents: false}}\nlog: {{level: INFO}}\n{extra}")
 
@@ -178,4 +181,4 @@ def test_sighup_reloads_a_good_config_refuses_a_bad_one_and_systemd_hears_of_it(
         notes.sock.close()
     text = log.read_text()
     assert "event=reloaded" in text and text.count("event=started") == 2
-    assert any(line.startswith("STATUS=watching 1 source(s)") for note in notes.seen for line in note.splitlines())
+    assert any(line.startswith("STATUS=watching 2 source(s)") for note in notes.seen for line in note.splitlines())
