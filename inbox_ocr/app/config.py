@@ -23,7 +23,7 @@ from connectors.imap import ImapSourceConfig
 from connectors.maildir import MaildirSourceConfig
 from connectors.webhook_in import WebhookSourceConfig
 from connectors.webhook_out import WebhookConfig
-from inbox_ocr.kernel.config_types import Strict
+from inbox_ocr.kernel.config_types import ByteSize, Strict
 from inbox_ocr.kernel.errors import ConfigError
 from inbox_ocr.kernel.settings import Limits, LogSettings, OcrSettings, UnderstandingSettings
 from routing import Action, Rule
@@ -46,6 +46,9 @@ class HttpSettings(Strict):
     tls_key: Path | None = Field(default=None, description="PEM private key of tls_cert")
     enabled: bool = Field(default=False, description="serve /healthz, /readyz and /metrics even without "
                           "webhook sources (with them the server always runs)")
+    api_tokens: list[SecretStr] = Field(default_factory=list, description="bearer tokens of programs that may "
+                                        "use the REST API (/ocr, /api/extract); without any the API is not served")
+    max_upload_bytes: ByteSize = Field(default=25 * 1024**2, description="largest file the REST API accepts")
 
     @model_validator(mode="after")
     def _tls_pair(self) -> HttpSettings:
@@ -57,7 +60,8 @@ class HttpSettings(Strict):
 class Config(Strict):
     state_dir: Path = Field(default_factory=lambda: default_state_dir(), description="ledger, spools, outbox; default: "
                             "$STATE_DIRECTORY (systemd), else $XDG_DATA_HOME/inbox-ocr (~/.local/share/inbox-ocr)")
-    sources: list[SourceConfig] = Field(min_length=1)
+    sources: list[SourceConfig] = Field(default_factory=list, description="where mail comes from; a config "
+                                        "without any serves only the HTTP side (`inbox-ocr serve`)")
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
     default: list[Action] = Field(default_factory=list, description="actions when no rule matches")

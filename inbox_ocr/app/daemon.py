@@ -40,6 +40,9 @@ OUTBOX_EVERY = 5.0  # seconds between outbox passes while running
 
 class Daemon:
     def __init__(self, config: Config, factories: dict[str, SourceFactory] | None = None) -> None:
+        if not config.sources:
+            raise ConfigError("<config>", ["sources: none configured (a config without sources is only for "
+                                           "`inbox-ocr serve`)"])
         self.config = config
         self.stop = threading.Event()
         self.wiring = Wiring(config, factories=factories)

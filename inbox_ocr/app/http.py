@@ -4,6 +4,7 @@
     GET  /readyz           200 when the ledger answers and no source is failing, else 503 with reasons
     GET  /metrics          Prometheus text format (kernel/metrics.py)
     POST /hooks/<source>   each webhook source's endpoint (connectors/webhook_in/http.py)
+    /ocr, /ocr/predict, /ocr/health, /api/extract   the REST API with http.api_tokens (app/rest.py)
 
 It runs when webhook sources are configured or `http.enabled` is set (app/wiring.py decides).
 """
@@ -14,18 +15,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.webhook_in import Endpoint, routes, spool_status
 from inbox_ocr.app.config import HttpSettings
 from inbox_ocr.kernel.errors import SourceUnavailable
 from inbox_ocr.kernel.metrics import READINESS, render
 
+if TYPE_CHECKING:
+    from inbox_ocr.app.rest import Api
+
 log = logging.getLogger("inbox_ocr.http")
 
 
-def build_app(endpoints: Sequence[Endpoint], clock: Callable[[], float] = time.time) -> Any:
-    """The Starlette app: the operations routes and one POST route per webhook source."""
+def build_app(endpoints: Sequence[Endpoint], clock: Callable[[], float] = time.time, api: Api | None = None) -> Any:
+    """The Starlette app: the operations routes, one POST route per webhook source, and the REST
+    API (app/rest.py) when `api` is given."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
@@ -51,7 +56,12 @@ def build_app(endpoints: Sequence[Endpoint], clock: Callable[[], float] = time.t
         Route("/metrics", metrics, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    return Starlette(routes=[*ops, *routes(endpoints, clock)])
+    extra = []
+    if api is not None:
+        from inbox_ocr.app.rest import api_routes
+
+        extra = api_routes(api)
+    return Starlette(routes=[*ops, *routes(endpoints, clock), *extra])
 
 
 class HttpServer:

@@ -25,6 +25,7 @@ from connectors.webhook_in import Endpoint, Spool, WebhookSource, WebhookSourceC
 from connectors.webhook_out import Breakers, make_sink
 from inbox_ocr.app.config import Config, SourceConfig, secret_values
 from inbox_ocr.app.http import HttpServer, build_app
+from inbox_ocr.app.rest import Api
 from inbox_ocr.kernel.errors import ConfigError
 from inbox_ocr.kernel.metrics import READINESS
 from inbox_ocr.kernel.ports import Reader, Sink, Source
@@ -130,6 +131,7 @@ class Wiring:
         self.reader: Reader | None = None
         self.sources: list[Source] = []
         self.http_server: HttpServer | None = None
+        self.api: Api | None = None
         try:
             self.reader = build_reader(config, isolated)
             self.processor = build_processor(config, self.reader)
@@ -161,13 +163,19 @@ class Wiring:
             spool = self._spools[cfg.name] = Spool(spool_dir(self.config.state_dir, cfg.name))
         return spool
 
-    def start_http(self) -> HttpServer | None:
-        """Start the HTTP server when webhook sources are enabled or `http.enabled` is set."""
+    def start_http(self, always: bool = False) -> HttpServer | None:
+        """Start the HTTP server when webhook sources are enabled, `http.enabled` is set, API tokens
+        are configured, or `always` (`inbox-ocr serve`). The REST API (app/rest.py) is served when
+        `http.api_tokens` has any; it reads documents with a reader of its own."""
         hooks = [s for s in self.config.sources if isinstance(s, WebhookSourceConfig) and s.enabled]
-        if not hooks and not self.config.http.enabled:
+        http = self.config.http
+        if not (hooks or http.enabled or http.api_tokens or always):
             return None
-        app = build_app([Endpoint.for_source(h, self.spool(h)) for h in hooks])
-        self.http_server = HttpServer(app, self.config.http).start()
+        if http.api_tokens:
+            config = self.config
+            self.api = Api(config, lambda: build_processor(config, build_reader(config)))
+        app = build_app([Endpoint.for_source(h, self.spool(h)) for h in hooks], api=self.api)
+        self.http_server = HttpServer(app, http).start()
         return self.http_server
 
     def close(self) -> None:
@@ -175,6 +183,8 @@ class Wiring:
         if self.http_server is not None:
             self.http_server.stop()
             self.http_server = None
+        if self.api is not None:
+            self.api.close()
         for source in self.sources:
             try:
                 source.close()

@@ -148,3 +148,11 @@ def test_every_command_that_reads_a_config_takes_c_before_or_after_its_arguments
                 assert "Invoice 1" in result.output, (args, result.output)
     nowhere = CliRunner().invoke(main, ["ledger", "show", "1"])
     assert nowhere.exit_code == exits.CONFIG and "no config file" in nowhere.output
+
+
+def test_a_config_without_sources_is_for_serve_only(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"state_dir: {tmp_path / 'var'}\nhttp: {{api_tokens: ['a-token-of-twelve']}}\n")
+    assert CliRunner().invoke(main, ["check-config", str(cfg)]).exit_code == exits.OK
+    refused = CliRunner().invoke(main, ["run", "--once", "-c", str(cfg)])
+    assert refused.exit_code == exits.CONFIG and "inbox-ocr serve" in refused.output

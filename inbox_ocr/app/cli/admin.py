@@ -62,6 +62,46 @@ def run(config_path: Path, once: bool, as_json: bool) -> None:
 
 @click.command()
 @CONFIG_OPTION
+def serve(config_path: Path) -> None:
+    """Run only the HTTP side: the REST API (with http.api_tokens), /healthz, /readyz, /metrics and
+    the webhook sources' endpoints (what they spool waits for `inbox-ocr run`); no mailbox is polled."""
+    import signal
+    import threading
+
+    from inbox_ocr.app.config import secret_values
+    from inbox_ocr.app.wiring import Wiring
+    from inbox_ocr.kernel import logs, systemd
+    from inbox_ocr.kernel.metrics import READINESS
+
+    config = load(config_path)
+    logs.setup(config.log.level, config.log.format, secret_values(config))
+    if not config.http.api_tokens:
+        click.echo("note: no http.api_tokens configured: the REST API is not served", err=True)
+    stop = threading.Event()
+    try:
+        wiring = Wiring(config)
+        server = wiring.start_http(always=True)
+    except ConfigError as exc:
+        raise ConfigProblem(f"config error: {exc}") from None
+    except (InboxOcrError, OSError) as exc:
+        click.echo(f"cannot start: {exc}", err=True)
+        sys.exit(exits.UNAVAILABLE)
+    assert server is not None
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    READINESS.started = True
+    click.echo(f"serving on {server.url} (Ctrl-C stops)", err=True)
+    systemd.notify("READY=1", f"STATUS=serving on {server.url}")
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        systemd.notify("STOPPING=1")
+        wiring.close()
+
+
+@click.command()
+@CONFIG_OPTION
 @click.option("--source", "source_name", required=True, help="name of the source to work through")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="only mail received on or after this day (YYYY-MM-DD; IMAP sources)")

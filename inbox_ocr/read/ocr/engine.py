@@ -48,6 +48,8 @@ class OcrEngine:
         self.settings = s
         det_path = s.det_model or sessions.bundled_model(sessions.BUNDLED_DET)
         rec_path = s.rec_model or sessions.bundled_model(sessions.BUNDLED_REC)
+        self.models = {"detector": Path(det_path).name, "recognizer": Path(rec_path).name,
+                       "direction": Path(sessions.bundled_model(sessions.BUNDLED_CLS)).name}
         det_session = sessions.open_session(det_path, s.threads)
         cls_session = sessions.open_session(sessions.bundled_model(sessions.BUNDLED_CLS), s.threads)
         self.detector = TextDetector(det_session, DetectorOptions(max_side=s.det_max_side))
@@ -121,6 +123,10 @@ class OcrEngine:
             if line is not None:
                 lines.append(line)
         return lines
+
+    def model_names(self) -> dict[str, str]:
+        """The model files in use, by role (GET /ocr/health)."""
+        return dict(self.models)
 
     def read_pages(self, pages: list[PageImage]) -> list[Page]:
         """OCR several pages in order."""

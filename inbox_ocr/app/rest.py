@@ -1,0 +1,228 @@
+"""The REST API for programs, on the daemon's HTTP server (and `inbox-ocr serve`):
+
+    GET  /ocr/health     200 with the OCR models' names once they are loaded (503 while loading)
+    POST /ocr            multipart field `file` (image or PDF): the OCR lines of every page
+    POST /ocr/predict    JSON {"image": "<base64>", "filename": "..."}: the same answer
+    POST /api/extract    multipart field `file` (PDF, image, e-invoice XML or .eml): the documents'
+                         type, fields, confidences and warnings, as `inbox-ocr extract --json`
+
+Every route needs `Authorization: Bearer <token>` with one of `http.api_tokens`; the API is served
+only when some are configured. Answers are JSON; a request that cannot be served gets
+{"success": false, "error": "..."} with 400 (no file, bad base64), 401 (no or wrong token), 413
+(over `http.max_upload_bytes`), 415 (not an image or PDF) or 422 (a file that cannot be read).
+
+One OCR engine (its models loaded once) serves every request, one page at a time; documents for
+/api/extract are read by the same reader as the daemon's mail (a worker process under
+`limits.document_seconds` and `document_memory`, when `limits.isolate_documents` is on).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from inbox_ocr.app.config import Config
+from inbox_ocr.kernel.errors import InboxOcrError
+from inbox_ocr.kernel.models import Page
+
+log = logging.getLogger("inbox_ocr.rest")
+
+_IMAGE_OR_PDF = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"RIFF", b"GIF8")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def page_json(page: Page) -> dict[str, Any]:
+    """One OCRed page as `inbox-ocr ocr --json` and POST /ocr give it."""
+    return {
+        "width": round(page.width, 2),
+        "height": round(page.height, 2),
+        "lines": [{"text": line.text, "confidence": round(line.confidence, 4),
+                   "box": [[round(x, 1), round(y, 1)] for x, y in line.box]} for line in page.lines],
+    }
+
+
+class Api:
+    """What the routes share: the tokens, one OCR engine (loaded in the background at start) and a
+    processor for extraction (built by `processor`, once)."""
+
+    def __init__(self, config: Config, processor: Callable[[], Any]) -> None:
+        self.config = config
+        self.tokens = [t.get_secret_value().encode() for t in config.http.api_tokens]
+        self._processor_factory = processor
+        self._processor: Any = None
+        self._engine: Any = None
+        self._engine_error: str | None = None
+        self._ocr_lock = threading.Lock()  # one page at a time through the engine
+        self._setup_lock = threading.Lock()
+        threading.Thread(target=self._load_engine, name="ocr-models", daemon=True).start()
+
+    def _load_engine(self) -> None:
+        try:
+            from inbox_ocr.read.ocr.engine import get_engine
+
+            self._engine = get_engine(self.config.ocr)
+        except Exception as exc:  # reported by /ocr/health, not a crash of the server
+            self._engine_error = str(exc)
+            log.error("event=ocr_models_failed error=%s", exc)
+
+    def authorized(self, header: str | None) -> bool:
+        if not header or not header.startswith("Bearer "):
+            return False
+        given = header[len("Bearer "):].strip().encode()
+        return any(hmac.compare_digest(given, token) for token in self.tokens)
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        if self._engine is None:
+            if self._engine_error:
+                return 503, {"success": False, "error": f"OCR models failed to load: {self._engine_error}"}
+            return 503, {"success": False, "status": "loading models"}
+        return 200, {"success": True, "status": "ok", "models": self._engine.model_names()}
+
+    def ocr(self, data: bytes, filename: str) -> dict[str, Any]:
+        from inbox_ocr.app.api import page_images
+
+        self._check_size(data)
+        if not data.startswith(_IMAGE_OR_PDF) and b"%PDF-" not in data[:1024]:
+            raise ApiError(415, f"{filename or 'the file'} is not an image (PNG, JPEG, TIFF, BMP, WebP) or a PDF")
+        started = time.perf_counter()
+        warnings: list[str] = []
+        try:
+            images = page_images(data, self.config.ocr, warnings)
+        except InboxOcrError as exc:
+            raise ApiError(422, f"{filename or 'the file'} cannot be read: {exc}") from exc
+        engine = self._wait_for_engine()
+        pages = []
+        for image in images:
+            with self._ocr_lock:
+                pages.extend(engine.read_pages([image]))
+        return {"success": True, "pages": [page_json(p) for p in pages],
+                "text": "\n\n".join(p.text for p in pages), "warnings": warnings,
+                "processing_time_ms": round(1000 * (time.perf_counter() - started), 1)}
+
+    def predict(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("image"), str):
+            raise ApiError(400, 'send JSON {"image": "<base64 of the image or PDF>"}')
+        try:
+            data = base64.b64decode(body["image"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ApiError(400, f"image: not base64 ({exc})") from exc
+        return self.ocr(data, str(body.get("filename") or "image"))
+
+    def extract(self, data: bytes, filename: str) -> dict[str, Any]:
+        from inbox_ocr.app.api import documents_of
+
+        self._check_size(data)
+        with self._setup_lock:
+            if self._processor is None:
+                self._processor = self._processor_factory()
+        started = time.perf_counter()
+        try:
+            documents, errors = documents_of(data, filename, self._processor)
+        except InboxOcrError as exc:
+            raise ApiError(422, f"{filename or 'the file'} cannot be read: {exc}") from exc
+        results = [d.summary() for d in documents]
+        results += [{"attachment": e.filename, "part": e.part, "error": e.error} for e in errors]
+        unreadable = [r for r in results if r.get("error")]
+        if results and len(unreadable) == len(results):
+            raise ApiError(422, f"{filename or 'the file'} cannot be read: {unreadable[0]['error']}")
+        return {"success": True, "documents": results,
+                "processing_time_ms": round(1000 * (time.perf_counter() - started), 1)}
+
+    def close(self) -> None:
+        if self._processor is not None:
+            self._processor.reader.close()
+
+    def _check_size(self, data: bytes) -> None:
+        if not data:
+            raise ApiError(400, "the file is empty")
+        if len(data) > self.config.http.max_upload_bytes:
+            raise ApiError(413, f"the file has {len(data)} bytes; at most {self.config.http.max_upload_bytes} "
+                                "are accepted (http.max_upload_bytes)")
+
+    def _wait_for_engine(self, timeout: float = 120.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while self._engine is None:
+            if self._engine_error or time.monotonic() > deadline:
+                raise ApiError(503, f"the OCR models are not loaded: {self._engine_error or 'still loading'}")
+            time.sleep(0.05)
+        return self._engine
+
+
+def api_routes(api: Api) -> list[Any]:
+    """The Starlette routes of the API (each checks the bearer token first)."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    limit = api.config.http.max_upload_bytes
+
+    def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> JSONResponse:
+            if not api.authorized(request.headers.get("authorization")):
+                return JSONResponse({"success": False, "error": "send Authorization: Bearer <an http.api_tokens "
+                                     "token>"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > limit + 64 * 1024:  # form overhead on top of the file
+                return JSONResponse({"success": False, "error": f"the request has {length} bytes; at most "
+                                     f"{limit} are accepted (http.max_upload_bytes)"}, status_code=413)
+            try:
+                status, body = await handler(request)
+            except ApiError as exc:
+                return JSONResponse({"success": False, "error": str(exc)}, status_code=exc.status)
+            except Exception as exc:  # a bug: logged with its traceback, answered without it
+                log.exception("event=api_failed path=%s", request.url.path)
+                return JSONResponse({"success": False, "error": f"internal error: {type(exc).__name__}"},
+                                    status_code=500)
+            return JSONResponse(body, status_code=status)
+        return endpoint
+
+    async def upload(request: Request) -> tuple[bytes, str]:
+        try:
+            form = await request.form(max_files=1, max_part_size=limit + 1)
+        except Exception as exc:  # not multipart, or a part over the limit
+            raise ApiError(400, f"send the file as multipart/form-data in the field 'file' ({exc})") from exc
+        part = form.get("file")
+        if part is None or isinstance(part, str):
+            raise ApiError(400, "no file: send it as multipart/form-data in the field 'file'")
+        data = await part.read(limit + 1)
+        return data, part.filename or "file"
+
+    async def health(request: Request) -> tuple[int, dict[str, Any]]:
+        return api.health()
+
+    async def ocr(request: Request) -> tuple[int, dict[str, Any]]:
+        data, name = await upload(request)
+        return 200, await run_in_threadpool(api.ocr, data, name)
+
+    async def predict(request: Request) -> tuple[int, dict[str, Any]]:
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            raise ApiError(400, f"the body is not JSON: {exc}") from exc
+        return 200, await run_in_threadpool(api.predict, body)
+
+    async def extract(request: Request) -> tuple[int, dict[str, Any]]:
+        data, name = await upload(request)
+        return 200, await run_in_threadpool(api.extract, data, name)
+
+    return [
+        Route("/ocr/health", guarded(health), methods=["GET"]),
+        Route("/ocr", guarded(ocr), methods=["POST"]),
+        Route("/ocr/predict", guarded(predict), methods=["POST"]),
+        Route("/api/extract", guarded(extract), methods=["POST"]),
+    ]
+
+
+__all__ = ["Api", "ApiError", "api_routes", "page_json"]
