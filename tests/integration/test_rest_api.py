@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,21 +18,16 @@ import pytest
 import requests
 
 from inbox_ocr.app.samples import SampleMessage, build_message, invoice_doc, render_pdf
+from tests.integration.dovecot import free_port
 
 TOKEN = "api-token-for-tests-1"
 PROGRAM = Path(sys.executable).parent / "inbox-ocr"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("serve")
-    port = _free_port()
+    port = free_port()
     config = folder / "config.yaml"
     config.write_text(f"state_dir: {folder / 'var'}\n"  # no sources: `serve` needs none
                       f"http: {{host: 127.0.0.1, port: {port}, api_tokens: ['${{API_TOKEN}}'], "
