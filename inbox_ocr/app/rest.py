@@ -1,12 +1,13 @@
 """The REST API for programs, on the daemon's HTTP server (and `inbox-ocr serve`):
 
+    GET  /api/openapi.json   the API described (OpenAPI 3.1; open, like /healthz)
     GET  /ocr/health     200 with the OCR models' names once they are loaded (503 while loading)
     POST /ocr            multipart field `file` (image or PDF): the OCR lines of every page
     POST /ocr/predict    JSON {"image": "<base64>", "filename": "..."}: the same answer
     POST /api/extract    multipart field `file` (PDF, image, e-invoice XML or .eml): the documents'
                          type, fields, confidences and warnings, as `inbox-ocr extract --json`
 
-Every route needs `Authorization: Bearer <token>` with one of `http.api_tokens`; the API is served
+Every route but the description needs `Authorization: Bearer <token>` with one of `http.api_tokens`; the API is served
 only when some are configured. Answers are JSON; a request that cannot be served gets
 {"success": false, "error": "..."} with 400 (no file, bad base64), 401 (no or wrong token), 413
 (over `http.max_upload_bytes`), 415 (not an image or PDF) or 422 (a file that cannot be read).
@@ -159,6 +160,61 @@ class Api:
         return self._engine
 
 
+def openapi(version: str) -> dict[str, Any]:
+    """The API described for clients and generators (GET /api/openapi.json, open like /healthz)."""
+    error = {"$ref": "#/components/schemas/Error"}
+    problems = {str(code): {"description": why, "content": {"application/json": {"schema": error}}}
+                for code, why in ((400, "no file, bad base64 or not JSON"), (401, "no or a wrong bearer token"),
+                                  (413, "over http.max_upload_bytes"), (415, "not an image or a PDF"),
+                                  (422, "a file that cannot be read"))}
+    upload = {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}
+
+    def answer(schema: str, *codes: int) -> dict[str, Any]:
+        return {"200": {"description": "done", "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{schema}"}}}}, **{str(c): problems[str(c)] for c in codes}}
+
+    line = {"type": "object", "properties": {
+        "text": {"type": "string"}, "confidence": {"type": "number"},
+        "box": {"type": "array", "description": "four corners, clockwise from top-left",
+                "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "inbox-ocr", "version": version,
+                 "description": "OCR and invoice extraction. Every path needs Authorization: Bearer <token>."},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/ocr/health": {"get": {"summary": "The OCR models, once loaded", "responses": {
+                "200": {"description": "loaded"}, "401": problems["401"], "503": {"description": "loading"}}}},
+            "/ocr": {"post": {"summary": "OCR an image or every page of a PDF", "requestBody": upload,
+                              "responses": answer("OcrResult", 400, 401, 413, 415, 422)}},
+            "/ocr/predict": {"post": {"summary": "OCR a base64 image or PDF", "requestBody": {
+                "required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["image"], "properties": {
+                        "image": {"type": "string", "contentEncoding": "base64"}, "filename": {"type": "string"}}}}}},
+                "responses": answer("OcrResult", 400, 401, 413, 415, 422)}},
+            "/api/extract": {"post": {"summary": "Type, fields and confidences of a PDF, image, e-invoice or .eml",
+                                      "requestBody": upload, "responses": answer("Extraction", 400, 401, 413, 422)}},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "properties": {"success": {"const": False}, "error": {"type": "string"}}},
+                "OcrResult": {"type": "object", "properties": {
+                    "success": {"const": True}, "text": {"type": "string"}, "processing_time_ms": {"type": "number"},
+                    "warnings": {"type": "array", "items": {"type": "string"}},
+                    "pages": {"type": "array", "items": {"type": "object", "properties": {
+                        "width": {"type": "number"}, "height": {"type": "number"},
+                        "lines": {"type": "array", "items": line}}}}}},
+                "Extraction": {"type": "object", "properties": {
+                    "success": {"const": True}, "processing_time_ms": {"type": "number"},
+                    "documents": {"type": "array", "description": "one per document (an e-mail: per attachment), "
+                                  "as `inbox-ocr extract --json` prints them", "items": {"type": "object"}}}},
+            },
+        },
+    }
+
+
 def api_routes(api: Api) -> list[Any]:
     """The Starlette routes of the API (each checks the bearer token first)."""
     from starlette.concurrency import run_in_threadpool
@@ -217,7 +273,15 @@ def api_routes(api: Api) -> list[Any]:
         data, name = await upload(request)
         return 200, await run_in_threadpool(api.extract, data, name)
 
+    from inbox_ocr import __version__
+
+    description = openapi(__version__)
+
+    async def spec(request: Request) -> JSONResponse:
+        return JSONResponse(description)
+
     return [
+        Route("/api/openapi.json", spec, methods=["GET"]),
         Route("/ocr/health", guarded(health), methods=["GET"]),
         Route("/ocr", guarded(ocr), methods=["POST"]),
         Route("/ocr/predict", guarded(predict), methods=["POST"]),
@@ -225,4 +289,4 @@ def api_routes(api: Api) -> list[Any]:
     ]
 
 
-__all__ = ["Api", "ApiError", "api_routes", "page_json"]
+__all__ = ["Api", "ApiError", "api_routes", "openapi", "page_json"]

@@ -80,6 +80,16 @@ def test_health_names_the_models_and_every_route_wants_a_token(server: str) -> N
     assert requests.get(f"{server}/healthz", timeout=10).status_code == 200  # the probes stay open
 
 
+def test_the_openapi_description_names_every_route_and_its_errors(server: str) -> None:
+    spec = requests.get(f"{server}/api/openapi.json", timeout=10).json()  # open, like /healthz
+    assert spec["openapi"].startswith("3.1") and spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert set(spec["paths"]) == {"/ocr/health", "/ocr", "/ocr/predict", "/api/extract"}
+    assert {"200", "401", "413", "415", "422"} <= set(spec["paths"]["/ocr"]["post"]["responses"])
+    served = {route: requests.request(method.upper(), f"{server}{route}", headers=_auth(), timeout=10).status_code
+              for route, item in spec["paths"].items() for method in item}
+    assert all(status != 404 and status != 405 for status in served.values()), served
+
+
 def test_ocr_and_predict_give_the_lines_of_the_cli(server: str, scan: Path) -> None:
     with scan.open("rb") as f:
         answer = requests.post(f"{server}/ocr", headers=_auth(), files={"file": ("scan.png", f, "image/png")},
