@@ -91,6 +91,16 @@ def looks_like_message(data: bytes) -> bool:
     return len(names & _MESSAGE_HEADERS) >= 3
 
 
+def page_json(page: Page) -> dict[str, object]:
+    """One OCRed page as `inbox-ocr ocr --json` and POST /ocr give it."""
+    return {
+        "width": round(page.width, 2),
+        "height": round(page.height, 2),
+        "lines": [{"text": line.text, "confidence": round(line.confidence, 4),
+                   "box": [[round(x, 1), round(y, 1)] for x, y in line.box]} for line in page.lines],
+    }
+
+
 def ocr_image(image: bytes | str | os.PathLike[str], *, settings: OcrSettings | None = None) -> list[Page]:
     """OCR an image (PNG, JPEG, TIFF, BMP, WebP) or every page of a PDF with the built-in engine:
     one Page per image page, its lines in reading order. Raises InboxOcrError for data that is no

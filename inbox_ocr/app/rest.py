@@ -30,7 +30,6 @@ from typing import Any
 
 from inbox_ocr.app.config import Config
 from inbox_ocr.kernel.errors import InboxOcrError
-from inbox_ocr.kernel.models import Page
 
 log = logging.getLogger("inbox_ocr.rest")
 
@@ -41,16 +40,6 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def page_json(page: Page) -> dict[str, Any]:
-    """One OCRed page as `inbox-ocr ocr --json` and POST /ocr give it."""
-    return {
-        "width": round(page.width, 2),
-        "height": round(page.height, 2),
-        "lines": [{"text": line.text, "confidence": round(line.confidence, 4),
-                   "box": [[round(x, 1), round(y, 1)] for x, y in line.box]} for line in page.lines],
-    }
 
 
 class Api:
@@ -91,7 +80,7 @@ class Api:
         return 200, {"success": True, "status": "ok", "models": self._engine.model_names()}
 
     def ocr(self, data: bytes, filename: str) -> dict[str, Any]:
-        from inbox_ocr.app.api import page_images
+        from inbox_ocr.app.api import page_images, page_json
 
         self._check_size(data)
         if not data.startswith(_IMAGE_OR_PDF) and b"%PDF-" not in data[:1024]:
@@ -289,4 +278,4 @@ def api_routes(api: Api) -> list[Any]:
     ]
 
 
-__all__ = ["Api", "ApiError", "api_routes", "openapi", "page_json"]
+__all__ = ["Api", "ApiError", "api_routes", "openapi"]

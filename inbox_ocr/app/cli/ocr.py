@@ -40,21 +40,6 @@ def _pages_of(path: Path, engine, settings, warnings: list[str], show: bool) -> 
     return pages
 
 
-def _page_json(page: Page) -> dict:
-    return {
-        "width": round(page.width, 2),
-        "height": round(page.height, 2),
-        "lines": [
-            {
-                "text": line.text,
-                "confidence": round(line.confidence, 4),
-                "box": [[round(x, 1), round(y, 1)] for x, y in line.box],
-            }
-            for line in page.lines
-        ],
-    }
-
-
 @click.command("ocr")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per file, one per line")
@@ -68,6 +53,7 @@ def _page_json(page: Page) -> dict:
 @click.option("--dpi", type=click.IntRange(72, 600), help="render PDF pages at this resolution")
 def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None, dpi: int | None) -> None:
     """OCR images (PNG, JPEG, TIFF, BMP, WebP) and PDFs; print their text in reading order."""
+    from inbox_ocr.app.api import page_json
     from inbox_ocr.app.cli.common import load
     from inbox_ocr.kernel.settings import OcrSettings
     from inbox_ocr.read.ocr.engine import get_engine
@@ -97,7 +83,7 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
         if as_json:
             record = {
                 "file": str(path),
-                "pages": [_page_json(p) for p in pages],
+                "pages": [page_json(p) for p in pages],
                 "seconds": round(seconds, 3),
             }
             click.echo(json.dumps(record, ensure_ascii=False))
