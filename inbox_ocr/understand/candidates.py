@@ -147,11 +147,11 @@ def _tax_ids(cell: Cell) -> list[Candidate]:
 
 
 def candidates(cells: list[Cell], conventions: Conventions) -> dict[Kind, list[Candidate]]:
-    """All candidates of every kind but names (parties.name_candidates), in reading order."""
+    """All candidates of every kind but names (names.name_candidates), in reading order."""
     out: dict[Kind, list[Candidate]] = {kind: [] for kind in KINDS}
     for cell in cells:
         if not cell.has_digit:
-            continue  # every kind of candidate has digits (names come from parties.name_candidates)
+            continue  # every kind of candidate has digits (names come from names.name_candidates)
         dates = [Candidate("date", value, cell, s, e) for value, s, e in find_dates(cell.text, conventions)]
         taxes = _tax_ids(cell)
         out["date"] += dates

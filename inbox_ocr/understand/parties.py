@@ -21,22 +21,22 @@ from inbox_ocr.understand.scoring import (
 
 _SELLER_HEADING = re.compile(rf"^\W*(?:{L.SELLER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
 _BUYER_HEADING = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
-_BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
+BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
 LEGAL_FORM = re.compile(rf"(?<![^\W_])(?:{L.LEGAL_FORMS})(?![^\W\d_])", re.IGNORECASE)
-_YOUR = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", re.IGNORECASE)
+YOUR_WORD = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", re.IGNORECASE)
 _OTHER_TAX_ID = re.compile(r"(?<![A-Z0-9])([0-9A-Z]{15,20})(?![A-Z0-9])")
-_COMPANY_WORD = re.compile(rf"(?<![^\W_])(?:{L.COMPANY_WORDS})(?![^\W\d_])", re.IGNORECASE)
+COMPANY_WORD = re.compile(rf"(?<![^\W_])(?:{L.COMPANY_WORDS})(?![^\W\d_])", re.IGNORECASE)
 # "Company Reg No. 75495-W", "(CO. NO. JM0195368-D)": a registration number, not part of the name
 _REG_TAIL = re.compile(
     r"\s*\(?(?<![^\W_])(?:company|co\.?|business|roc|reg)(?:\s*reg(?:istration|\.)?)?\s*(?:no|number|id)\b.*$",
     re.IGNORECASE,
 )
-_DOC_TITLE = re.compile(
+DOC_TITLE = re.compile(
     r"invoice|receipt|rechnung|facture|factura|fattura|factuur|quittung|bill\b|gutschrift|avoir|credit\s*note"
     r"|ricevuta|recibo|发票|收据",
     re.IGNORECASE,
 )
-_NOT_NAME = re.compile(
+NOT_NAME = re.compile(
     r"@|www\.|https?:|\.com\b|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d|\breg(?:istration)?\b|\bgst\b|\bno\s*[.:]",
     re.IGNORECASE,
 )
@@ -83,7 +83,7 @@ def extract_vat_ids(out: Extraction, ctx: DocumentContext) -> None:
             prefix = cell.text[: m.start()]
             row = " ".join(c.text for c in cells_left_of(cell, ctx.cells))
             labelled = bool(re.search(r"ust|vat|tva|iva|btw|nif|cif|steuer|税", prefix + row, re.IGNORECASE))
-            is_buyer = bool(_BUYER_WORD.search(prefix + " " + row) or _YOUR.search(prefix + " " + row))
+            is_buyer = bool(BUYER_WORD.search(prefix + " " + row) or YOUR_WORD.search(prefix + " " + row))
             party = "buyer" if is_buyer else party_of(cell, ctx)
             score = (0.9 if labelled else 0.6) * (1.0 if eu_vat.is_valid(value) else 0.8)
             (customer if party == "buyer" else vendor).append((score, value))
@@ -96,7 +96,7 @@ def extract_vat_ids(out: Extraction, ctx: DocumentContext) -> None:
                 continue
             value = other.group(1)
             valid = len(value) == 18 and cn_uscc.is_valid(value)
-            party = "buyer" if _YOUR.search(hit.cell.text) else party_of(hit.cell, ctx)
+            party = "buyer" if YOUR_WORD.search(hit.cell.text) else party_of(hit.cell, ctx)
             (customer if party == "buyer" else vendor).append((0.85 if valid else 0.55, value))
             found.add(value)
             break
@@ -119,14 +119,14 @@ _TITLE_LINE = re.compile(
 
 
 @lru_cache(maxsize=4096)  # the same lines are asked about by several fields and the scorer
-def _looks_like_name(text: str) -> bool:
+def looks_like_name(text: str) -> bool:
     letters = sum(map(str.isalpha, text))
     digits = sum(map(str.isdigit, text))
-    if letters < 2 or digits > letters * 0.5 or len(text) > 80 or _NOT_NAME.search(text):
+    if letters < 2 or digits > letters * 0.5 or len(text) > 80 or NOT_NAME.search(text):
         return False
     if _TITLE_LINE.search(text.strip()):
         return False
-    if LEGAL_FORM.fullmatch(text.strip(_EDGE + ".")):  # "GmbH" alone: the rest of the name was taken for a label
+    if LEGAL_FORM.fullmatch(text.strip(NAME_EDGE + ".")):  # "GmbH" alone: the rest of the name was taken for a label
         return False
     return not any(hit_text_is_label(text))
 
@@ -174,8 +174,8 @@ def _name_from(hit: LabelHit, ctx: DocumentContext, below: int = 4, heading: boo
     for cand in candidates:
         if cand.cell is None or (cand.where != "same" and _key_like(cand.cell, ctx)):
             continue
-        text = _strip_name(cand.text)
-        if _looks_like_name(text):
+        text = strip_name(cand.text)
+        if looks_like_name(text):
             names.append((text, cand.cell))
     if not names:
         return None
@@ -186,15 +186,15 @@ def _name_from(hit: LabelHit, ctx: DocumentContext, below: int = 4, heading: boo
     return names[0]
 
 
-_EDGE = " \t\u3000,;:，；：、"  # spaces and punctuation (Latin and CJK) around a name, never part of it
+NAME_EDGE = " \t\u3000,;:，；：、"  # spaces and punctuation (Latin and CJK) around a name, never part of it
 
 
 @lru_cache(maxsize=4096)
-def _strip_name(text: str) -> str:
+def strip_name(text: str) -> str:
     """The company part of a line: "Au bon moulin SARL - 1242 chemin ..." -> "Au bon moulin SARL",
     "AEON CO. (M) BHD (126926-H)" -> "AEON CO. (M) BHD", "Dimiliki: X Sdn Bhd" -> "X Sdn Bhd"."""
     text = _REG_TAIL.sub("", text)
-    parts = [p.strip(_EDGE) for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)]
+    parts = [p.strip(NAME_EDGE) for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)]
     part = next((p for p in parts if LEGAL_FORM.search(p)), parts[0])
     if ":" in part and LEGAL_FORM.search(part.split(":", 1)[1]):
         part = part.split(":", 1)[1].strip()
@@ -205,7 +205,7 @@ def _strip_name(text: str) -> str:
         head, tail = part[: forms[-1].end()], part[forms[-1].end() :]
         if re.match(r"^[\s.,]*[(\[]?\s*\d", tail) or ":" in tail or "：" in tail or len(tail.split()) > 3:
             part = head + (")" if head.count("(") > head.count(")") else "")
-    return part.strip(_EDGE)
+    return part.strip(NAME_EDGE)
 
 
 def _heading_hit(hit: LabelHit) -> bool:
@@ -225,7 +225,7 @@ def _continuation_above(cell: Cell, ctx: DocumentContext) -> Cell | None:
         gap = cell.box[1] - other.box[3]
         if abs(other.box[0] - cell.box[0]) > 2 or not (-0.2 * cell.height <= gap <= 0.8 * cell.height):
             continue
-        if cells_left_of(other, ctx.cells) or not _looks_like_name(other.text):
+        if cells_left_of(other, ctx.cells) or not looks_like_name(other.text):
             return None
         return other
     return None
@@ -323,31 +323,31 @@ def _company_guess(ctx: DocumentContext, exclude: str | None) -> tuple[str, floa
     A line that is little more than a legal form ("SDN BHD", "CO. (M) SDN BHD") ends a name that
     starts on the line above, so the two are joined."""
     first_page = [c for c in ctx.cells if c.page == ctx.cells[0].page]
-    for marker, confidence in ((LEGAL_FORM, 0.6), (_COMPANY_WORD, 0.45)):
+    for marker, confidence in ((LEGAL_FORM, 0.6), (COMPANY_WORD, 0.45)):
         for i, cell in enumerate(first_page):
             if not marker.search(cell.text) or party_of(cell, ctx) == "buyer":
                 continue
-            name = _strip_name(cell.text)
+            name = strip_name(cell.text)
             core = LEGAL_FORM.sub(" ", name)
             if len(re.findall(r"[^\W\d_]{2,}", core)) <= 1 or (i and first_page[i - 1].text.rstrip().endswith("&")):
-                above = _line_above(cell, first_page, i)
+                above = line_above(cell, first_page, i)
                 if above is not None:
                     name = f"{above.text.strip()} {name}"
             if i + 1 < len(first_page) and name.endswith("&"):
                 name = f"{name} {first_page[i + 1].text.strip()}"
             if sum(map(str.isalpha, LEGAL_FORM.sub(" ", name))) < 3:
                 continue  # a bare "SDN BHD" or "(CO.)" with nothing to join
-            if _looks_like_name(name) and name != exclude and not _BUYER_WORD.search(name):
+            if looks_like_name(name) and name != exclude and not BUYER_WORD.search(name):
                 return name, confidence
     for cell in first_page[:4]:
-        name = _strip_name(cell.text)
+        name = strip_name(cell.text)
         # receipts put the shop name first; a lower-case first line is a handwritten note
-        if _looks_like_name(name) and name != exclude and not name.islower():
+        if looks_like_name(name) and name != exclude and not name.islower():
             return name, 0.35
     return None
 
 
-def _line_above(cell: Cell, cells: list[Cell], index: int) -> Cell | None:
+def line_above(cell: Cell, cells: list[Cell], index: int) -> Cell | None:
     """The cell right above `cell` = cells[index] (same column, less than a line apart; `cells`
     sorted by top) if it can start a name."""
     for j in range(index - 1, -1, -1):
@@ -358,77 +358,10 @@ def _line_above(cell: Cell, cells: list[Cell], index: int) -> Cell | None:
         overlap = min(cell.box[2], other.box[2]) - max(cell.box[0], other.box[0])
         if overlap > 0 and gap > -0.3 * cell.height:
             ok = (
-                _looks_like_name(other.text)
+                looks_like_name(other.text)
                 and not any(map(str.isdigit, other.text))
                 and not other.text.islower()
-                and not _DOC_TITLE.search(other.text)
+                and not DOC_TITLE.search(other.text)
             )
             return other if ok else None
     return None
-
-
-# --------------------------------------------------------------------------- currency
-
-
-# --------------------------------------------------------------------------- name candidates (for the scorer)
-
-
-def name_candidates(ctx: DocumentContext, rule_vendor: str | None) -> list[tuple[str, Cell, bool]]:
-    """Texts that may be the vendor's name: every name-like line of page one and of the footer
-    (stripped of registry tails and labels), a name-like line joined to the line above it (two-line
-    names, "SDN BHD" on a line of its own), and the rule-based choice. (text, cell, joined)."""
-    out: list[tuple[str, Cell, bool]] = []
-    seen: set[str] = set()
-    first = ctx.cells[0].page if ctx.cells else 1
-    _, cells = ctx.cells.on_page(first)
-    height = ctx.page_heights.get(first) or max((c.box[3] for c in cells), default=1.0)
-
-    def add(text: str, cell: Cell, joined: bool) -> None:
-        text = text.strip(_EDGE)
-        if text and text not in seen and _looks_like_name(text):
-            seen.add(text)
-            out.append((text, cell, joined))
-
-    label_end: dict[int, int] = {}  # cell -> where the labels that start it end
-    for h in ctx.hits:
-        if h.start == 0:
-            label_end[id(h.cell)] = max(label_end.get(id(h.cell), 0), h.char_end)
-    for i, cell in enumerate(cells):
-        if cell.box[1] > 0.5 * height and cell.box[1] < 0.8 * height:
-            continue  # the body of the page holds items and totals, not the parties
-        text = cell.text
-        if id(cell) in label_end:
-            text = cell.text[label_end[id(cell)]:]
-        name = _strip_name(text)
-        add(name, cell, False)
-        if len(name.split()) <= 4 and (above := _line_above(cell, cells, i)) is not None:
-            add(f"{above.text.strip()} {name}", cell, True)
-    if rule_vendor and rule_vendor not in seen:
-        home = next((c for c in ctx.cells if rule_vendor in c.text), ctx.cells[0])
-        seen.add(rule_vendor)
-        out.append((rule_vendor, home, False))
-    return out
-
-
-def name_facts(text: str) -> list[float]:
-    """Shape of a name candidate: legal form, business word, words, letters, upper case, digits,
-    contact or label words, document-title words, a buyer word."""
-    letters = sum(map(str.isalpha, text))
-    lower = text.lower()  # searched by the case-sensitive twins of the patterns: twice as fast
-    return [
-        float(bool(_FACTS["legal"].search(lower))), float(bool(_FACTS["company"].search(lower))),
-        float(len(text.split())), letters / max(len(text), 1), sum(map(str.isupper, text)) / max(letters, 1),
-        float(sum(map(str.isdigit, text))), float(bool(_FACTS["not_name"].search(lower))),
-        float(bool(_FACTS["title"].search(lower))),
-        float(bool(_FACTS["buyer"].search(lower) or _FACTS["your"].search(lower))),
-    ]
-
-
-_FACTS = {name: re.compile(rx.pattern) for name, rx in (
-    ("legal", LEGAL_FORM), ("company", _COMPANY_WORD), ("not_name", _NOT_NAME), ("title", _DOC_TITLE),
-    ("buyer", _BUYER_WORD), ("your", _YOUR))}
-assert all((bare := re.sub(r"\\.", "", p.pattern)) == bare.lower() for p in _FACTS.values()), "lower-case letters only"
-
-
-NAME_FACTS = ("legal_form", "company_word", "words", "letter_share", "upper_share", "digits", "contact_word",
-              "title_word", "buyer_word")

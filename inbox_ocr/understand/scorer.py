@@ -27,12 +27,13 @@ from typing import Any
 import numpy as np
 
 from inbox_ocr.understand.candidates import Candidate, Kind, candidates
-from inbox_ocr.understand.features import FEATURE_NAMES, DocumentView, feature_rows
+from inbox_ocr.understand.features import FEATURE_NAMES, feature_rows
 from inbox_ocr.understand.fields import RuleResult
 from inbox_ocr.understand.money import amount_pool
-from inbox_ocr.understand.parties import name_candidates
+from inbox_ocr.understand.names import name_candidates
 from inbox_ocr.understand.scoring import DocumentContext, date_value, identifier_value, scored_candidates
 from inbox_ocr.understand.trees import Calibration, TreeEnsemble
+from inbox_ocr.understand.view import DocumentView
 
 log = logging.getLogger(__name__)
 
