@@ -93,7 +93,7 @@ def test_metrics_health_readiness_tagged_logs_and_the_audit_trail(tmp_path: Path
         assert len(build) == 1 and build[0]["version"] and build[0]["python"].startswith("3.")
         assert m[("inbox_ocr_source_backlog_messages", (("source", "box"),))] == 0
         assert m[("inbox_ocr_webhook_delivery_latency_seconds_count", (("webhook", "erp"),))] == 1
-        assert m[("inbox_ocr_webhook_delivery_latency_seconds_sum", (("webhook", "erp"),))] >= 0  # no timing bound: CI is busy
+        assert m[("inbox_ocr_webhook_delivery_latency_seconds_sum", (("webhook", "erp"),))] >= 0  # no bound: CI is busy
         _dashboard_queries_exist(requests.get(f"{base}/metrics", timeout=10).text)
 
         # the source breaks: readiness says which and why; healthz (liveness) stays up
