@@ -232,6 +232,13 @@ class Classification(Frozen):
     reasons: tuple[str, ...] = ()
 
 
+class FieldPosition(Frozen):
+    """Where a field's value is printed: for highlighting it to a person."""
+
+    page: int = Field(description="1-based page number")
+    box: Box = Field(description="x0, y0, x1, y1 in the page's units (Page.width/height)")
+
+
 class AnalyzedDocument(Frozen):
     document: Document
     classification: Classification
@@ -239,6 +246,7 @@ class AnalyzedDocument(Frozen):
     field_confidence: dict[str, float] = Field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     template: str | None = Field(default=None, description="vendor template that supplied fields")
+    positions: dict[str, FieldPosition] = Field(default_factory=dict, description="where each field is printed")
 
     def summary(self) -> dict[str, Any]:
         """The JSON shape used by `extract --json`, webhook payloads and the ledger."""
@@ -251,6 +259,8 @@ class AnalyzedDocument(Frozen):
             "source": self.document.reading,
             "fields": self.fields.as_json(),
             "field_confidence": {k: round(v, 3) for k, v in self.field_confidence.items()},
+            "field_positions": {k: {"page": p.page, "box": list(p.box)} for k, p in self.positions.items()},
+            "pages": [{"number": p.number, "width": p.width, "height": p.height} for p in self.document.pages],
             "warnings": list(self.document.warnings) + list(self.warnings),
             "error": self.document.error,
             "template": self.template,

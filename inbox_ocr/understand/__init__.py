@@ -20,6 +20,7 @@ from inbox_ocr.kernel.models import AnalyzedDocument, Classification, Document, 
 from inbox_ocr.understand.classify import classify, classify_without_text
 from inbox_ocr.understand.fields import extract_fields
 from inbox_ocr.understand.layout import layout_text
+from inbox_ocr.understand.positions import locate_fields
 from inbox_ocr.understand.templates import Template, Templates, apply_template
 from inbox_ocr.understand.templates import load_templates as _load_templates
 from inbox_ocr.understand.validate import validate
@@ -70,6 +71,7 @@ def _analyze(
     values: dict[str, Any] = {}
     confidence: dict[str, float] = {}
     calibrated: set[str] = set()  # confidences that are the learned scorer's calibrated probabilities
+    extraction = None
     if has_text:
         stated = {name for name, value in document.einvoice or () if value not in (None, (), "")}
         extraction = extract_fields(document, learned, stated)
@@ -105,6 +107,7 @@ def _analyze(
     confidence, problems = validate(fields, confidence, calibrated)
     if has_text and document.einvoice is None:
         problems += check_capitals(document, fields, confidence)
+    positions = locate_fields(extraction.cells, fields, extraction.conventions) if extraction else {}
     return AnalyzedDocument(
         document=document,
         classification=classification,
@@ -112,6 +115,7 @@ def _analyze(
         field_confidence=confidence,
         warnings=tuple(warnings + problems),
         template=template_name,
+        positions=positions,
     )
 
 

@@ -88,7 +88,7 @@ def rule_extraction(document: Document) -> RuleResult:
     pages = document.pages[:MAX_PAGES]
     cells = Cells(c for p in pages for c in page_cells(p))
     text = "\n".join(p.text for p in pages)
-    out = Extraction()
+    out = Extraction(cells=cells)
     sizes = {p.number: (p.width, p.height) for p in pages}
     if not cells:
         return RuleResult(out, None, sizes, None)

@@ -34,6 +34,7 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)
     conventions: Conventions = field(default_factory=Conventions)
     calibrated: set[str] = field(default_factory=set)  # fields whose confidence is the scorer's calibrated one
+    cells: list[Cell] = field(default_factory=list)  # what the values were read from (for their positions)
 
     def set(self, name: str, value: Any, confidence: float) -> None:
         if value is None or value == () or value == "":
