@@ -1,7 +1,8 @@
 """What a rule can do with a message: one class per action, declared once here.
 
 In YAML an action is `{move: Invoices}`, `{keyword: x}`, `{webhook: erp}`, `mark_seen`, `flag`,
-`{assign: person}` or `{comment: "template"}` (the last two only mean something in a helpdesk).
+`{assign: person}` or `{comment: "template"}` (these two only mean something in a helpdesk), or
+`{review: "why"}` (hold the others until a person decides).
 Each class says what it is (`is_mailbox`: applied on the source by `Source.ack`; `is_webhook`:
 delivered through the outbox), how it shows in explanations (`str`), and, for a mailbox action,
 how it changes the message (`apply`, onto the kernel's `MailboxChanges`).
@@ -186,7 +187,22 @@ class Webhook(BaseAction):
         return self.webhook
 
 
-AnyAction = Move | Keyword | Webhook | MarkSeen | Flag | Assign | Comment
+class Review(BaseAction):
+    """Hold the message for a person: the other actions decided for it wait in the review queue of
+    the web UI until someone approves them (with corrected fields) or rejects the message (then the
+    config's `review.reject` actions apply). The argument says why, for the queue."""
+
+    kind: Literal["review"] = "review"
+    reason: str
+    takes: ClassVar[Literal["name", "nothing"]] = "name"
+    exclusive: ClassVar[bool] = True  # one reason shown; the first rule's
+
+    @property
+    def arg(self) -> str:
+        return self.reason
+
+
+AnyAction = Move | Keyword | Webhook | MarkSeen | Flag | Assign | Comment | Review
 ACTION_TYPES: tuple[type[BaseAction], ...] = get_args(AnyAction)
 _BY_KIND: dict[str, type[BaseAction]] = {t.model_fields["kind"].default: t for t in ACTION_TYPES}
 ACTION_KINDS: tuple[str, ...] = tuple(_BY_KIND)

@@ -39,17 +39,23 @@ def decide(inp: RoutingInput, rules: Sequence[Rule], default: Sequence[BaseActio
         actions = list(default)
         explanation.append(f"no rule matched: default actions {[str(a) for a in default] or 'none'}")
     decided = _first_of_exclusive(actions, explanation)
+    return decision_of(decided, matched[0] if matched else None, inp).model_copy(
+        update={"matched_rules": tuple(matched), "explanation": tuple(explanation)})
+
+
+def decision_of(actions: Sequence[BaseAction], rule: str | None, inp: RoutingInput | None = None) -> RoutingDecision:
+    """The decision that applies `actions` (already de-duplicated): their mailbox changes, the
+    webhooks to call, and the review reason when one of them is a `review`."""
     changes = MailboxChanges()
-    for decided_action in decided:
-        if decided_action.is_mailbox:
-            changes = decided_action.apply(changes, inp)
+    for action in actions:
+        if action.is_mailbox:
+            changes = action.apply(changes, inp)
     return RoutingDecision(
-        rule=matched[0] if matched else None,
-        actions=tuple(str(a) for a in decided),
+        rule=rule,
+        actions=tuple(str(a) for a in actions),
         mailbox=changes,
-        webhooks=tuple(a.arg for a in decided if a.is_webhook and a.arg),
-        matched_rules=tuple(matched),
-        explanation=tuple(explanation),
+        webhooks=tuple(a.arg for a in actions if a.is_webhook and a.arg),
+        review=next((a.arg for a in actions if a.kind == "review"), None),
     )
 
 

@@ -57,6 +57,19 @@ class HttpSettings(Strict):
         return self
 
 
+class ReviewSettings(Strict):
+    """The review queue of the web UI: messages a rule's `review` action holds."""
+
+    reject: list[Action] = Field(default_factory=list, description="actions applied to a message a reviewer "
+                                 "rejects (for example a move to a folder and a keyword); none: it stays where it is")
+
+    @model_validator(mode="after")
+    def _no_review(self) -> ReviewSettings:
+        if any(a.kind == "review" for a in self.reject):
+            raise ValueError("review.reject cannot hold the message for review again")
+        return self
+
+
 class Config(Strict):
     state_dir: Path = Field(default_factory=lambda: default_state_dir(), description="ledger, spools, outbox; default: "
                             "$STATE_DIRECTORY (systemd), else $XDG_DATA_HOME/inbox-ocr (~/.local/share/inbox-ocr)")
@@ -65,6 +78,7 @@ class Config(Strict):
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
     default: list[Action] = Field(default_factory=list, description="actions when no rule matches")
+    review: ReviewSettings = ReviewSettings()
     ocr: OcrSettings = OcrSettings()
     understanding: UnderstandingSettings = UnderstandingSettings()
     limits: Limits = Limits()
@@ -92,7 +106,8 @@ class Config(Strict):
         paths = [s.url_path for s in self.sources if isinstance(s, WebhookSourceConfig)]
         if len(paths) != len(set(paths)):
             raise ValueError(f"webhook source paths must be unique: {', '.join(sorted(paths))}")
-        places: list[tuple[tuple[str | int, ...], list[Any]]] = [(("default",), self.default)]
+        places: list[tuple[tuple[str | int, ...], list[Any]]] = [(("default",), self.default),
+                                                                  (("review", "reject"), self.review.reject)]
         places[:0] = [(("rules", i, "then"), rule.then) for i, rule in enumerate(self.rules)]
         for where, actions in places:
             for j, action in enumerate(actions):

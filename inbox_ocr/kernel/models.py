@@ -45,6 +45,7 @@ class MessageStatus(StrEnum):
     DONE = "done"  # routed and committed (acknowledged on the source once `acked_at` is set)
     FAILED = "failed"  # a transient failure; retried on the next pass until limits.max_attempts
     QUARANTINED = "quarantined"  # cannot be processed; put aside on the source
+    HELD = "held"  # a rule's `review` action holds it: its actions wait for a person (orchestration/review.py)
 
 
 class HandlingResult(StrEnum):
@@ -55,6 +56,7 @@ class HandlingResult(StrEnum):
     QUARANTINED = "quarantined"
     DUPLICATE = "duplicate"  # the same Message-ID and content was handled under another key
     ACKED_AGAIN = "acked-again"  # committed before; only the acknowledgement was redone
+    HELD = "held"  # committed for review; the source is acknowledged after a person decided
 
 
 class Frozen(BaseModel):
@@ -327,6 +329,8 @@ class RoutingDecision(Frozen):
     webhooks: tuple[str, ...] = Field(default=(), description="names of the webhooks to call, in order")
     matched_rules: tuple[str, ...] = ()
     explanation: tuple[str, ...] = Field(default=(), description="one line per rule considered")
+    review: str | None = Field(default=None, description="why a `review` action holds the message: its "
+                               "mailbox changes and webhooks wait until a person approves or rejects it")
 
 
 class MessageOutcome(Frozen):

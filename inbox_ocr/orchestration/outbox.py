@@ -21,7 +21,7 @@ from typing import Any
 
 from inbox_ocr.kernel import metrics
 from inbox_ocr.kernel.errors import DeliveryFailed, DeliveryRejected
-from inbox_ocr.kernel.models import HelpdeskCall, MessageOutcome, RawMessage
+from inbox_ocr.kernel.models import HelpdeskCall, MessageOutcome, ParsedMessage, RawMessage, RoutingDecision
 from inbox_ocr.kernel.ports import Sink
 from inbox_ocr.kernel.settings import DeliveryPolicy
 from inbox_ocr.orchestration.ledger import Ledger, NewDelivery
@@ -37,9 +37,12 @@ def idempotency_key(message: RawMessage, webhook: str, index: int) -> str:
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
-def webhook_payload(message: RawMessage, outcome: MessageOutcome, key: str) -> dict[str, Any]:
-    parsed = outcome.message
-    return {
+def webhook_payload(message: RawMessage, parsed: ParsedMessage, decision: RoutingDecision,
+                    documents: Sequence[Mapping[str, Any]], key: str,
+                    review: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON a webhook receives; `documents` are AnalyzedDocument.summary() dicts (corrected by
+    a reviewer, when `review` says who decided what)."""
+    body = {
         "version": PAYLOAD_VERSION,
         "event": "message.routed",
         "idempotency_key": key,
@@ -53,17 +56,29 @@ def webhook_payload(message: RawMessage, outcome: MessageOutcome, key: str) -> d
             "date": parsed.date.isoformat() if parsed.date else None,
             "attachments": [a.filename for a in parsed.attachments],
         },
-        "rule": outcome.decision.rule,
-        "actions": list(outcome.decision.actions),
-        "documents": [d.summary() for d in outcome.documents],
+        "rule": decision.rule,
+        "actions": list(decision.actions),
+        "documents": list(documents),
     }
+    if review is not None:
+        body["review"] = dict(review)
+    return body
 
 
 def new_deliveries(message: RawMessage, outcome: MessageOutcome) -> tuple[NewDelivery, ...]:
+    return decided_deliveries(message, outcome.message, outcome.decision, [d.summary() for d in outcome.documents])
+
+
+def decided_deliveries(message: RawMessage, parsed: ParsedMessage, decision: RoutingDecision,
+                       documents: Sequence[Mapping[str, Any]], review: Mapping[str, Any] | None = None,
+                       ) -> tuple[NewDelivery, ...]:
+    """One outbox row per webhook of `decision`. A reviewed message's rows have keys of their own
+    (`review` in the basis): a receiver tells the corrected payload from any earlier one."""
     out = []
-    for index, webhook in enumerate(outcome.decision.webhooks):
-        key = idempotency_key(message, webhook, index)
-        body = json.dumps(webhook_payload(message, outcome, key), ensure_ascii=False, sort_keys=True).encode()
+    for index, webhook in enumerate(decision.webhooks):
+        key = idempotency_key(message, webhook if review is None else f"{webhook}:reviewed", index)
+        body = json.dumps(webhook_payload(message, parsed, decision, documents, key, review),
+                          ensure_ascii=False, sort_keys=True).encode()
         out.append(NewDelivery(webhook=webhook, idempotency_key=key, payload=body))
     return tuple(out)
 

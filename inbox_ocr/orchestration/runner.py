@@ -20,7 +20,7 @@ from inbox_ocr.kernel.errors import InboxOcrError, PermanentError, TransientErro
 from inbox_ocr.kernel.logs import message_context
 from inbox_ocr.kernel.models import HandlingResult, MailboxChanges, MessageOutcome, MessageStatus, RawMessage
 from inbox_ocr.kernel.ports import ActsThroughApi, ChecksPresence, Source
-from inbox_ocr.orchestration.ledger import Ledger, MessageIdentity, Outcome
+from inbox_ocr.orchestration.ledger import HeldReview, Ledger, MessageIdentity, Outcome
 from inbox_ocr.orchestration.outbox import helpdesk_deliveries, new_deliveries
 from inbox_ocr.orchestration.pipeline import Processor, process_message
 
@@ -87,6 +87,9 @@ class Runner:
 
     def _handle(self, source: Source, raw: RawMessage) -> MessageReport:
         record = self.ledger.messages.get(raw.source, raw.key)
+        if record is not None and record.status == MessageStatus.HELD:  # waiting for a person: left as it is
+            return MessageReport(raw.source, raw.key, record.subject or "", HandlingResult.HELD, record.rule,
+                                 list(record.actions))
         if record is not None and record.status in (MessageStatus.DONE, MessageStatus.QUARANTINED):
             # Committed before: only the acknowledgement may be missing (a crash in between).
             report = MessageReport(raw.source, raw.key, record.subject or "", HandlingResult.ACKED_AGAIN,
@@ -124,6 +127,10 @@ class Runner:
         audit += [("classified", f"{d.document.filename}: {d.classification.doc_type} "
                    f"{d.classification.confidence:.2f}") for d in outcome.documents]
         audit.append(("routed", f"rule={decision.rule or '(default)'} actions={list(decision.actions)}"))
+        if decision.review is not None:
+            if not isinstance(source, ActsThroughApi):
+                return self._hold(source, raw, outcome, docs, audit)
+            audit.append(("review_skipped", "a helpdesk conversation is reviewed in the helpdesk: routed as decided"))
         deliveries = new_deliveries(raw, outcome)
         if isinstance(source, ActsThroughApi) and decision.mailbox:
             calls = source.api_calls(raw, decision.mailbox)
@@ -146,6 +153,27 @@ class Runner:
         log.info("event=routed source=%s key=%s rule=%s actions=%s documents=%d",
                  raw.source, raw.key, decision.rule, list(decision.actions), len(docs))
         return report
+
+    def _hold(self, source: Source, raw: RawMessage, outcome: MessageOutcome, docs: list[dict[str, Any]],
+              audit: list[tuple[str, str]]) -> MessageReport:
+        """Commit the message as held for review: no webhook yet, no acknowledgement on the source
+        (it stays where it is and is not fetched again until a person decided)."""
+        msg, decision = outcome.message, outcome.decision
+        reason = decision.review or "review"
+        waiting = [a for a in decision.actions if a != f"review: {reason}"]
+        audit.append(("held", f"for review: {reason}; waiting: {waiting}"))
+        self.ledger.messages.record_outcome(Outcome(
+            identity=_identity(raw, msg.subject, msg.sender), status=MessageStatus.HELD, rule=decision.rule,
+            actions=decision.actions, documents=tuple(docs),
+            error="; ".join(f"part {e.part}: {e.error}" for e in msg.errors) or None, audit=tuple(audit),
+            review=HeldReview(reason=reason, held=decision, raw=raw.raw),
+        ))
+        metrics.RULE_HITS.labels(decision.rule or "(default)").inc()
+        log.info("event=held source=%s key=%s rule=%s reason=%s documents=%d",
+                 raw.source, raw.key, decision.rule, reason, len(docs))
+        return MessageReport(raw.source, raw.key, msg.subject, HandlingResult.HELD, decision.rule,
+                             list(decision.actions), [_doc_line(d) for d in docs],
+                             error="; ".join(e.error for e in msg.errors) or None)
 
     def _quarantine(self, source: Source, raw: RawMessage, reason: str) -> MessageReport:
         row = self.ledger.messages.record_outcome(Outcome(

@@ -219,6 +219,9 @@ def test_a_ledger_of_the_first_schema_is_upgraded_in_place(tmp_path: Path) -> No
     old.execute("INSERT INTO messages (source, key, content_hash, status, actions, documents, created_at, "
                 "updated_at) VALUES ('memory', 'k1', ?, 'done', ?, '[]', 'x', 'x')",
                 (RawMessage(source="memory", key="k1", raw=SAMPLES["invoice"]).content_hash, json.dumps(old_actions)))
+    old.execute("INSERT INTO audit (message, at, event, detail) VALUES (1, 'x', 'routed', 'rule=invoices')")
+    old.execute("INSERT INTO outbox (message, webhook, idempotency_key, payload, status, next_attempt_at, created_at) "
+                "VALUES (1, 'erp', 'k', x'7b7d', 'delivered', 0, 'x')")
     old.commit()
     old.close()
 
@@ -228,6 +231,10 @@ def test_a_ledger_of_the_first_schema_is_upgraded_in_place(tmp_path: Path) -> No
     assert record.actions == ["move: Invoices", "keyword: erp", "flag", "webhook: erp"]
     assert record.mailbox == MailboxChanges(move_to="Invoices", keywords=("erp",), flag=True)
     assert ledger.db.query("PRAGMA user_version")[0][0] == VERSION
+    # the messages table was rebuilt (version 4: the `held` status): what refers to it still does
+    assert [e.event for e in ledger.audit.of(record.id)] == ["routed"]
+    assert [d.message for d in ledger.deliveries.recent()] == [record.id]
+    assert ledger.db.query("PRAGMA foreign_key_check") == []
     source = MemorySource()
     source.add("k1", SAMPLES["invoice"])
     reports = runner(make_config(tmp_path), ledger).run_source(source)

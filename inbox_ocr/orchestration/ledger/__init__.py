@@ -1,9 +1,10 @@
-"""The ledger: SQLite (WAL) in state_dir, in four stores over one database.
+"""The ledger: SQLite (WAL) in state_dir, in five stores over one database.
 
     ledger.messages     one row per message: status, outcome, acknowledgement (messages.py)
     ledger.deliveries   the webhook outbox rows (deliveries.py)
     ledger.audit        each message's audit trail (audit.py)
     ledger.cursors      small values sources keep between runs (cursors.py)
+    ledger.reviews      the review queue: held messages and people's decisions (reviews.py)
 
 `Ledger` is also the SourceState of the ports (kernel/ports.py) that sources ask what is handled.
 Records in and out are typed (records.py); the schema and its migrations are in db.py.
@@ -22,15 +23,18 @@ from inbox_ocr.orchestration.ledger.records import (
     AuditEntry,
     DeliveryRecord,
     DeliveryStatus,
+    HeldReview,
     MessageIdentity,
     MessageRecord,
     NewDelivery,
     Outcome,
+    ReviewRecord,
 )
+from inbox_ocr.orchestration.ledger.reviews import Decision, ReviewConflict, ReviewStore
 
 __all__ = [
-    "AuditEntry", "DeliveryRecord", "DeliveryStatus", "Ledger", "MessageIdentity", "MessageRecord", "NewDelivery",
-    "Outcome", "ledger_path",
+    "AuditEntry", "Decision", "DeliveryRecord", "DeliveryStatus", "HeldReview", "Ledger", "MessageIdentity",
+    "MessageRecord", "NewDelivery", "Outcome", "ReviewConflict", "ReviewRecord", "ledger_path",
 ]
 
 
@@ -44,6 +48,7 @@ class Ledger:
         self.deliveries = DeliveryStore(self.db)
         self.audit = AuditTrail(self.db)
         self.cursors = CursorStore(self.db)
+        self.reviews = ReviewStore(self.db)
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Ledger:

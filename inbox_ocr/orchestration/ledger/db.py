@@ -33,8 +33,8 @@ def _check(column: str, values: type[MessageStatus] | type[DeliveryStatus]) -> s
     return f"CHECK ({column} IN ({', '.join(repr(v.value) for v in values)}))"
 
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS messages (
+MESSAGES_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {{name}} (
     id            INTEGER PRIMARY KEY,
     source        TEXT NOT NULL,
     key           TEXT NOT NULL,
@@ -54,10 +54,29 @@ CREATE TABLE IF NOT EXISTS messages (
     mailbox       TEXT,           -- JSON MailboxChanges applied on ack (redone after a crash)
     UNIQUE (source, key)
 );
+"""
+
+MESSAGE_INDEXES = """
 CREATE INDEX IF NOT EXISTS messages_identity ON messages (source, message_id, content_hash);
 CREATE INDEX IF NOT EXISTS messages_status ON messages (status, updated_at);
 CREATE INDEX IF NOT EXISTS messages_unacked ON messages (source) WHERE acked_at IS NULL;
+"""
 
+REVIEWS_TABLE = """
+CREATE TABLE IF NOT EXISTS reviews (
+    message     INTEGER PRIMARY KEY REFERENCES messages (id),
+    reason      TEXT NOT NULL,
+    held        TEXT NOT NULL,    -- JSON RoutingDecision whose actions wait for the decision
+    raw         BLOB NOT NULL,    -- the message as received: page images, the webhook payload after approval
+    status      TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    created_at  TEXT NOT NULL,
+    decided_by  TEXT,
+    decided_at  TEXT
+);
+CREATE INDEX IF NOT EXISTS reviews_pending ON reviews (status, created_at);
+"""
+
+SCHEMA = MESSAGES_TABLE.format(name="messages") + MESSAGE_INDEXES + REVIEWS_TABLE + f"""
 CREATE TABLE IF NOT EXISTS outbox (
     id               INTEGER PRIMARY KEY,
     message          INTEGER NOT NULL REFERENCES messages (id),
@@ -117,7 +136,25 @@ def _v3_unacked_index(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS messages_unacked ON messages (source) WHERE acked_at IS NULL")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_mailbox_changes, 3: _v3_unacked_index}
+def _v4_review_queue(db: sqlite3.Connection) -> None:
+    """The `held` status (its CHECK is part of the table: SQLite rebuilds the table to change it,
+    with foreign keys off meanwhile) and the reviews table."""
+    db.execute(MESSAGES_TABLE.format(name="messages_v4"))
+    columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(messages)"))
+    db.execute(f"INSERT INTO messages_v4 ({columns}) SELECT {columns} FROM messages")
+    db.execute("DROP TABLE messages")
+    db.execute("ALTER TABLE messages_v4 RENAME TO messages")
+    for statement in (MESSAGE_INDEXES + REVIEWS_TABLE).split(";"):
+        if statement.strip():
+            db.execute(statement)
+    broken = db.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise sqlite3.IntegrityError(f"ledger upgrade to version 4 left {len(broken)} broken references")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _v2_mailbox_changes, 3: _v3_unacked_index, 4: _v4_review_queue,
+}
 VERSION = max(MIGRATIONS)
 
 
@@ -151,6 +188,7 @@ class Database:
         if fresh:
             self._db.executescript(SCHEMA + f"PRAGMA user_version = {VERSION};")
             return
+        self._db.execute("PRAGMA foreign_keys=OFF")  # a step may rebuild a table others refer to
         for step in range(max(version, 1) + 1, VERSION + 1):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -160,6 +198,7 @@ class Database:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        self._db.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
         with self.lock:

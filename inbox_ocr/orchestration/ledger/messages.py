@@ -70,6 +70,15 @@ class MessageStore:
                 )
             for event, detail in outcome.audit:
                 add_audit(db, row_id, event, detail, stamp)
+            if outcome.review is not None:
+                db.execute(
+                    """INSERT INTO reviews (message, reason, held, raw, status, created_at)
+                       VALUES (?, ?, ?, ?, 'pending', ?)
+                       ON CONFLICT (message) DO UPDATE SET reason = excluded.reason, held = excluded.held,
+                         raw = excluded.raw, status = 'pending', created_at = excluded.created_at,
+                         decided_by = NULL, decided_at = NULL""",
+                    (row_id, outcome.review.reason, outcome.review.held.model_dump_json(), outcome.review.raw, stamp),
+                )
         return row_id
 
     def record_failure(self, identity: MessageIdentity, error: str) -> int:
@@ -108,10 +117,12 @@ class MessageStore:
         return [(int(r[0]), str(r[1])) for r in rows]
 
     def handled_keys(self, source: str, prefix: str = "") -> set[str]:
+        """Keys a source need not hand over: committed and acknowledged, or held for review (fetched
+        again once a person decided, to be acknowledged with the decided changes)."""
         rows = self.db.query(
-            "SELECT key FROM messages WHERE source = ? AND key >= ? AND key < ? AND acked_at IS NOT NULL "
-            "AND status IN (?, ?)",
-            (source, prefix, prefix + "\U0010ffff", *_FINAL),
+            "SELECT key FROM messages WHERE source = ? AND key >= ? AND key < ? AND "
+            "((acked_at IS NOT NULL AND status IN (?, ?)) OR status = ?)",
+            (source, prefix, prefix + "\U0010ffff", *_FINAL, MessageStatus.HELD.value),
         )
         return {r[0] for r in rows}
 
@@ -119,13 +130,13 @@ class MessageStore:
         if message_id:
             rows = self.db.query(
                 "SELECT 1 FROM messages WHERE source = ? AND message_id = ? AND content_hash = ? "
-                "AND status IN (?, ?) LIMIT 1",
-                (source, message_id, content_hash, *_FINAL),
+                "AND status IN (?, ?, ?) LIMIT 1",
+                (source, message_id, content_hash, *_FINAL, MessageStatus.HELD.value),
             )
         else:
             rows = self.db.query(
-                "SELECT 1 FROM messages WHERE source = ? AND content_hash = ? AND status IN (?, ?) LIMIT 1",
-                (source, content_hash, *_FINAL),
+                "SELECT 1 FROM messages WHERE source = ? AND content_hash = ? AND status IN (?, ?, ?) LIMIT 1",
+                (source, content_hash, *_FINAL, MessageStatus.HELD.value),
             )
         return bool(rows)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from inbox_ocr.kernel.models import MailboxChanges, MessageStatus
+from inbox_ocr.kernel.models import MailboxChanges, MessageStatus, RoutingDecision
 
 
 class DeliveryStatus(StrEnum):
@@ -37,8 +37,29 @@ class NewDelivery:
 
 
 @dataclass(frozen=True)
+class HeldReview:
+    """What a `review` action holds: the decision waiting for a person, and the message as received."""
+
+    reason: str
+    held: RoutingDecision
+    raw: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    message: int
+    reason: str
+    held: RoutingDecision
+    raw: bytes = field(repr=False)
+    status: str  # pending | approved | rejected
+    created_at: str
+    decided_by: str | None
+    decided_at: str | None
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """A message's final outcome (done or quarantined), written with its outbox rows atomically."""
+    """A message's outcome (done, quarantined or held for review), written with its outbox rows atomically."""
 
     identity: MessageIdentity
     status: MessageStatus
@@ -49,6 +70,7 @@ class Outcome:
     error: str | None = None
     deliveries: tuple[NewDelivery, ...] = ()
     audit: tuple[tuple[str, str], ...] = ()  # (event, detail)
+    review: HeldReview | None = None  # with status held
 
 
 @dataclass(frozen=True)
