@@ -48,13 +48,49 @@ class HttpSettings(Strict):
                           "webhook sources (with them the server always runs)")
     api_tokens: list[SecretStr] = Field(default_factory=list, description="bearer tokens of programs that may "
                                         "use the REST API (/ocr, /api/extract); without any the API is not served")
-    max_upload_bytes: ByteSize = Field(default=25 * 1024**2, description="largest file the REST API accepts")
+    max_upload_bytes: ByteSize = Field(default=25 * 1024**2, description="largest file the REST API and the "
+                                       "web UI accept")
+    users: dict[str, SecretStr] = Field(default_factory=dict, description="people who may log in to the web UI: "
+                                        "name -> bcrypt hash (`inbox-ocr hash-password`); without any (and "
+                                        "without users_file) the web UI is not served")
+    users_file: Path | None = Field(default=None, description="more users, one `name:bcrypt-hash` line each "
+                                    "(the format of `htpasswd -B`); read when the server starts")
+    session_secret: SecretStr | None = Field(default=None, description="signs the web UI's session cookies; "
+                                             "default: a random key kept in state_dir/session.key")
+    session_hours: float = Field(default=8, gt=0, description="a login lasts this long")
 
     @model_validator(mode="after")
     def _tls_pair(self) -> HttpSettings:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("give both tls_cert and tls_key, or neither")
+        for name, hashed in self.users.items():
+            if not BCRYPT_HASH.match(hashed.get_secret_value()):
+                raise ValueError(f"users.{name}: not a bcrypt hash ($2b$...); make one with `inbox-ocr "
+                                 f"hash-password` (never put the password itself here)")
+        if not (self.users or self.users_file or self.api_tokens) and not is_loopback(self.host):
+            raise ValueError(f"host {self.host} is reachable from other machines, and no users or api_tokens are "
+                             f"configured: add http.users (or users_file) for the web UI, or api_tokens, or "
+                             f"serve on 127.0.0.1 behind a proxy that authenticates")
         return self
+
+    @property
+    def serves_ui(self) -> bool:
+        return bool(self.users or self.users_file)
+
+
+BCRYPT_HASH = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (as http.host writes it) only listens on this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost: it may resolve to anything
 
 
 class ReviewSettings(Strict):

@@ -124,6 +124,12 @@ class Daemon:
                 scheduler.add_job(self.drain, "interval", args=[source], seconds=cfg.poll_every,
                                   id=f"source-{source.name}", next_run_time=_now())
         scheduler.add_job(self._deliver, "interval", seconds=OUTBOX_EVERY, id="outbox", next_run_time=_now())
+
+        def poll_now() -> None:  # a reviewer decided: acknowledge the message and send its webhooks soon
+            for job in scheduler.get_jobs():
+                if job.id.startswith("source-") or job.id == "outbox":
+                    job.modify(next_run_time=_now())
+        self.wiring.on_review = poll_now
         if (every := systemd.watchdog_interval()) is not None:
             scheduler.add_job(systemd.notify, "interval", args=["WATCHDOG=1"], seconds=every, id="watchdog")
         # it answers webhook providers after spooling; the jobs above process what was spooled

@@ -5,6 +5,7 @@
     GET  /metrics          Prometheus text format (kernel/metrics.py)
     POST /hooks/<source>   each webhook source's endpoint (connectors/webhook_in/http.py)
     /ocr, /ocr/predict, /ocr/health, /api/extract   the REST API with http.api_tokens (app/rest.py)
+    /, /login, /review, /try, /messages, /outbox     the web UI with http.users (app/web)
 
 It runs when webhook sources are configured or `http.enabled` is set (app/wiring.py decides).
 """
@@ -24,13 +25,15 @@ from inbox_ocr.kernel.metrics import READINESS, render
 
 if TYPE_CHECKING:
     from inbox_ocr.app.rest import Api
+    from inbox_ocr.app.web import WebUi
 
 log = logging.getLogger("inbox_ocr.http")
 
 
-def build_app(endpoints: Sequence[Endpoint], clock: Callable[[], float] = time.time, api: Api | None = None) -> Any:
-    """The Starlette app: the operations routes, one POST route per webhook source, and the REST
-    API (app/rest.py) when `api` is given."""
+def build_app(endpoints: Sequence[Endpoint], clock: Callable[[], float] = time.time, api: Api | None = None,
+              ui: WebUi | None = None) -> Any:
+    """The Starlette app: the operations routes, one POST route per webhook source, the REST API
+    (app/rest.py) when `api` is given and the web UI (app/web) when `ui` is."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
@@ -57,11 +60,17 @@ def build_app(endpoints: Sequence[Endpoint], clock: Callable[[], float] = time.t
         Route("/readyz", readyz, methods=["GET"]),
     ]
     extra = []
+    middleware = []
     if api is not None:
         from inbox_ocr.app.rest import api_routes
 
-        extra = api_routes(api)
-    return Starlette(routes=[*ops, *routes(endpoints, clock), *extra])
+        extra += api_routes(api)
+    if ui is not None:
+        from inbox_ocr.app.web import ui_middleware, ui_routes
+
+        extra += ui_routes(ui)
+        middleware = ui_middleware(ui.config)
+    return Starlette(routes=[*ops, *routes(endpoints, clock), *extra], middleware=middleware)
 
 
 class HttpServer:

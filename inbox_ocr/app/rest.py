@@ -109,18 +109,22 @@ class Api:
             raise ApiError(400, f"image: not base64 ({exc})") from exc
         return self.ocr(data, str(body.get("filename") or "image"))
 
-    def extract(self, data: bytes, filename: str) -> dict[str, Any]:
+    def analyze(self, data: bytes, filename: str) -> tuple[list[Any], list[Any]]:
+        """The AnalyzedDocuments of one upload and the PartErrors of an e-mail's unreadable parts."""
         from inbox_ocr.app.api import documents_of
 
         self._check_size(data)
         with self._setup_lock:
             if self._processor is None:
                 self._processor = self._processor_factory()
-        started = time.perf_counter()
         try:
-            documents, errors = documents_of(data, filename, self._processor)
+            return documents_of(data, filename, self._processor)
         except InboxOcrError as exc:
             raise ApiError(422, f"{filename or 'the file'} cannot be read: {exc}") from exc
+
+    def extract(self, data: bytes, filename: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        documents, errors = self.analyze(data, filename)
         results = [d.summary() for d in documents]
         results += [{"attachment": e.filename, "part": e.part, "error": e.error} for e in errors]
         unreadable = [r for r in results if r.get("error")]

@@ -132,6 +132,7 @@ class Wiring:
         self.sources: list[Source] = []
         self.http_server: HttpServer | None = None
         self.api: Api | None = None
+        self.on_review: Callable[[], None] | None = None  # a reviewer decided: the daemon polls its sources now
         try:
             self.reader = build_reader(config, isolated)
             self.processor = build_processor(config, self.reader)
@@ -165,16 +166,27 @@ class Wiring:
 
     def start_http(self, always: bool = False) -> HttpServer | None:
         """Start the HTTP server when webhook sources are enabled, `http.enabled` is set, API tokens
-        are configured, or `always` (`inbox-ocr serve`). The REST API (app/rest.py) is served when
-        `http.api_tokens` has any; it reads documents with a reader of its own."""
+        or users are configured, or `always` (`inbox-ocr serve`). The REST API (app/rest.py) is
+        served when `http.api_tokens` has any, the web UI (app/web) when users are configured; both
+        read documents with a reader of their own. Raises ConfigError for a bad users_file."""
+        from inbox_ocr.app.web import WebUi
+        from inbox_ocr.app.web.auth import load_users
+        from routing.engine import decision_of
+
         hooks = [s for s in self.config.sources if isinstance(s, WebhookSourceConfig) and s.enabled]
         http = self.config.http
-        if not (hooks or http.enabled or http.api_tokens or always):
+        if not (hooks or http.enabled or http.api_tokens or http.serves_ui or always):
             return None
-        if http.api_tokens:
+        ui = None
+        if http.api_tokens or http.serves_ui:
             config = self.config
+            users = load_users(config) if http.serves_ui else {}
             self.api = Api(config, lambda: build_processor(config, build_reader(config)))
-        app = build_app([Endpoint.for_source(h, self.spool(h)) for h in hooks], api=self.api)
+            if http.serves_ui:
+                ui = WebUi(config, self.ledger, self.api, decision_of(config.review.reject, None), users,
+                           on_decision=lambda: self.on_review() if self.on_review is not None else None)
+        app = build_app([Endpoint.for_source(h, self.spool(h)) for h in hooks],
+                        api=self.api if http.api_tokens else None, ui=ui)
         self.http_server = HttpServer(app, http).start()
         return self.http_server
 

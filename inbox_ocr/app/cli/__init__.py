@@ -3,14 +3,14 @@
     documents.py   extract, process --dry-run
     ocr.py         ocr
     state.py       ledger, outbox
-    admin.py       run, serve, backfill, check-config, config schema, demo seed
+    admin.py       run, serve, backfill, check-config, config schema, demo seed, hash-password
 """
 
 from __future__ import annotations
 
 import click
 
-from inbox_ocr.app.cli.admin import backfill, check_config, config_group, demo, run, serve
+from inbox_ocr.app.cli.admin import backfill, check_config, config_group, demo, hash_password, run, serve
 from inbox_ocr.app.cli.documents import extract, process
 from inbox_ocr.app.cli.ocr import ocr_command
 from inbox_ocr.app.cli.state import ledger, outbox
@@ -23,7 +23,7 @@ def main() -> None:
 
 
 for command in (check_config, config_group, extract, process, ledger, outbox, demo, backfill, run, serve,
-                ocr_command):
+                ocr_command, hash_password):
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -177,6 +177,16 @@ def _checked(file: Path, online: bool, quiet: bool) -> Config:
     config = load_config(file)
     guard_output(config)
     problems = _helpdesk_names(config, quiet) if online else []
+    if config.http.users_file is not None:  # read at server start; a typo there must fail here first
+        from inbox_ocr.app.web.auth import load_users
+
+        try:
+            load_users(config)
+        except ConfigError as exc:
+            problems.extend(f"http.users_file {exc.file}: {p}" for p in exc.problems)
+    if any(a.kind == "review" for rule in config.rules for a in rule.then) and not config.http.serves_ui:
+        problems.append("a rule holds messages for review, but no http.users are configured: nobody could "
+                        "open the review queue (add http.users or users_file)")
     for name, hook in config.webhooks.items():  # a template with a syntax error fails here, not at 3 a.m.
         if hook.template:
             try:
@@ -220,6 +230,24 @@ def _helpdesk_names(config: Config, quiet: bool = False) -> list[str]:
         if not quiet:
             click.echo(f"  {cfg.name}: {len(seen)} name(s) looked up in {cfg.provider}")
     return problems
+
+
+@click.command("hash-password")
+@click.option("--rounds", default=12, show_default=True, type=click.IntRange(4, 16), help="bcrypt cost")
+def hash_password(rounds: int) -> None:
+    """Print a bcrypt hash of a password (asked for, or read from stdin) for http.users."""
+    from inbox_ocr.app.web.auth import hash_password as make_hash
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("the password is empty")
+    try:
+        click.echo(make_hash(password, rounds))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.group("config")

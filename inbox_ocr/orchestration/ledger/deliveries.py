@@ -31,6 +31,9 @@ class DeliveryStore:
             rows = self.db.query("SELECT * FROM outbox ORDER BY id DESC LIMIT ?", (limit,))
         return [_record(r) for r in rows]
 
+    def of_message(self, message: int) -> list[DeliveryRecord]:
+        return [_record(r) for r in self.db.query("SELECT * FROM outbox WHERE message = ? ORDER BY id", (message,))]
+
     def get(self, delivery_id: int) -> DeliveryRecord | None:
         rows = self.db.query("SELECT * FROM outbox WHERE id = ?", (delivery_id,))
         return _record(rows[0]) if rows else None

@@ -40,6 +40,22 @@ class MessageStore:
             rows = self.db.query("SELECT * FROM messages ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,))
         return [_record(r) for r in rows]
 
+    def search(self, text: str = "", status: MessageStatus | None = None, limit: int = 100) -> list[MessageRecord]:
+        """The newest messages whose subject, sender, rule, key or extracted fields contain `text`
+        (case-insensitive), of one status or any."""
+        where, args = [], []
+        if text.strip():
+            like = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in
+                                           ("subject", "sender", "rule", "key", "documents")) + ")")
+            args += [like] * 5
+        if status is not None:
+            where.append("status = ?")
+            args.append(status.value)
+        sql = "SELECT * FROM messages" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self.db.query(sql + " ORDER BY updated_at DESC, id DESC LIMIT ?", (*args, limit))
+        return [_record(r) for r in rows]
+
     def record_outcome(self, outcome: Outcome) -> int:
         """Write a message's final outcome (done or quarantined) and its outbox rows atomically."""
         stamp = now_iso()
