@@ -21,7 +21,7 @@ from inbox_ocr.understand.classify import classify, classify_without_text
 from inbox_ocr.understand.fields import extract_fields
 from inbox_ocr.understand.layout import layout_text
 from inbox_ocr.understand.positions import locate_fields
-from inbox_ocr.understand.templates import Template, Templates, apply_template
+from inbox_ocr.understand.templates import TEMPLATE_PAGES, Template, Templates, apply_template
 from inbox_ocr.understand.templates import load_templates as _load_templates
 from inbox_ocr.understand.validate import validate
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 __all__ = ["Template", "Templates", "analyze", "check_capitals", "load_templates"]
 
 _MONEY = ("total", "subtotal", "tax", "amount_due")
-TEMPLATE_PAGES = 10  # templates see the first pages only; a 200-page attachment must not stall the pipeline
 
 
 def load_templates(folder: Path | None) -> Templates:

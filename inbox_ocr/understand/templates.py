@@ -29,6 +29,8 @@ from inbox_ocr.understand.normalize import Conventions, parse_amount, parse_date
 
 log = logging.getLogger(__name__)
 
+TEMPLATE_PAGES = 10  # templates see the first pages only; a 200-page attachment must not stall the pipeline
+
 # invoice2data's names -> ours
 FIELD_NAMES: dict[str, str] = {
     "date": "invoice_date",
@@ -82,15 +84,36 @@ class Template:
         )
 
 
-@dataclass(frozen=True)
 class Templates:
-    """Templates loaded once at startup, best priority first."""
+    """The templates of a folder, best priority first. Read again when the folder changes (a
+    template added, replaced or removed: the review UI saves learned ones while the daemon runs);
+    a folder that no longer loads keeps the templates read before, with an error in the log."""
 
-    items: tuple[Template, ...] = ()
-    folder: Path | None = None
+    def __init__(self, items: tuple[Template, ...] = (), folder: Path | None = None) -> None:
+        self._items = items
+        self.folder = folder
+        self._stamp = _stamp(folder)
+
+    @property
+    def items(self) -> tuple[Template, ...]:
+        if self.folder is not None and (stamp := _stamp(self.folder)) != self._stamp:
+            self._stamp = stamp
+            try:
+                self._items = load_templates(self.folder)._items
+            except ConfigError as exc:
+                log.error("event=templates_reload_failed folder=%s error=%s", self.folder, exc)
+        return self._items
 
     def match(self, text: str) -> Template | None:
         return next((t for t in self.items if t.matches(text)), None)
+
+
+def _stamp(folder: Path | None) -> int | None:
+    """When the folder last changed (a file created, renamed or removed in it)."""
+    try:
+        return Path(folder).stat().st_mtime_ns if folder is not None else None
+    except OSError:
+        return None
 
 
 @dataclass

@@ -2,13 +2,16 @@
 against a real daemon (`inbox-ocr run`) over a Maildir, with a real webhook receiver.
 
 A reviewer who is not logged in is sent to the login page; after logging in she uploads a scan
-and sees its line boxes, opens the held invoice from the review queue, corrects the total and
-approves: the message moves to its folder and the webhook receives the corrected total. A form
+and sees its line boxes, opens the held invoice from the review queue, corrects the invoice
+number (this vendor prints it as "Voucher", and the generic extractor takes the contract number)
+and the total, and approves: the message moves to its folder, the webhook receives the corrected
+values, and a vendor template is learned, so the vendor's next invoice is read right. A form
 posted without its CSRF token is refused. Screenshots go to tests/artifacts/screenshots (git-ignored).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -43,19 +46,27 @@ class Daemon:
     maildir: Path
     receiver: Receiver
     log: Path
+    templates: Path
+
+
+def voucher_message(voucher: str, total: str, net: str, tax: str) -> samples.SampleMessage:
+    """An invoice of a vendor that prints its invoice number as 'Voucher', under a contract number."""
+    doc = dataclasses.replace(samples.invoice_doc(total=total, net=net, tax=tax),
+                              header=(("Contract:", "C-2026-55"), ("Voucher:", voucher), ("Date:", "02/11/2026"),
+                                      ("VAT ID:", "GB123456789")))
+    return samples.SampleMessage(
+        name=voucher, subject=f"Invoice {voucher}", sender="Acme Billing <billing@acme-supplies.example>",
+        body="Please find our invoice attached.",
+        attachments=((f"{voucher}.pdf", "application/pdf", samples.render_pdf(doc)),))
 
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     folder = tmp_path_factory.mktemp("web")
     maildir = folder / "Maildir"
-    big = samples.SampleMessage(
-        name="big", subject="Invoice INV-2026-0099", sender="Acme Billing <billing@acme-supplies.example>",
-        body="Please find our invoice attached.",
-        attachments=(("INV-2026-0099.pdf", "application/pdf",
-                      samples.render_pdf(samples.invoice_doc(number="INV-2026-0099", total="18,600.00",
-                                                             net="15,500.00", tax="3,100.00"))),))
-    samples.write_maildir(maildir, [big])
+    samples.write_maildir(maildir, [voucher_message("V-117", "18,600.00", "15,500.00", "3,100.00")])
+    templates = folder / "templates"
+    templates.mkdir()
     receiver = Receiver().start()
     port = free_port()
     config = folder / "config.yaml"
@@ -68,6 +79,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
         "review": {"reject": [{"move": "Rejected"}]},
         "http": {"port": port, "users": {"alice": hash_password(PASSWORD, rounds=4)}},
         "limits": {"isolate_documents": False},
+        "understanding": {"templates_dir": str(templates)},
     }))
     log = folder / "daemon.log"
     with log.open("wb") as out:
@@ -75,7 +87,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: _get(f"{base}/healthz") == 200, proc, log, "the daemon's HTTP server")
-        yield Daemon(base, maildir, receiver, log)
+        yield Daemon(base, maildir, receiver, log, templates)
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -152,6 +164,7 @@ def test_a_reviewer_uploads_a_scan_then_corrects_and_approves_a_held_invoice(dae
     row.locator("a").click()
     page.wait_for_selector("input[name='f-0-total']")
     assert page.locator("input[name='f-0-total']").input_value() == "18600.00"
+    assert page.locator("input[name='f-0-invoice_number']").input_value() == "C-2026-55"  # the contract number
     assert page.locator("rect.field[data-field=total]").count() == 1
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(SHOTS / "review.png"))
@@ -162,10 +175,12 @@ def test_a_reviewer_uploads_a_scan_then_corrects_and_approves_a_held_invoice(dae
     assert "valid decimal" in page.locator(".field.invalid .error").inner_text()
     assert daemon.receiver.requests == []
 
+    page.fill("input[name='f-0-invoice_number']", "V-117")
     page.fill("input[name='f-0-total']", "18,700.00")
     page.click("button[value=approve]")
     page.wait_for_url(f"{daemon.base}/review")
-    assert "approved" in page.locator(".flash").inner_text()
+    flash = page.locator(".flash").inner_text()
+    assert "approved" in flash and "acme-office-supplies-ltd.yml now reads invoice_number" in flash
 
     # the daemon acknowledges it on the source and sends the corrected payload
     moved = daemon.maildir / ".Invoices" / "cur"
@@ -173,14 +188,29 @@ def test_a_reviewer_uploads_a_scan_then_corrects_and_approves_a_held_invoice(dae
     _wait(lambda: len(daemon.receiver.requests) == 1, None, daemon.log, "the webhook")
     payload = daemon.receiver.requests[0].json()
     assert payload["documents"][0]["fields"]["total"] == "18700.00"
-    assert payload["review"] == {"decision": "approved", "by": "alice", "corrected": ["total"]}
+    assert payload["documents"][0]["fields"]["invoice_number"] == "V-117"
+    assert payload["review"] == {"decision": "approved", "by": "alice", "corrected": ["invoice_number", "total"]}
     assert list((daemon.maildir / "new").iterdir()) == [] and list((daemon.maildir / "cur").iterdir()) == []
 
     # the audit trail names who corrected what
-    page.goto(f"{daemon.base}/messages?q=INV-2026-0099")
+    page.goto(f"{daemon.base}/messages?q=V-117")
     page.locator("table.list a").first.click()
     trail = page.locator("table.trail").inner_text()
-    assert "by alice: INV-2026-0099.pdf total: 18600.00 -> 18700.00" in trail and "approved" in trail
+    assert "by alice: V-117.pdf total: 18600.00 -> 18700.00" in trail and "approved" in trail
+    # the total she typed is printed nowhere on the page: it is not learned, and the trail says so
+    assert ("by alice: acme-office-supplies-ltd.yml reads invoice_number (not learned: total: not printed "
+            "after or under a label)") in trail
+
+    # the vendor's next invoice: read right by the learned template, without a correction
+    second = samples.build_message(voucher_message("V-118", "19,000.00", "15,833.33", "3,166.67"))
+    (daemon.maildir / "tmp" / "1793000100.M1P1.second").write_bytes(second)
+    (daemon.maildir / "tmp" / "1793000100.M1P1.second").rename(daemon.maildir / "new" / "1793000100.M1P1.second")
+    _wait(lambda: page.goto(f"{daemon.base}/review") and page.locator("#queue tbody tr").count() == 1, None,
+          daemon.log, "the second invoice in the queue")
+    page.locator("#queue tbody tr a").first.click()
+    page.wait_for_selector("input[name='f-0-invoice_number']")
+    assert page.locator("input[name='f-0-invoice_number']").input_value() == "V-118"
+    assert page.locator("input[name='f-0-total']").input_value() == "19000.00"
     page.close()
 
 

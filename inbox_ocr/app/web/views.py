@@ -163,7 +163,8 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         documents = [_document_view(i, d, errors or {}, typed or {}) for i, d in enumerate(record.documents)]
         waiting = [a for a in review.held.actions if not a.startswith("review:")]
         return render(request, "review.html.j2", code, review=review, record=record, documents=documents,
-                      trail=ui.ledger.audit.of(row), waiting=waiting)
+                      trail=ui.ledger.audit.of(row), waiting=waiting,
+                      can_learn=ui.config.understanding.templates_dir is not None)
 
     async def review_decide(request: Request) -> Response:
         row = int(request.path_params["id"])
@@ -193,7 +194,10 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         log.info("event=reviewed message=%d decision=%s user=%s", row, verdict, user)
         if ui.on_decision is not None:
             ui.on_decision()
-        request.session["flash"] = f"Message {row} {'approved' if verdict == 'approve' else 'rejected'}."
+        flash = f"Message {row} {'approved' if verdict == 'approve' else 'rejected'}."
+        if verdict == "approve" and form.get("learn") and ui.config.understanding.templates_dir is not None:
+            flash += " " + await run_in_threadpool(_learn, ui, row, user)
+        request.session["flash"] = flash
         return RedirectResponse("/review", status_code=303)
 
     async def review_image(request: Request) -> Response:
@@ -298,6 +302,43 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         Route("/outbox/{id:int}/retry", page(retry), methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
+
+
+def _learn(ui: WebUi, row: int, user: str) -> str:
+    """Save vendor templates from the corrections just approved on message `row`; what happened,
+    for the reviewer (and the audit trail)."""
+    from inbox_ocr.kernel.models import InvoiceFields
+    from inbox_ocr.understand.learning import NotLearnable, learn_template, save_template
+
+    record = ui.ledger.messages.by_id(row)
+    review = ui.ledger.reviews.get(row)
+    folder = ui.config.understanding.templates_dir
+    if record is None or review is None or folder is None:
+        return ""
+    said = []
+    for summary in record.documents:
+        corrected = list(summary.get("corrected", {}))
+        if not corrected:
+            continue
+        name = summary.get("attachment") or "document"
+        data = _attachment(review.raw, summary.get("part"), ui.config)
+        try:
+            if data is None:
+                raise NotLearnable("the attachment is not in the message")
+            documents, _ = ui.api.analyze(data, name)
+            fields = InvoiceFields.model_validate(summary.get("fields", {}))
+            learned = learn_template(documents[0].document, fields, corrected)
+            path = save_template(Path(folder), learned)
+        except (NotLearnable, ApiError, InboxOcrError, IndexError) as exc:
+            said.append(f"No template learned from {name}: {exc}.")
+            continue
+        skipped = "; ".join(f"{k}: {v}" for k, v in learned.skipped.items())
+        ui.ledger.audit.add(row, "template", f"by {user}: {path.name} reads {', '.join(learned.learned)}"
+                            + (f" (not learned: {skipped})" if skipped else ""))
+        log.info("event=template_learned file=%s fields=%s user=%s", path, ",".join(learned.learned), user)
+        said.append(f"Template {path.name} now reads {', '.join(learned.learned)} for {learned.data['issuer']}."
+                    + (f" Not learned: {skipped}." if skipped else ""))
+    return " ".join(said)
 
 
 def _safe_next(target: str | None) -> str:
