@@ -50,6 +50,8 @@ class HttpSettings(Strict):
                                         "use the REST API (/ocr, /api/extract); without any the API is not served")
     max_upload_bytes: ByteSize = Field(default=25 * 1024**2, description="largest file the REST API and the "
                                        "web UI accept")
+    ocr_batch_pages: int = Field(default=4, ge=1, le=32, description="pages of concurrent /ocr requests read in "
+                                 "one batch (1: each page alone, its lines exactly as `inbox-ocr ocr` reads them)")
     users: dict[str, SecretStr] = Field(default_factory=dict, description="people who may log in to the web UI: "
                                         "name -> bcrypt hash (`inbox-ocr hash-password`); without any (and "
                                         "without users_file) the web UI is not served")

@@ -12,7 +12,8 @@ only when some are configured. Answers are JSON; a request that cannot be served
 {"success": false, "error": "..."} with 400 (no file, bad base64), 401 (no or wrong token), 413
 (over `http.max_upload_bytes`), 415 (not an image or PDF) or 422 (a file that cannot be read).
 
-One OCR engine (its models loaded once) serves every request, one page at a time; documents for
+One OCR engine (its models loaded once) serves every request; pages of requests that arrive
+together are read in one batch (`http.ocr_batch_pages`, PageQueue); documents for
 /api/extract are read by the same reader as the daemon's mail (a worker process under
 `limits.document_seconds` and `document_memory`, when `limits.isolate_documents` is on).
 """
@@ -53,7 +54,7 @@ class Api:
         self._processor: Any = None
         self._engine: Any = None
         self._engine_error: str | None = None
-        self._ocr_lock = threading.Lock()  # one page at a time through the engine
+        self._pages = PageQueue(config.http.ocr_batch_pages)  # the engine's pages, batched across requests
         self._setup_lock = threading.Lock()
         threading.Thread(target=self._load_engine, name="ocr-models", daemon=True).start()
 
@@ -92,10 +93,7 @@ class Api:
         except InboxOcrError as exc:
             raise ApiError(422, f"{filename or 'the file'} cannot be read: {exc}") from exc
         engine = self._wait_for_engine()
-        pages = []
-        for image in images:
-            with self._ocr_lock:
-                pages.extend(engine.read_pages([image]))
+        pages = self._pages.read(engine, images)
         return {"success": True, "pages": [page_json(p) for p in pages],
                 "text": "\n\n".join(p.text for p in pages), "warnings": warnings,
                 "processing_time_ms": round(1000 * (time.perf_counter() - started), 1)}
@@ -151,6 +149,50 @@ class Api:
                 raise ApiError(503, f"the OCR models are not loaded: {self._engine_error or 'still loading'}")
             time.sleep(0.05)
         return self._engine
+
+
+class PageQueue:
+    """Pages to OCR from every request, read by one engine a batch at a time: the pages waiting
+    when the engine comes free (up to `batch` of them, oldest first) are read together, their line
+    crops recognized in shared batches (OcrEngine.read_batch). One request alone is read as soon
+    as it comes; requests that arrive together share the work."""
+
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+        self._waiting: list[tuple[Any, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        self._engine_lock = threading.Lock()
+
+    def read(self, engine: Any, images: list[Any]) -> list[Any]:
+        slots = [{"done": threading.Event()} for _ in images]
+        with self._lock:
+            self._waiting.extend(zip(images, slots, strict=True))
+        for slot in slots:
+            while not slot["done"].is_set():
+                with self._engine_lock:  # whoever holds the engine reads what waits, for everyone
+                    if slot["done"].is_set():
+                        break
+                    with self._lock:
+                        taken, self._waiting = self._waiting[: self.batch], self._waiting[self.batch:]
+                    if taken:
+                        self._read(engine, taken)
+        for slot in slots:
+            if isinstance(error := slot.get("error"), BaseException):
+                raise error
+        return [slot["page"] for slot in slots]
+
+    @staticmethod
+    def _read(engine: Any, taken: list[tuple[Any, dict[str, Any]]]) -> None:
+        try:
+            pages = engine.read_batch([image for image, _ in taken])
+        except Exception as exc:  # the requests in the batch get the error; the next batch goes on
+            for _, slot in taken:
+                slot["error"] = exc
+                slot["done"].set()
+            return
+        for (_, slot), page in zip(taken, pages, strict=True):
+            slot["page"] = page
+            slot["done"].set()
 
 
 def openapi(version: str) -> dict[str, Any]:
