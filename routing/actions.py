@@ -154,8 +154,8 @@ COMMENT_FIELDS = ("invoice_number", "invoice_date", "due_date", "total", "curren
 
 def comment_values(inp: RoutingInput) -> dict[str, str]:
     """The values a comment template can use, from the message and its main document (the first
-    invoice or credit note, else the first document). `review_link` stays empty until the review
-    queue exists."""
+    invoice or credit note, else the first document). `review_link` is empty: comments are made in
+    helpdesks, whose conversations are not held for the web UI's review queue."""
     docs = inp.documents
     main = next((d for d in docs if d.classification.doc_type in ("invoice", "credit_note")), docs[0] if docs else None)
     fields = main.fields if main is not None else None

@@ -47,7 +47,7 @@ def ledger(ctx: click.Context, config_path: Path | None, status: str | None, lim
     if not rows:
         click.echo(f"no {status} messages" if status else "no messages")
     for r in rows:
-        acked = "acked" if r.acked_at else "NOT ACKED"
+        acked = "acked" if r.acked_at else "in review" if r.status == MessageStatus.HELD else "NOT ACKED"
         click.echo(f"{r.id:>6}  {r.updated_at}  {r.status:<11} {acked:<9}  {r.source}:{r.key[:40]}")
         click.echo(f"        {(r.subject or '(no subject)')[:70]}  from {r.sender or '?'}")
         click.echo(f"        rule: {r.rule or '(default)'} -> {', '.join(r.actions) or 'no actions'}")
@@ -57,7 +57,7 @@ def ledger(ctx: click.Context, config_path: Path | None, status: str | None, lim
 
 def _problem_word(status: str) -> str:
     """A done message's `error` holds what went wrong in a part (it was handled anyway)."""
-    return "warning" if status == MessageStatus.DONE else "error"
+    return "warning" if status in (MessageStatus.DONE, MessageStatus.HELD) else "error"
 
 
 @ledger.command("show")
