@@ -45,7 +45,8 @@ def backfill(
     console = console or Console(stderr=True)
     source_config = _source_config(config, source_name)
     # only the one source, read under the same per-document time and memory limits as the daemon
-    wiring = Wiring(config.model_copy(update={"sources": [source_config.model_copy(update={"enabled": True})]}))
+    wiring = Wiring(config.model_copy(update={"sources": [source_config.model_copy(update={"enabled": True})]}),
+                    exclusive="backfill")
     result = BackfillResult(source=source_name)
     try:
         source = wiring.source(source_name)

@@ -45,7 +45,7 @@ class Daemon:
                                            "`inbox-ocr serve`)"])
         self.config = config
         self.stop = threading.Event()
-        self.wiring = Wiring(config, factories=factories)
+        self.wiring = Wiring(config, factories=factories, exclusive="run")
         self.ledger = self.wiring.ledger
         self.outbox = self.wiring.outbox
         self.sources = self.wiring.sources

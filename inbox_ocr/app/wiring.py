@@ -26,6 +26,7 @@ from connectors.webhook_out import Breakers, make_sink
 from inbox_ocr.app.config import Config, SourceConfig, secret_values
 from inbox_ocr.app.http import HttpServer, build_app
 from inbox_ocr.app.rest import Api
+from inbox_ocr.app.statelock import StateLock
 from inbox_ocr.kernel.errors import ConfigError
 from inbox_ocr.kernel.metrics import READINESS
 from inbox_ocr.kernel.ports import Reader, Sink, Source
@@ -124,9 +125,18 @@ class Wiring:
     it in the right order. `factories` replaces source builders by type (tests)."""
 
     def __init__(self, config: Config, *, isolated: bool | None = None,
-                 factories: dict[str, SourceFactory] | None = None) -> None:
+                 factories: dict[str, SourceFactory] | None = None, exclusive: str | None = None) -> None:
+        """`exclusive` (`run`, `backfill`): take the state directory's lock first (app/statelock.py);
+        StateLocked when another daemon or backfill holds it."""
         self.config = config
         self.ledger = open_ledger(config)
+        self.lock: StateLock | None = None
+        if exclusive is not None:
+            try:
+                self.lock = StateLock(config.state_dir).acquire(exclusive)
+            except BaseException:
+                self.ledger.close()
+                raise
         self._spools: dict[str, Spool] = {}
         self.reader: Reader | None = None
         self.sources: list[Source] = []
@@ -208,3 +218,5 @@ class Wiring:
             spool.close()
         READINESS.started = False
         self.ledger.close()
+        if self.lock is not None:
+            self.lock.release()

@@ -12,7 +12,7 @@ printed nowhere (a template's computed field, a sum) has no position.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -36,24 +36,37 @@ def locate_fields(cells: Iterable[Cell], fields: InvoiceFields, conventions: Con
     cells = list(cells)
     found: dict[str, FieldPosition] = {}
     printed: dict[object, list[tuple[Cell, Span]]] | None = None  # amounts and dates: one pass over the cells
-    squeezed: dict[int, tuple[str, list[int]]] = {}  # identifiers: each cell squeezed once
+    lowered: list[str] | None = None
     for name in MONEY + DATES + IDENTIFIERS + NAMES:
         value = getattr(fields, name)
         if value is None:
             continue
+        where: list[tuple[Cell, Span]]
         if isinstance(value, (Decimal, date)):
             if printed is None:
                 printed = _amounts_and_dates(cells, conventions)
             where = printed.get(abs(value) if isinstance(value, Decimal) else value, [])
+        elif name in NAMES:
+            first = str(value).splitlines()[0].strip().lower() if str(value).strip() else ""
+            if lowered is None:
+                lowered = [cell.text.lower() for cell in cells]
+            where = [(cell, (at, at + len(first))) for cell, text in zip(cells, lowered, strict=True)
+                     if first and (at := text.find(first)) >= 0][:1]
         else:
-            finder = _text_finder(name, str(value), squeezed)
-            where = [(cell, span) for cell in cells if (span := finder(cell)) is not None]
+            pattern = _identifier(str(value))
+            where = [(cell, m.span()) for cell in cells if pattern is not None and (m := pattern.search(cell.text))][:1]
         if not where:
             continue
         cell, (start, end) = where[-1] if name in MONEY else where[0]
         box = cell.sub_box(cell.word_index_at(start), cell.word_index_at(max(end - 1, start)) + 1)
         found[name] = FieldPosition(page=cell.page, box=tuple(round(v, 1) for v in box))  # type: ignore[arg-type]
     return found
+
+
+def _identifier(text: str) -> re.Pattern[str] | None:
+    """`text` as printed with or without spaces, dots, dashes and slashes between its characters."""
+    chars = _SKIP.sub("", text)
+    return re.compile(r"[\s.\-/]*".join(map(re.escape, chars)), re.IGNORECASE) if chars else None
 
 
 def _amounts_and_dates(cells: list[Cell], conventions: Conventions) -> dict[object, list[tuple[Cell, Span]]]:
@@ -67,39 +80,3 @@ def _amounts_and_dates(cells: list[Cell], conventions: Conventions) -> dict[obje
         for day, s, e in find_dates(cell.text, conventions):
             out.setdefault(day, []).append((cell, (s, e)))
     return out
-
-
-def _text_finder(name: str, text: str, squeezed: dict[int, tuple[str, list[int]]]) -> Callable[[Cell], Span | None]:
-    if name in NAMES:
-        first = text.splitlines()[0].strip().lower() if text.strip() else ""
-        return lambda cell: _substring(cell.text.lower(), first) if first else None
-    target = _SKIP.sub("", text).upper()
-
-    def identifier(cell: Cell) -> Span | None:
-        if not target or (target[0].isdigit() and not cell.has_digit):
-            return None
-        key = id(cell)
-        if key not in squeezed:
-            squeezed[key] = _squeeze(cell.text)
-        squeezed_text, origin = squeezed[key]
-        at = squeezed_text.find(target)
-        return None if at < 0 else (origin[at], origin[at + len(target) - 1] + 1)
-    return identifier
-
-
-def _substring(text: str, wanted: str) -> Span | None:
-    at = text.find(wanted)
-    return None if at < 0 else (at, at + len(wanted))
-
-
-def _squeeze(text: str) -> tuple[str, list[int]]:
-    """`text` upper-cased without spaces, dots, dashes and slashes, and where each of its
-    characters came from in `text`."""
-    chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        if not _SKIP.match(ch):
-            for upper in ch.upper():  # "ß" is "SS"
-                chars.append(upper)
-                origin.append(i)
-    return "".join(chars), origin
