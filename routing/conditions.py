@@ -70,12 +70,25 @@ def text_matches(pattern: TextPattern, value: str) -> bool:
 
 
 def any_pattern(patterns: Sequence[TextPattern], values: Sequence[str]) -> Check:
+    """Some value matches one of the patterns (when there are any but `not:` ones), and no value
+    matches a `not:` pattern."""
     for p in patterns:
+        if p.negate:
+            for v in values:
+                if text_matches(p, v):
+                    return False, f"{p}, but {_shown(v)} matches it"
+    wanted = [p for p in patterns if not p.negate]
+    if not wanted:
+        return True, f"none of {_listed(values)} matches {' or '.join(str(p) for p in patterns)}"
+    for p in wanted:
         for v in values:
             if text_matches(p, v):
                 return True, f"{p} matches {_shown(v)}"
-    shown = ", ".join(_shown(v) for v in values[:3]) or "nothing"
-    return False, f"{' or '.join(str(p) for p in patterns)} matches none of {shown}"
+    return False, f"{' or '.join(str(p) for p in wanted)} matches none of {_listed(values)}"
+
+
+def _listed(values: Sequence[str]) -> str:
+    return ", ".join(_shown(v) for v in values[:3]) or "nothing"
 
 
 def _shown(value: str, limit: int = 120) -> str:
@@ -146,7 +159,8 @@ def _has_attachment(wanted: bool, inp: RoutingInput) -> Check:
 
 @condition("attachment_name", "message", Patterns)
 def _attachment_name(patterns: list[TextPattern], inp: RoutingInput) -> Check:
-    """The file name of any attachment."""
+    """The file name of an attachment (one pattern or a list); `not:*.p7s` holds only when no
+    attachment is so named."""
     return any_pattern(patterns, [a.filename for a in inp.message.attachments])
 
 

@@ -53,15 +53,20 @@ class Strict(BaseModel):
 
 
 class TextPattern(Strict):
-    """A string condition: a bare string is a case-insensitive glob; `{regex: ...}` is a regex."""
+    """A string condition: a bare string is a case-insensitive glob; `{regex: ...}` is a regex.
+    `not:` before a glob (`not:*.p7s`), or `not: true` beside a regex, makes it a pattern that
+    must match nothing."""
 
     glob: str | None = None
     regex: re.Pattern[str] | None = None
+    negate: bool = Field(default=False, alias="not")
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, str):
+            if value.startswith("not:"):
+                return {"glob": value[len("not:"):].strip(), "not": True}
             return {"glob": value}
         if isinstance(value, dict) and "regex" in value and isinstance(value["regex"], str):
             try:
@@ -77,14 +82,15 @@ class TextPattern(Strict):
         return self
 
     def __str__(self) -> str:
-        return f"glob {self.glob!r}" if self.glob is not None else f"regex {self.regex.pattern!r}"  # type: ignore[union-attr]
+        shown = f"glob {self.glob!r}" if self.glob is not None else f"regex {self.regex.pattern!r}"  # type: ignore[union-attr]
+        return f"not {shown}" if self.negate else shown
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
-        """As the config writes it: a glob string, or {regex: ...}."""
-        return {"anyOf": [{"type": "string", "description": "case-insensitive glob"},
-                          {"type": "object", "properties": {"regex": {"type": "string"}}, "required": ["regex"],
-                           "additionalProperties": False}]}
+        """As the config writes it: a glob string (`not:` before it negates), or {regex: ...}."""
+        return {"anyOf": [{"type": "string", "description": "case-insensitive glob; `not:glob` must match nothing"},
+                          {"type": "object", "properties": {"regex": {"type": "string"}, "not": {"type": "boolean"}},
+                           "required": ["regex"], "additionalProperties": False}]}
 
 
 def one_or_many_of(item: Any) -> BeforeValidator:

@@ -204,3 +204,30 @@ def test_a_long_body_is_shortened_in_the_explanation() -> None:
     cfg = parse_config({**RULES_YAML, "rules": [{"name": "r", "when": {"body": "*nothing*"}, "then": ["flag"]}]})
     result = match(cfg.rules[0], make_input(body="x" * 5000))
     assert not result.matched and len(result.checks[0]) < 300
+
+
+def test_attachment_name_takes_several_patterns_and_not() -> None:
+    """`not:` patterns must match no attachment; the others, one of them, some attachment."""
+    from inbox_ocr.kernel.models import Attachment, ParsedMessage
+    from routing.conditions import RoutingInput
+    from routing.rules import Rule, match
+
+    def message(*names: str) -> RoutingInput:
+        atts = tuple(Attachment(part=str(i), filename=n, declared_type="application/pdf",
+                                content_type="application/pdf", data=b"x") for i, n in enumerate(names))
+        return RoutingInput(source="s", message=ParsedMessage(attachments=atts))
+
+    def holds(when: object, inp: RoutingInput) -> bool:
+        rule = Rule.model_validate({"name": "r", "when": {"attachment_name": when}, "then": [{"keyword": "k"}]})
+        return match(rule, inp).matched
+
+    assert holds(["*.pdf", "*.xml"], message("scan.jpg", "invoice.XML"))
+    assert not holds(["*.pdf", "*.xml"], message("scan.jpg"))
+    assert holds(["*.pdf", "not:*.p7s"], message("invoice.pdf"))
+    assert not holds(["*.pdf", "not:*.p7s"], message("invoice.pdf", "smime.p7s"))
+    assert holds("not:*.zip", message("invoice.pdf"))
+    assert holds("not:*.zip", message())
+    assert not holds({"regex": r"^winmail\.dat$", "not": True}, message("winmail.dat"))
+    explained = match(Rule.model_validate({"name": "r", "when": {"attachment_name": ["*.pdf", "not:*.p7s"]},
+                                           "then": [{"keyword": "k"}]}), message("a.pdf", "smime.p7s")).checks
+    assert any("'smime.p7s' matches it" in line for line in explained)
