@@ -208,6 +208,15 @@ def _vendor(patterns: list[TextPattern], doc: AnalyzedDocument) -> Check:
     return any_pattern(patterns, [v for v in (doc.fields.vendor_name, doc.fields.vendor_vat_id) if v])
 
 
+@condition("duplicate_invoice", "document", bool)
+def _duplicate_invoice(wanted: bool, doc: AnalyzedDocument) -> Check:
+    """An earlier message brought the same invoice: the same vendor (VAT id, else name), invoice
+    number and total (`true`), or none did (`false`)."""
+    earlier = doc.duplicate_of
+    why = f"first received in {earlier.describe()}" if earlier is not None else "not seen before"
+    return (earlier is not None) == wanted, why
+
+
 @condition("missing", "document", Annotated[list[str], one_or_many_of(str), AfterValidator(_known_fields)])
 def _missing(names: list[str], doc: AnalyzedDocument) -> Check:
     """All these invoice fields were not found (one or a list of field names)."""

@@ -29,7 +29,7 @@ from inbox_ocr.app.rest import Api
 from inbox_ocr.app.statelock import StateLock
 from inbox_ocr.kernel.errors import ConfigError
 from inbox_ocr.kernel.metrics import READINESS
-from inbox_ocr.kernel.ports import Reader, Sink, Source
+from inbox_ocr.kernel.ports import InvoiceHistory, Reader, Sink, Source
 from inbox_ocr.kernel.settings import DeliveryPolicy
 from inbox_ocr.orchestration.ledger import Ledger, ledger_path
 from inbox_ocr.orchestration.outbox import Outbox
@@ -67,13 +67,15 @@ def build_reader(config: Config, isolated: bool | None = None) -> Reader:
     return InProcessReader(config.ocr, config.limits.max_pdf_pages, config.limits.max_document_words)
 
 
-def build_processor(config: Config, reader: Reader | None = None) -> Processor:
-    """What `process_message` needs; loads the vendor templates (a broken one is a ConfigError)."""
+def build_processor(config: Config, reader: Reader | None = None, history: InvoiceHistory | None = None) -> Processor:
+    """What `process_message` needs; loads the vendor templates (a broken one is a ConfigError).
+    `history`: the ledger's invoices, for duplicate detection (without it none is marked)."""
     return Processor(
         limits=config.limits,
         reader=reader or build_reader(config, isolated=False),
         templates=load_templates(config.understanding.templates_dir),
         router=RuleRouter(config.rules, config.default),
+        history=history,
     )
 
 
@@ -145,7 +147,7 @@ class Wiring:
         self.on_review: Callable[[], None] | None = None  # a reviewer decided: the daemon polls its sources now
         try:
             self.reader = build_reader(config, isolated)
-            self.processor = build_processor(config, self.reader)
+            self.processor = build_processor(config, self.reader, self.ledger.invoices)
             self.outbox = build_outbox(config, self.ledger)
             builders = {**SOURCE_FACTORIES, **(factories or {})}
             self.sources = [builders[s.type](s, self.ledger, self) for s in config.sources if s.enabled]

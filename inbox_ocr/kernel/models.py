@@ -241,6 +241,18 @@ class FieldPosition(Frozen):
     box: Box = Field(description="x0, y0, x1, y1 in the page's units (Page.width/height)")
 
 
+class EarlierInvoice(Frozen):
+    """The message that brought the same invoice (vendor, number and total) before."""
+
+    message: int = Field(description="its ledger row")
+    source: str
+    key: str
+    received: str = Field(description="when it was committed (ISO 8601)")
+
+    def describe(self) -> str:
+        return f"message #{self.message} ({self.source} {self.key}, {self.received.replace('T', ' ')[:16]})"
+
+
 class AnalyzedDocument(Frozen):
     document: Document
     classification: Classification
@@ -249,6 +261,8 @@ class AnalyzedDocument(Frozen):
     warnings: tuple[str, ...] = ()
     template: str | None = Field(default=None, description="vendor template that supplied fields")
     positions: dict[str, FieldPosition] = Field(default_factory=dict, description="where each field is printed")
+    duplicate_of: EarlierInvoice | None = Field(default=None, description="an earlier message with the same "
+                                                "vendor, invoice number and total (a double payment waiting to happen)")
 
     def summary(self) -> dict[str, Any]:
         """The JSON shape used by `extract --json`, webhook payloads and the ledger."""
@@ -266,6 +280,7 @@ class AnalyzedDocument(Frozen):
             "warnings": list(self.document.warnings) + list(self.warnings),
             "error": self.document.error,
             "template": self.template,
+            "duplicate_of": self.duplicate_of.model_dump() if self.duplicate_of is not None else None,
         }
 
 

@@ -29,13 +29,14 @@ WaitsForMail)``, never ``hasattr``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from inbox_ocr.kernel.models import (
     AnalyzedDocument,
     Document,
+    EarlierInvoice,
     HelpdeskCall,
     MailboxChanges,
     ParsedMessage,
@@ -197,6 +198,16 @@ class Reader(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class InvoiceHistory(Protocol):
+    """The invoices of earlier messages (the ledger's), to spot one that arrives twice."""
+
+    def first_seen(self, fields: Mapping[str, Any], source: str, key: str) -> EarlierInvoice | None:
+        """The earliest other message with the same vendor, invoice number and total as `fields`
+        (a document's fields in their JSON form), or None."""
+        ...
 
 
 class Router(Protocol):

@@ -1,9 +1,9 @@
 """The only module that calls the stages in order: MIME -> read -> understand -> route.
 
 `process_message` is a pure function of the raw message and a `Processor` (the limits, the
-Reader, the vendor templates and the Router): it touches no source and no ledger, so it can run
-in a worker process (or later a Celery worker). The runner (runner.py) wraps it with the ledger
-and the source.
+Reader, the vendor templates, the Router and the invoices seen before): it touches no source and
+writes nothing, so it can run in a worker process (or later a Celery worker). The runner
+(runner.py) wraps it with the ledger and the source.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from inbox_ocr.kernel import metrics
 from inbox_ocr.kernel.errors import PermanentError
 from inbox_ocr.kernel.models import AnalyzedDocument, Document, MessageOutcome, ParsedMessage, RawMessage
-from inbox_ocr.kernel.ports import Reader, Router
+from inbox_ocr.kernel.ports import InvoiceHistory, Reader, Router
 from inbox_ocr.kernel.settings import Limits
 from inbox_ocr.mime import parse_message
 from inbox_ocr.read import is_readable
@@ -29,6 +29,7 @@ class Processor:
     reader: Reader
     templates: Templates
     router: Router
+    history: InvoiceHistory | None = None  # the ledger's invoices: a document seen before is marked
 
 
 def analyze_attachments(
@@ -83,8 +84,20 @@ def process_message(raw: RawMessage, processor: Processor) -> MessageOutcome:
         raise PermanentError(f"message is {raw.declared_size} bytes, over the limit of {limits.max_message_bytes}")
     parsed = parse_message(raw.raw, limits)
     documents = analyze_attachments(parsed, processor)
+    if processor.history is not None:
+        documents = tuple(mark_duplicate(d, processor.history, raw) for d in documents)
     decision = processor.router.decide(raw.source, parsed, documents)
     return MessageOutcome(message=parsed, documents=documents, decision=decision)
+
+
+def mark_duplicate(doc: AnalyzedDocument, history: InvoiceHistory, raw: RawMessage) -> AnalyzedDocument:
+    """The document, marked when an earlier message brought the same vendor, number and total."""
+    earlier = history.first_seen(doc.fields.as_json(), raw.source, raw.key)
+    if earlier is None:
+        return doc
+    warning = (f"duplicate invoice: {doc.fields.vendor_name or doc.fields.vendor_vat_id} "
+               f"{doc.fields.invoice_number} over {doc.fields.total} arrived before in {earlier.describe()}")
+    return doc.model_copy(update={"duplicate_of": earlier, "warnings": (*doc.warnings, warning)})
 
 
 def count_read(doc: Document, seconds: float) -> None:

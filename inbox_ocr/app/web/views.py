@@ -370,7 +370,9 @@ def _queue_row(review: Any, record: Any) -> dict[str, Any]:
     return {"id": record.id, "received": record.created_at.replace("T", " ")[:16], "sender": record.sender or "",
             "subject": record.subject or "", "doc_type": main.get("doc_type", "-"),
             "total": f"{fields['total']} {fields.get('currency', '')}".strip() if fields.get("total") else "-",
-            "lowest": min(confidences) if confidences else None, "reason": review.reason}
+            "lowest": min(confidences) if confidences else None, "reason": review.reason,
+            "duplicate_of": next((d["duplicate_of"]["message"] for d in record.documents if d.get("duplicate_of")),
+                                 None)}
 
 
 def _summary_line(record: Any) -> str:

@@ -1,10 +1,11 @@
-"""The ledger: SQLite (WAL) in state_dir, in five stores over one database.
+"""The ledger: SQLite (WAL) in state_dir, in six stores over one database.
 
     ledger.messages     one row per message: status, outcome, acknowledgement (messages.py)
     ledger.deliveries   the webhook outbox rows (deliveries.py)
     ledger.audit        each message's audit trail (audit.py)
     ledger.cursors      small values sources keep between runs (cursors.py)
     ledger.reviews      the review queue: held messages and people's decisions (reviews.py)
+    ledger.invoices     invoices seen across messages, to spot one that arrives twice (invoices.py)
 
 `Ledger` is also the SourceState of the ports (kernel/ports.py) that sources ask what is handled.
 Records in and out are typed (records.py); the schema and its migrations are in db.py.
@@ -18,6 +19,7 @@ from inbox_ocr.orchestration.ledger.audit import AuditTrail
 from inbox_ocr.orchestration.ledger.cursors import CursorStore
 from inbox_ocr.orchestration.ledger.db import Database, ledger_path
 from inbox_ocr.orchestration.ledger.deliveries import DeliveryStore
+from inbox_ocr.orchestration.ledger.invoices import InvoiceStore
 from inbox_ocr.orchestration.ledger.messages import MessageStore
 from inbox_ocr.orchestration.ledger.records import (
     AuditEntry,
@@ -49,6 +51,7 @@ class Ledger:
         self.audit = AuditTrail(self.db)
         self.cursors = CursorStore(self.db)
         self.reviews = ReviewStore(self.db)
+        self.invoices = InvoiceStore(self.db)
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Ledger:

@@ -76,7 +76,18 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE INDEX IF NOT EXISTS reviews_pending ON reviews (status, created_at);
 """
 
-SCHEMA = MESSAGES_TABLE.format(name="messages") + MESSAGE_INDEXES + REVIEWS_TABLE + f"""
+INVOICES_TABLE = """
+CREATE TABLE IF NOT EXISTS invoices (
+    vendor   TEXT NOT NULL,     -- vat:<id> or name:<name without legal form>
+    number   TEXT NOT NULL,     -- the invoice number without spaces, dashes, dots and slashes
+    total    TEXT NOT NULL,     -- the gross total, two decimals
+    message  INTEGER NOT NULL REFERENCES messages (id),
+    PRIMARY KEY (vendor, number, total, message)
+);
+CREATE INDEX IF NOT EXISTS invoices_message ON invoices (message);
+"""
+
+SCHEMA = MESSAGES_TABLE.format(name="messages") + MESSAGE_INDEXES + REVIEWS_TABLE + INVOICES_TABLE + f"""
 CREATE TABLE IF NOT EXISTS outbox (
     id               INTEGER PRIMARY KEY,
     message          INTEGER NOT NULL REFERENCES messages (id),
@@ -152,8 +163,20 @@ def _v4_review_queue(db: sqlite3.Connection) -> None:
         raise sqlite3.IntegrityError(f"ledger upgrade to version 4 left {len(broken)} broken references")
 
 
+def _v5_invoices(db: sqlite3.Connection) -> None:
+    """The invoices seen, filled from the messages already in the ledger."""
+    from inbox_ocr.orchestration.ledger.invoices import add_invoices
+
+    for statement in INVOICES_TABLE.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    for row_id, documents in db.execute(
+            "SELECT id, documents FROM messages WHERE status IN ('done', 'held') AND documents IS NOT NULL").fetchall():
+        add_invoices(db, row_id, [d for d in json.loads(documents) if isinstance(d, dict)])
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    2: _v2_mailbox_changes, 3: _v3_unacked_index, 4: _v4_review_queue,
+    2: _v2_mailbox_changes, 3: _v3_unacked_index, 4: _v4_review_queue, 5: _v5_invoices,
 }
 VERSION = max(MIGRATIONS)
 

@@ -15,6 +15,7 @@ from inbox_ocr.kernel import secrets
 from inbox_ocr.kernel.models import MailboxChanges, MessageStatus
 from inbox_ocr.orchestration.ledger.audit import add_audit
 from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.invoices import add_invoices
 from inbox_ocr.orchestration.ledger.records import MessageIdentity, MessageRecord, Outcome
 
 _FINAL = (MessageStatus.DONE.value, MessageStatus.QUARANTINED.value)
@@ -86,6 +87,8 @@ class MessageStore:
                 )
             for event, detail in outcome.audit:
                 add_audit(db, row_id, event, detail, stamp)
+            if outcome.status in (MessageStatus.DONE, MessageStatus.HELD):
+                add_invoices(db, row_id, outcome.documents)
             if outcome.review is not None:
                 db.execute(
                     """INSERT INTO reviews (message, reason, held, raw, status, created_at)

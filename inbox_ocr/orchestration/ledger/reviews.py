@@ -17,6 +17,7 @@ from typing import Any
 from inbox_ocr.kernel.models import MessageStatus, RoutingDecision
 from inbox_ocr.orchestration.ledger.audit import add_audit
 from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.invoices import add_invoices
 from inbox_ocr.orchestration.ledger.records import NewDelivery, ReviewRecord
 
 
@@ -80,6 +81,7 @@ class ReviewStore:
                 )
             for event, detail in decision.audit:
                 add_audit(db, message, event, detail, stamp)
+            add_invoices(db, message, decision.documents)  # as corrected
 
 
 def _state(db: sqlite3.Connection, message: int) -> str:
