@@ -259,6 +259,12 @@ _HTML_ROOTS = {b"html", b"head", b"body", b"div", b"p", b"table", b"span", b"met
 
 def detect_type(data: bytes, declared: str) -> str | None:
     """The type the bytes themselves show, or None when they show nothing we trust."""
+    if data.startswith(b"PK\x03\x04"):  # a ZIP (or an Office file), even one that stores a PDF unpacked
+        try:
+            kind = filetype.guess(data[:8192])
+        except Exception:
+            kind = None
+        return str(kind.mime) if kind else "application/zip"
     if b"%PDF-" in data[:1024]:
         return "application/pdf"
     try:

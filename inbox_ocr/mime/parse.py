@@ -23,6 +23,7 @@ from email.parser import BytesHeaderParser, BytesParser
 from inbox_ocr.kernel.errors import MalformedMessage
 from inbox_ocr.kernel.models import Attachment, ParsedMessage, PartError
 from inbox_ocr.kernel.settings import Limits
+from inbox_ocr.mime.archives import ArchiveError, zip_members
 from inbox_ocr.mime.decode import (
     UNKNOWN_CHARSETS,
     charset_hints,
@@ -229,7 +230,30 @@ class _Walker:
             content_id=cid,
             data=data,
         ))
+        if content_type == "application/zip":  # kept as an attachment (its name routes), and unpacked
+            self.unzip(data, path, filename)
         return "", False
+
+    def unzip(self, data: bytes, path: str, filename: str | None) -> None:
+        """The files of a ZIP attachment as attachments `path.1`, `path.2` ... (archives.py)."""
+        room = self.limits.max_attachments - len(self.attachments)
+        try:
+            members = list(zip_members(data, self.limits, room))
+        except ArchiveError as exc:
+            raise _PartFailure(str(exc)) from exc
+        for index, member in enumerate(members, 1):
+            member_path = f"{path}.{index}"
+            if isinstance(member, ArchiveError):
+                self.errors.append(PartError(part=member_path, filename=filename, error=f"in {filename or 'the ZIP'}: "
+                                             f"{member}"))
+                continue
+            kind = content_type_for(detect_type(member.data, "application/octet-stream"), "application/octet-stream",
+                                    member.name)
+            self.attachments.append(Attachment(
+                part=member_path, filename=sanitize_filename(member.name, generated_name(member_path, kind)),
+                original_filename=member.name, declared_type="application/octet-stream", content_type=kind,
+                data=member.data,
+            ))
 
     def _text(self, part: MIMEPart, path: str, max_bytes: int) -> str:
         data = _payload(part, path, self.defects)

@@ -164,8 +164,9 @@ def test_a_pdf_that_is_not_a_pdf_is_kept_and_flagged() -> None:
 
 def test_parts_after_a_reused_closing_boundary_are_recovered() -> None:
     parsed = dev("mail-parser__mail_malformed_1.eml")
-    (att,) = parsed.attachments
+    att, member = parsed.attachments  # the ZIP, and the file in it (unpacked; a program, so never read)
     assert att.filename == "20160523_916527.jpg_.zip" and att.content_type == "application/zip"
+    assert (member.part, member.content_type) == ("4.1", "application/x-msdownload")
     assert any("recovered" in d for d in parsed.defects)
 
 

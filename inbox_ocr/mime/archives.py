@@ -1,0 +1,83 @@
+"""ZIP attachments: the files inside become attachments of their own, within the message's limits.
+
+A vendor that zips its invoice PDFs (or a scanner that mails a ZIP of scans) must not be silently
+skipped. The members are read with the same limits as attachments (count, bytes) and the archive
+as a whole may not unpack to more than the message may hold; a member that would expand more than
+MAX_RATIO times, or an archive nested in it, is refused with a clear error for that part: a zip
+bomb costs one error, never the daemon's memory. Encrypted members cannot be read and say so.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from inbox_ocr.kernel.errors import PermanentError
+from inbox_ocr.kernel.settings import Limits
+
+MAX_RATIO = 100  # uncompressed / compressed; PDFs and images compress far less
+_SKIP_PREFIXES = ("__MACOSX/", ".")
+
+
+class ArchiveError(PermanentError):
+    """The archive (or one member) cannot be unpacked; the message goes on without it."""
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str  # the member's file name, without folders
+    data: bytes
+
+
+def zip_members(data: bytes, limits: Limits, room: int) -> Iterator[Member | ArchiveError]:
+    """The files of a ZIP archive, at most `room` of them (attachments left under the limit), each
+    as a Member, or an ArchiveError for one that cannot be read. Raises ArchiveError for an archive
+    that cannot be opened or that would unpack to more than limits.max_message_bytes."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = [i for i in archive.infolist() if not i.is_dir()
+                 and not posixpath.basename(i.filename).startswith(_SKIP_PREFIXES)
+                 and not i.filename.startswith(_SKIP_PREFIXES)]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise ArchiveError(f"not a readable ZIP archive: {exc}") from exc
+    declared = sum(i.file_size for i in infos)
+    if declared > limits.max_message_bytes:
+        raise ArchiveError(f"the ZIP archive would unpack to {declared} bytes, over limits.max_message_bytes "
+                           f"({limits.max_message_bytes}); not unpacked (a zip bomb?)")
+    unpacked = 0
+    for count, info in enumerate(infos):
+        name = posixpath.basename(info.filename) or f"member-{count + 1}"
+        if count >= room:
+            yield ArchiveError(f"{name}: more files in the archive than limits.max_attachments allows; "
+                               f"{len(infos) - count} not unpacked")
+            return
+        if info.flag_bits & 0x1:
+            yield ArchiveError(f"{name}: encrypted in the archive; cannot be read")
+            continue
+        if info.file_size > limits.max_attachment_bytes:
+            yield ArchiveError(f"{name}: {info.file_size} bytes unpacked, over limits.max_attachment_bytes")
+            continue
+        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+            yield ArchiveError(f"{name}: would expand {info.file_size // info.compress_size}x "
+                               f"(over {MAX_RATIO}x: a zip bomb?); not unpacked")
+            continue
+        try:
+            with archive.open(info) as member:  # the declared size is not trusted: read at most that much
+                content = member.read(info.file_size + 1)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+            yield ArchiveError(f"{name}: cannot be unpacked: {exc}")
+            continue
+        if len(content) > info.file_size:
+            yield ArchiveError(f"{name}: unpacks to more than the archive declares; not read")
+            continue
+        unpacked += len(content)
+        if unpacked > limits.max_message_bytes:
+            yield ArchiveError(f"the archive unpacks to more than limits.max_message_bytes; stopped at {name}")
+            return
+        if content.startswith(b"PK\x03\x04") and name.lower().endswith(".zip"):
+            yield ArchiveError(f"{name}: an archive inside the archive; not unpacked")
+            continue
+        yield Member(name, content)
