@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from inbox_ocr.kernel.config_types import Duration, Strict
+from inbox_ocr.kernel.config_types import ByteSize, Duration, Strict
 from inbox_ocr.kernel.settings import DeliveryPolicy
 
 
@@ -45,6 +45,10 @@ class WebhookConfig(DeliveryPolicy):
     template_vars: dict[str, str] = Field(default_factory=dict, description="values the template reads as "
                                           "vars.NAME (e.g. project_key for jira)")
     content_type: str = "application/json"
+    include_document: bool = Field(default=False, description="send each document's file in the payload "
+                                   "(documents[].content_base64), so the receiver gets the PDF, not only its name")
+    include_document_max_bytes: ByteSize = Field(default=10 * 1024**2, description="a larger file is left out "
+                                                 "(documents[].content_omitted says why)")
     breaker_failures: int = Field(default=5, ge=1, description="failures in a row that open the circuit "
                                   "for the target host")
     breaker_cooldown: Duration = Field(default=60.0, description="how long an open circuit sends nothing")

@@ -79,6 +79,11 @@ def build_processor(config: Config, reader: Reader | None = None, history: Invoi
     )
 
 
+def include_documents(config: Config) -> dict[str, int]:
+    """The webhooks whose payloads carry the documents' files, with the largest file each takes."""
+    return {name: hook.include_document_max_bytes for name, hook in config.webhooks.items() if hook.include_document}
+
+
 def build_sinks(config: Config, breakers: Breakers | None = None) -> dict[str, Sink]:
     """One sink per webhook, and one per helpdesk source whose actions are made in the helpdesk."""
     breakers = breakers or Breakers()  # one circuit breaker per target host, shared by its webhooks
@@ -167,7 +172,8 @@ class Wiring:
         return self.config.source(name)
 
     def runner(self, stop: threading.Event | None = None) -> Runner:
-        return Runner(self.processor, self.ledger, self.config.limits.max_attempts, stop)
+        return Runner(self.processor, self.ledger, self.config.limits.max_attempts, stop,
+                      include_documents(self.config))
 
     def spool(self, cfg: WebhookSourceConfig) -> Spool:
         """The spool of a webhook source, shared by its Source and its HTTP endpoint."""

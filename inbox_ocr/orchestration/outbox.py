@@ -8,6 +8,7 @@ that `inbox-ocr outbox list --dead` shows and `inbox-ocr outbox retry ID` re-dri
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -65,22 +66,46 @@ def webhook_payload(message: RawMessage, parsed: ParsedMessage, decision: Routin
     return body
 
 
-def new_deliveries(message: RawMessage, outcome: MessageOutcome) -> tuple[NewDelivery, ...]:
-    return decided_deliveries(message, outcome.message, outcome.decision, [d.summary() for d in outcome.documents])
+def new_deliveries(message: RawMessage, outcome: MessageOutcome,
+                   include_documents: Mapping[str, int] | None = None) -> tuple[NewDelivery, ...]:
+    return decided_deliveries(message, outcome.message, outcome.decision, [d.summary() for d in outcome.documents],
+                              include_documents=include_documents)
 
 
 def decided_deliveries(message: RawMessage, parsed: ParsedMessage, decision: RoutingDecision,
                        documents: Sequence[Mapping[str, Any]], review: Mapping[str, Any] | None = None,
-                       ) -> tuple[NewDelivery, ...]:
+                       include_documents: Mapping[str, int] | None = None) -> tuple[NewDelivery, ...]:
     """One outbox row per webhook of `decision`. A reviewed message's rows have keys of their own
-    (`review` in the basis): a receiver tells the corrected payload from any earlier one."""
+    (`review` in the basis): a receiver tells the corrected payload from any earlier one.
+    `include_documents`: webhook -> largest file whose bytes its payload carries (base64)."""
     out = []
     for index, webhook in enumerate(decision.webhooks):
         key = idempotency_key(message, webhook if review is None else f"{webhook}:reviewed", index)
-        body = json.dumps(webhook_payload(message, parsed, decision, documents, key, review),
+        limit = (include_documents or {}).get(webhook)
+        shown = documents if limit is None else with_content(documents, parsed, limit)
+        body = json.dumps(webhook_payload(message, parsed, decision, shown, key, review),
                           ensure_ascii=False, sort_keys=True).encode()
         out.append(NewDelivery(webhook=webhook, idempotency_key=key, payload=body))
     return tuple(out)
+
+
+def with_content(documents: Sequence[Mapping[str, Any]], parsed: ParsedMessage, limit: int) -> list[dict[str, Any]]:
+    """The documents with their files' bytes (`content_base64`), each up to `limit` bytes; a larger
+    one says why it was left out (`content_omitted`)."""
+    files = {a.part: a for a in parsed.attachments}
+    out = []
+    for doc in documents:
+        shown = dict(doc)
+        attachment = files.get(str(doc.get("part")))
+        if attachment is None:
+            shown["content_omitted"] = "not an attachment of the message"
+        elif attachment.size > limit:
+            shown["content_omitted"] = f"{attachment.size} bytes, over include_document_max_bytes ({limit})"
+        else:
+            shown["content_type"] = attachment.content_type
+            shown["content_base64"] = base64.b64encode(attachment.data).decode("ascii")
+        out.append(shown)
+    return out
 
 
 def helpdesk_deliveries(message: RawMessage, sink: str, calls: Sequence[HelpdeskCall]) -> tuple[NewDelivery, ...]:

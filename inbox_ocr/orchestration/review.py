@@ -44,7 +44,8 @@ class CorrectionErrors(Exception):
 
 
 def decide(ledger: Ledger, message: int, *, approve: bool, reviewer: str,
-           corrections: Mapping[int, Mapping[str, str]], reject: RoutingDecision, limits: Limits) -> None:
+           corrections: Mapping[int, Mapping[str, str]], reject: RoutingDecision, limits: Limits,
+           include_documents: Mapping[str, int] | None = None) -> None:
     """Approve or reject held message `message` (a ledger row id) as `reviewer`, with `corrections`
     ({document index: {field: text as typed}}; an empty text clears the field). Raises
     CorrectionErrors (nothing written) or ReviewConflict (already decided)."""
@@ -64,7 +65,7 @@ def decide(ledger: Ledger, message: int, *, approve: bool, reviewer: str,
     raw = RawMessage(source=record.source, key=record.key, raw=review.raw)
     parsed = parse_message(review.raw, limits)
     stamp = {"decision": verdict, "by": reviewer, "corrected": corrected}
-    deliveries = decided_deliveries(raw, parsed, chosen, documents, review=stamp)
+    deliveries = decided_deliveries(raw, parsed, chosen, documents, review=stamp, include_documents=include_documents)
     audit.append((verdict, f"by {reviewer}: {list(chosen.actions) or 'no actions'}"))
     ledger.reviews.decide(message, Decision(status=verdict, reviewer=reviewer, decision=chosen,
                                             documents=tuple(documents), deliveries=deliveries, audit=tuple(audit)))

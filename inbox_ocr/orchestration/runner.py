@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,8 +44,9 @@ class MessageReport:
 
 class Runner:
     def __init__(self, processor: Processor, ledger: Ledger, max_attempts: int = 5,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, include_documents: Mapping[str, int] | None = None) -> None:
         self.processor = processor
+        self.include_documents = dict(include_documents or {})  # webhook -> largest file its payload carries
         self.ledger = ledger
         self.max_attempts = max_attempts
         self.stop = stop or threading.Event()
@@ -131,7 +132,7 @@ class Runner:
             if not isinstance(source, ActsThroughApi):
                 return self._hold(source, raw, outcome, docs, audit)
             audit.append(("review_skipped", "a helpdesk conversation is reviewed in the helpdesk: routed as decided"))
-        deliveries = new_deliveries(raw, outcome)
+        deliveries = new_deliveries(raw, outcome, self.include_documents)
         if isinstance(source, ActsThroughApi) and decision.mailbox:
             calls = source.api_calls(raw, decision.mailbox)
             deliveries += helpdesk_deliveries(raw, source.sink_name, calls)

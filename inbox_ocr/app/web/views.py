@@ -15,6 +15,7 @@ from inbox_ocr.app.config import Config
 from inbox_ocr.app.rest import Api, ApiError
 from inbox_ocr.app.web import auth
 from inbox_ocr.app.web.pages import page_pngs
+from inbox_ocr.app.wiring import include_documents
 from inbox_ocr.kernel.errors import InboxOcrError
 from inbox_ocr.kernel.models import MessageStatus, RoutingDecision
 from inbox_ocr.orchestration.ledger import Ledger, ReviewConflict
@@ -185,7 +186,8 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         user = request.session["user"]
         try:
             await run_in_threadpool(decide, ui.ledger, row, approve=verdict == "approve", reviewer=user,
-                                    corrections=corrections, reject=ui.reject, limits=ui.config.limits)
+                                    corrections=corrections, reject=ui.reject, limits=ui.config.limits,
+                                    include_documents=include_documents(ui.config))
         except CorrectionErrors as exc:
             return await review_page(request, errors=exc.problems, typed=typed, code=422)
         except ReviewConflict as exc:
