@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from operator import itemgetter
 
@@ -29,6 +30,13 @@ def open_pdf(data: bytes) -> pymupdf.Document:
     return pdf
 
 
+def _nfkc(text: str) -> str:
+    """A text-layer word in Unicode NFKC: CJK compatibility ideographs (U+F98E for 年), full-width
+    digits and letters, ligatures (ﬁ) become the characters labels and values are written with.
+    Whitespace it produces (a no-break space) is dropped: a word stays one word."""
+    return "".join(unicodedata.normalize("NFKC", text).split()) or text
+
+
 def page_from_words(number: int, width: float, height: float, words: list[tuple]) -> Page:
     """Group pymupdf words (x0, y0, x1, y1, text, block, line, word_no) into lines, keeping order."""
     grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
@@ -40,10 +48,11 @@ def page_from_words(number: int, width: float, height: float, words: list[tuple]
             ws.sort(key=itemgetter(7))
         columns = list(zip(*ws, strict=True))
         x0, y0, x1, y1 = min(columns[0]), min(columns[1]), max(columns[2]), max(columns[3])
+        texts = [t if t.isascii() else _nfkc(t) for t in columns[4]]
         line = TextLine(
-            text=" ".join(columns[4]),
+            text=" ".join(texts),
             box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
-            words=tuple([Word(text=w[4], box=(w[0], w[1], w[2], w[3])) for w in ws]),
+            words=tuple([Word(text=t, box=(w[0], w[1], w[2], w[3])) for t, w in zip(texts, ws, strict=True)]),
         )
         lines.append((round(y0 / 3), x0, line))
     # reading order: top to bottom, then left to right, for lines on the same baseline band

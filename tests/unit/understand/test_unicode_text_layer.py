@@ -1,0 +1,41 @@
+"""Text layers are read in Unicode NFKC: compatibility ideographs, full-width forms and ligatures
+no longer hide labels, dates and amounts."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from inbox_ocr.kernel.models import Document
+from inbox_ocr.read.text_layer import page_from_words
+from inbox_ocr.understand import analyze
+
+
+def words(*lines: str) -> list[tuple]:
+    out = []
+    for row, line in enumerate(lines):
+        x = 20.0
+        for number, token in enumerate(line.split(" ")):
+            out.append((x, 20.0 + 20 * row, x + 8 * len(token), 30.0 + 20 * row, token, 0, row, number))
+            x += 8 * len(token) + 6
+    return out
+
+
+def test_compatibility_ideographs_fullwidth_digits_and_ligatures_are_read_as_plain_characters() -> None:
+    page = page_from_words(1, 600, 800, words(
+        "增值税电子普通发票",
+        "开票日期: 2024\uf98e05月01日",             # U+F98E: the compatibility form of 年
+        "价税合计（小写） ￥１，１３０．００",        # full-width digits and punctuation
+        "Identi\ufb01cation No. ＩＮＶ－７７",       # the fi ligature, full-width letters
+    ))
+    assert page.lines[1].text == "开票日期: 2024年05月01日"
+    assert page.lines[3].text == "Identification No. INV-77"
+    doc = Document(filename="x.pdf", content_type="application/pdf", sha256="0", reading="text_layer", pages=(page,))
+    fields = analyze(doc).fields
+    assert fields.invoice_date == date(2024, 5, 1)
+    assert fields.total == Decimal("1130.00")
+
+
+def test_a_word_nfkc_would_turn_into_a_space_stays_a_word() -> None:
+    page = page_from_words(1, 100, 100, words("Total \u00a0 12.00"))
+    assert all(w.text for w in page.lines[0].words)
