@@ -172,6 +172,18 @@ def _tax_rates(out: Extraction, ctx: DocumentContext) -> None:
 # --------------------------------------------------------------------------- parties
 
 
+def _valid_iban(raw: str, iban_type: type) -> str | None:
+    """`raw` as a valid IBAN, or its longest prefix that is one: a word printed right after it
+    ("ES91...1332BIC", "AT61...3201BANKAUSTRIA") is glued on by the text layer."""
+    for end in range(len(raw), 14, -1):
+        try:
+            return str(iban_type(raw[:end]).compact)
+        except Exception:  # schwifty raises several types for invalid IBANs
+            if end == len(raw) and raw[-1].isdigit() and not any(c.isalpha() for c in raw[4:]):
+                return None  # digits only after the check digits: nothing glued on, a real typo
+    return None
+
+
 def _bank(out: Extraction, ctx: DocumentContext) -> None:
     from schwifty import BIC, IBAN
 
@@ -179,11 +191,11 @@ def _bank(out: Extraction, ctx: DocumentContext) -> None:
     for cell in ctx.cells:
         for m in IBAN_CANDIDATE.finditer(cell.text.upper()):
             raw = m.group(1).replace(" ", "")
-            try:
-                out.set("iban", str(IBAN(raw).compact), 0.97)
+            iban = _valid_iban(raw, IBAN)
+            if iban is not None:
+                out.set("iban", iban, 0.97)
                 break
-            except Exception:  # schwifty raises several types for invalid IBANs
-                fallback = fallback or raw
+            fallback = fallback or raw
         if "iban" in out.values:
             break
     if "iban" not in out.values and fallback and ctx.by_field.get("iban_label"):

@@ -287,3 +287,14 @@ def test_amount_due_after_a_prepayment() -> None:
         Decimal("119.00"),
         Decimal("69.00"),
     )
+
+
+@pytest.mark.parametrize(("printed", "iban"), [
+    ("IBAN ES91 2100 0418 4502 0005 1332BIC CAIXESBBXXX", "ES9121000418450200051332"),
+    ("IBAN: BE68539007547034BIC: GEBABEBB", "BE68539007547034"),
+    ("Konto AT61 1904 3002 3457 3201BANKAUSTRIA", "AT611904300234573201"),
+])
+def test_an_iban_with_a_word_glued_to_it_is_still_read(printed: str, iban: str) -> None:
+    """Text layers glue the next word on when the print has no space ("...1332BIC")."""
+    pdf = make_pdf([(50, 60, "INVOICE", 16), (50, 100, "Invoice No.: 2024-0815"), (50, 700, printed)])
+    assert analyze(read_pdf(pdf)).fields.iban == iban
