@@ -175,19 +175,22 @@ for _num, _names in enumerate(
 
 _MONTH_ALT = "|".join(sorted((re.escape(n) for n in MONTHS), key=len, reverse=True))
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # a range with the year once, at its end: "July 1 - July 31, 2014", "Aug 3 – 9, 2014"
+    (re.compile(rf"(?<!\w)({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*[-–]\s*(?:({_MONTH_ALT})\.?\s+)?"
+                rf"(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.IGNORECASE), "mdy_range"),
     (re.compile(r"(?<!\d)(\d{4})\s?年\s?(\d{1,2})\s?月\s?(\d{1,2})\s?日?"), "ymd"),
     (re.compile(r"(?<![\d.])(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)"), "ymd"),
     # a time glued to the year by OCR ("25/01/20181:22:56PM") still ends the date
     (re.compile(r"(?<![\w.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}(?=\d{1,2}:\d\d)|\d{4}(?!\d)|\d{2}(?!\d))"), "numeric"),
     (
         re.compile(
-            rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[\s\-/]*(?:de\s+)?({_MONTH_ALT})\.?[\s\-/,]*(?:de\s+)?(\d{{4}}|\d{{2}})(?!\d)",  # noqa: E501
+            rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[\s\-/]*(?:de\s+)?({_MONTH_ALT})\.?[\s\-/,]*(?:de\s+)?(\d{{4}}|\d{{2}}(?!\s?,?\s?\d{{4}}))(?!\d)",  # noqa: E501
             re.IGNORECASE,
         ),
         "dmy_text",
     ),
     (
-        re.compile(rf"(?<!\w)({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE),
+        re.compile(rf"(?<!\w)({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.IGNORECASE),
         "mdy_text",
     ),
 ]
@@ -225,6 +228,15 @@ def _find_dates(text: str, day_first: bool) -> tuple[tuple[date, int, int], ...]
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             value: date | None = None
+            if kind == "mdy_range":
+                year, first = int(m.group(5)), MONTHS[m.group(1).lower()]
+                second = MONTHS[m.group(3).lower()] if m.group(3) else first
+                start, end = _make_date(year, first, int(m.group(2))), _make_date(year, second, int(m.group(4)))
+                if start is not None and end is not None and start <= end:
+                    found += [(start, m.start(), m.start(2) + len(m.group(2))), (end, m.start(4) - (
+                        len(m.group(3)) + 1 if m.group(3) else 0), m.end())]
+                    taken.append((m.start(), m.end()))
+                continue
             if kind == "ymd":
                 value = _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             elif kind == "numeric":

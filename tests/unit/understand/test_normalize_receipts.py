@@ -127,3 +127,18 @@ def test_line_items_from_a_table() -> None:
         ("Red widget, large", Decimal(1), Decimal("7.50"), Decimal("7.50")),
     ]
     assert f.total == Decimal("27.50")
+
+
+def test_a_date_range_with_the_year_at_its_end_and_a_spaced_comma() -> None:
+    from datetime import date
+
+    from inbox_ocr.understand.normalize import find_dates
+
+    def dates(text: str) -> list[date]:
+        return [d for d, _, _ in find_dates(text)]
+
+    assert dates("Service period: July 1 - July 31, 2014") == [date(2014, 7, 1), date(2014, 7, 31)]
+    assert dates("Aug 3 – 9, 2014") == [date(2014, 8, 3), date(2014, 8, 9)]
+    assert dates("August 3 , 2014") == [date(2014, 8, 3)]
+    assert dates("1 July 14") == [date(2014, 7, 1)]  # a two-digit year still reads when nothing follows
+    assert date(2031, 7, 1) not in dates("July 1 - July 31, 2014")  # "1 - July 31" is no date of 2031
