@@ -83,6 +83,11 @@ _LOWER = {kind: re.compile(pattern) for kind, pattern in _PATTERNS.items()}
 _TILL_CUES = re.compile(
     r"(?<![^\W\d_])(?:cash|change|tendered|thank\s*you|rounding|cashier|bar|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto|wisselgeld)(?![^\W\d_])",
 )
+# "Invoice INV-2026-0040", "Rechnung Nr. 4711": a document that names several invoices by number
+# lists them (a statement of account, a reminder) rather than being one.
+_INVOICE_REFERENCE = re.compile(
+    r"(?<![^\W\d_])(?:invoice|inv|rechnung|facture|factura|fattura|factuur)\.?\s*(?:no\.?|nr\.?|number|n°|#)?\s*[:#]?\s*"
+    r"([a-z]{0,6}[-/]?\d[\w\-/]{2,})")
 _BILLING_SENDER = re.compile(r"invoice|billing|rechnung|factur|accounts?|faktura", re.IGNORECASE)
 
 
@@ -111,6 +116,10 @@ def classify(
         if message is not None and message.subject and (m := _COMPILED[kind].search(message.subject)):
             scores[kind] += 1.5 * weight
             reasons.append(f"{kind}: subject says {m.group(0)!r}")
+    references = set(_INVOICE_REFERENCE.findall(title + "\n" + body))
+    if len(references) >= 2 and scores["statement"] > 0:
+        scores["statement"] += min(len(references), 4) * 0.75
+        reasons.append(f"statement: lists {len(references)} invoices")
     cues = set(_TILL_CUES.findall(title + "\n" + body))
     if len(cues) >= 2:
         scores["receipt"] += 1.0 + 0.5 * (len(cues) - 2)

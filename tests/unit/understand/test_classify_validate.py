@@ -136,3 +136,25 @@ def test_analyze_never_raises_on_odd_documents() -> None:
         result = analyze(doc)
         assert result.classification.doc_type in ("other", "invoice")
         result.summary()  # serializable
+
+
+def test_a_statement_that_lists_invoices_is_a_statement_and_an_invoice_stays_one() -> None:
+    import dataclasses
+
+    from inbox_ocr.app import samples
+    from inbox_ocr.app.api import extract_bytes
+
+    listing = (("Invoice INV-2026-0040 (02/10/2026)", "", "", "1,200.00"),
+               ("Invoice INV-2026-0042 (02/11/2026)", "", "", "1,234.56"),
+               ("Payment received, thank you", "", "", "-1,200.00"))
+    statement = dataclasses.replace(samples.invoice_doc(), title="Customer Statement", lines=listing,
+                                    header=(("Date:", "30/11/2026"), ("Account No.:", "C-20418")),
+                                    totals=(("Balance due:", "€1,234.56"),))
+    [doc] = extract_bytes(samples.render_pdf(statement), "statement.pdf")
+    assert doc.classification.doc_type == "statement"
+    assert "statement: lists 2 invoices" in doc.classification.reasons
+    # an invoice that names one earlier invoice is still an invoice
+    invoice = dataclasses.replace(samples.invoice_doc(),
+                                  lines=(("Balance of invoice INV-2026-0040", "", "", "1,028.80"),))
+    [doc] = extract_bytes(samples.render_pdf(invoice), "invoice.pdf")
+    assert doc.classification.doc_type == "invoice"
