@@ -76,6 +76,7 @@ def build_processor(config: Config, reader: Reader | None = None, history: Invoi
         templates=load_templates(config.understanding.templates_dir),
         router=RuleRouter(config.rules, config.default),
         history=history,
+        filters={s.name: s.attachments for s in config.sources},
     )
 
 

@@ -354,6 +354,7 @@ class MessageOutcome(Frozen):
     message: ParsedMessage
     documents: tuple[AnalyzedDocument, ...] = ()
     decision: RoutingDecision
+    skipped: tuple[PartError, ...] = Field(default=(), description="attachments the source's filter left unread")
 
 
 InvoiceFields.model_rebuild()

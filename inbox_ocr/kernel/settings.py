@@ -70,6 +70,37 @@ class LogSettings(Strict):
     format: Literal["text", "json"] = "text"
 
 
+class AttachmentFilter(Strict):
+    """Which attachments of a source's messages are read: logos and signature images cost nothing.
+    A skipped part is named, with why, in the message's audit trail."""
+
+    include: list[str] = Field(default_factory=list, description="file name globs (case-insensitive) to read; "
+                               "empty: every readable attachment")
+    exclude: list[str] = Field(default_factory=list, description="file name globs never read (e.g. 'logo*', "
+                               "'image0*.png')")
+    min_bytes: ByteSize | None = Field(default=None, description="smaller files are not read")
+    min_inline_image_pixels: int = Field(default=0, ge=0, description="inline images (in the body, e.g. a "
+                                         "signature logo) whose longer side is shorter than this are not read")
+
+    def skip_reason(self, filename: str, size: int, inline_image_side: int | None) -> str | None:
+        """Why an attachment is not read, or None to read it. `inline_image_side`: the longer side
+        in pixels of an inline image (None for anything else)."""
+        import fnmatch
+
+        name = filename.lower()
+        if self.include and not any(fnmatch.fnmatchcase(name, g.lower()) for g in self.include):
+            return f"not in attachments.include ({', '.join(self.include)})"
+        for glob in self.exclude:
+            if fnmatch.fnmatchcase(name, glob.lower()):
+                return f"attachments.exclude {glob!r}"
+        if self.min_bytes is not None and size < self.min_bytes:
+            return f"{size} bytes, under attachments.min_bytes ({self.min_bytes})"
+        if inline_image_side is not None and inline_image_side < self.min_inline_image_pixels:
+            return (f"inline image of {inline_image_side} px, under attachments.min_inline_image_pixels "
+                    f"({self.min_inline_image_pixels})")
+        return None
+
+
 class SourceSettings(Strict):
     """What every source has; `connectors/*` extend it with a `type` and their own keys."""
 
@@ -78,6 +109,7 @@ class SourceSettings(Strict):
     poll_every: Duration = 60.0
     quarantine_folder: str = "Quarantine"
     batch_size: int = Field(default=100, gt=0)
+    attachments: AttachmentFilter = AttachmentFilter()
 
 
 class DeliveryPolicy(Strict):

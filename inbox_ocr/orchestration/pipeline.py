@@ -9,13 +9,22 @@ writes nothing, so it can run in a worker process (or later a Celery worker). Th
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from inbox_ocr.kernel import metrics
 from inbox_ocr.kernel.errors import PermanentError
-from inbox_ocr.kernel.models import AnalyzedDocument, Document, MessageOutcome, ParsedMessage, RawMessage
+from inbox_ocr.kernel.models import (
+    AnalyzedDocument,
+    Attachment,
+    Document,
+    MessageOutcome,
+    ParsedMessage,
+    PartError,
+    RawMessage,
+)
 from inbox_ocr.kernel.ports import InvoiceHistory, Reader, Router
-from inbox_ocr.kernel.settings import Limits
+from inbox_ocr.kernel.settings import AttachmentFilter, Limits
 from inbox_ocr.mime import parse_message
 from inbox_ocr.read import is_readable
 from inbox_ocr.understand import Templates, analyze
@@ -30,6 +39,7 @@ class Processor:
     templates: Templates
     router: Router
     history: InvoiceHistory | None = None  # the ledger's invoices: a document seen before is marked
+    filters: Mapping[str, AttachmentFilter] = field(default_factory=dict)  # per source: attachments not read
 
 
 def analyze_attachments(
@@ -83,11 +93,43 @@ def process_message(raw: RawMessage, processor: Processor) -> MessageOutcome:
     if raw.declared_size > limits.max_message_bytes:
         raise PermanentError(f"message is {raw.declared_size} bytes, over the limit of {limits.max_message_bytes}")
     parsed = parse_message(raw.raw, limits)
-    documents = analyze_attachments(parsed, processor)
+    kept, skipped = select_attachments(parsed, processor.filters.get(raw.source))
+    documents = analyze_attachments(parsed.model_copy(update={"attachments": kept}), processor)
     if processor.history is not None:
         documents = tuple(mark_duplicate(d, processor.history, raw) for d in documents)
     decision = processor.router.decide(raw.source, parsed, documents)
-    return MessageOutcome(message=parsed, documents=documents, decision=decision)
+    return MessageOutcome(message=parsed, documents=documents, decision=decision, skipped=skipped)
+
+
+def select_attachments(parsed: ParsedMessage, rules: AttachmentFilter | None
+                       ) -> tuple[tuple[Attachment, ...], tuple[PartError, ...]]:
+    """The attachments to read, and the readable ones the source's filter leaves out, with why."""
+    if rules is None or rules == AttachmentFilter():
+        return parsed.attachments, ()
+    kept: list[Attachment] = []
+    skipped: list[PartError] = []
+    for att in parsed.attachments:
+        shown_in_body = att.inline or att.content_id is not None  # a signature logo, referenced as cid:
+        side = _image_side(att) if shown_in_body and att.content_type.startswith("image/") else None
+        reason = rules.skip_reason(att.filename, att.size, side) if is_readable(att.content_type) else None
+        if reason is None:
+            kept.append(att)
+        else:
+            skipped.append(PartError(part=att.part, filename=att.filename, error=f"not read: {reason}"))
+    return tuple(kept), tuple(skipped)
+
+
+def _image_side(att: Attachment) -> int | None:
+    """The longer side of an image in pixels, from its header (None when it cannot be told)."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(att.data)) as image:
+            return max(image.size)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def mark_duplicate(doc: AnalyzedDocument, history: InvoiceHistory, raw: RawMessage) -> AnalyzedDocument:

@@ -123,6 +123,7 @@ class Runner:
         docs = [d.summary() for d in outcome.documents]
         audit = [("received", f"{raw.source} {raw.key} {len(raw.raw)} bytes")]
         audit += [("part_error", f"{e.part} {e.filename or ''}: {e.error}") for e in msg.errors]
+        audit += [("skipped", f"{e.part} {e.filename or ''}: {e.error}") for e in outcome.skipped]
         audit += [("read", f"{d.document.filename}: {d.document.reading}" +
                    (f" error={d.document.error}" if d.document.error else "")) for d in outcome.documents]
         audit += [("classified", f"{d.document.filename}: {d.classification.doc_type} "

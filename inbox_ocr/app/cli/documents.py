@@ -126,7 +126,8 @@ def process(config_path: Path, dry_run: bool, source_name: str | None, message: 
     msg = outcome.message
     if as_json:
         echo_json({"message": {"file": str(message), "subject": msg.subject, "sender": msg.sender,
-                               "attachments": len(msg.attachments), "part_errors": msg.errors},
+                               "attachments": len(msg.attachments), "part_errors": msg.errors,
+                               "skipped": outcome.skipped},
                    "quarantined": False, "documents": [doc.summary() for doc in outcome.documents],
                    "rules": outcome.decision.explanation, "rule": outcome.decision.rule,
                    "actions": outcome.decision.actions,
@@ -135,6 +136,8 @@ def process(config_path: Path, dry_run: bool, source_name: str | None, message: 
     click.echo(f"message: {msg.subject!r} from {msg.sender or '?'} ({len(msg.attachments)} attachment(s))")
     for err in msg.errors:
         click.echo(f"  part {err.part} {err.filename or ''}: ERROR {err.error}")
+    for part in outcome.skipped:
+        click.echo(f"  part {part.part} {part.filename or ''}: {part.error}")
     for doc in outcome.documents:
         s = doc.summary()
         click.echo(f"  document {s['attachment']}: {s['doc_type']} ({s['doc_type_confidence']:.2f}), "
