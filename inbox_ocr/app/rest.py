@@ -84,8 +84,10 @@ class Api:
         from inbox_ocr.app.api import page_images, page_json
 
         self._check_size(data)
-        if not data.startswith(_IMAGE_OR_PDF) and b"%PDF-" not in data[:1024]:
-            raise ApiError(415, f"{filename or 'the file'} is not an image (PNG, JPEG, TIFF, BMP, WebP) or a PDF")
+        from inbox_ocr.read.ocr.images import is_heif
+
+        if not data.startswith(_IMAGE_OR_PDF) and b"%PDF-" not in data[:1024] and not is_heif(data):
+            raise ApiError(415, f"{filename or 'the file'} is not an image (PNG, JPEG, TIFF, BMP, WebP, HEIC) or a PDF")
         started = time.perf_counter()
         warnings: list[str] = []
         try:

@@ -25,7 +25,8 @@ from inbox_ocr.read import text_layer
 log = logging.getLogger(__name__)
 
 IMAGE_TYPES = frozenset(
-    {"image/png", "image/jpeg", "image/tiff", "image/bmp", "image/webp", "image/gif", "image/x-ms-bmp"}
+    {"image/png", "image/jpeg", "image/tiff", "image/bmp", "image/webp", "image/gif", "image/x-ms-bmp",
+     "image/heic", "image/heif"}  # HEIC/HEIF: iPhone photos (pillow-heif)
 )
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 PDF_TYPE = "application/pdf"

@@ -32,6 +32,8 @@ class PageImage:
 
 def load_image_pages(data: bytes, max_pages: int, max_pixels: int, warnings: list[str]) -> list[PageImage]:
     """Every frame of an image file (TIFF may hold many), EXIF-rotated, downscaled to max_pixels."""
+    if is_heif(data):
+        _register_heif()
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -58,6 +60,23 @@ def load_image_pages(data: bytes, max_pages: int, max_pixels: int, warnings: lis
     if not pages:
         raise UnreadableDocument("the image has no frames")
     return pages
+
+
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+
+
+def is_heif(data: bytes) -> bool:
+    """An HEIF container (an iPhone's HEIC photo): `ftyp` and an image brand at offset 4."""
+    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
+
+
+def _register_heif() -> None:
+    """Teach Pillow HEIC/HEIF (pillow-heif), once, when the first such photo comes."""
+    import pillow_heif
+
+    if not getattr(_register_heif, "done", False):
+        pillow_heif.register_heif_opener()
+        _register_heif.done = True  # type: ignore[attr-defined]
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:
