@@ -1,4 +1,5 @@
-"""ZIP attachments: the files inside become attachments of their own, within the message's limits.
+"""ZIP and TNEF (winmail.dat) attachments: the files inside become attachments of their own,
+within the message's limits.
 
 A vendor that zips its invoice PDFs (or a scanner that mails a ZIP of scans) must not be silently
 skipped. The members are read with the same limits as attachments (count, bytes) and the archive
@@ -19,6 +20,7 @@ from inbox_ocr.kernel.errors import PermanentError
 from inbox_ocr.kernel.settings import Limits
 
 MAX_RATIO = 100  # uncompressed / compressed; PDFs and images compress far less
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"  # 0x223E9F78 little-endian: Outlook's winmail.dat
 _SKIP_PREFIXES = ("__MACOSX/", ".")
 
 
@@ -80,4 +82,40 @@ def zip_members(data: bytes, limits: Limits, room: int) -> Iterator[Member | Arc
         if content.startswith(b"PK\x03\x04") and name.lower().endswith(".zip"):
             yield ArchiveError(f"{name}: an archive inside the archive; not unpacked")
             continue
+        yield Member(name, content)
+
+
+def is_tnef(data: bytes) -> bool:
+    return data.startswith(TNEF_SIGNATURE)
+
+
+def tnef_members(data: bytes, limits: Limits, room: int) -> Iterator[Member | ArchiveError]:
+    """The files Outlook wrapped into a winmail.dat (TNEF), like zip_members. Raises ArchiveError
+    for data that tnefparse cannot read."""
+    from tnefparse import TNEF
+
+    try:
+        wrapped = TNEF(data)
+        attachments = list(wrapped.attachments)
+    except Exception as exc:  # tnefparse raises several types for damaged data
+        raise ArchiveError(f"not a readable winmail.dat (TNEF): {exc}") from exc
+    total = 0
+    for count, attachment in enumerate(attachments):
+        try:
+            name = attachment.long_filename() or attachment.name or f"member-{count + 1}"
+        except Exception:  # a name in a broken encoding
+            name = f"member-{count + 1}"
+        name = posixpath.basename(str(name).replace("\\", "/")) or f"member-{count + 1}"
+        if count >= room:
+            yield ArchiveError(f"{name}: more files in winmail.dat than limits.max_attachments allows; "
+                               f"{len(attachments) - count} not unpacked")
+            return
+        content = bytes(attachment.data or b"")
+        if len(content) > limits.max_attachment_bytes:
+            yield ArchiveError(f"{name}: {len(content)} bytes, over limits.max_attachment_bytes")
+            continue
+        total += len(content)
+        if total > limits.max_message_bytes:
+            yield ArchiveError(f"winmail.dat holds more than limits.max_message_bytes; stopped at {name}")
+            return
         yield Member(name, content)

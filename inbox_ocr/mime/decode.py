@@ -265,6 +265,8 @@ def detect_type(data: bytes, declared: str) -> str | None:
         except Exception:
             kind = None
         return str(kind.mime) if kind else "application/zip"
+    if data.startswith(b"\x78\x9f\x3e\x22"):  # Outlook's winmail.dat (TNEF), whatever PDF it wraps
+        return "application/ms-tnef"
     if b"%PDF-" in data[:1024]:
         return "application/pdf"
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import binascii
 import quopri
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email import errors as email_errors
 from email.message import EmailMessage, Message, MIMEPart
@@ -23,7 +24,7 @@ from email.parser import BytesHeaderParser, BytesParser
 from inbox_ocr.kernel.errors import MalformedMessage
 from inbox_ocr.kernel.models import Attachment, ParsedMessage, PartError
 from inbox_ocr.kernel.settings import Limits
-from inbox_ocr.mime.archives import ArchiveError, zip_members
+from inbox_ocr.mime.archives import ArchiveError, Member, is_tnef, tnef_members, zip_members
 from inbox_ocr.mime.decode import (
     UNKNOWN_CHARSETS,
     charset_hints,
@@ -231,21 +232,24 @@ class _Walker:
             data=data,
         ))
         if content_type == "application/zip":  # kept as an attachment (its name routes), and unpacked
-            self.unzip(data, path, filename)
+            self.unpack(zip_members, data, path, filename)
+        elif is_tnef(data):  # Outlook's winmail.dat
+            self.unpack(tnef_members, data, path, filename)
         return "", False
 
-    def unzip(self, data: bytes, path: str, filename: str | None) -> None:
-        """The files of a ZIP attachment as attachments `path.1`, `path.2` ... (archives.py)."""
+    def unpack(self, members_of: Callable[[bytes, Limits, int], Iterable[Member | ArchiveError]], data: bytes,
+               path: str, filename: str | None) -> None:
+        """The files of a ZIP or winmail.dat attachment as attachments `path.1`, `path.2` ... (archives.py)."""
         room = self.limits.max_attachments - len(self.attachments)
         try:
-            members = list(zip_members(data, self.limits, room))
+            members = list(members_of(data, self.limits, room))
         except ArchiveError as exc:
             raise _PartFailure(str(exc)) from exc
         for index, member in enumerate(members, 1):
             member_path = f"{path}.{index}"
             if isinstance(member, ArchiveError):
-                self.errors.append(PartError(part=member_path, filename=filename, error=f"in {filename or 'the ZIP'}: "
-                                             f"{member}"))
+                self.errors.append(PartError(part=member_path, filename=filename,
+                                             error=f"in {filename or 'the archive'}: {member}"))
                 continue
             kind = content_type_for(detect_type(member.data, "application/octet-stream"), "application/octet-stream",
                                     member.name)

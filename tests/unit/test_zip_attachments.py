@@ -78,3 +78,35 @@ def test_the_attachment_limit_counts_the_files_in_archives() -> None:
     parsed = parse_message(mail(("many.zip", "application/zip", archive)), Limits(max_attachments=4))
     assert len(parsed.attachments) == 4  # the archive and three of its files
     assert "7 not unpacked" in parsed.errors[-1].error
+
+
+def winmail(files: list[tuple[str, bytes]]) -> bytes:
+    """A winmail.dat as Outlook writes it (MS-OXTNEF): the signature, then attributes, each
+    level, id, length, data and a checksum; per attachment its rendering, title and data."""
+    import struct
+
+    def attribute(level: int, attribute_id: int, data: bytes) -> bytes:
+        return struct.pack("<BII", level, attribute_id, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+    out = struct.pack("<IH", 0x223E9F78, 0x0001)
+    out += attribute(1, 0x00089006, struct.pack("<I", 0x00010000))  # attTnefVersion
+    out += attribute(1, 0x00069007, struct.pack("<II", 1252, 0))  # attOemCodepage
+    for name, data in files:
+        out += attribute(2, 0x00069002, struct.pack("<HHIHHH", 1, 0xFFFF, 0xFFFFFFFF, 0, 0, 0))  # attAttachRenddata
+        out += attribute(2, 0x00018010, name.encode() + b"\0")  # attAttachTitle
+        out += attribute(2, 0x0006800F, data)  # attAttachData
+    return out
+
+
+def test_the_invoices_in_an_outlook_winmail_dat_are_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = samples.render_pdf(samples.invoice_doc(number="TNEF-1"))
+    second = samples.render_pdf(samples.invoice_doc(number="TNEF-2"))
+    config = parse_config({"sources": [{"name": "m", "type": "maildir", "path": "unused"}],
+                           "state_dir": str(tmp_path / "var")})
+    raw = mail(("winmail.dat", "application/ms-tnef", winmail([("TNEF-1.pdf", first), ("TNEF-2.pdf", second)])))
+    outcome = process_message(RawMessage(source="m", key="k", raw=raw), build_processor(config))
+    assert [a.filename for a in outcome.message.attachments] == ["winmail.dat", "TNEF-1.pdf", "TNEF-2.pdf"]
+    assert [d.fields.invoice_number for d in outcome.documents] == ["TNEF-1", "TNEF-2"]
+    # a winmail.dat with no files in it (only Outlook's rich text): nothing more to read, no error
+    empty = parse_message(mail(("winmail.dat", "application/ms-tnef", b"\x78\x9f\x3e\x22" + b"\x00" * 10)))
+    assert [a.filename for a in empty.attachments] == ["winmail.dat"] and empty.errors == ()
