@@ -70,7 +70,9 @@ AMOUNT_TOKEN = re.compile(
     r"(?:(?<=RM)|(?<![\w.,/]))"
     # a leading minus, also before a currency mark ("-RM 0.01", "- € 5,00", "-EUR 3.20")
     r"(?:(?P<sign>[-−–])\s?(?:(?:RM|[A-Z]{3}|[A-Z]{0,2}\$|[€£¥])\s?)?)?"
-    r"(?P<number>\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
+    # Indian grouping first (lakh, crore: "1,23,456.00"), then groups of three, then plain digits
+    r"(?P<number>\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,4})?|\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?"
+    r"|\d+(?:[.,]\d{1,4})?)"
     r"(?P<trailing>-)?(?![\w/]|[.,]\d)"
 )
 

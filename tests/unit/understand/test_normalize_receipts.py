@@ -142,3 +142,14 @@ def test_a_date_range_with_the_year_at_its_end_and_a_spaced_comma() -> None:
     assert dates("August 3 , 2014") == [date(2014, 8, 3)]
     assert dates("1 July 14") == [date(2014, 7, 1)]  # a two-digit year still reads when nothing follows
     assert date(2031, 7, 1) not in dates("July 1 - July 31, 2014")  # "1 - July 31" is no date of 2031
+
+
+def test_indian_digit_grouping_is_read() -> None:
+    from decimal import Decimal
+
+    from inbox_ocr.understand.normalize import all_amounts
+
+    assert [v for v, _, _ in all_amounts("Total ₹1,23,456.00")] == [Decimal("123456.00")]
+    assert [v for v, _, _ in all_amounts("Rs. 12,34,567.50")] == [Decimal("1234567.50")]
+    assert [v for v, _, _ in all_amounts("INR 1,00,000")] == [Decimal("100000")]
+    assert [v for v, _, _ in all_amounts("1,234,567.00 and 1.234,56")] == [Decimal("1234567.00"), Decimal("1234.56")]
