@@ -84,13 +84,18 @@ def _analyze(
         text = layout_text(document.pages[:TEMPLATE_PAGES])
         template = templates.match(text)
         if template is not None:
-            result = apply_template(template, text)
-            template_name = result.template
-            warnings.extend(result.warnings)
-            for name, value in result.values.items():
-                values[name] = value
-                confidence[name] = 0.9
-                calibrated.discard(name)
+            try:
+                result = apply_template(template, text)
+            except Exception as exc:  # a broken template costs its own fields, never the document's others
+                log.warning("event=template_failed template=%s file=%s error=%r", template.name, document.filename, exc)
+                warnings.append(f"template {template.name} failed and was not used: {exc!r}")
+            else:
+                template_name = result.template
+                warnings.extend(result.warnings)
+                for name, value in result.values.items():
+                    values[name] = value
+                    confidence[name] = 0.9
+                    calibrated.discard(name)
 
     if document.einvoice is not None:
         for name, value in document.einvoice:

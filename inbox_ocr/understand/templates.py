@@ -12,6 +12,7 @@ highest priority wins. Its fields override the generic ones; field names follow 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
@@ -89,9 +90,11 @@ class Templates:
     template added, replaced or removed: the review UI saves learned ones while the daemon runs);
     a folder that no longer loads keeps the templates read before, with an error in the log."""
 
-    def __init__(self, items: tuple[Template, ...] = (), folder: Path | None = None) -> None:
+    def __init__(self, items: tuple[Template, ...] = (), folder: Path | None = None,
+                 problems: tuple[str, ...] = ()) -> None:
         self._items = items
         self.folder = folder
+        self.problems = problems  # the files skipped, with why
         self._stamp = _stamp(folder)
 
     @property
@@ -99,7 +102,8 @@ class Templates:
         if self.folder is not None and (stamp := _stamp(self.folder)) != self._stamp:
             self._stamp = stamp
             try:
-                self._items = load_templates(self.folder)._items
+                fresh = load_templates(self.folder)
+                self._items, self.problems = fresh._items, fresh.problems
             except ConfigError as exc:
                 log.error("event=templates_reload_failed folder=%s error=%s", self.folder, exc)
         return self._items
@@ -124,30 +128,35 @@ class TemplateResult:
 
 
 def load_templates(folder: Path | None) -> Templates:
-    """Read every *.yml / *.yaml under `folder`; a broken template is a ConfigError naming the file."""
+    """Read every *.yml / *.yaml / *.json under `folder`, as invoice2data does. A broken template
+    is skipped with a warning in the log and listed in `Templates.problems` (check-config reports
+    them as errors); it never stops the others. Raises ConfigError only for a folder that is not one."""
     if folder is None:
         return Templates()
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(str(folder), ["understanding.templates_dir: not a folder"])
     items = []
-    for path in sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")]):
+    problems = []
+    for path in sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml"), *folder.rglob("*.json")]):
+        if path.name.startswith("."):
+            continue  # an editor's or our own temporary file
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
             items.append(_template_from(raw, path))
-        except (yaml.YAMLError, ValueError, TypeError, re.error) as exc:
-            raise ConfigError(str(path), [f"not a valid invoice2data template: {exc}"]) from exc
+        except (yaml.YAMLError, ValueError, TypeError, KeyError, re.error, OSError) as exc:
+            problems.append(f"{path}: not a valid invoice2data template: {exc}")
+            log.warning("event=template_skipped file=%s error=%s", path, exc)
     items.sort(key=lambda t: (-t.priority, t.name))
-    log.info("event=templates_loaded folder=%s count=%d", folder, len(items))
-    return Templates(tuple(items), folder)
+    log.info("event=templates_loaded folder=%s count=%d skipped=%d", folder, len(items), len(problems))
+    return Templates(tuple(items), folder, tuple(problems))
 
 
 def _template_from(raw: Any, path: Path) -> Template:
     if not isinstance(raw, dict):
         raise ValueError("the file is not a YAML mapping")
-    issuer = raw.get("issuer")
-    if not issuer:
-        raise ValueError("issuer is missing")
+    issuer = raw.get("issuer")  # invoice2data does not require it; without it the vendor is left to the rest
     options = dict(raw.get("options") or {})
     flags = 0
     keywords = raw.get("keywords") or []
@@ -180,7 +189,7 @@ def _template_from(raw: Any, path: Path) -> Template:
                 re.compile(rx)
     return Template(
         name=path.stem,
-        issuer=str(issuer),
+        issuer=str(issuer) if issuer else "",
         keywords=tuple(re.compile(k, flags) for k in keywords),
         exclude_keywords=tuple(re.compile(k, flags) for k in excludes),
         priority=int(raw.get("priority", 5)),
@@ -195,7 +204,7 @@ def apply_template(template: Template, text: str) -> TemplateResult:
     result = TemplateResult(template=template.name)
     prepared = template.prepare(text)
     conventions = Conventions(decimal_separator=template.options.get("decimal_separator"))
-    values: dict[str, Any] = {"vendor_name": template.issuer}
+    values: dict[str, Any] = {"vendor_name": template.issuer} if template.issuer else {}
     if template.options.get("currency"):
         values["currency"] = str(template.options["currency"]).upper()
     for key, spec in template.fields.items():
@@ -260,10 +269,12 @@ def _lines(spec: dict[str, Any], text: str, conventions: Conventions) -> list[Li
     end = re.search(spec["end"], text[start.end() if start else 0 :]) if spec.get("end") else None
     body_start = start.end() if start else 0
     body = text[body_start : body_start + end.start()] if end else text[body_start:]
-    line_rx = re.compile(spec["line"]) if spec.get("line") else None
+    line_spec = spec.get("line")  # one regex, or a list of them (invoice2data allows both)
+    patterns = line_spec if isinstance(line_spec, list) else [line_spec] if line_spec else []
+    line_rxs = [re.compile(rx) for rx in patterns]
     items = []
     for row in body.splitlines():
-        m = line_rx.search(row) if line_rx else None
+        m = next((found for rx in line_rxs if (found := rx.search(row))), None)
         if not m:
             continue
         g = m.groupdict()

@@ -177,6 +177,11 @@ def _checked(file: Path, online: bool, quiet: bool) -> Config:
     config = load_config(file)
     guard_output(config)
     problems = _helpdesk_names(config, quiet) if online else []
+    if config.understanding.templates_dir is not None:  # skipped at run time with a warning; named here
+        from inbox_ocr.understand import load_templates
+
+        skipped = load_templates(config.understanding.templates_dir).problems
+        problems.extend(f"understanding.templates_dir: {p}" for p in skipped)
     if config.http.users_file is not None:  # read at server start; a typo there must fail here first
         from inbox_ocr.app.web.auth import load_users
 

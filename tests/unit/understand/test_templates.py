@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from inbox_ocr.kernel.errors import ConfigError
 from inbox_ocr.understand import analyze, load_templates
 
 from .conftest import make_pdf, read_pdf
@@ -143,19 +142,74 @@ def test_no_template_matches_means_generic_values(folder: Path) -> None:
     "text",
     [
         "issuer: X\nfields: {}\n",
-        "keywords: [a]\n",
         "issuer: X\nkeywords: ['(']\n",
         "- just\n- a list\n",
         "issuer: X\nkeywords: [a]\nfields:\n  amount: {parser: magic}\n",
     ],
-    ids=["no-keywords", "no-issuer", "bad-regex", "not-a-mapping", "unknown-parser"],
+    ids=["no-keywords", "bad-regex", "not-a-mapping", "unknown-parser"],
 )
-def test_broken_template_is_a_config_error_naming_the_file(tmp_path: Path, text: str) -> None:
+def test_a_broken_template_is_skipped_and_named_and_the_others_load(tmp_path: Path, text: str) -> None:
     (tmp_path / "broken.yml").write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError) as info:
-        load_templates(tmp_path)
-    assert "broken.yml" in str(info.value)
+    (tmp_path / "good.yml").write_text("issuer: Good Ltd\nkeywords: [Good]\nfields: {invoice_number: 'No (\\d+)'}\n")
+    templates = load_templates(tmp_path)
+    assert [t.name for t in templates.items] == ["good"]
+    [problem] = templates.problems
+    assert "broken.yml: not a valid invoice2data template" in problem
+
+
+def test_upstream_features_json_no_issuer_and_lines_as_a_list(tmp_path: Path) -> None:
+    """As invoice2data's own templates folder has them: JSON files, no issuer, `lines.line` a list."""
+    import json
+
+    (tmp_path / "plain.json").write_text(json.dumps({
+        "keywords": ["Plain Supplies"], "fields": {"invoice_number": "Invoice (\\S+)", "amount": "Total (\\S+)"},
+        "lines": {"start": "Items", "end": "Total", "line": ["(?P<description>\\w+) (?P<amount>\\d+\\.\\d\\d)$",
+                                                          "(?P<description>\\w+) x (?P<amount>\\d+)$"]},
+    }))
+    templates = load_templates(tmp_path)
+    assert templates.problems == () and templates.items[0].issuer == ""
+    text = "Plain Supplies\nInvoice P-7\nItems\npaper 12.50\npens x 4\nTotal 16.50"
+    from inbox_ocr.understand.templates import apply_template
+
+    values = apply_template(templates.items[0], text).values
+    assert values["invoice_number"] == "P-7" and "vendor_name" not in values
+    assert [(i.description, str(i.amount)) for i in values["line_items"]] == [("paper", "12.50"), ("pens", "4")]
+
+
+def test_a_template_that_fails_on_a_document_costs_only_its_own_fields(tmp_path: Path) -> None:
+    """An e-invoice keeps its XML values, and a plain document its generic ones, when the vendor
+    template that matched it raises."""
+    from unittest import mock
+
+    from inbox_ocr.kernel.models import Document, InvoiceFields, Page, TextLine, Word
+    from inbox_ocr.understand import analyze
+
+    (tmp_path / "acme.yml").write_text("issuer: Acme\nkeywords: [Acme]\nfields: {invoice_number: 'No (\\d+)'}\n")
+    templates = load_templates(tmp_path)
+    words = (Word(text="Acme", box=(10, 10, 40, 20)), Word(text="invoice", box=(50, 10, 90, 20)))
+    page = Page(number=1, width=600, height=800,
+                lines=(TextLine(text="Acme invoice", box=((10, 10), (90, 10), (90, 20), (10, 20)), words=words),))
+    doc = Document(filename="x.pdf", content_type="application/pdf", sha256="0", reading="einvoice_xml",
+                   pages=(page,), einvoice=InvoiceFields(invoice_number="XML-1", total="10.00"))
+    with mock.patch("inbox_ocr.understand.apply_template", side_effect=TypeError("unhashable type: 'list'")):
+        result = analyze(doc, None, templates)
+    assert result.fields.invoice_number == "XML-1" and str(result.fields.total) == "10.00"
+    assert any("template acme failed and was not used" in w for w in result.warnings)
 
 
 def test_no_folder_means_no_templates() -> None:
     assert load_templates(None).items == ()
+
+
+def test_check_config_names_a_broken_template_that_the_daemon_would_skip(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from inbox_ocr.app.cli import main
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "broken.yml").write_text("issuer: X\nkeywords: ['(']\n")
+    config = tmp_path / "c.yaml"
+    config.write_text("sources: [{name: box, type: maildir, path: ./m}]\n"
+                      "understanding: {templates_dir: ./templates}\n")
+    result = CliRunner().invoke(main, ["check-config", str(config)])
+    assert result.exit_code == 2 and "broken.yml: not a valid invoice2data template" in result.output
