@@ -8,10 +8,12 @@ different things on different invoices and only the rest of the document can tel
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 # --------------------------------------------------------------------------- conventions
 
@@ -174,6 +176,11 @@ for _num, _names in enumerate(
 ):
     for _name in _names.split():
         MONTHS[_name] = _num
+# CLDR's names of twenty European languages (months.json, written by inbox_ocr/training/cldr_months.py):
+# Polish, Portuguese, Czech, the Nordic languages ... in their genitive ("1 stycznia") and plain forms.
+# The hand-kept names above add the spellings without accents that prints use ("fevrier", "aout").
+for _name, _num in json.loads((Path(__file__).with_name("months.json")).read_text(encoding="utf-8"))["months"].items():
+    MONTHS.setdefault(_name, _num)
 
 _MONTH_ALT = "|".join(sorted((re.escape(n) for n in MONTHS), key=len, reverse=True))
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [

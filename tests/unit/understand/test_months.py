@@ -1,0 +1,32 @@
+"""Month names from CLDR: dates in Polish, Portuguese, Czech and the Nordic languages are read,
+and the shipped months.json is what the script makes of babel's data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from inbox_ocr.understand.normalize import MONTHS, find_dates
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("Data wystawienia: 1 stycznia 2024", date(2024, 1, 1)),       # Polish, genitive
+    ("Data de emissão: 15 de março de 2024", date(2024, 3, 15)),   # Portuguese
+    ("Datum vystavení: 3. července 2024", date(2024, 7, 3)),       # Czech, genitive
+    ("Fakturadatum: 1 juli 2024", date(2024, 7, 1)),               # Swedish
+    ("Fakturadato: 4. desember 2024", date(2024, 12, 4)),          # Norwegian
+    ("Laskun päivä: 12. heinäkuuta 2024", date(2024, 7, 12)),      # Finnish
+    ("Dato: 2. februar 2024", date(2024, 2, 2)),                   # Danish
+])
+def test_dates_with_month_names_of_more_languages(text: str, day: date) -> None:
+    assert [d for d, _, _ in find_dates(text)] == [day]
+
+
+def test_the_shipped_names_are_cldrs_and_agree_with_the_hand_kept_ones() -> None:
+    babel = pytest.importorskip("babel")  # noqa: F841 - the script needs it
+    from inbox_ocr.training.cldr_months import TARGET, month_names, render
+
+    assert TARGET.read_text(encoding="utf-8") == render(), "run python -m inbox_ocr.training.cldr_months"
+    for name, number in month_names().items():
+        assert MONTHS[name] == number, name
