@@ -210,7 +210,10 @@ class MaildirSource:
             flags.add("S")
         if changes.flag:
             flags.add("F")
-        target_dir = folder_dir(self.root, changes.move_to) if changes.move_to else self.root
+        if changes.delete:  # Dovecot's Trash, flagged T (trashed): a mail client shows it as deleted
+            flags.add("T")
+        target = "Trash" if changes.delete else changes.move_to
+        target_dir = folder_dir(self.root, target) if target else self.root
         if target_dir != self.root:
             ensure_maildir(target_dir, subfolder=True)
         for keyword in changes.keywords:

@@ -2,7 +2,7 @@
 
 In YAML an action is `{move: Invoices}`, `{keyword: x}`, `{webhook: erp}`, `mark_seen`, `flag`,
 `{assign: person}` or `{comment: "template"}` (these two only mean something in a helpdesk), or
-`{review: "why"}` (hold the others until a person decides).
+`{review: "why"}` (hold the others until a person decides), `delete`.
 Each class says what it is (`is_mailbox`: applied on the source by `Source.ack`; `is_webhook`:
 delivered through the outbox), how it shows in explanations (`str`), and, for a mailbox action,
 how it changes the message (`apply`, onto the kernel's `MailboxChanges`).
@@ -96,6 +96,18 @@ class Flag(BaseAction):
 
     def apply(self, changes: MailboxChanges, inp: RoutingInput | None = None) -> MailboxChanges:
         return changes.model_copy(update={"flag": True})
+
+
+class Delete(BaseAction):
+    """Delete the message: to the server's Trash (IMAP: its \\Trash folder, else flagged \\Deleted
+    and left for the mail client to expunge, never expunging others' mail; Maildir: .Trash). A
+    delete wins over a move."""
+
+    kind: Literal["delete"] = "delete"
+    is_mailbox: ClassVar[bool] = True
+
+    def apply(self, changes: MailboxChanges, inp: RoutingInput | None = None) -> MailboxChanges:
+        return changes.model_copy(update={"delete": True})
 
 
 class Assign(BaseAction):
@@ -202,7 +214,7 @@ class Review(BaseAction):
         return self.reason
 
 
-AnyAction = Move | Keyword | Webhook | MarkSeen | Flag | Assign | Comment | Review
+AnyAction = Move | Keyword | Webhook | MarkSeen | Flag | Delete | Assign | Comment | Review
 ACTION_TYPES: tuple[type[BaseAction], ...] = get_args(AnyAction)
 _BY_KIND: dict[str, type[BaseAction]] = {t.model_fields["kind"].default: t for t in ACTION_TYPES}
 ACTION_KINDS: tuple[str, ...] = tuple(_BY_KIND)

@@ -60,7 +60,8 @@ def calls_for(provider: str, conversation: str, changes: MailboxChanges) -> tupl
     wanted += [("comment", c) for c in changes.comments]
     wanted += [("done", None)] if changes.mark_seen else []
     wanted += [("flag", None)] if changes.flag else []
-    calls, skipped = [], []
+    calls: list[HelpdeskCall] = []
+    skipped = ["delete"] if changes.delete else []  # a conversation is not deleted through the API
     for op, arg in wanted:
         if op in UNSUPPORTED[provider]:
             skipped.append(op)

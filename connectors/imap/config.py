@@ -55,6 +55,9 @@ class ImapSourceConfig(SourceSettings):
     mode: Literal["poll", "idle"] = "poll"
     max_age: Duration | None = Field(default=None, description="ignore mail older than this (e.g. 30d)")
     idle_renew: Duration = Field(default=1500.0, le=1740.0, description="re-issue IDLE this often (RFC 2177: < 29m)")
+    trash_folder: str | None = Field(default=None, description="where `delete` puts mail; default: the folder "
+                                     "the server marks \\Trash (SPECIAL-USE), else 'Trash' if it exists, else the "
+                                     "message is only flagged \\Deleted (never expunged)")
     fetch_batch: int = Field(default=25, ge=1, le=500, description="messages per FETCH command")
     timeout: Duration = Field(default=60.0, description="socket timeout for one IMAP command")
     reconnect_attempts: int = Field(default=4, ge=1, description="connection attempts (with backoff) per operation")

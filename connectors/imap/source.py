@@ -33,6 +33,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
+from imapclient.imapclient import TRASH
 
 from connectors.imap.auth import TokenProvider
 from connectors.imap.config import ImapSourceConfig
@@ -237,7 +238,9 @@ class ImapSource:
             flags += [k for k in changes.keywords if self._keyword_allowed(client, uid, k)]
             if flags:
                 client.add_flags([uid], flags, silent=True)
-            if changes.move_to:
+            if changes.delete:
+                self._delete(client, folder, uid)
+            elif changes.move_to:
                 self._move(client, folder, uid, changes.move_to)
 
         self.session.run(f"ack {message.key}", op)
@@ -320,11 +323,39 @@ class ImapSource:
             self._known_folders.add(name)
         return folder
 
+    def _delete(self, client: IMAPClient, folder: str, uid: int) -> None:
+        """To the Trash; without one, flagged \\Deleted for the user's client to expunge (we never
+        expunge: the folder may hold others' \\Deleted mail they still want to undelete)."""
+        trash = self._trash(client)
+        if trash is None or trash == self.session.server_name(folder):
+            client.add_flags([uid], [DELETED], silent=True)
+            if trash is None:
+                log.info("event=imap_deleted_flag_only source=%s folder=%s uid=%d reason=no Trash folder "
+                         "(set trash_folder)", self.name, folder, uid)
+            return
+        self._move_to_server_folder(client, folder, uid, trash)
+
+    def _trash(self, client: IMAPClient) -> str | None:
+        """The server's name of the Trash: configured, SPECIAL-USE \\Trash, or an existing 'Trash'."""
+        if self.config.trash_folder:
+            self._ensure_folder(client, self.config.trash_folder)
+            return self.session.server_name(self.config.trash_folder)
+        try:
+            special = client.find_special_folder(TRASH)  # SPECIAL-USE, else the usual names
+        except IMAPClientError:
+            special = None
+        if special:
+            return str(special)
+        fallback = self.session.server_name("Trash")
+        return fallback if client.folder_exists(fallback) else None
+
     def _move(self, client: IMAPClient, folder: str, uid: int, target: str) -> None:
         if target == folder:
             return
         self._ensure_folder(client, target)
-        server_target = self.session.server_name(target)
+        self._move_to_server_folder(client, folder, uid, self.session.server_name(target))
+
+    def _move_to_server_folder(self, client: IMAPClient, folder: str, uid: int, server_target: str) -> None:
         if self.session.has(b"MOVE"):
             client.move([uid], server_target)
             return

@@ -300,13 +300,16 @@ class MailboxChanges(Frozen):
     flag: bool = False
     assign_to: str | None = Field(default=None, description="a person (helpdesk sources only)")
     comments: tuple[str, ...] = Field(default=(), description="private comments, rendered (helpdesk sources only)")
+    delete: bool = Field(default=False, description="to the Trash (IMAP: the \\Trash folder, else \\Deleted "
+                         "without expunging; Maildir: .Trash); wins over move_to")
 
     def __bool__(self) -> bool:
-        return bool(self.move_to or self.keywords or self.mark_seen or self.flag or self.assign_to or self.comments)
+        return bool(self.move_to or self.keywords or self.mark_seen or self.flag or self.assign_to or self.comments
+                    or self.delete)
 
     def describe(self) -> list[str]:
         """One short line per change, as the ledger's audit trail shows them."""
-        out = [f"move: {self.move_to}"] if self.move_to else []
+        out = ["delete"] if self.delete else [f"move: {self.move_to}"] if self.move_to else []
         out += [f"keyword: {k}" for k in self.keywords]
         out += ["mark_seen"] if self.mark_seen else []
         out += ["flag"] if self.flag else []

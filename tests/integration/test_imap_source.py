@@ -305,3 +305,33 @@ def test_several_folders_of_one_account_are_fetched_with_their_own_keys(dovecot,
         assert b"\\Flagged" in uids_and_flags(admin, other)[b"from the scanner"]
     finally:
         source.close()
+
+
+@pytest.mark.parametrize("server_name", ["dovecot", "dovecot_without_move"])
+def test_delete_moves_to_the_trash_or_only_flags_and_never_expunges_others_mail(server_name, request, imap_folder):
+    server: Dovecot = request.getfixturevalue(server_name)
+    admin = admin_client(server)
+    append_many(admin, srv(imap_folder), [make_email("spam 1"), make_email("someone else's"), make_email("spam 2")])
+    admin.select_folder(srv(imap_folder))
+    admin.add_flags([2], [b"\\Deleted"])  # a colleague's deletion, not expunged yet
+    source = ImapSource(imap_source_config(server, [imap_folder]), MemoryState())
+    try:
+        first, second = list(source.fetch())
+        # no Trash folder yet: the message is only flagged \Deleted, nothing is expunged
+        if admin.folder_exists("Trash"):
+            admin.delete_folder("Trash")
+        source.ack(first, MailboxChanges(delete=True, move_to="Elsewhere"))
+        left = uids_and_flags(admin, imap_folder)
+        assert set(left) == {b"spam 1", b"someone else's", b"spam 2"}
+        assert b"\\Deleted" in left[b"spam 1"] and b"\\Deleted" in left[b"someone else's"]
+        # with a Trash folder, the message moves there (a delete wins over a move); the colleague's stays
+        admin.create_folder("Trash")
+        source.ack(second, MailboxChanges(delete=True, move_to="Elsewhere"))
+        source.ack(second, MailboxChanges(delete=True))  # again after a crash: nothing twice
+        assert list(uids_and_flags(admin, "Trash")) == [b"spam 2"]
+        assert not admin.folder_exists("Elsewhere")
+        left = uids_and_flags(admin, imap_folder)
+        assert set(left) == {b"spam 1", b"someone else's"}
+    finally:
+        source.close()
+        admin.logout()

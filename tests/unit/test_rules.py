@@ -231,3 +231,24 @@ def test_attachment_name_takes_several_patterns_and_not() -> None:
     explained = match(Rule.model_validate({"name": "r", "when": {"attachment_name": ["*.pdf", "not:*.p7s"]},
                                            "then": [{"keyword": "k"}]}), message("a.pdf", "smime.p7s")).checks
     assert any("'smime.p7s' matches it" in line for line in explained)
+
+
+def test_delete_is_an_action_and_goes_to_the_maildir_trash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from connectors.maildir import MaildirSource, MaildirSourceConfig
+    from connectors.memory import MemoryState
+    from inbox_ocr.kernel.models import ParsedMessage
+    from routing.conditions import RoutingInput
+    from routing.engine import decide
+    from routing.rules import Rule
+
+    rule = Rule.model_validate({"name": "spam", "when": {"subject": "*lottery*"}, "then": ["delete", {"move": "X"}]})
+    decision = decide(RoutingInput(source="s", message=ParsedMessage(subject="You won the lottery")), [rule])
+    assert decision.mailbox.delete and decision.mailbox.describe()[0] == "delete"
+    root = tmp_path / "Maildir"
+    (root / "new").mkdir(parents=True)
+    (root / "cur").mkdir()
+    (root / "new" / "1700000000.M1.test").write_bytes(b"Subject: You won the lottery\r\n\r\nbody\r\n")
+    source = MaildirSource(MaildirSourceConfig(type="maildir", name="s", path=root), MemoryState())
+    source.ack(next(iter(source.fetch())), decision.mailbox)
+    assert [p.name for p in (root / ".Trash" / "cur").iterdir()] == ["1700000000.M1.test:2,T"]
+    assert not (root / ".X").exists()
