@@ -49,6 +49,16 @@ SEEN, FLAGGED, DELETED = b"\\Seen", b"\\Flagged", b"\\Deleted"
 FETCH_BYTES = 64 * 1024**2  # bodies fetched together, by their declared sizes (one message may be larger)
 
 
+def _header(raw: bytes, name: bytes) -> str | None:
+    """One header's value from the raw message head, without the full parser."""
+    head = raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    for line in head.splitlines():
+        if line.lower().startswith(name + b":"):
+            value = line.split(b":", 1)[1].strip().decode("ascii", "replace")
+            return value or None
+    return None
+
+
 def split_key(key: str) -> tuple[str, int, int]:
     """'Invoices/2024/1795299262/17' -> ('Invoices/2024', 1795299262, 17)."""
     folder, uidvalidity, uid = key.rsplit("/", 2)
@@ -240,6 +250,9 @@ class ImapSource:
                 client.add_flags([uid], flags, silent=True)
             if changes.delete:
                 self._delete(client, folder, uid)
+            elif changes.move_to and changes.redo and self._moved_before(client, message, changes.move_to):
+                self.session.select(client, folder)  # the copy is there: only the original is left to remove
+                self._remove_original(client, folder, uid)
             elif changes.move_to:
                 self._move(client, folder, uid, changes.move_to)
 
@@ -354,6 +367,29 @@ class ImapSource:
             return
         self._ensure_folder(client, target)
         self._move_to_server_folder(client, folder, uid, self.session.server_name(target))
+
+    def _moved_before(self, client: IMAPClient, message: RawMessage, target: str) -> bool:
+        """Whether `target` already holds this message (by Message-ID): an ack redone after a crash
+        must not copy it a second time when the server had copied it and not yet removed the
+        original (Dovecot can leave a MOVE half done when the client is killed mid-command)."""
+        message_id = _header(message.raw, b"message-id")
+        if not message_id or target.upper() == "INBOX":
+            return False
+        server_target = self.session.server_name(target)
+        if not client.folder_exists(server_target):
+            return False
+        client.select_folder(server_target, readonly=True)
+        self.session.selected = None  # the next select() selects again
+        found = bool(client.search(["HEADER", "Message-ID", message_id]))
+        if found:
+            log.info("event=imap_move_completed source=%s key=%s folder=%s reason=a copy was already there",
+                     self.name, message.key, target)
+        return found
+
+    def _remove_original(self, client: IMAPClient, folder: str, uid: int) -> None:
+        client.add_flags([uid], [DELETED], silent=True)
+        if self.session.has(b"UIDPLUS"):
+            client.uid_expunge([uid])  # this UID only: others' \Deleted mail stays
 
     def _move_to_server_folder(self, client: IMAPClient, folder: str, uid: int, server_target: str) -> None:
         if self.session.has(b"MOVE"):

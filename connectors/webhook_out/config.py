@@ -31,6 +31,17 @@ class WebhookAuth(Strict):
         return self
 
 
+class PaperlessSettings(Strict):
+    """Upload the documents to paperless-ngx (`POST /api/documents/post_document/`) instead of
+    posting JSON: the webhook's url is paperless's base URL."""
+
+    token: SecretStr = Field(description="API token (paperless: My Profile); sent as Authorization: Token ...")
+    tags: list[str] = Field(default_factory=list, description="tags to add (created in paperless when missing)")
+    document_type: str | None = Field(default=None, description="document type name (created when missing)")
+    custom_fields: dict[str, str] = Field(default_factory=dict, description="extracted field -> name of a "
+                                          "paperless custom field that exists, e.g. {invoice_number: Invoice number}")
+
+
 class WebhookConfig(DeliveryPolicy):
     """One outbound webhook; the retry settings (max_attempts, backoff, max_backoff, jitter) come
     from DeliveryPolicy, which the outbox reads."""
@@ -45,6 +56,8 @@ class WebhookConfig(DeliveryPolicy):
     template_vars: dict[str, str] = Field(default_factory=dict, description="values the template reads as "
                                           "vars.NAME (e.g. project_key for jira)")
     content_type: str = "application/json"
+    paperless: PaperlessSettings | None = Field(default=None, description="a paperless-ngx sink: the documents are "
+                                                "uploaded with title, correspondent, created date, custom fields")
     include_document: bool = Field(default=False, description="send each document's file in the payload "
                                    "(documents[].content_base64), so the receiver gets the PDF, not only its name")
     include_document_max_bytes: ByteSize = Field(default=10 * 1024**2, description="a larger file is left out "
@@ -59,3 +72,9 @@ class WebhookConfig(DeliveryPolicy):
         if not re.match(r"^(https?|file)://", value):
             raise ValueError("url must start with http://, https:// or file://")
         return value
+
+    @model_validator(mode="after")
+    def _paperless_over_http(self) -> WebhookConfig:
+        if self.paperless is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError("a paperless webhook's url is paperless's http(s) base URL")
+        return self

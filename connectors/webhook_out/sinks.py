@@ -154,6 +154,10 @@ class FileSink:
 
 
 def make_sink(name: str, config: WebhookConfig, breakers: Breakers | None = None) -> Sink:
+    if config.paperless is not None:
+        from connectors.webhook_out.paperless import PaperlessSink
+
+        return PaperlessSink(name, config, breakers=breakers)
     if config.url.startswith("file://"):
         return FileSink(name, config)
     return HttpSink(name, config, breakers=breakers)

@@ -82,7 +82,8 @@ def build_processor(config: Config, reader: Reader | None = None, history: Invoi
 
 def include_documents(config: Config) -> dict[str, int]:
     """The webhooks whose payloads carry the documents' files, with the largest file each takes."""
-    return {name: hook.include_document_max_bytes for name, hook in config.webhooks.items() if hook.include_document}
+    return {name: hook.include_document_max_bytes for name, hook in config.webhooks.items()
+            if hook.include_document or hook.paperless is not None}  # paperless takes the file itself
 
 
 def build_sinks(config: Config, breakers: Breakers | None = None) -> dict[str, Sink]:

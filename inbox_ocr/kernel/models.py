@@ -300,6 +300,9 @@ class MailboxChanges(Frozen):
     flag: bool = False
     assign_to: str | None = Field(default=None, description="a person (helpdesk sources only)")
     comments: tuple[str, ...] = Field(default=(), description="private comments, rendered (helpdesk sources only)")
+    redo: bool = Field(default=False, description="the acknowledgement is done again after a crash: a move "
+                       "first checks that the target does not hold the message already (a server can leave a "
+                       "half-done MOVE behind when the client is killed)")
     delete: bool = Field(default=False, description="to the Trash (IMAP: the \\Trash folder, else \\Deleted "
                          "without expunging; Maildir: .Trash); wins over move_to")
 

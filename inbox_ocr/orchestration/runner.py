@@ -95,7 +95,8 @@ class Runner:
             # Committed before: only the acknowledgement may be missing (a crash in between).
             report = MessageReport(raw.source, raw.key, record.subject or "", HandlingResult.ACKED_AGAIN,
                                    record.rule, list(record.actions), error=record.error)
-            self._acknowledge(source, raw, record.id, record.status, record.mailbox, record.error, report)
+            self._acknowledge(source, raw, record.id, record.status, record.mailbox.model_copy(update={"redo": True}),
+                              record.error, report)
             return report
         if self.ledger.messages.is_known(raw.source, _message_id(raw), raw.content_hash):
             row = self.ledger.messages.record_outcome(Outcome(

@@ -335,3 +335,21 @@ def test_delete_moves_to_the_trash_or_only_flags_and_never_expunges_others_mail(
     finally:
         source.close()
         admin.logout()
+
+
+def test_an_ack_redone_after_a_half_done_move_leaves_one_copy(dovecot, admin, imap_folder):
+    """A client killed mid-MOVE can leave the copy in the target and the original in place; the
+    redone ack (after the restart) finds the copy by Message-ID and only removes the original."""
+    append_many(admin, srv(imap_folder), [make_email("half moved")])
+    target = f"{imap_folder}-done"
+    admin.create_folder(srv(target))
+    admin.select_folder(srv(imap_folder))
+    admin.copy([1], srv(target))  # what the server had done when the client died
+    source = ImapSource(imap_source_config(dovecot, [imap_folder]), MemoryState())
+    try:
+        [message] = list(source.fetch())
+        source.ack(message, MailboxChanges(move_to=target, redo=True))
+        assert list(uids_and_flags(admin, target)) == [b"half moved"]
+        assert uids_and_flags(admin, imap_folder) == {}
+    finally:
+        source.close()
