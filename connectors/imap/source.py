@@ -250,9 +250,8 @@ class ImapSource:
                 client.add_flags([uid], flags, silent=True)
             if changes.delete:
                 self._delete(client, folder, uid)
-            elif changes.move_to and changes.redo and self._moved_before(client, message, changes.move_to):
-                self.session.select(client, folder)  # the copy is there: only the original is left to remove
-                self._remove_original(client, folder, uid)
+            elif changes.move_to and changes.redo and self._moved_before(client, message, folder, changes.move_to):
+                self._remove_original(client, folder, uid)  # the copy is there: only the original is left
             elif changes.move_to:
                 self._move(client, folder, uid, changes.move_to)
 
@@ -368,7 +367,7 @@ class ImapSource:
         self._ensure_folder(client, target)
         self._move_to_server_folder(client, folder, uid, self.session.server_name(target))
 
-    def _moved_before(self, client: IMAPClient, message: RawMessage, target: str) -> bool:
+    def _moved_before(self, client: IMAPClient, message: RawMessage, folder: str, target: str) -> bool:
         """Whether `target` already holds this message (by Message-ID): an ack redone after a crash
         must not copy it a second time when the server had copied it and not yet removed the
         original (Dovecot can leave a MOVE half done when the client is killed mid-command)."""
@@ -379,8 +378,11 @@ class ImapSource:
         if not client.folder_exists(server_target):
             return False
         client.select_folder(server_target, readonly=True)
-        self.session.selected = None  # the next select() selects again
-        found = bool(client.search(["HEADER", "Message-ID", message_id]))
+        self.session.selected = None
+        try:
+            found = bool(client.search(["HEADER", "Message-ID", message_id]))
+        finally:
+            self.session.select(client, folder)  # what follows works on the original's folder again
         if found:
             log.info("event=imap_move_completed source=%s key=%s folder=%s reason=a copy was already there",
                      self.name, message.key, target)

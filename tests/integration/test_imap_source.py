@@ -353,3 +353,17 @@ def test_an_ack_redone_after_a_half_done_move_leaves_one_copy(dovecot, admin, im
         assert uids_and_flags(admin, imap_folder) == {}
     finally:
         source.close()
+
+
+def test_an_ack_redone_after_a_crash_with_no_copy_in_the_target_still_moves(dovecot, admin, imap_folder):
+    append_many(admin, srv(imap_folder), [make_email("not moved yet"), make_email("other")])
+    target = f"{imap_folder}-redo"
+    admin.create_folder(srv(target))
+    source = ImapSource(imap_source_config(dovecot, [imap_folder]), MemoryState())
+    try:
+        first = next(iter(source.fetch()))
+        source.ack(first, MailboxChanges(move_to=target, keywords=("seen_by_us",), redo=True))
+        assert list(uids_and_flags(admin, target)) == [b"not moved yet"]
+        assert list(uids_and_flags(admin, imap_folder)) == [b"other"]
+    finally:
+        source.close()
