@@ -14,22 +14,25 @@ from urllib.parse import quote
 from inbox_ocr.app.config import Config
 from inbox_ocr.app.rest import Api, ApiError
 from inbox_ocr.app.web import auth
+from inbox_ocr.app.web.learn import learn_templates
 from inbox_ocr.app.web.pages import page_pngs
+from inbox_ocr.app.web.present import (
+    FIELD_LABELS,
+    attachment_of,
+    confidence_class,
+    document_view,
+    queue_row,
+    summary_line,
+)
 from inbox_ocr.app.wiring import include_documents
 from inbox_ocr.kernel.errors import InboxOcrError
 from inbox_ocr.kernel.models import MessageStatus, RoutingDecision
 from inbox_ocr.orchestration.ledger import Ledger, ReviewConflict
-from inbox_ocr.orchestration.review import EDITABLE, CorrectionErrors, decide
+from inbox_ocr.orchestration.review import CorrectionErrors, decide
 
 log = logging.getLogger("inbox_ocr.web")
 
 HERE = Path(__file__).parent
-FIELD_LABELS = {
-    "invoice_number": "Invoice number", "invoice_date": "Invoice date", "due_date": "Due date", "total": "Total",
-    "subtotal": "Net", "tax": "Tax", "amount_due": "Amount due", "currency": "Currency", "vendor_name": "Vendor",
-    "vendor_vat_id": "Vendor VAT id", "customer_name": "Customer", "iban": "IBAN", "bic": "BIC",
-    "po_number": "PO number", "payment_reference": "Payment reference",
-}
 
 
 @dataclass
@@ -53,12 +56,6 @@ class WebUi:
         )
         self.templates.filters["confidence_class"] = confidence_class
         self.templates.globals["FIELD_LABELS"] = FIELD_LABELS
-
-
-def confidence_class(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    return "high" if value >= 0.9 else "medium" if value >= 0.7 else "low"
 
 
 def ui_middleware(config: Config) -> list[Any]:
@@ -90,7 +87,7 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
             held=ui.ledger.reviews.count_pending(), **values)
         return HTMLResponse(body, status_code=code, headers={"Cache-Control": "no-store"})
 
-    def page(handler: Callable[[Request], Awaitable[Response]], post: bool = False) -> Callable[[Request], Any]:
+    def page(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Any]:
         """A page for logged-in users: else to /login (and back after it). A POST needs the CSRF token."""
         async def endpoint(request: Request) -> Response:
             if request.session.get("user") not in ui.users:
@@ -151,7 +148,7 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         for review in ui.ledger.reviews.pending():
             record = ui.ledger.messages.by_id(review.message)
             if record is not None:
-                rows.append(_queue_row(review, record))
+                rows.append(queue_row(review, record))
         return render(request, "queue.html.j2", rows=rows)
 
     async def review_page(request: Request, errors: dict[tuple[int, str], str] | None = None,
@@ -161,7 +158,7 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         record = ui.ledger.messages.by_id(row)
         if review is None or record is None:
             return render(request, "error.html.j2", 404, message=f"Message {row} was never held for review.")
-        documents = [_document_view(i, d, errors or {}, typed or {}) for i, d in enumerate(record.documents)]
+        documents = [document_view(i, d, errors or {}, typed or {}) for i, d in enumerate(record.documents)]
         waiting = [a for a in review.held.actions if not a.startswith("review:")]
         return render(request, "review.html.j2", code, review=review, record=record, documents=documents,
                       trail=ui.ledger.audit.of(row), waiting=waiting,
@@ -198,7 +195,7 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
             ui.on_decision()
         flash = f"Message {row} {'approved' if verdict == 'approve' else 'rejected'}."
         if verdict == "approve" and form.get("learn") and ui.config.understanding.templates_dir is not None:
-            flash += " " + await run_in_threadpool(_learn, ui, row, user)
+            flash += " " + await run_in_threadpool(learn_templates, ui, row, user)
         request.session["flash"] = flash
         return RedirectResponse("/review", status_code=303)
 
@@ -208,7 +205,7 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         record = ui.ledger.messages.by_id(row)
         if review is None or record is None or not 0 <= doc < len(record.documents):
             return Response("no such page", status_code=404)
-        data = await run_in_threadpool(_attachment, review.raw, record.documents[doc].get("part"), ui.config)
+        data = await run_in_threadpool(attachment_of, review.raw, record.documents[doc].get("part"), ui.config)
         if data is None:
             return Response("the attachment is not in the message", status_code=404)
         pngs = await run_in_threadpool(page_pngs, data)
@@ -238,7 +235,7 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         seconds = time.perf_counter() - started
         views = []
         for i, doc in enumerate(documents):
-            view = _document_view(i, doc.summary(), {}, {})
+            view = document_view(i, doc.summary(), {}, {})
             view["images"] = ["data:image/png;base64," + base64.b64encode(png).decode() for png in pngs]
             view["lines"] = [[{"text": line.text, "confidence": line.confidence,
                                "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in line.box)} for line in page.lines]
@@ -257,7 +254,7 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         status = MessageStatus(wanted) if wanted in {s.value for s in MessageStatus} else None
         records = ui.ledger.messages.search(text, status, limit=200)
         return render(request, "messages.html.j2", records=records, q=text, status=wanted,
-                      statuses=[s.value for s in MessageStatus], summary=_summary_line)
+                      statuses=[s.value for s in MessageStatus], summary=summary_line)
 
     async def message(request: Request) -> Response:
         row = int(request.path_params["id"])
@@ -266,7 +263,7 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
             return render(request, "error.html.j2", 404, message=f"No message {row}.")
         return render(request, "message.html.j2", record=record, trail=ui.ledger.audit.of(row),
                       deliveries=ui.ledger.deliveries.of_message(row), review=ui.ledger.reviews.get(row),
-                      documents=[_document_view(i, d, {}, {}) for i, d in enumerate(record.documents)])
+                      documents=[document_view(i, d, {}, {}) for i, d in enumerate(record.documents)])
 
     async def outbox(request: Request) -> Response:
         from inbox_ocr.orchestration.ledger import DeliveryStatus
@@ -306,112 +303,8 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
     ]
 
 
-def _learn(ui: WebUi, row: int, user: str) -> str:
-    """Save vendor templates from the corrections just approved on message `row`; what happened,
-    for the reviewer (and the audit trail)."""
-    from inbox_ocr.kernel.models import InvoiceFields
-    from inbox_ocr.understand.learning import NotLearnable, learn_template, save_template
-
-    record = ui.ledger.messages.by_id(row)
-    review = ui.ledger.reviews.get(row)
-    folder = ui.config.understanding.templates_dir
-    if record is None or review is None or folder is None:
-        return ""
-    said = []
-    for summary in record.documents:
-        corrected = list(summary.get("corrected", {}))
-        if not corrected:
-            continue
-        name = summary.get("attachment") or "document"
-        data = _attachment(review.raw, summary.get("part"), ui.config)
-        try:
-            if data is None:
-                raise NotLearnable("the attachment is not in the message")
-            documents, _ = ui.api.analyze(data, name)
-            fields = InvoiceFields.model_validate(summary.get("fields", {}))
-            learned = learn_template(documents[0].document, fields, corrected)
-            path = save_template(Path(folder), learned)
-        except (NotLearnable, ApiError, InboxOcrError, IndexError) as exc:
-            said.append(f"No template learned from {name}: {exc}.")
-            continue
-        skipped = "; ".join(f"{k}: {v}" for k, v in learned.skipped.items())
-        ui.ledger.audit.add(row, "template", f"by {user}: {path.name} reads {', '.join(learned.learned)}"
-                            + (f" (not learned: {skipped})" if skipped else ""))
-        log.info("event=template_learned file=%s fields=%s user=%s", path, ",".join(learned.learned), user)
-        said.append(f"Template {path.name} now reads {', '.join(learned.learned)} for {learned.data['issuer']}."
-                    + (f" Not learned: {skipped}." if skipped else ""))
-    return " ".join(said)
-
-
 def _safe_next(target: str | None) -> str:
     """Where to go after the login: a path on this site only (no open redirect)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/review"
     return target
-
-
-def _attachment(raw: bytes, part: str | None, config: Config) -> bytes | None:
-    from inbox_ocr.mime import parse_message
-
-    for attachment in parse_message(raw, config.limits).attachments:
-        if attachment.part == part:
-            return attachment.data
-    return None
-
-
-def _main(documents: list[dict[str, Any]]) -> dict[str, Any] | None:
-    return next((d for d in documents if d.get("doc_type") in ("invoice", "credit_note")),
-                documents[0] if documents else None)
-
-
-def _queue_row(review: Any, record: Any) -> dict[str, Any]:
-    main = _main(record.documents) or {}
-    fields = main.get("fields", {})
-    confidences = [c for d in record.documents for name, c in d.get("field_confidence", {}).items()
-                   if name in EDITABLE]
-    return {"id": record.id, "received": record.created_at.replace("T", " ")[:16], "sender": record.sender or "",
-            "subject": record.subject or "", "doc_type": main.get("doc_type", "-"),
-            "total": f"{fields['total']} {fields.get('currency', '')}".strip() if fields.get("total") else "-",
-            "lowest": min(confidences) if confidences else None, "reason": review.reason,
-            "duplicate_of": next((d["duplicate_of"]["message"] for d in record.documents if d.get("duplicate_of")),
-                                 None)}
-
-
-def _summary_line(record: Any) -> str:
-    main = _main(record.documents)
-    if main is None:
-        return ""
-    fields = main.get("fields", {})
-    bits = [main.get("doc_type", "")]
-    if fields.get("invoice_number"):
-        bits.append(f"no. {fields['invoice_number']}")
-    if fields.get("total"):
-        bits.append(f"{fields['total']} {fields.get('currency', '')}".strip())
-    return ", ".join(b for b in bits if b)
-
-
-def _document_view(index: int, summary: dict[str, Any], errors: dict[tuple[int, str], str],
-                   typed: dict[str, str]) -> dict[str, Any]:
-    """One document as the templates show it: its fields in the form's order, each with its value
-    (as typed, after a refused submit), confidence, warnings, error and box."""
-    fields = summary.get("fields", {})
-    confidence = summary.get("field_confidence", {})
-    positions = summary.get("field_positions", {})
-    warnings = summary.get("warnings", [])
-    rows = []
-    for name in EDITABLE:
-        value = fields.get(name)
-        rows.append({
-            "name": name, "input": f"f-{index}-{name}",
-            "value": typed.get(f"f-{index}-{name}", "" if value is None else str(value)),
-            "confidence": confidence.get(name), "position": positions.get(name),
-            "warnings": [w for w in warnings if name in w.split(":")[0] or w.startswith(name)],
-            "error": errors.get((index, name)), "corrected": summary.get("corrected", {}).get(name),
-        })
-    return {"index": index, "name": summary.get("attachment") or summary.get("file") or f"document {index + 1}",
-            "doc_type": summary.get("doc_type"), "doc_type_confidence": summary.get("doc_type_confidence"),
-            "source": summary.get("source"), "error": summary.get("error"), "warnings": warnings,
-            "pages": summary.get("pages", []), "fields": rows,
-            "other_warnings": [w for w in warnings if not any(w in r["warnings"] for r in rows)],
-            "boxes": [{"name": r["name"], "page": r["position"]["page"], "box": r["position"]["box"],
-                       "confidence": r["confidence"]} for r in rows if r["position"]]}
