@@ -54,6 +54,8 @@ class ImapSourceConfig(SourceSettings):
                                description="folder names with '/' between levels, whatever the server uses")
     mode: Literal["poll", "idle"] = "poll"
     max_age: Duration | None = Field(default=None, description="ignore mail older than this (e.g. 30d)")
+    idle_connections: int = Field(default=4, ge=1, le=20, description="IMAP connections IDLE may use for this "
+                                  "account (one per folder); folders beyond them are polled every poll_every")
     idle_renew: Duration = Field(default=1500.0, le=1740.0, description="re-issue IDLE this often (RFC 2177: < 29m)")
     trash_folder: str | None = Field(default=None, description="where `delete` puts mail; default: the folder "
                                      "the server marks \\Trash (SPECIAL-USE), else 'Trash' if it exists, else the "

@@ -38,6 +38,7 @@ from imapclient.imapclient import TRASH
 from connectors.imap.auth import TokenProvider
 from connectors.imap.config import ImapSourceConfig
 from connectors.imap.session import CONNECTION_ERRORS, ImapSession, brief
+from connectors.imap.watch import FolderWatcher
 from inbox_ocr.kernel.errors import SourceUnavailable
 from inbox_ocr.kernel.models import MailboxChanges, RawMessage
 from inbox_ocr.kernel.ports import SourceState
@@ -84,6 +85,10 @@ class ImapSource:
         self.since: date | None = None  # `backfill --since`: only mail received on or after this day
         tokens = TokenProvider(self.name, config.oauth, state) if config.oauth else None
         self.session = ImapSession(config, tokens, client_factory)
+        self._tokens, self._client_factory = tokens, client_factory
+        self._pushed = threading.Event()  # a watcher saw new mail in another folder (watch.py)
+        self._closing = threading.Event()
+        self._watchers: list[FolderWatcher] | None = None
 
     # ------------------------------------------------------------------ fetch
 
@@ -413,19 +418,24 @@ class ImapSource:
     # ------------------------------------------------------------------ IDLE
 
     def wait_for_mail(self, timeout: float, stop: threading.Event | None = None) -> bool:
-        """Block in IDLE on the first folder until the server reports new mail (True) or `timeout`
-        passes (False). IDLE is re-issued every `idle_renew` seconds. With several folders only the
-        first is watched, so the wait ends after at most `poll_every` with True to poll the others.
-        After a dropped connection it reconnects and returns True: mail may have come meanwhile.
-        Setting `stop` ends the wait within about a second (False)."""
+        """Block in IDLE on the first folder until the server reports new mail there or in a
+        folder a watcher IDLEs on (True), or `timeout` passes (False). The other folders get a
+        connection each within `idle_connections` (watch.py); folders beyond them are polled, so
+        then the wait ends after at most `poll_every` with True. IDLE is re-issued every
+        `idle_renew` seconds. After a dropped connection it reconnects and returns True: mail may
+        have come meanwhile. Setting `stop` ends the wait within about a second (False)."""
         stopped = stop.is_set if stop is not None else lambda: False
         longest_step = 1.0 if stop is not None else 30.0
         folder = self.config.folders[0]
-        if len(self.config.folders) > 1:
-            timeout = min(timeout, self.config.poll_every)
-        deadline = time.monotonic() + timeout
         try:
             client = self.session.connect()
+            polled = self._start_watchers()  # after connecting: IDLE is a capability the server names
+            if polled:
+                timeout = min(timeout, self.config.poll_every)
+            deadline = time.monotonic() + timeout
+            if self._pushed.is_set():
+                self._pushed.clear()
+                return True
             info = self.session.select(client, folder, fresh=True)
             uidnext = int(info.get(b"UIDNEXT", 0))
             if folder in self._uidnext_seen and uidnext != self._uidnext_seen[folder]:
@@ -439,15 +449,18 @@ class ImapSource:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or stopped():
-                    return len(self.config.folders) > 1 and not stopped()
+                    return bool(polled) and not stopped()
                 client.idle()
                 renew_at = time.monotonic() + min(left, self.config.idle_renew)
                 new_mail = False
                 while not new_mail and not stopped() and (wait := renew_at - time.monotonic()) > 0:
                     step = min(wait, longest_step)
                     began = time.monotonic()
-                    responses = client.idle_check(timeout=step)
+                    responses = client.idle_check(timeout=min(step, 1.0) if self._watchers else step)
                     new_mail = any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+                    if self._pushed.is_set():  # another folder's watcher
+                        self._pushed.clear()
+                        new_mail = True
                     if not responses and time.monotonic() - began < step / 2:
                         break  # imapclient hides EOF as "no responses": DONE below finds out
                 client.idle_done()  # raises on a dropped connection
@@ -462,9 +475,26 @@ class ImapSource:
             self.session.drop()
             raise SourceUnavailable(f"{self.name}: IDLE refused: {brief(exc)}") from exc
 
+    def _start_watchers(self) -> list[str]:
+        """Start the watchers of the other folders, once; the folders left to polling."""
+        others = self.config.folders[1:]
+        if self._watchers is None:
+            watched = others[: self.config.idle_connections - 1] if self.session.has(b"IDLE") else []
+            self._watchers = [FolderWatcher(self.config, f, self._tokens, self._client_factory, self._pushed,
+                                            self._closing) for f in watched]
+            for watcher in self._watchers:
+                watcher.start()
+            polled = [f for f in others if f not in watched]
+            log.info("event=imap_idle_folders source=%s pushed=%s polled=%s", self.name,
+                     ",".join([self.config.folders[0], *watched]), ",".join(polled) or "-")
+        return [f for f in others if f not in {w.folder for w in self._watchers}]
+
     def has(self, capability: bytes) -> bool:
         """Whether the server announced `capability` (known after the first connection)."""
         return self.session.has(capability)
 
     def close(self) -> None:
+        self._closing.set()
+        for watcher in self._watchers or ():
+            watcher.join(timeout=5)
         self.session.close()

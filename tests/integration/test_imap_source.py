@@ -367,3 +367,33 @@ def test_an_ack_redone_after_a_crash_with_no_copy_in_the_target_still_moves(dove
         assert list(uids_and_flags(admin, imap_folder)) == [b"other"]
     finally:
         source.close()
+
+
+def test_idle_watches_every_folder_within_the_connection_budget(dovecot, admin, imap_folder, caplog):
+    """Mail into the second folder wakes the wait at once (its own IDLE connection), not after a
+    poll; with a budget of one connection the second folder is polled, and the log says which."""
+    second = f"{imap_folder}-scans"
+    for folder in (imap_folder, second):
+        admin.create_folder(srv(folder))
+    source = ImapSource(imap_source_config(dovecot, [imap_folder, second], mode="idle", poll_every=3600),
+                        MemoryState())
+    try:
+        list(source.fetch())
+        with caplog.at_level("INFO", logger="connectors.imap"):
+            threading.Timer(1.0, lambda: admin_client(dovecot).append(srv(second), make_email("scan"))).start()
+            started = time.monotonic()
+            assert source.wait_for_mail(timeout=120) is True
+            assert time.monotonic() - started < 60  # pushed; a poll would have waited the full 120 s
+        assert any(f"pushed={imap_folder},{second} polled=-" in r.getMessage() for r in caplog.records)
+        assert [m.folder for m in source.fetch()] == [second]
+    finally:
+        source.close()
+    budget = ImapSource(imap_source_config(dovecot, [imap_folder, second], mode="idle", poll_every=1,
+                                           idle_connections=1), MemoryState())
+    try:
+        with caplog.at_level("INFO", logger="connectors.imap"):
+            list(budget.fetch())
+            assert budget.wait_for_mail(timeout=120) is True  # ends after poll_every to poll the second
+        assert any(f"pushed={imap_folder} polled={second}" in r.getMessage() for r in caplog.records)
+    finally:
+        budget.close()
