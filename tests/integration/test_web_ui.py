@@ -226,3 +226,19 @@ def test_a_form_posted_without_its_csrf_token_is_refused(daemon: Daemon, browser
     assert requests.post(f"{daemon.base}/review/1", data={"decision": "reject"}, timeout=10,
                          allow_redirects=False).headers["location"].startswith("/login")
     page.close()
+
+
+def test_try_it_reads_an_e_invoice_xml_without_a_page_to_show(daemon: Daemon, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An upload with no page (an e-invoice's XML) is read and shown without an image, not refused."""
+    from tests.unit.understand.test_einvoice import CII
+
+    sample = tmp_path / "invoice.xml"
+    sample.write_text(CII, encoding="utf-8")
+    page = browser.new_page()
+    _login(page, daemon.base, "/try")
+    page.set_input_files("input[type=file]", str(sample))
+    page.click("button.primary")
+    page.wait_for_selector("#result", timeout=120_000)
+    result = page.locator("#result").inner_text()
+    assert "No page image for this file (read as einvoice_xml)" in result and "invoice" in result
+    page.close()

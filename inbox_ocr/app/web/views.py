@@ -227,11 +227,12 @@ def ui_routes(ui: WebUi) -> list[Any]:  # noqa: C901 - one closure per page, sha
         started = time.perf_counter()
         try:
             documents, errors = await run_in_threadpool(ui.api.analyze, data, part.filename)
-            pngs = await run_in_threadpool(page_pngs, data)
         except ApiError as exc:
             return render(request, "try.html.j2", exc.status, result=None, error=str(exc))
-        except InboxOcrError as exc:
-            return render(request, "try.html.j2", 422, result=None, error=f"{part.filename} cannot be shown: {exc}")
+        try:
+            pngs = await run_in_threadpool(page_pngs, data)
+        except InboxOcrError:  # an e-invoice XML or an e-mail: read, but no page to show
+            pngs = []
         seconds = time.perf_counter() - started
         views = []
         for i, doc in enumerate(documents):
