@@ -85,6 +85,16 @@ class RawMessage(Frozen):
     def content_hash(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
 
+    def header(self, name: str) -> str | None:
+        """One header's value read from the raw head without the full parser (for messages the
+        parser may reject, and for sources that need one header): None when absent or empty."""
+        head = self.raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+        prefix = name.lower().encode() + b":"
+        for line in head.splitlines():
+            if line.lower().startswith(prefix):
+                return line.split(b":", 1)[1].strip().decode("utf-8", "replace")[:200] or None
+        return None
+
 
 # --------------------------------------------------------------------------- extract
 

@@ -237,11 +237,7 @@ def _doc_line(summary: dict[str, Any]) -> str:
 
 def _header(raw: RawMessage, name: str) -> str:
     """A header read without the full parser, for records of messages the parser rejected."""
-    head = raw.raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    for line in head.splitlines():
-        if line.lower().startswith(name.lower().encode() + b":"):
-            return line.split(b":", 1)[1].strip().decode("utf-8", "replace")[:200]
-    return ""
+    return raw.header(name) or ""
 
 
 def _message_id(raw: RawMessage) -> str | None:

@@ -21,7 +21,7 @@ def page_pngs(data: bytes) -> list[bytes]:
     return list(_page_pngs(data))
 
 
-@functools.lru_cache(maxsize=16)  # a reviewer's browser asks for one page after another
+@functools.lru_cache(maxsize=4)  # a reviewer's browser asks for one page after another (a few files held)
 def _page_pngs(data: bytes) -> tuple[bytes, ...]:
     import cv2
 

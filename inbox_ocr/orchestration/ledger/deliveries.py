@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 
 from inbox_ocr.kernel import secrets
 from inbox_ocr.orchestration.ledger.audit import add_audit
 from inbox_ocr.orchestration.ledger.db import Database, now_iso
-from inbox_ocr.orchestration.ledger.records import DeliveryRecord, DeliveryStatus
+from inbox_ocr.orchestration.ledger.records import DeliveryRecord, DeliveryStatus, NewDelivery
+
+
+def add_deliveries(db: sqlite3.Connection, message: int, deliveries: Iterable[NewDelivery], stamp: str) -> None:
+    """Outbox rows of a message, due now, inside the caller's transaction; a row whose idempotency
+    key is there already (the same message processed again) is not added twice."""
+    for d in deliveries:
+        db.execute(
+            """INSERT OR IGNORE INTO outbox (message, webhook, idempotency_key, payload, status, attempts,
+                                             next_attempt_at, created_at)
+               VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)""",
+            (message, d.webhook, d.idempotency_key, d.payload, time.time(), stamp),
+        )
 
 
 class DeliveryStore:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 
 from inbox_ocr.kernel import secrets
 from inbox_ocr.kernel.models import MailboxChanges, MessageStatus
 from inbox_ocr.orchestration.ledger.audit import add_audit
 from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.deliveries import add_deliveries
 from inbox_ocr.orchestration.ledger.invoices import add_invoices
 from inbox_ocr.orchestration.ledger.records import MessageIdentity, MessageRecord, Outcome
 
@@ -78,13 +78,7 @@ class MessageStore:
                  outcome.mailbox.model_dump_json(), json.dumps(list(outcome.documents)), stamp, stamp),
             )
             row_id = int(_row_id(db, who.source, who.key))
-            for d in outcome.deliveries:
-                db.execute(
-                    """INSERT OR IGNORE INTO outbox (message, webhook, idempotency_key, payload, status, attempts,
-                                                     next_attempt_at, created_at)
-                       VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)""",
-                    (row_id, d.webhook, d.idempotency_key, d.payload, time.time(), stamp),
-                )
+            add_deliveries(db, row_id, outcome.deliveries, stamp)
             for event, detail in outcome.audit:
                 add_audit(db, row_id, event, detail, stamp)
             if outcome.status in (MessageStatus.DONE, MessageStatus.HELD):

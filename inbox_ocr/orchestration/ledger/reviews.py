@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from inbox_ocr.kernel.models import MessageStatus, RoutingDecision
 from inbox_ocr.orchestration.ledger.audit import add_audit
 from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.deliveries import add_deliveries
 from inbox_ocr.orchestration.ledger.invoices import add_invoices
 from inbox_ocr.orchestration.ledger.records import NewDelivery, ReviewRecord
 
@@ -72,13 +72,7 @@ class ReviewStore:
                  chosen.mailbox.model_dump_json(), json.dumps(list(decision.documents)), stamp, message,
                  MessageStatus.HELD.value),
             )
-            for d in decision.deliveries:
-                db.execute(
-                    """INSERT OR IGNORE INTO outbox (message, webhook, idempotency_key, payload, status, attempts,
-                                                     next_attempt_at, created_at)
-                       VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)""",
-                    (message, d.webhook, d.idempotency_key, d.payload, time.time(), stamp),
-                )
+            add_deliveries(db, message, decision.deliveries, stamp)
             for event, detail in decision.audit:
                 add_audit(db, message, event, detail, stamp)
             add_invoices(db, message, decision.documents)  # as corrected
