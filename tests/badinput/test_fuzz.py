@@ -32,7 +32,9 @@ from inbox_ocr.kernel.models import ParsedMessage
 from inbox_ocr.mime.parse import parse_message
 
 EXAMPLES = int(os.environ.get("INBOX_OCR_FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=5000, derandomize=False,
+# no deadline: an example's time says nothing about correctness, and CI machines are busy (one
+# example waiting 5 s for an fsync failed a run)
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 PROVIDERS = ("postmark", "mailgun", "sendgrid", "mime", "front", "zendesk", "helpscout")
 PDF_B64 = base64.b64encode(render_pdf(invoice_doc(number="FUZZ-1"))).decode()

