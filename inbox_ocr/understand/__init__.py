@@ -90,8 +90,13 @@ def _analyze(
                 log.warning("event=template_failed template=%s file=%s error=%r", template.name, document.filename, exc)
                 warnings.append(f"template {template.name} failed and was not used: {exc!r}")
             else:
-                template_name = result.template
-                warnings.extend(result.warnings)
+                if result.missing:  # as invoice2data: a template applies whole or not at all
+                    warnings.append(f"template {template.name} matched but its required field(s) "
+                                    f"{', '.join(result.missing)} were not found: not used")
+                    result.values = {}
+                else:
+                    template_name = result.template
+                    warnings.extend(result.warnings)
                 for name, value in result.values.items():
                     values[name] = value
                     confidence[name] = 0.9

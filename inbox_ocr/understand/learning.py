@@ -77,6 +77,7 @@ def learn_template(document: Document, fields: InvoiceFields, corrected: list[st
     if not learned:
         raise NotLearnable("no corrected field could be learned: " +
                            "; ".join(f"{k}: {v}" for k, v in skipped.items()) if skipped else "nothing was corrected")
+    data["required_fields"] = sorted(learned)  # a learned template reads only what was corrected
     if not data["options"]:
         del data["options"]
     return LearnedTemplate(_slug(issuer), data, sorted(learned), skipped)
@@ -175,6 +176,7 @@ def save_template(folder: Path, learned: LearnedTemplate) -> Path:
         earlier = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if isinstance(earlier, dict) and earlier.get("keywords") == data["keywords"]:
             data["fields"] = {**(earlier.get("fields") or {}), **data["fields"]}
+            data["required_fields"] = sorted(data["fields"])
     body = ("# learned from a reviewer's corrections (inbox-ocr web UI); edit freely\n"
             + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{learned.name}.", suffix=".tmp")

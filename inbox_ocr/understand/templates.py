@@ -1,13 +1,20 @@
-"""Vendor templates in invoice2data's YAML format, read from a folder named in the config.
+"""Vendor templates in invoice2data's format (YAML or JSON), read from a folder named in the config.
 
-Supported: `issuer`, `keywords`, `exclude_keywords`, `priority`, `fields` (legacy regex strings,
-`static_*` keys, and `{parser: regex|static, regex, value, type, group}`), `options` (`currency`,
-`date_formats`, `decimal_separator`, `remove_whitespace`, `remove_accents`, `lowercase`, `replace`)
-and `lines` (`start`, `end`, `line`, legacy or as `fields.lines` with `parser: lines`).
+Read as invoice2data reads them: `issuer` (optional), `keywords`, `exclude_keywords`, `priority`,
+`fields` (legacy regex strings or lists, the `static_` and `sum_` prefixes, and `{parser: regex |
+static | lines, regex, value, type, group}`), `options` (`currency`, `date_formats`,
+`decimal_separator`, `remove_whitespace`, `remove_accents`, `lowercase`, `replace`, `languages`),
+`lines` (`start`, `end`, `line`, `first_line`, `last_line`, `skip_line`, `line_separator`, `types`;
+every start..end block), `tables` (`start`, `end`, `body`, `line_separator`) and `required_fields`.
+A field's `area` is not used (invoice2data uses it only with its pdftotext and tesseract inputs):
+the field is looked for in the whole text.
 
 A template matches when every keyword regex is found in the text and no exclude keyword is; the
-highest priority wins. Its fields override the generic ones; field names follow invoice2data
-(`date`, `amount`, `amount_untaxed`, `vat`, ...) or ours (`invoice_date`, `total`, ...).
+highest priority wins. As in invoice2data, the template applies only when every required field is
+found (default `date`, `amount`, `invoice_number`; the issuer and currency always count): otherwise
+the document keeps the generic extractor's values and says which fields were missing. Its fields
+override the generic ones; field names follow invoice2data (`date`, `amount`, `amount_untaxed`,
+`vat`, ...) or ours (`invoice_date`, `total`, ...).
 """
 
 from __future__ import annotations
@@ -54,6 +61,9 @@ _DATE_FIELDS = {"invoice_date", "due_date", "service_period_start", "service_per
 _MONEY_FIELDS = {"total", "subtotal", "tax", "amount_due"}
 
 
+DEFAULT_REQUIRED = ("date", "amount", "invoice_number")  # invoice2data's, less the issuer (always set)
+
+
 @dataclass(frozen=True)
 class Template:
     name: str
@@ -63,19 +73,23 @@ class Template:
     priority: int
     fields: dict[str, dict[str, Any]]
     options: dict[str, Any]
-    lines: dict[str, Any] | None = None
+    lines: tuple[tuple[str, dict[str, Any]], ...] = ()  # (field name, lines spec), legacy `lines` as "lines"
+    tables: tuple[dict[str, Any], ...] = ()
+    required: tuple[str, ...] = DEFAULT_REQUIRED
 
     def prepare(self, text: str) -> str:
-        """The text as the template's options say it should be matched."""
+        """The text as the template's options say it should be matched, in invoice2data's order:
+        spaces removed (not line breaks), accents removed (other characters, € and £ included, are
+        kept: upstream drops every non-ASCII one), lower case, then the `replace` pairs."""
         opts = self.options
-        for old, new in opts.get("replace", []) or []:
-            text = re.sub(old, new, text)
         if opts.get("remove_whitespace"):
-            text = re.sub(r"\s+", "", text)
+            text = re.sub(" +", "", text)
         if opts.get("remove_accents"):
             text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
         if opts.get("lowercase"):
             text = text.lower()
+        for old, new in opts.get("replace", []) or []:
+            text = re.sub(old, new, text)
         return text
 
     def matches(self, text: str) -> bool:
@@ -125,6 +139,7 @@ class TemplateResult:
     template: str
     values: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # required fields not found: the template does not apply
 
 
 def load_templates(folder: Path | None) -> Templates:
@@ -158,82 +173,131 @@ def _template_from(raw: Any, path: Path) -> Template:
         raise ValueError("the file is not a YAML mapping")
     issuer = raw.get("issuer")  # invoice2data does not require it; without it the vendor is left to the rest
     options = dict(raw.get("options") or {})
-    flags = 0
-    keywords = raw.get("keywords") or []
-    if isinstance(keywords, str):
-        keywords = [keywords]
+    keywords = _patterns(raw.get("keywords"))
     if not keywords:
         raise ValueError("keywords are missing (a template without keywords would match every document)")
-    excludes = raw.get("exclude_keywords") or []
-    if isinstance(excludes, str):
-        excludes = [excludes]
     fields: dict[str, dict[str, Any]] = {}
-    lines = raw.get("lines")
+    lines: list[tuple[str, dict[str, Any]]] = []
+    if raw.get("lines") is not None:
+        lines.append(("lines", _lines_spec("lines", raw["lines"])))
     for key, spec in (raw.get("fields") or {}).items():
+        key = str(key)
         if key.startswith("static_"):
-            fields[key[len("static_") :]] = {"parser": "static", "value": spec}
+            fields[key[len("static_"):]] = {"parser": "static", "value": spec}
+        elif key.startswith("sum_") and isinstance(spec, list):
+            fields[key[len("sum_"):]] = {"parser": "regex", "regex": spec, "group": "sum"}
         elif isinstance(spec, str | list):
             fields[key] = {"parser": "regex", "regex": spec}
         elif isinstance(spec, dict):
             if spec.get("parser") == "lines":
-                lines = spec
+                lines.append((key, _lines_spec(f"fields.{key}", spec)))
                 continue
             if spec.get("parser") not in ("regex", "static"):
                 raise ValueError(f"fields.{key}: parser {spec.get('parser')!r} is not supported (regex, static, lines)")
+            if spec.get("parser") == "regex" and "regex" not in spec:
+                raise ValueError(f"fields.{key}: a regex parser needs `regex`")
             fields[key] = dict(spec)
         else:
             raise ValueError(f"fields.{key}: expected a regex string or a mapping")
         if fields.get(key, {}).get("parser") == "regex":
-            regexes = fields[key]["regex"]
-            for rx in regexes if isinstance(regexes, list) else [regexes]:
+            for rx in _as_list(fields[key]["regex"]):
                 re.compile(rx)
+    tables = raw.get("tables") or []
+    if isinstance(tables, dict):
+        tables = [tables]
+    for n, table in enumerate(tables):
+        if not isinstance(table, dict) or not all(k in table for k in ("start", "end", "body")):
+            raise ValueError(f"tables[{n}]: needs `start`, `end` and `body`")
+        for key in ("start", "end", "body"):
+            re.compile(table[key])
+    required = raw.get("required_fields", options.get("required_fields"))
+    if required is not None and (not isinstance(required, list) or not all(isinstance(r, str) for r in required)):
+        raise ValueError("required_fields: expected a list of field names")
     return Template(
         name=path.stem,
         issuer=str(issuer) if issuer else "",
-        keywords=tuple(re.compile(k, flags) for k in keywords),
-        exclude_keywords=tuple(re.compile(k, flags) for k in excludes),
+        keywords=keywords,
+        exclude_keywords=_patterns(raw.get("exclude_keywords")),
         priority=int(raw.get("priority", 5)),
         fields=fields,
         options=options,
-        lines=lines,
+        lines=tuple(lines),
+        tables=tuple(dict(t) for t in tables),
+        required=DEFAULT_REQUIRED if required is None else tuple(required),
     )
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _patterns(value: Any) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(str(k)) for k in _as_list(value))
+
+
+def _lines_spec(where: str, spec: Any) -> dict[str, Any]:
+    if not isinstance(spec, dict) or "line" not in spec:
+        raise ValueError(f"{where}: a lines parser needs `line`")
+    for key in ("start", "end", "line", "first_line", "last_line", "skip_line"):
+        for rx in _as_list(spec.get(key)):
+            re.compile(rx)
+    return dict(spec)
+
+
 def apply_template(template: Template, text: str) -> TemplateResult:
-    """Values of the fields the template defines, typed like InvoiceFields."""
+    """Values of the fields the template defines, typed like InvoiceFields, and the required fields
+    it did not find (when there are any, the caller does not use the values)."""
     result = TemplateResult(template=template.name)
     prepared = template.prepare(text)
     conventions = Conventions(decimal_separator=template.options.get("decimal_separator"))
     values: dict[str, Any] = {"vendor_name": template.issuer} if template.issuer else {}
+    found = {"issuer", "currency"}  # invoice2data always sets both (the currency defaults to EUR)
     if template.options.get("currency"):
         values["currency"] = str(template.options["currency"]).upper()
     for key, spec in template.fields.items():
-        name = FIELD_NAMES.get(key, key)
-        if name not in _MODEL_FIELDS:
-            continue  # an invoice2data field we have no place for
         raw = _raw_value(spec, prepared)
         if raw is None:
             result.warnings.append(f"template {template.name}: field {key} not found")
             continue
-        typed = _typed(name, raw, spec.get("type"), template.options, conventions)
+        found.add(key)
+        name = FIELD_NAMES.get(key, key)
+        if name not in _MODEL_FIELDS:
+            continue  # an invoice2data field we have no place for
+        typed = _typed(name, raw, spec.get("type") or _legacy_type(key), template.options, conventions)
         if typed is None:
             result.warnings.append(f"template {template.name}: field {key} value {raw!r} could not be read")
+            found.discard(key)
             continue
         values[name] = typed
-    if template.lines:
-        items = _lines(template.lines, prepared, conventions)
+    for key, value in _tables(template.tables, prepared).items():
+        found.add(key)
+        name = FIELD_NAMES.get(key, key)
+        if name in _MODEL_FIELDS and name not in values:  # as upstream: a table never overrides a field
+            typed = _typed(name, value, _legacy_type(key), template.options, conventions)
+            if typed is not None:
+                values[name] = typed
+    for key, spec in template.lines:
+        items = _lines(spec, prepared, conventions)
         if items:
-            values["line_items"] = tuple(items)
+            found.add(key)
+            values.setdefault("line_items", tuple(items))
+    result.missing = [r for r in template.required if r not in found and FIELD_NAMES.get(r, r) not in values]
     result.values = values
     return result
+
+
+def _legacy_type(key: str) -> str | None:
+    """invoice2data types a field by its name when no `type` is given: date..., ...date, amount..."""
+    if key.startswith("date") or key.endswith("date"):
+        return "date"
+    return "float" if key.startswith("amount") else None
 
 
 def _raw_value(spec: dict[str, Any], text: str) -> Any:
     if spec.get("parser") == "static":
         return spec.get("value")
-    regexes = spec["regex"] if isinstance(spec["regex"], list) else [spec["regex"]]
     found: list[str] = []
-    for rx in regexes:
+    for rx in _as_list(spec["regex"]):
         for m in re.finditer(rx, text):
             found.append(m.group(1) if m.groups() else m.group(0))
     if not found:
@@ -264,33 +328,96 @@ def _typed(name: str, raw: Any, kind: str | None, options: dict[str, Any], conve
     return str(raw).strip()
 
 
-def _lines(spec: dict[str, Any], text: str, conventions: Conventions) -> list[LineItem]:
-    start = re.search(spec["start"], text) if spec.get("start") else None
-    end = re.search(spec["end"], text[start.end() if start else 0 :]) if spec.get("end") else None
-    body_start = start.end() if start else 0
-    body = text[body_start : body_start + end.start()] if end else text[body_start:]
-    line_spec = spec.get("line")  # one regex, or a list of them (invoice2data allows both)
-    patterns = line_spec if isinstance(line_spec, list) else [line_spec] if line_spec else []
-    line_rxs = [re.compile(rx) for rx in patterns]
-    items = []
-    for row in body.splitlines():
-        m = next((found for rx in line_rxs if (found := rx.search(row))), None)
-        if not m:
+def _tables(tables: tuple[dict[str, Any], ...], text: str) -> dict[str, str]:
+    """invoice2data's `tables`: between `start` and `end`, each line is matched against `body`; its
+    named groups are fields (the first value of a name wins)."""
+    out: dict[str, str] = {}
+    for table in tables:
+        start = re.search(table["start"], text)
+        end = re.search(table["end"], text[start.end():]) if start else None
+        if start is None or end is None:
             continue
-        g = m.groupdict()
-        amount = (
-            parse_amount(g.get("amount") or g.get("price") or "", conventions)
-            if (g.get("amount") or g.get("price"))
-            else None
-        )
-        items.append(
-            LineItem(
-                description=(g.get("description") or g.get("name") or row).strip(),
-                quantity=parse_amount(g["qty"], conventions)
-                if g.get("qty")
-                else (parse_amount(g["quantity"], conventions) if g.get("quantity") else None),
-                unit_price=parse_amount(g["unit_price"], conventions) if g.get("unit_price") else None,
-                amount=amount,
-            )
-        )
-    return items
+        body = text[start.end(): start.end() + end.start()]
+        for row in re.split(table.get("line_separator", r"\n"), body):
+            if not row.strip() or not (m := re.search(table["body"], row)):
+                continue
+            for key, value in m.groupdict().items():
+                if value is not None and key not in out:
+                    out[key] = value.strip()
+    return out
+
+
+def _lines(spec: dict[str, Any], text: str, conventions: Conventions) -> list[LineItem]:
+    """invoice2data's `lines`: every `start`..`end` block (no `start`: from the top; no `end`: to the
+    bottom); in a block a `first_line` match opens an item, `line` matches add to it, `last_line` closes
+    it, `skip_line` is ignored. Without `first_line` and `last_line`, every `line` match is an item."""
+    rows: list[dict[str, str]] = []
+    rest = text
+    while True:
+        start = re.search(spec["start"], rest) if spec.get("start") else None
+        if spec.get("start") and start is None:
+            break
+        rest = rest[start.end():] if start else rest
+        end = re.search(spec["end"], rest) if spec.get("end") else None
+        if spec.get("end") and end is None:
+            break
+        rows += _line_block(spec, rest[: end.start()] if end else rest)
+        if end is None or not spec.get("start"):
+            break
+        rest = rest[end.end():]
+    return [_line_item(row, conventions) for row in rows]
+
+
+def _line_block(spec: dict[str, Any], block: str) -> list[dict[str, str]]:
+    line, first, last = _as_list(spec["line"]), _as_list(spec.get("first_line")), _as_list(spec.get("last_line"))
+    skips = _as_list(spec.get("skip_line"))
+    if not first and not last:
+        first = line
+    rows: list[dict[str, str]] = []
+    row: dict[str, str] = {}
+    opened = False
+    for text in re.split(spec.get("line_separator", r"\n"), block):
+        if not text.strip():
+            continue
+        if first and (m := _search(first, text)):
+            if row:
+                rows.append(row)
+            row, opened = {k: (v or "").strip() for k, v in m.groupdict().items()}, True
+            continue
+        if not opened:
+            continue
+        if last and (m := _search(last, text)):
+            _extend(row, m)
+            rows.append(row)
+            row, opened = {}, False
+            continue
+        if any(re.search(rx, text) for rx in skips):
+            continue
+        if m := _search(line, text):
+            _extend(row, m)
+    if row:
+        rows.append(row)
+    return rows
+
+
+def _search(patterns: list[str], text: str) -> re.Match[str] | None:
+    return next((m for rx in patterns if (m := re.search(rx, text))), None)
+
+
+def _extend(row: dict[str, str], m: re.Match[str]) -> None:
+    for key, value in m.groupdict().items():
+        row[key] = "\n".join(v for v in (row.get(key, ""), (value or "").strip()) if v)
+
+
+def _line_item(row: dict[str, str], conventions: Conventions) -> LineItem:
+    def number(*keys: str) -> Decimal | None:
+        raw = next((row[k] for k in keys if row.get(k)), None)
+        return parse_amount(raw, conventions) if raw else None
+
+    description = next((row[k] for k in ("description", "desc", "name", "item") if row.get(k)), None)
+    return LineItem(
+        description=(description or " ".join(v for v in row.values() if v)).strip(),
+        quantity=number("qty", "quantity"),
+        unit_price=number("unit_price", "price_unit"),
+        amount=number("amount", "price", "price_subtotal", "total"),
+    )

@@ -57,6 +57,7 @@ fields:
 
 GENERIC = r"""
 issuer: Any Stadtwerke
+required_fields: [invoice_number]
 keywords: ['Stadtwerke']
 priority: 1
 fields:
