@@ -62,6 +62,7 @@ def documents_of(data: bytes, filename: str, processor: Processor,
     """Read and analyze every document of one file; an e-mail's parts that could not be read come
     back as its PartErrors. Raises InboxOcrError for a message that cannot be parsed at all."""
     from inbox_ocr.mime import parse_message
+    from inbox_ocr.mime.archives import ArchiveError, is_signed_file, signed_members
     from inbox_ocr.mime.decode import content_type_for, detect_type
     from inbox_ocr.orchestration.pipeline import analyze_attachments, without_einvoice
     from inbox_ocr.understand import analyze
@@ -70,6 +71,11 @@ def documents_of(data: bytes, filename: str, processor: Processor,
         message = parse_message(data, processor.limits)
         return list(analyze_attachments(message, processor, ignore_einvoice=text_only)), list(message.errors)
     kind = content_type_for(detect_type(data, "application/octet-stream"), "application/octet-stream", filename)
+    if is_signed_file(data, kind, filename):  # IT..._001.xml.p7m: the document inside
+        for member in signed_members(data, processor.limits, filename):
+            if isinstance(member, ArchiveError):
+                raise member
+            return documents_of(member.data, member.name, processor, text_only)
     doc = processor.reader.read(data, filename=filename, content_type=kind, sha256=hashlib.sha256(data).hexdigest())
     if text_only:
         doc = without_einvoice(doc)

@@ -1,15 +1,22 @@
-"""ZIP and TNEF (winmail.dat) attachments: the files inside become attachments of their own,
-within the message's limits.
+"""ZIP and TNEF (winmail.dat) attachments, and signed files (.p7m): the files inside become
+attachments of their own, within the message's limits.
 
 A vendor that zips its invoice PDFs (or a scanner that mails a ZIP of scans) must not be silently
 skipped. The members are read with the same limits as attachments (count, bytes) and the archive
 as a whole may not unpack to more than the message may hold; a member that would expand more than
 MAX_RATIO times, or an archive nested in it, is refused with a clear error for that part: a zip
 bomb costs one error, never the daemon's memory. Encrypted members cannot be read and say so.
+
+A `.p7m` is a CMS/PKCS#7 SignedData envelope around one file: every Italian FatturaPA invoice sent
+signed (`IT01234567890_00001.xml.p7m`), and signed PDFs. Its content is taken out (DER, BER or
+base64, up to three envelopes deep) without checking the signature: the Italian exchange system
+(SdI) checks it before delivery, and a signature says nothing about the fields.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import posixpath
 import zipfile
@@ -18,6 +25,7 @@ from dataclasses import dataclass
 
 from inbox_ocr.kernel.errors import PermanentError
 from inbox_ocr.kernel.settings import Limits
+from inbox_ocr.mime.decode import SIGNED_DATA_OID
 
 MAX_RATIO = 100  # uncompressed / compressed; PDFs and images compress far less
 TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"  # 0x223E9F78 little-endian: Outlook's winmail.dat
@@ -119,3 +127,60 @@ def tnef_members(data: bytes, limits: Limits, room: int) -> Iterator[Member | Ar
             yield ArchiveError(f"winmail.dat holds more than limits.max_message_bytes; stopped at {name}")
             return
         yield Member(name, content)
+
+
+MAX_ENVELOPES = 3
+
+
+def _der(data: bytes) -> bytes | None:
+    """The DER/BER bytes of a CMS SignedData file given as DER, base64 or PEM; None for anything else."""
+    if data[:1] == b"\x30":
+        return data if SIGNED_DATA_OID in data[:32] else None
+    text = data.strip()
+    if text.startswith(b"-----BEGIN"):
+        text = b"".join(line for line in text.splitlines() if not line.startswith(b"-----"))
+    if not text.startswith(b"MI"):  # base64 of a DER SEQUENCE starts so
+        return None
+    try:
+        der = base64.b64decode(b"".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return der if der[:1] == b"\x30" and SIGNED_DATA_OID in der[:32] else None
+
+
+SIGNED_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
+
+
+def is_signed_file(data: bytes, content_type: str, filename: str | None) -> bool:
+    """A signed file to open: a .p7m (by type or name) that holds CMS SignedData (DER, BER or base64).
+    A detached signature (.p7s, an S/MIME mail's signature part) is not one."""
+    named = (filename or "").lower().endswith(".p7m")
+    return (content_type in SIGNED_TYPES or named) and _der(data) is not None
+
+
+def signed_members(data: bytes, limits: Limits, filename: str | None) -> Iterator[Member | ArchiveError]:
+    """The file inside a signed .p7m, named as the envelope without `.p7m`. Raises ArchiveError
+    for an envelope that cannot be read and for a detached signature (it holds no file)."""
+    from asn1crypto import cms
+
+    name = posixpath.basename(filename or "") or "signed-content"
+    content: bytes | None = data
+    for _ in range(MAX_ENVELOPES):
+        der = _der(content) if content is not None else None
+        if der is None:
+            break
+        try:
+            info = cms.ContentInfo.load(der)
+            content = info["content"]["encap_content_info"]["content"].native
+        except Exception as exc:  # asn1crypto raises several types for damaged or hostile bytes
+            raise ArchiveError(f"not a readable signed file (.p7m): {exc}") from exc
+        if content is None:
+            raise ArchiveError("a detached signature: it holds no document")
+        if name.lower().endswith((".p7m", ".p7s")):
+            name = name[:-4]
+    if content is None or content is data:
+        raise ArchiveError("not a signed file (.p7m)")
+    if len(content) > limits.max_attachment_bytes:
+        yield ArchiveError(f"{name}: {len(content)} bytes, over limits.max_attachment_bytes")
+        return
+    yield Member(name or "signed-content", content)

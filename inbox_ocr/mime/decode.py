@@ -252,6 +252,7 @@ _EXTENSIONS = {
     "application/pkcs7-signature": ".p7s", "application/x-pkcs7-signature": ".p7s",
     "application/zip": ".zip", "message/rfc822": ".eml",
 }
+SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")  # CMS SignedData
 _TEXT_HEAD = re.compile(rb"[^\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]*")
 _XML_ROOT = re.compile(rb"^<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)(\s|/?>)")
 _HTML_ROOTS = {b"html", b"head", b"body", b"div", b"p", b"table", b"span", b"meta", b"font", b"br", b"style"}
@@ -267,6 +268,8 @@ def detect_type(data: bytes, declared: str) -> str | None:
         return str(kind.mime) if kind else "application/zip"
     if data.startswith(b"\x78\x9f\x3e\x22"):  # Outlook's winmail.dat (TNEF), whatever PDF it wraps
         return "application/ms-tnef"
+    if data[:1] == b"\x30" and SIGNED_DATA_OID in data[:32]:  # a signed envelope (.p7m), whatever it holds
+        return "application/pkcs7-mime"
     if b"%PDF-" in data[:1024]:
         return "application/pdf"
     try:
@@ -292,6 +295,8 @@ def content_type_for(detected: str | None, declared: str, filename: str | None) 
         return declared
     if detected == "application/zip" and any(marker in declared for marker in _ZIP_CONTAINERS):
         return declared
+    if detected == "application/pkcs7-mime" and "pkcs7-signature" in declared:
+        return declared  # a detached S/MIME signature: the same envelope, without content
     return detected
 
 

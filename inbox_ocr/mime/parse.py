@@ -24,7 +24,15 @@ from email.parser import BytesHeaderParser, BytesParser
 from inbox_ocr.kernel.errors import MalformedMessage
 from inbox_ocr.kernel.models import Attachment, ParsedMessage, PartError
 from inbox_ocr.kernel.settings import Limits
-from inbox_ocr.mime.archives import ArchiveError, Member, is_tnef, tnef_members, zip_members
+from inbox_ocr.mime.archives import (
+    ArchiveError,
+    Member,
+    is_signed_file,
+    is_tnef,
+    signed_members,
+    tnef_members,
+    zip_members,
+)
 from inbox_ocr.mime.decode import (
     UNKNOWN_CHARSETS,
     charset_hints,
@@ -235,11 +243,13 @@ class _Walker:
             self.unpack(zip_members, data, path, filename)
         elif is_tnef(data):  # Outlook's winmail.dat
             self.unpack(tnef_members, data, path, filename)
+        elif is_signed_file(data, content_type, filename):  # a signed .xml.p7m (FatturaPA) or .pdf.p7m
+            self.unpack(lambda d, limits, _room: signed_members(d, limits, filename), data, path, filename)
         return "", False
 
     def unpack(self, members_of: Callable[[bytes, Limits, int], Iterable[Member | ArchiveError]], data: bytes,
                path: str, filename: str | None) -> None:
-        """The files of a ZIP or winmail.dat attachment as attachments `path.1`, `path.2` ... (archives.py)."""
+        """The files of a ZIP, winmail.dat or .p7m attachment as attachments `path.1`, `path.2` ... (archives.py)."""
         room = self.limits.max_attachments - len(self.attachments)
         try:
             members = list(members_of(data, self.limits, room))

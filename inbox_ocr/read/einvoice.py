@@ -1,4 +1,5 @@
-"""Structured e-invoices: UN/CEFACT CII (Factur-X, ZUGFeRD 1 and 2, XRechnung) and OASIS UBL.
+"""Structured e-invoices: UN/CEFACT CII (Factur-X, ZUGFeRD 1 and 2, XRechnung), OASIS UBL and
+Italy's FatturaPA (ordinary FPA12/FPR12 and simplified FSM10).
 
     parse_einvoice(xml bytes, warnings) -> (InvoiceFields, format name)  raises UnreadableDocument
     from_pdf(pymupdf document)  -> (InvoiceFields | None, format name | None)   never raises
@@ -30,6 +31,7 @@ KNOWN_EMBEDDED_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", 
 MAX_XML_BYTES = 20 * 1024**2
 CII_ROOTS = {"CrossIndustryInvoice", "CrossIndustryDocument", "Invoice"}
 UBL_ROOTS = {"Invoice", "CreditNote"}
+FATTURAPA_ROOTS = {"FatturaElettronica", "FatturaElettronicaSemplificata"}
 
 
 # --------------------------------------------------------------------------- element helpers
@@ -160,7 +162,9 @@ def _parse(data: bytes) -> tuple[InvoiceFields, str]:
         return _parse_ubl(root), f"UBL {name}"
     if name in CII_ROOTS:
         return _parse_cii(root), name
-    raise UnreadableDocument(f"XML root <{name}> is neither a CII nor a UBL invoice")
+    if name in FATTURAPA_ROOTS:
+        return _parse_fatturapa(root), f"FatturaPA {root.get('versione') or name}"
+    raise UnreadableDocument(f"XML root <{name}> is neither a CII, a UBL nor a FatturaPA invoice")
 
 
 def from_pdf(pdf, warnings: list[str]) -> tuple[InvoiceFields | None, str | None]:  # type: ignore[no-untyped-def]
@@ -368,4 +372,97 @@ def _parse_ubl(root: Element) -> InvoiceFields:
             )
             for line in _children(root, line_tag)
         ),
+    )
+
+
+# --------------------------------------------------------------------------- FatturaPA (Italy)
+
+# TipoDocumento -> UNTDID 1001, as the other formats give it: notes di credito are credit notes
+_FATTURAPA_TYPES = {"TD04": "381", "TD08": "381", "TD05": "383", "TD09": "383"}
+
+
+def _first(el: Element | None, name: str) -> Element | None:
+    """The first descendant with this local name (FatturaPA nests a party's data differently in the
+    ordinary and the simplified format)."""
+    if el is None:
+        return None
+    return next((d for d in el.iter() if _local(d.tag) == name), None)
+
+
+def _fatturapa_party(party: Element | None) -> tuple[str | None, str | None, str | None, str | None]:
+    """name, VAT id (IdPaese + IdCodice), codice fiscale, address of a CedentePrestatore or
+    CessionarioCommittente."""
+    name = _text(_first(party, "Denominazione"))
+    if name is None:
+        name = " ".join(t for t in (_text(_first(party, "Nome")), _text(_first(party, "Cognome"))) if t) or None
+    fiscal = _first(party, "IdFiscaleIVA")
+    country, code = _text(fiscal, "IdPaese"), _text(fiscal, "IdCodice")
+    vat = f"{country}{code}" if country and code else None
+    address = _join_address(_child(party, "Sede"),
+                            ("Indirizzo", "NumeroCivico", "CAP", "Comune", "Provincia", "Nazione"))
+    return name, vat, _text(_first(party, "CodiceFiscale")), address
+
+
+def _sum(values: list[Decimal | None]) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    return sum(present, Decimal(0)) if present else None
+
+
+def _parse_fatturapa(root: Element) -> InvoiceFields:
+    """One FatturaPA file. A file may batch several invoices of one seller to one buyer (a "lotto":
+    several FatturaElettronicaBody): the first is read and a warning says how many there are."""
+    simplified = _local(root.tag) == "FatturaElettronicaSemplificata"
+    header = _child(root, "FatturaElettronicaHeader")
+    bodies = list(_children(root, "FatturaElettronicaBody"))
+    body = bodies[0] if bodies else None
+    if len(bodies) > 1 and (problems := _problems.get()) is not None:
+        problems.append(f"the FatturaPA file holds {len(bodies)} invoices (a lotto); only the first is read")
+    general = _path(body, "DatiGenerali/DatiGeneraliDocumento")
+    v_name, v_vat, v_tax, v_address = _fatturapa_party(_child(header, "CedentePrestatore"))
+    c_name, c_vat, _, _ = _fatturapa_party(_child(header, "CessionarioCommittente"))
+    kind = _text(general, "TipoDocumento")
+    if simplified:  # amounts include VAT; no summary block
+        services = list(_children(body, "DatiBeniServizi"))
+        total = _sum([_decimal(s, "Importo") for s in services])
+        tax = _sum([_decimal(s, "DatiIVA/Imposta") for s in services])
+        subtotal = total - tax if total is not None and tax is not None else None
+        rates = [r for s in services if (r := _decimal(s, "DatiIVA/Aliquota")) is not None]
+        lines = [LineItem(description=_text(s, "Descrizione") or "", amount=_decimal(s, "Importo"),
+                          tax_rate=_decimal(s, "DatiIVA/Aliquota")) for s in services]
+        payment = None
+    else:
+        goods = _child(body, "DatiBeniServizi")
+        summaries = list(_children(goods, "DatiRiepilogo"))
+        subtotal = _sum([_decimal(s, "ImponibileImporto") for s in summaries])
+        tax = _sum([_decimal(s, "Imposta") for s in summaries])
+        total = _decimal(general, "ImportoTotaleDocumento")  # optional in the format
+        if total is None and subtotal is not None and tax is not None:
+            total = subtotal + tax + (_decimal(general, "Arrotondamento") or Decimal(0))
+        rates = [r for s in summaries if (r := _decimal(s, "AliquotaIVA")) is not None]
+        lines = [LineItem(description=_text(line, "Descrizione") or "", quantity=_decimal(line, "Quantita"),
+                          unit_price=_decimal(line, "PrezzoUnitario"), amount=_decimal(line, "PrezzoTotale"),
+                          tax_rate=_decimal(line, "AliquotaIVA")) for line in _children(goods, "DettaglioLinee")]
+        payment = _path(body, "DatiPagamento/DettaglioPagamento")
+    return InvoiceFields(
+        invoice_number=_text(general, "Numero"),
+        invoice_date=_yyyymmdd(_text(general, "Data")),
+        due_date=_yyyymmdd(_text(payment, "DataScadenzaPagamento")),
+        total=total,
+        subtotal=subtotal,
+        tax=tax,
+        tax_rates=tuple(dict.fromkeys(rates)),
+        amount_due=_decimal(payment, "ImportoPagamento"),
+        currency=_text(general, "Divisa"),
+        vendor_name=v_name,
+        vendor_address=v_address,
+        vendor_vat_id=v_vat,
+        vendor_tax_number=v_tax,
+        customer_name=c_name,
+        customer_vat_id=c_vat,
+        iban=_text(payment, "IBAN"),
+        bic=_text(payment, "BIC"),
+        po_number=_text(body, "DatiGenerali/DatiOrdineAcquisto/IdDocumento"),
+        payment_reference=_text(payment, "CodicePagamento"),
+        type_code=_FATTURAPA_TYPES.get(kind or "", "380") if kind else None,
+        line_items=tuple(lines),
     )
