@@ -12,30 +12,62 @@ from inbox_ocr.kernel.settings import SourceSettings
 
 
 class ImapOAuthConfig(Strict):
-    """XOAUTH2: an access token printed by `token_command`, or the refresh-token flow."""
+    """XOAUTH2: an access token printed by `token_command`, or one of three OAuth grants:
+    `refresh_token` (a refresh token given here), `device_code` (signed in once with `inbox-ocr
+    auth login --source NAME`; the refresh token is kept in the ledger) or `client_credentials`
+    (app-only access to shared mailboxes, Microsoft 365: client id and secret, no user)."""
 
     token_command: str | None = Field(default=None, description="command printing an access token, e.g. "
                                       "`gcloud auth print-access-token`; run for every new connection")
     command_timeout: Duration = 30.0
+    grant: Literal["refresh_token", "device_code", "client_credentials"] | None = Field(
+        default=None, description="default: refresh_token when a refresh_token is given")
     provider: Literal["google", "microsoft"] | None = None
     token_url: str | None = Field(default=None, description="token endpoint; default: the provider's")
+    device_code_url: str | None = Field(default=None, description="device authorization endpoint (grant "
+                                        "device_code); default: Microsoft's")
     tenant: str = Field(default="common", description="Microsoft Entra tenant id or domain")
     client_id: str | None = None
     client_secret: SecretStr | None = None
     refresh_token: SecretStr | None = Field(default=None, description="the first refresh token; rotated ones "
                                             "are kept in the ledger")
-    scope: str | None = Field(default=None, description="default: Microsoft's IMAP scope; none for Google")
+    scope: str | None = Field(default=None, description="default: Microsoft's IMAP scope (app-only: "
+                              "https://outlook.office365.com/.default); none for Google")
     http_timeout: Duration = 20.0
+
+    @property
+    def flow(self) -> str:
+        """token_command, refresh_token, device_code or client_credentials."""
+        if self.token_command is not None:
+            return "token_command"
+        return self.grant or "refresh_token"
 
     @model_validator(mode="after")
     def _one_way(self) -> ImapOAuthConfig:
-        if (self.token_command is None) == (self.refresh_token is None):
-            raise ValueError("give either token_command or refresh_token (with client_id and provider or token_url)")
-        if self.refresh_token is not None:
-            if not self.client_id:
-                raise ValueError("the refresh-token flow needs client_id")
-            if self.provider is None and self.token_url is None:
-                raise ValueError("the refresh-token flow needs provider (google, microsoft) or token_url")
+        if self.token_command is not None:
+            if self.refresh_token is not None or self.grant is not None:
+                raise ValueError("token_command gives the tokens itself: no refresh_token or grant with it")
+            return self
+        if self.grant is None and self.refresh_token is None:
+            raise ValueError("give token_command, refresh_token, or grant: device_code (then run `inbox-ocr auth "
+                             "login`) or grant: client_credentials (app-only, with client_secret)")
+        if not self.client_id:
+            raise ValueError(f"the {self.flow} grant needs client_id")
+        if self.provider is None and self.token_url is None:
+            raise ValueError(f"the {self.flow} grant needs provider (google, microsoft) or token_url")
+        if self.flow == "refresh_token" and self.refresh_token is None:
+            raise ValueError("grant refresh_token needs refresh_token")
+        if self.flow != "refresh_token" and self.refresh_token is not None:
+            raise ValueError(f"grant {self.flow} gets its tokens itself: remove refresh_token")
+        if self.flow == "device_code" and self.device_code_url is None and self.provider != "microsoft":
+            raise ValueError("grant device_code needs device_code_url (Google does not allow the IMAP scope in "
+                             "the device flow: use refresh_token or token_command)")
+        if self.flow == "client_credentials":
+            if self.client_secret is None:
+                raise ValueError("grant client_credentials needs client_secret")
+            if self.provider == "google":
+                raise ValueError("Google has no client-credentials grant for Gmail (service accounts sign a JWT): "
+                                 "use token_command, e.g. with gcloud")
         return self
 
 

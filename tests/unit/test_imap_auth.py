@@ -13,7 +13,7 @@ import requests
 import responses
 
 from connectors.imap import ImapOAuthConfig
-from connectors.imap.auth import CURSOR, TokenProvider
+from connectors.imap.auth import CURSOR, DeviceLoginFailed, TokenProvider
 from connectors.memory import MemoryState
 from inbox_ocr.kernel.errors import SourceUnavailable
 
@@ -127,7 +127,107 @@ def test_token_command_output_is_the_token_and_its_failure_hides_stdout():
 
 
 def test_config_needs_one_way_to_get_tokens():
-    with pytest.raises(ValueError, match="either token_command or refresh_token"):
+    with pytest.raises(ValueError, match="give token_command, refresh_token, or grant: device_code"):
         ImapOAuthConfig.model_validate({"provider": "google", "client_id": "c"})
     with pytest.raises(ValueError, match="needs client_id"):
         ImapOAuthConfig.model_validate({"provider": "google", "refresh_token": "r"})
+    with pytest.raises(ValueError, match="Google does not allow the IMAP scope in the device flow"):
+        ImapOAuthConfig.model_validate({"provider": "google", "client_id": "c", "grant": "device_code"})
+    with pytest.raises(ValueError, match="client_credentials needs client_secret"):
+        ImapOAuthConfig.model_validate({"provider": "microsoft", "client_id": "c", "grant": "client_credentials"})
+    with pytest.raises(ValueError, match="Google has no client-credentials grant"):
+        ImapOAuthConfig.model_validate({"provider": "google", "client_id": "c", "client_secret": "s",
+                                        "grant": "client_credentials"})
+    with pytest.raises(ValueError, match="grant device_code gets its tokens itself: remove refresh_token"):
+        ImapOAuthConfig.model_validate({"provider": "microsoft", "client_id": "c", "grant": "device_code",
+                                        "refresh_token": "r"})
+    with pytest.raises(ValueError, match="no refresh_token or grant with it"):
+        ImapOAuthConfig.model_validate({"token_command": "x", "grant": "client_credentials"})
+
+
+# ---------------------------------------------------------------------------- app-only and device code
+
+DEVICE_URL = "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/devicecode"
+
+
+def device(**extra: object) -> ImapOAuthConfig:
+    return ImapOAuthConfig.model_validate(
+        {"provider": "microsoft", "tenant": "contoso.example", "client_id": "app-123", "grant": "device_code", **extra})
+
+
+@responses.activate
+def test_client_credentials_ask_for_an_app_only_token_with_the_default_scope():
+    responses.post(MS_URL, json={"access_token": "at-app", "expires_in": 3599, "token_type": "Bearer"})
+    config = ImapOAuthConfig.model_validate({"provider": "microsoft", "tenant": "contoso.example",
+                                             "client_id": "app-123", "client_secret": "s3cret",
+                                             "grant": "client_credentials"})
+    state = MemoryState()
+    assert TokenProvider("shared", config, state).access_token() == "at-app"
+    assert form(responses.calls[0]) == {"grant_type": "client_credentials", "client_id": "app-123",
+                                        "client_secret": "s3cret", "scope": "https://outlook.office365.com/.default"}
+    assert state.get_cursor("shared", CURSOR) is None  # no refresh token in this grant
+
+
+@responses.activate
+def test_device_login_polls_through_pending_and_slow_down_and_keeps_the_refresh_token():
+    responses.post(DEVICE_URL, json={"device_code": "dc-1", "user_code": "ABCD-EFGH", "expires_in": 900, "interval": 5,
+                                     "verification_uri": "https://microsoft.com/devicelogin",
+                                     "message": "To sign in, use a web browser..."})
+    responses.post(MS_URL, status=400, json={"error": "authorization_pending"})
+    responses.post(MS_URL, status=400, json={"error": "slow_down"})
+    responses.post(MS_URL, status=400, json={"error": "authorization_pending"})
+    responses.post(MS_URL, json={"access_token": "at-1", "refresh_token": "rt-device", "expires_in": 3600})
+    responses.post(MS_URL, json={"access_token": "at-2", "refresh_token": "rt-next", "expires_in": 3600})
+    state, clock, waits, shown = MemoryState(), Clock(), [], []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.now += seconds
+
+    tokens = TokenProvider("outlook", device(), state, now=clock)
+    tokens.device_login(shown.append, sleep)
+    assert shown == ["To sign in, open https://microsoft.com/devicelogin and enter the code ABCD-EFGH"]
+    assert waits == [5, 5, 10, 10]  # slow_down adds 5 s for the rest of the polls (RFC 8628 3.5)
+    assert form(responses.calls[0]) == {"client_id": "app-123",
+                                        "scope": "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"}
+    assert form(responses.calls[1]) == {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                                        "device_code": "dc-1", "client_id": "app-123"}
+    assert json.loads(state.get_cursor("outlook", CURSOR) or "{}") == {"from": "device_code",
+                                                                       "refresh_token": "rt-device"}
+    # a daemon started later: the stored refresh token, rotated as usual
+    later = TokenProvider("outlook", device(), state, now=clock)
+    assert later.access_token() == "at-2"
+    assert form(responses.calls[-1])["refresh_token"] == "rt-device"
+    assert json.loads(state.get_cursor("outlook", CURSOR) or "{}")["refresh_token"] == "rt-next"
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    ({"error": "access_denied"}, "the sign-in was declined"),
+    ({"error": "expired_token"}, "the code expired"),
+    ({"error": "invalid_client", "error_description": "AADSTS7000218: client_secret required"},
+     "invalid_client: AADSTS7000218"),
+])
+@responses.activate
+def test_device_login_failures_say_why(answer, message):
+    responses.post(DEVICE_URL, json={"device_code": "dc", "user_code": "U", "verification_uri": "https://x/device"})
+    responses.post(MS_URL, status=400, json=answer)
+    state = MemoryState()
+    with pytest.raises(DeviceLoginFailed, match=message):
+        TokenProvider("outlook", device(), state).device_login(lambda _: None, lambda _: None)
+    assert state.get_cursor("outlook", CURSOR) is None
+
+
+@responses.activate
+def test_device_login_gives_up_when_the_code_expires_and_a_daemon_not_signed_in_says_what_to_run():
+    responses.post(DEVICE_URL, json={"device_code": "dc", "user_code": "U", "verification_uri": "https://x/device",
+                                     "expires_in": 12, "interval": 5})
+    responses.post(MS_URL, status=400, json={"error": "authorization_pending"})
+    clock = Clock()
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    with pytest.raises(DeviceLoginFailed, match="expired before the sign-in"):
+        TokenProvider("outlook", device(), MemoryState(), now=clock).device_login(lambda _: None, sleep)
+    with pytest.raises(SourceUnavailable, match="not signed in yet: run `inbox-ocr auth login --source outlook`"):
+        TokenProvider("outlook", device(), MemoryState()).access_token()

@@ -4,6 +4,7 @@
     ocr.py         ocr
     state.py       ledger, outbox
     admin.py       run, serve, backfill, check-config, config schema, demo seed, hash-password
+    auth.py        auth login (OAuth device-code sign-in of an IMAP source)
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import click
 
 from inbox_ocr.app.cli.admin import backfill, check_config, config_group, demo, hash_password, run, serve
+from inbox_ocr.app.cli.auth import auth
 from inbox_ocr.app.cli.documents import extract, process
 from inbox_ocr.app.cli.ocr import ocr_command
 from inbox_ocr.app.cli.state import ledger, outbox
@@ -23,7 +25,7 @@ def main() -> None:
 
 
 for command in (check_config, config_group, extract, process, ledger, outbox, demo, backfill, run, serve,
-                ocr_command, hash_password):
+                ocr_command, hash_password, auth):
     main.add_command(command)
 
 if __name__ == "__main__":
