@@ -188,9 +188,11 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"(?<!\w)({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*[-–]\s*(?:({_MONTH_ALT})\.?\s+)?"
                 rf"(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.IGNORECASE), "mdy_range"),
     (re.compile(r"(?<!\d)(\d{4})\s?年\s?(\d{1,2})\s?月\s?(\d{1,2})\s?日?"), "ymd"),
-    (re.compile(r"(?<![\d.])(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)"), "ymd"),
+    # not inside an identifier: "FV/2024/03/17", "INV-17-03-2024" are numbers, not dates
+    (re.compile(r"(?<![\d.])(?<![^\W\d_][/-])(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)"), "ymd"),
     # a time glued to the year by OCR ("25/01/20181:22:56PM") still ends the date
-    (re.compile(r"(?<![\w.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}(?=\d{1,2}:\d\d)|\d{4}(?!\d)|\d{2}(?!\d))"), "numeric"),
+    (re.compile(r"(?<![\w.])(?<![^\W\d_][/-])(\d{1,2})([./-])(\d{1,2})\2(\d{4}(?=\d{1,2}:\d\d)|\d{4}(?!\d)|\d{2}(?!\d))"),
+     "numeric"),
     (
         re.compile(
             rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[\s\-/]*(?:de\s+)?({_MONTH_ALT})\.?[\s\-/,]*(?:de\s+)?(\d{{4}}|\d{{2}}(?!\s?,?\s?\d{{4}}))(?!\d)",  # noqa: E501

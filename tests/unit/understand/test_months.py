@@ -30,3 +30,15 @@ def test_the_shipped_names_are_cldrs_and_agree_with_the_hand_kept_ones() -> None
     assert TARGET.read_text(encoding="utf-8") == render(), "run python -m inbox_ocr.training.cldr_months"
     for name, number in month_names().items():
         assert MONTHS[name] == number, name
+
+
+@pytest.mark.parametrize(("text", "dates"), [
+    ("FV/2024/03/17", []),                        # a Polish invoice number, not a date
+    ("INV-17-03-2024", []),
+    ("Nr. RE-2024.03.17", []),
+    ("Date:2024-03-17", [date(2024, 3, 17)]),
+    ("Rechnung 2024-03-17", [date(2024, 3, 17)]),
+    ("01.03.2024-31.03.2024", [date(2024, 3, 1), date(2024, 3, 31)]),  # a range keeps its second date
+])
+def test_a_date_inside_an_identifier_is_not_a_date(text: str, dates: list[date]) -> None:
+    assert [d for d, _, _ in find_dates(text)] == dates
