@@ -11,6 +11,24 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A PostgreSQL server started for this test session on loopback (tests/postgres_server.py)."""
+    from tests.postgres_server import Postgres, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    server = Postgres.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: object) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.new_database()  # type: ignore[attr-defined, no-any-return]
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver(secret="test-secret-123").start()

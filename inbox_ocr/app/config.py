@@ -34,6 +34,20 @@ SourceConfig = Annotated[MaildirSourceConfig | ImapSourceConfig | WebhookSourceC
 # --------------------------------------------------------------------------- the whole config
 
 
+class LedgerSettings(Strict):
+    """Where messages, outcomes and the outbox are kept."""
+
+    url: str | None = Field(default=None, description="postgresql://user:password@host/database to share the "
+                            "ledger between processes and machines; default: SQLite in state_dir")
+
+    @model_validator(mode="after")
+    def _postgres(self) -> LedgerSettings:
+        if self.url is not None and not self.url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("ledger.url: a postgresql:// URL (the default SQLite ledger lives in state_dir and "
+                             "needs no url)")
+        return self
+
+
 class HttpSettings(Strict):
     """The daemon's HTTP server; it starts only when a webhook source is configured."""
 
@@ -111,6 +125,7 @@ class ReviewSettings(Strict):
 class Config(Strict):
     state_dir: Path = Field(default_factory=lambda: default_state_dir(), description="ledger, spools, outbox; default: "
                             "$STATE_DIRECTORY (systemd), else $XDG_DATA_HOME/inbox-ocr (~/.local/share/inbox-ocr)")
+    ledger: LedgerSettings = LedgerSettings()
     sources: list[SourceConfig] = Field(default_factory=list, description="where mail comes from; a config "
                                         "without any serves only the HTTP side (`inbox-ocr serve`)")
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)

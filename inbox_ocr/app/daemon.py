@@ -24,6 +24,7 @@ from datetime import datetime
 from inbox_ocr.app import exits
 from inbox_ocr.app.config import Config
 from inbox_ocr.app.http import HttpServer
+from inbox_ocr.app.statelock import StateLocked
 from inbox_ocr.app.wiring import SourceFactory, Wiring
 from inbox_ocr.kernel import heap, metrics, systemd
 from inbox_ocr.kernel.errors import ConfigError, InboxOcrError, SourceUnavailable, TransientError
@@ -67,6 +68,8 @@ class Daemon:
         what is left (a failed message, an ack that did not go through) waits for the next pass."""
         reports: list[MessageReport] = []
         size = self.config.source(source.name).batch_size
+        if not self._still_the_daemon():
+            return reports
         while not self.stop.is_set():
             try:
                 batch = self.runner.run_source(source, limit=size)
@@ -90,6 +93,24 @@ class Daemon:
             except (InboxOcrError, OSError) as exc:  # the next pass tells whether the source is gone
                 log.debug("event=backlog_unknown source=%s error=%s", source.name, exc)
         return reports
+
+    def _still_the_daemon(self) -> bool:
+        """On a shared ledger: whether this daemon still holds its lock (app/statelock.py). One that
+        lost it to another daemon (while the database restarted) stops; an unreachable database
+        skips the pass."""
+        lock = self.wiring.ledger_lock
+        if lock is None:
+            return True
+        try:
+            lock.check()
+        except StateLocked as exc:
+            log.error("event=ledger_lock_lost error=%s action=stopping", exc)
+            self.stop.set()
+            return False
+        except TransientError as exc:
+            self._ledger_failed(exc)
+            return False
+        return True
 
     def _ledger_failed(self, exc: Exception) -> None:
         """Stop the pass: nothing is acknowledged without its ledger row, so the mail waits, untouched."""

@@ -26,7 +26,7 @@ from connectors.webhook_out import Breakers, make_sink
 from inbox_ocr.app.config import Config, SourceConfig, secret_values
 from inbox_ocr.app.http import HttpServer, build_app
 from inbox_ocr.app.rest import Api
-from inbox_ocr.app.statelock import StateLock
+from inbox_ocr.app.statelock import LedgerLock, StateLock
 from inbox_ocr.kernel.errors import ConfigError
 from inbox_ocr.kernel.metrics import READINESS
 from inbox_ocr.kernel.ports import InvoiceHistory, Reader, Sink, Source
@@ -42,17 +42,23 @@ from routing import RuleRouter
 log = logging.getLogger("inbox_ocr.app")
 
 
+def ledger_location(config: Config) -> str:
+    """The ledger's URL (`ledger.url`) or its SQLite file in state_dir."""
+    return config.ledger.url or str(ledger_path(config.state_dir))
+
+
 def open_ledger(config: Config) -> Ledger:
-    """The ledger in `state_dir`, which is created (and kept) private: it holds mail metadata and
-    webhook payloads, so only the daemon's user may read it. A folder that already holds other
-    things and no ledger is someone else's (`state_dir: /var`): refused, never chmodded."""
+    """The ledger: on PostgreSQL when `ledger.url` says so, else in `state_dir`, which is created
+    (and kept) private: it holds mail metadata and webhook payloads, so only the daemon's user may
+    read it. A folder that already holds other things and no ledger is someone else's
+    (`state_dir: /var`): refused, never chmodded."""
     state = config.state_dir
-    if state.is_dir() and not ledger_path(state).exists() and any(state.iterdir()):
+    if not config.ledger.url and state.is_dir() and not ledger_path(state).exists() and any(state.iterdir()):
         raise ConfigError("<config>", [f"state_dir: {state} already holds other files and no ledger; give "
                                        "inbox-ocr a directory of its own (it makes it private, mode 0700)"])
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(state, 0o700)  # mkdir's mode is filtered by the umask and ignored when it exists
-    return Ledger(ledger_path(state))
+    return Ledger(ledger_location(config))
 
 
 def build_reader(config: Config, isolated: bool | None = None) -> Reader:
@@ -140,10 +146,15 @@ class Wiring:
         self.config = config
         self.ledger = open_ledger(config)
         self.lock: StateLock | None = None
+        self.ledger_lock: LedgerLock | None = None
         if exclusive is not None:
             try:
                 self.lock = StateLock(config.state_dir).acquire(exclusive)
+                if config.ledger.url:
+                    self.ledger_lock = LedgerLock(config.ledger.url, self.ledger.where).acquire(exclusive)
             except BaseException:
+                if self.lock is not None:
+                    self.lock.release()
                 self.ledger.close()
                 raise
         self._spools: dict[str, Spool] = {}
@@ -228,5 +239,7 @@ class Wiring:
             spool.close()
         READINESS.started = False
         self.ledger.close()
+        if self.ledger_lock is not None:
+            self.ledger_lock.release()
         if self.lock is not None:
             self.lock.release()

@@ -25,9 +25,14 @@ from inbox_ocr.kernel.errors import DeliveryFailed, DeliveryRejected
 from inbox_ocr.kernel.models import HelpdeskCall, MessageOutcome, ParsedMessage, RawMessage, RoutingDecision
 from inbox_ocr.kernel.ports import Sink
 from inbox_ocr.kernel.settings import DeliveryPolicy
-from inbox_ocr.orchestration.ledger import Ledger, NewDelivery
+from inbox_ocr.orchestration.ledger import DeliveryRecord, Ledger, NewDelivery
 
 log = logging.getLogger(__name__)
+
+# On a shared ledger: rows claimed at a time, and how long a claim keeps them from other senders
+# (ten sends of up to a minute each; a webhook's timeout is 10 s by default)
+CLAIM_BATCH = 10
+CLAIM_LEASE = 600.0
 
 PAYLOAD_VERSION = 1
 
@@ -153,8 +158,22 @@ class Outbox:
         return delay * (1 + cfg.jitter * self.jitter())
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
+        """Send the due deliveries (at most `limit`). On a shared ledger they are claimed a few at a
+        time, each batch for CLAIM_LEASE seconds (ledger/deliveries.py), so no other sender sends them."""
         report = DeliveryReport()
-        for row in self.ledger.deliveries.due(self.clock(), limit):
+        if not self.ledger.shared:
+            self._send(self.ledger.deliveries.due(self.clock(), limit), report)
+            return report
+        while limit > 0:
+            batch = self.ledger.deliveries.claim(self.clock(), min(CLAIM_BATCH, limit), CLAIM_LEASE)
+            if not batch:
+                break
+            self._send(batch, report)
+            limit -= len(batch)
+        return report
+
+    def _send(self, rows: list[DeliveryRecord], report: DeliveryReport) -> None:
+        for row in rows:
             sink = self.sinks.get(row.webhook)
             if sink is None:
                 self.ledger.deliveries.failed(row.id, f"no webhook named {row.webhook!r} in the config", None)
@@ -194,4 +213,3 @@ class Outbox:
             log.info("event=delivered delivery=%d webhook=%s receipt=%s", row.id, row.webhook, receipt)
             report.delivered += 1
             report.receipts.append(f"delivery {row.id} -> {row.webhook}: {receipt}")
-        return report

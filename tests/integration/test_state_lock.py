@@ -31,6 +31,18 @@ def test_two_locks_on_one_state_directory_exclude_each_other(tmp_path: Path) -> 
     StateLock(tmp_path).acquire("backfill").release()  # free again
 
 
+def test_status_names_the_daemon_that_holds_the_state(tmp_path: Path) -> None:
+    from inbox_ocr.app.statelock import state_holder
+
+    assert state_holder(tmp_path) is None
+    lock = StateLock(tmp_path).acquire("run")
+    try:
+        assert state_holder(tmp_path) is not None and f"pid {os.getpid()} (run, since" in str(state_holder(tmp_path))
+    finally:
+        lock.release()
+    assert state_holder(tmp_path) is None
+
+
 def test_a_second_daemon_or_backfill_on_the_same_state_exits_naming_the_holder(tmp_path: Path) -> None:
     maildir = tmp_path / "Maildir"
     samples.write_maildir(maildir, samples.demo_messages()[:2])

@@ -2,7 +2,7 @@
 
     documents.py   extract, process --dry-run
     ocr.py         ocr
-    state.py       ledger, outbox
+    state.py       ledger, outbox, status
     admin.py       run, serve, backfill, check-config, config schema, demo seed, hash-password
     auth.py        auth login (OAuth device-code sign-in of an IMAP source)
 """
@@ -15,7 +15,7 @@ from inbox_ocr.app.cli.admin import backfill, check_config, config_group, demo, 
 from inbox_ocr.app.cli.auth import auth
 from inbox_ocr.app.cli.documents import extract, process
 from inbox_ocr.app.cli.ocr import ocr_command
-from inbox_ocr.app.cli.state import ledger, outbox
+from inbox_ocr.app.cli.state import ledger, outbox, status
 
 
 @click.group()
@@ -25,7 +25,7 @@ def main() -> None:
 
 
 for command in (check_config, config_group, extract, process, ledger, outbox, demo, backfill, run, serve,
-                ocr_command, hash_password, auth):
+                ocr_command, hash_password, auth, status):
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ from inbox_ocr.orchestration.ledger import DeliveryStatus, Ledger, ledger_path
 
 
 def _ledger(config_path: Path) -> Ledger:
-    path = ledger_path(load(config_path).state_dir)
+    config = load(config_path)
+    if config.ledger.url:
+        return Ledger(config.ledger.url)
+    path = ledger_path(config.state_dir)
     if not path.exists():
         raise click.ClickException(f"no ledger at {path} yet (the daemon creates it on its first run)")
     return Ledger(path)
@@ -181,3 +184,49 @@ def outbox_show(config_path: Path, delivery_id: int, rendered: bool, as_json: bo
         click.echo(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
     except ValueError:
         click.echo(body.decode("utf-8", "replace"))
+
+
+@click.command()
+@CONFIG_OPTION
+@JSON_OPTION
+def status(config_path: Path, as_json: bool) -> None:
+    """The daemon, the ledger's messages and the outbox at a glance."""
+    from inbox_ocr.app.statelock import ledger_holder, state_holder
+    from inbox_ocr.kernel.errors import InboxOcrError
+
+    config = load(config_path)
+    led = _ledger(config_path)
+    try:
+        holder = ledger_holder(config.ledger.url) if config.ledger.url else state_holder(config.state_dir)
+        waiting, oldest = led.messages.pending()
+        due = led.deliveries.due(float("inf"), 1)
+        counts, outbox_counts = led.messages.counts(), led.deliveries.counts()
+        report: dict[str, object] = {
+            "ledger": led.where,
+            "daemon": holder,
+            "messages": counts,
+            "not_settled": waiting,
+            "oldest_not_settled": None if oldest is None else {
+                "id": oldest.id, "source": oldest.source, "key": oldest.key, "status": oldest.status,
+                "since": oldest.updated_at, "error": oldest.error},
+            "reviews_waiting": led.reviews.count_pending(),
+            "outbox": outbox_counts,
+            "oldest_delivery_due": None if not due else {"id": due[0].id, "webhook": due[0].webhook,
+                                                          "since": due[0].created_at},
+        }
+    except (InboxOcrError, OSError) as exc:
+        raise click.ClickException(f"cannot read the state: {exc}") from None
+    finally:
+        led.close()
+    if as_json:
+        echo_json(report)
+        return
+    click.echo(f"ledger    {report['ledger']}")
+    click.echo(f"daemon    {'running: ' + holder if holder else 'not running'}")
+    click.echo(f"messages  {'  '.join(f'{k}={v}' for k, v in sorted(counts.items())) or 'none yet'}")
+    if oldest is not None:
+        click.echo(f"          {waiting} not settled; oldest: {oldest.source}:{oldest.key} ({oldest.status} since "
+                   f"{oldest.updated_at}{': ' + oldest.error if oldest.error else ''})")
+    click.echo(f"reviews   {report['reviews_waiting']} waiting")
+    oldest_due = f"; oldest due: delivery {due[0].id} to {due[0].webhook}, created {due[0].created_at}" if due else ""
+    click.echo(f"outbox    {'  '.join(f'{k}={v}' for k, v in sorted(outbox_counts.items())) or 'empty'}{oldest_due}")

@@ -1,4 +1,4 @@
-"""The ledger: SQLite (WAL) in state_dir, in six stores over one database.
+"""The ledger: SQLite (WAL) in state_dir, or PostgreSQL (`ledger.url`), in six stores over one database.
 
     ledger.messages     one row per message: status, outcome, acknowledgement (messages.py)
     ledger.deliveries   the webhook outbox rows (deliveries.py)
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inbox_ocr.orchestration.ledger.audit import AuditTrail
 from inbox_ocr.orchestration.ledger.cursors import CursorStore
-from inbox_ocr.orchestration.ledger.db import Database, ledger_path
+from inbox_ocr.orchestration.ledger.db import connect, is_url, ledger_path
 from inbox_ocr.orchestration.ledger.deliveries import DeliveryStore
 from inbox_ocr.orchestration.ledger.invoices import InvoiceStore
 from inbox_ocr.orchestration.ledger.messages import MessageStore
@@ -43,9 +43,11 @@ __all__ = [
 class Ledger:
     """The state database of one state directory. Thread-safe."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.db = Database(path)
-        self.path = self.db.path
+    def __init__(self, where: str | Path) -> None:
+        """`where`: the SQLite file, or a postgresql:// URL."""
+        self.db = connect(where)
+        self.where = self.db.where  # for messages: the file, or the URL without its password
+        self.shared = is_url(where)  # a database other processes (and machines) may use too
         self.messages = MessageStore(self.db)
         self.deliveries = DeliveryStore(self.db)
         self.audit = AuditTrail(self.db)

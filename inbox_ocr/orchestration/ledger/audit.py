@@ -3,14 +3,12 @@ delivered ...), written in the same transactions as the changes it records."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from inbox_ocr.kernel import secrets
-from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.db import Connection, Database, now_iso
 from inbox_ocr.orchestration.ledger.records import AuditEntry
 
 
-def add_audit(db: sqlite3.Connection, message: int, event: str, detail: str, at: str | None = None) -> None:
+def add_audit(db: Connection, message: int, event: str, detail: str, at: str | None = None) -> None:
     """One audit row, inside the caller's transaction."""
     db.execute("INSERT INTO audit (message, at, event, detail) VALUES (?, ?, ?, ?)",
                (message, at or now_iso(), event, secrets.mask(detail) if detail else detail))

@@ -1,8 +1,12 @@
-"""The ledger's database: one SQLite file (WAL) in state_dir, its schema and its migrations.
+"""The ledger's database: one SQLite file (WAL) in state_dir by default, or PostgreSQL
+(`ledger.url: postgresql://...`, postgres.py); its schema and its migrations.
 
-The schema version is SQLite's `user_version`. A ledger written by an older version is upgraded
-in place when it is opened (each step in one transaction); a ledger from a newer version is
-refused with a clear error rather than misread.
+The stores write their SQL once, with `?` placeholders and the syntax both databases share
+(`INSERT ... ON CONFLICT`, `UPDATE ... RETURNING`); a `Database` runs it on its own connection.
+
+The schema version is SQLite's `user_version` (PostgreSQL: the `schema_version` table). A ledger
+written by an older version is upgraded in place when it is opened (each step in one transaction);
+a ledger from a newer version is refused with a clear error rather than misread.
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ import json
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from inbox_ocr.kernel.errors import TransientError
 from inbox_ocr.kernel.models import MailboxChanges, MessageStatus
@@ -27,6 +31,60 @@ FILE_NAME = "ledger.sqlite3"
 def ledger_path(state_dir: Path) -> Path:
     """Where the ledger of a state directory lives."""
     return state_dir / FILE_NAME
+
+
+def is_url(where: str | Path) -> bool:
+    """Whether the ledger is a PostgreSQL database (a URL) rather than an SQLite file."""
+    return str(where).startswith(("postgresql://", "postgres://"))
+
+
+class Row(Protocol):
+    """A result row: by column name (`row["id"]`) and by position (`row[0]`), and `dict(row)`."""
+
+    def __getitem__(self, key: int | str) -> Any: ...
+    def keys(self) -> Any: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """What a store's statements run on inside `Database.transaction()`."""
+
+    def execute(self, sql: str, args: Any = (), /) -> Cursor: ...
+
+
+class Database(Protocol):
+    """One ledger database; thread-safe. The stores share one."""
+
+    dialect: str  # "sqlite" | "postgresql"
+    where: str  # shown in messages: the file, or the URL without its password
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A write transaction; raises TransientError when it cannot be committed."""
+        ...
+
+    def unsynced(self) -> AbstractContextManager[None]:
+        """Commits inside may skip the wait for the disk (a lost one only means an idempotent redo)."""
+        ...
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+def connect(where: str | Path) -> Database:
+    """The ledger database at `where`: an SQLite file path, or a postgresql:// URL."""
+    if is_url(where):
+        from inbox_ocr.orchestration.ledger.postgres import PostgresDatabase
+
+        return PostgresDatabase(str(where))
+    return SqliteDatabase(where)
 
 
 def _check(column: str, values: type[MessageStatus] | type[DeliveryStatus]) -> str:
@@ -185,11 +243,14 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Database:
+class SqliteDatabase:
     """A thread-safe connection to the ledger file; the stores share one."""
+
+    dialect = "sqlite"
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.lock = threading.RLock()
         try:
@@ -252,7 +313,7 @@ class Database:
             finally:
                 self._db.execute("PRAGMA synchronous=FULL")
 
-    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self.lock:
             try:
                 return self._db.execute(sql, args).fetchall()

@@ -1,25 +1,32 @@
-"""The outbox rows: webhook deliveries committed with their message, delivered later with retries."""
+"""The outbox rows: webhook deliveries committed with their message, delivered later with retries.
+
+Where several processes share the ledger (PostgreSQL), a sender first claims the due rows it will
+send (`claim`): `SELECT ... FOR UPDATE SKIP LOCKED` picks rows no other sender is claiming at that
+moment, and their next attempt moves a lease ahead, so no other sender sees them due while this one
+sends. A sender that dies mid-send leaves its rows due again when the lease runs out (the receiver
+tells a redelivery by its idempotency key). On SQLite one daemon holds the state directory, and a
+claim is the due rows as they are.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable
 
 from inbox_ocr.kernel import secrets
 from inbox_ocr.orchestration.ledger.audit import add_audit
-from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.db import Connection, Database, Row, now_iso
 from inbox_ocr.orchestration.ledger.records import DeliveryRecord, DeliveryStatus, NewDelivery
 
 
-def add_deliveries(db: sqlite3.Connection, message: int, deliveries: Iterable[NewDelivery], stamp: str) -> None:
+def add_deliveries(db: Connection, message: int, deliveries: Iterable[NewDelivery], stamp: str) -> None:
     """Outbox rows of a message, due now, inside the caller's transaction; a row whose idempotency
     key is there already (the same message processed again) is not added twice."""
     for d in deliveries:
         db.execute(
-            """INSERT OR IGNORE INTO outbox (message, webhook, idempotency_key, payload, status, attempts,
-                                             next_attempt_at, created_at)
-               VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)""",
+            """INSERT INTO outbox (message, webhook, idempotency_key, payload, status, attempts,
+                                   next_attempt_at, created_at)
+               VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING""",
             (message, d.webhook, d.idempotency_key, d.payload, time.time(), stamp),
         )
 
@@ -35,6 +42,18 @@ class DeliveryStore:
             (now, limit),
         )
         return [_record(r) for r in rows]
+
+    def claim(self, now: float, limit: int, lease: float) -> list[DeliveryRecord]:
+        """The due rows this sender is to send, oldest first (see the module's note)."""
+        if self.db.dialect != "postgresql":
+            return self.due(now, limit)
+        with self.db.transaction() as db:
+            rows = db.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' "
+                "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *",
+                (now + lease, now, limit),
+            ).fetchall()
+        return sorted((_record(r) for r in rows), key=lambda r: r.id)
 
     def recent(self, status: DeliveryStatus | None = None, limit: int = 50) -> list[DeliveryRecord]:
         if status:
@@ -95,13 +114,13 @@ class DeliveryStore:
         return {r[0]: r[1] for r in self.db.query("SELECT status, COUNT(*) FROM outbox GROUP BY status")}
 
 
-def _audit(db: sqlite3.Connection, delivery_id: int, event: str, detail: str, stamp: str) -> None:
+def _audit(db: Connection, delivery_id: int, event: str, detail: str, stamp: str) -> None:
     row = db.execute("SELECT message, webhook FROM outbox WHERE id = ?", (delivery_id,)).fetchone()
     if row is not None:
         add_audit(db, row[0], event, f"{row[1]}: {detail}", stamp)
 
 
-def _record(row: sqlite3.Row) -> DeliveryRecord:
+def _record(row: Row) -> DeliveryRecord:
     data = dict(row)
     data["status"] = DeliveryStatus(data["status"])
     return DeliveryRecord(**data)

@@ -9,13 +9,12 @@ message's outcome. `first` finds the earliest other message with the same three.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from inbox_ocr.kernel.models import EarlierInvoice
-from inbox_ocr.orchestration.ledger.db import Database
+from inbox_ocr.orchestration.ledger.db import Connection, Database
 
 _LEGAL_FORM = re.compile(r"\b(gmbh|ag|kg|ohg|ug|e\.?k|ltd|limited|llc|inc|corp|co|plc|sa|sas|sarl|srl|spa|bv|nv"
                          r"|ab|as|oy|aps|sp\.? z o\.?o)\b\.?", re.IGNORECASE)
@@ -43,13 +42,14 @@ def _vendor(fields: Mapping[str, Any]) -> str:
     return f"name:{name}" if name else ""
 
 
-def add_invoices(db: sqlite3.Connection, message: int, documents: Iterable[Mapping[str, Any]]) -> None:
+def add_invoices(db: Connection, message: int, documents: Iterable[Mapping[str, Any]]) -> None:
     """The rows of a message's documents (replacing earlier ones), inside the caller's transaction."""
     db.execute("DELETE FROM invoices WHERE message = ?", (message,))
     for doc in documents:
         found = invoice_key(doc.get("fields") or {})
         if found is not None:
-            db.execute("INSERT OR IGNORE INTO invoices (vendor, number, total, message) VALUES (?, ?, ?, ?)",
+            db.execute("INSERT INTO invoices (vendor, number, total, message) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT DO NOTHING",
                        (*found, message))
 
 

@@ -8,12 +8,11 @@ one transaction; the source is acknowledged only after that commit, and `acked_a
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from inbox_ocr.kernel import secrets
 from inbox_ocr.kernel.models import MailboxChanges, MessageStatus
 from inbox_ocr.orchestration.ledger.audit import add_audit
-from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.db import Connection, Database, Row, now_iso
 from inbox_ocr.orchestration.ledger.deliveries import add_deliveries
 from inbox_ocr.orchestration.ledger.invoices import add_invoices
 from inbox_ocr.orchestration.ledger.records import MessageIdentity, MessageRecord, Outcome
@@ -47,7 +46,7 @@ class MessageStore:
         where, args = [], []
         if text.strip():
             like = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in
+            where.append("(" + " OR ".join(f"lower({column}) LIKE lower(?) ESCAPE '\\'" for column in
                                            ("subject", "sender", "rule", "key", "documents")) + ")")
             args += [like] * 5
         if status is not None:
@@ -153,16 +152,25 @@ class MessageStore:
             )
         return bool(rows)
 
+    def pending(self) -> tuple[int, MessageRecord | None]:
+        """How many messages are not settled yet (a failure waiting for its retry, an outcome whose
+        acknowledgement is not noted), and the oldest of them."""
+        where = "(acked_at IS NULL AND status IN (?, ?)) OR status = ?"
+        args = (*_FINAL, MessageStatus.FAILED.value)
+        count = int(self.db.query(f"SELECT COUNT(*) FROM messages WHERE {where}", args)[0][0])
+        rows = self.db.query(f"SELECT * FROM messages WHERE {where} ORDER BY updated_at, id LIMIT 1", args)
+        return count, _record(rows[0]) if rows else None
+
     def counts(self) -> dict[str, int]:
         """Messages by status."""
         return {r[0]: r[1] for r in self.db.query("SELECT status, COUNT(*) FROM messages GROUP BY status")}
 
 
-def _row_id(db: sqlite3.Connection, source: str, key: str) -> int:
+def _row_id(db: Connection, source: str, key: str) -> int:
     return int(db.execute("SELECT id FROM messages WHERE source = ? AND key = ?", (source, key)).fetchone()[0])
 
 
-def _record(row: sqlite3.Row) -> MessageRecord:
+def _record(row: Row) -> MessageRecord:
     data = dict(row)
     data["status"] = MessageStatus(data["status"])
     data["actions"] = json.loads(data["actions"] or "[]")

@@ -9,13 +9,12 @@ transaction; the source is acknowledged on the next pass, as for any committed m
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from inbox_ocr.kernel.models import MessageStatus, RoutingDecision
 from inbox_ocr.orchestration.ledger.audit import add_audit
-from inbox_ocr.orchestration.ledger.db import Database, now_iso
+from inbox_ocr.orchestration.ledger.db import Connection, Database, Row, now_iso
 from inbox_ocr.orchestration.ledger.deliveries import add_deliveries
 from inbox_ocr.orchestration.ledger.invoices import add_invoices
 from inbox_ocr.orchestration.ledger.records import NewDelivery, ReviewRecord
@@ -78,14 +77,14 @@ class ReviewStore:
             add_invoices(db, message, decision.documents)  # as corrected
 
 
-def _state(db: sqlite3.Connection, message: int) -> str:
+def _state(db: Connection, message: int) -> str:
     row = db.execute("SELECT status, decided_by, decided_at FROM reviews WHERE message = ?", (message,)).fetchone()
     if row is None:
         return f"message {message} is not held for review"
     return f"message {message} was {row[0]} by {row[1]} at {row[2]}"
 
 
-def _record(row: sqlite3.Row) -> ReviewRecord:
+def _record(row: Row) -> ReviewRecord:
     data = dict(row)
     data["held"] = RoutingDecision.model_validate_json(data["held"])
     data["raw"] = bytes(data["raw"])
