@@ -170,11 +170,12 @@ def test_a_second_ledger_on_the_same_database_sees_the_first_ones_commits(where:
         other.close()
 
 
-def test_two_senders_claim_each_delivery_once(where: str, ledger: Ledger) -> None:
-    """Senders in several processes (here: two connections, in threads) claim due rows; every row
-    goes to exactly one of them, and a claimed row is not due again until its lease runs out."""
-    if not ledger.shared:
-        pytest.skip("an SQLite ledger has one daemon (the state directory's lock): no claims to share")
+def test_two_senders_claim_each_delivery_once(postgres_url: str) -> None:
+    """Senders in several processes (here: two connections, in threads) claim due rows of a shared
+    ledger; every row goes to exactly one of them, and a claimed row is not due again until its
+    lease runs out. (An SQLite ledger has one daemon, the state directory's lock: nothing to share.)"""
+    where = postgres_url
+    ledger = Ledger(where)
     for m in range(20):
         ledger.messages.record_outcome(done(f"k{m}", *(delivery(f"i{m}-{d}") for d in range(5))))
     now = time.time() + 1
@@ -197,6 +198,7 @@ def test_two_senders_claim_each_delivery_once(where: str, ledger: Ledger) -> Non
     every = claimed["a"] + claimed["b"]
     assert len(every) == 100 and len(set(every)) == 100
     assert ledger.deliveries.due(now) == [] and len(ledger.deliveries.due(now + 601)) == 100
+    ledger.close()
 
 
 def test_a_ledger_of_a_newer_schema_is_refused(where: str, ledger: Ledger) -> None:
