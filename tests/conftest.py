@@ -29,6 +29,20 @@ def postgres_url(postgres_server: object) -> str:
     return postgres_server.new_database()  # type: ignore[attr-defined, no-any-return]
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[object]:
+    """A Redis started for this test session on loopback (tests/redis_server.py)."""
+    import shutil
+
+    from tests.redis_server import Redis
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server = Redis.start()
+    yield server
+    server.close()
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver(secret="test-secret-123").start()

@@ -23,7 +23,7 @@ from connectors.imap import ImapSourceConfig
 from connectors.maildir import MaildirSourceConfig
 from connectors.webhook_in import WebhookSourceConfig
 from connectors.webhook_out import WebhookConfig
-from inbox_ocr.kernel.config_types import ByteSize, Strict
+from inbox_ocr.kernel.config_types import ByteSize, Duration, Strict
 from inbox_ocr.kernel.errors import ConfigError
 from inbox_ocr.kernel.settings import Limits, LogSettings, OcrSettings, UnderstandingSettings
 from routing import Action, Rule
@@ -45,6 +45,26 @@ class LedgerSettings(Strict):
         if self.url is not None and not self.url.startswith(("postgresql://", "postgres://")):
             raise ValueError("ledger.url: a postgresql:// URL (the default SQLite ledger lives in state_dir and "
                              "needs no url)")
+        return self
+
+
+class QueueSettings(Strict):
+    """The work queue: with a broker, the daemon schedules (reads the sources, stores each new
+    message in the ledger and sends its key to the broker) and `inbox-ocr worker` processes."""
+
+    broker_url: str | None = Field(default=None, description="redis://host:6379/0 (Celery on Redis); without "
+                                   "it the daemon processes every message itself")
+    name: str = Field(default="inbox-ocr", description="the broker's queue name")
+    visibility_timeout: Duration = Field(default=3600.0, description="a task a worker took and did not "
+                                         "acknowledge (it died) goes to another worker after this; longer than "
+                                         "limits.message_seconds")
+    resend_after: Duration = Field(default=3600.0, description="a stored message no worker claimed for this long "
+                                   "has its key sent again (the broker lost it)")
+
+    @model_validator(mode="after")
+    def _redis(self) -> QueueSettings:
+        if self.broker_url is not None and not self.broker_url.startswith(("redis://", "rediss://")):
+            raise ValueError("queue.broker_url: a redis:// or rediss:// URL (Celery on Redis)")
         return self
 
 
@@ -126,6 +146,7 @@ class Config(Strict):
     state_dir: Path = Field(default_factory=lambda: default_state_dir(), description="ledger, spools, outbox; default: "
                             "$STATE_DIRECTORY (systemd), else $XDG_DATA_HOME/inbox-ocr (~/.local/share/inbox-ocr)")
     ledger: LedgerSettings = LedgerSettings()
+    queue: QueueSettings = QueueSettings()
     sources: list[SourceConfig] = Field(default_factory=list, description="where mail comes from; a config "
                                         "without any serves only the HTTP side (`inbox-ocr serve`)")
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
@@ -145,6 +166,14 @@ class Config(Strict):
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if not (v is None and k != "sources")}
         return data
+
+    @model_validator(mode="after")
+    def _queue(self) -> Config:
+        if self.queue.broker_url and self.queue.visibility_timeout <= self.limits.message_seconds:
+            raise _KeyPathError(("queue", "visibility_timeout"),
+                                f"must be longer than limits.message_seconds ({self.limits.message_seconds:.0f} s): "
+                                "a task still being worked on would go to a second worker")
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -37,6 +37,7 @@ from inbox_ocr.orchestration.runner import MessageReport
 log = logging.getLogger("inbox_ocr.daemon")
 
 OUTBOX_EVERY = 5.0  # seconds between outbox passes while running
+SETTLE_EVERY = 2.0  # with the work queue: how soon what workers committed is acknowledged
 
 
 class Daemon:
@@ -53,6 +54,7 @@ class Daemon:
         self.runner = self.wiring.runner(self.stop)
         self.ledger_error: str | None = None
         self.source_errors: dict[str, str] = {}  # sources that could not be reached in the last pass
+        self._draining = {s.name: threading.Lock() for s in self.sources}  # one pass per source at a time
         self.reload_config: Callable[[], Config] | None = None  # reads the config file again (SIGHUP)
         self.next_config: Config | None = None  # set when a reload was accepted: run_forever returns
         self._reload_asked = threading.Event()
@@ -67,6 +69,15 @@ class Daemon:
         """Pass over a source batch after batch while full batches come back and make progress;
         what is left (a failed message, an ack that did not go through) waits for the next pass."""
         reports: list[MessageReport] = []
+        lock = self._draining.get(source.name) or threading.Lock()
+        if not lock.acquire(blocking=False):  # a pass over this source is under way: it does the work
+            return reports
+        try:
+            return self._drain(source, reports)
+        finally:
+            lock.release()
+
+    def _drain(self, source: Source, reports: list[MessageReport]) -> list[MessageReport]:
         size = self.config.source(source.name).batch_size
         if not self._still_the_daemon():
             return reports
@@ -145,6 +156,13 @@ class Daemon:
                 scheduler.add_job(self.drain, "interval", args=[source], seconds=cfg.poll_every,
                                   id=f"source-{source.name}", next_run_time=_now())
         scheduler.add_job(self._deliver, "interval", seconds=OUTBOX_EVERY, id="outbox", next_run_time=_now())
+        if self.wiring.dispatcher is not None:  # the work queue: acknowledge what workers committed, soon
+            idle = {t.name.removeprefix("idle-") for t in threads}
+            scheduler.add_job(self._settle, "interval", args=[[s for s in self.sources if s.name not in idle]],
+                              seconds=SETTLE_EVERY, id="settle")
+            scheduler.add_job(self._queue_upkeep, "interval", seconds=max(min(self.config.queue.resend_after / 4,
+                                                                                 60.0), 5.0), id="queue",
+                              next_run_time=_now())
 
         def poll_now() -> None:  # a reviewer decided: acknowledge the message and send its webhooks soon
             for job in scheduler.get_jobs():
@@ -185,18 +203,63 @@ class Daemon:
         except InboxOcrError as exc:
             log.warning("event=outbox_failed error=%s", exc)
 
+    def _settle(self, sources: list[Source]) -> None:
+        """With the work queue: a pass over each polled source whose workers committed messages that
+        are not acknowledged yet (the pass acknowledges them)."""
+        for source in sources:
+            try:
+                waiting = self.ledger.messages.unacked(source.name)
+            except TransientError as exc:
+                self._ledger_failed(exc)
+                return
+            if waiting:
+                self.drain(source)
+
+    def _queue_upkeep(self) -> None:
+        """With the work queue: send again the keys the broker lost; the queue's depth and workers
+        for /metrics."""
+        assert self.wiring.dispatcher is not None
+        try:
+            self.runner.resend_stale(self.config.queue.resend_after)
+            stored, oldest = self.ledger.queue.depth()
+        except TransientError as exc:
+            self._ledger_failed(exc)
+            return
+        except Exception as exc:  # the broker is away: the messages wait in the ledger
+            log.warning("event=queue_upkeep_failed error=%r", exc)
+            return
+        metrics.QUEUE_STORED.set(stored)
+        metrics.QUEUE_OLDEST.set(max(time.time() - oldest, 0.0) if oldest is not None else 0.0)
+        depth = self.wiring.dispatcher.depth()
+        if depth is not None:
+            metrics.QUEUE_DEPTH.set(depth)
+        workers = self.wiring.dispatcher.workers()
+        metrics.WORKERS.set(len(workers))
+        for name, stats in workers.items():
+            done = sum((stats.get("total") or {}).values())
+            metrics.WORKER_TASKS.labels(name).set(done)
+
     def _idle_loop(self, source: Source, poll_every: float) -> None:
         assert isinstance(source, WaitsForMail)
         backoff = 1.0
         while not self.stop.is_set():
             self.drain(source)
+            wait = min(poll_every, 60.0)
+            if self.wiring.dispatcher is not None and self._waiting_for_workers(source):
+                wait = SETTLE_EVERY  # workers are on messages of this source: acknowledge them soon
             try:
-                source.wait_for_mail(min(poll_every, 60.0), stop=self.stop)
+                source.wait_for_mail(wait, stop=self.stop)
                 backoff = 1.0
             except SourceUnavailable as exc:
                 log.warning("event=idle_failed source=%s error=%s retry_in=%.0fs", source.name, exc, backoff)
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
+
+    def _waiting_for_workers(self, source: Source) -> bool:
+        try:
+            return bool(self.ledger.queue.keys(source.name) or self.ledger.messages.unacked(source.name))
+        except TransientError:
+            return False
 
     def request_stop(self, *_: object) -> None:
         self.stop.set()

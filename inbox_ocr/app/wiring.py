@@ -25,6 +25,7 @@ from connectors.webhook_in import Endpoint, Spool, WebhookSource, WebhookSourceC
 from connectors.webhook_out import Breakers, make_sink
 from inbox_ocr.app.config import Config, SourceConfig, secret_values
 from inbox_ocr.app.http import HttpServer, build_app
+from inbox_ocr.app.queue import Dispatcher
 from inbox_ocr.app.rest import Api
 from inbox_ocr.app.statelock import LedgerLock, StateLock
 from inbox_ocr.kernel.errors import ConfigError
@@ -158,6 +159,7 @@ class Wiring:
                 self.ledger.close()
                 raise
         self._spools: dict[str, Spool] = {}
+        self.dispatcher: Dispatcher | None = None  # the work queue (app/queue.py), with queue.broker_url
         self.reader: Reader | None = None
         self.sources: list[Source] = []
         self.http_server: HttpServer | None = None
@@ -167,6 +169,8 @@ class Wiring:
             self.reader = build_reader(config, isolated)
             self.processor = build_processor(config, self.reader, self.ledger.invoices)
             self.outbox = build_outbox(config, self.ledger)
+            if config.queue.broker_url and exclusive is not None:
+                self.dispatcher = Dispatcher(config)
             builders = {**SOURCE_FACTORIES, **(factories or {})}
             self.sources = [builders[s.type](s, self.ledger, self) for s in config.sources if s.enabled]
         except BaseException:
@@ -186,7 +190,7 @@ class Wiring:
 
     def runner(self, stop: threading.Event | None = None) -> Runner:
         return Runner(self.processor, self.ledger, self.config.limits.max_attempts, stop,
-                      include_documents(self.config))
+                      include_documents(self.config), dispatch=self.dispatcher)
 
     def spool(self, cfg: WebhookSourceConfig) -> Spool:
         """The spool of a webhook source, shared by its Source and its HTTP endpoint."""
@@ -235,6 +239,8 @@ class Wiring:
                 log.warning("event=close_failed source=%s error=%r", source.name, exc)
         if self.reader is not None:
             self.reader.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
         for spool in self._spools.values():
             spool.close()
         READINESS.started = False

@@ -61,6 +61,14 @@ LAST_PASS = Gauge("inbox_ocr_last_pass_timestamp_seconds", "When a pass over the
                   ["source"], registry=REGISTRY)
 BACKLOG = Gauge("inbox_ocr_source_backlog_messages", "Messages waiting in the source after its last pass",
                 ["source"], registry=REGISTRY)
+QUEUE_STORED = Gauge("inbox_ocr_queue_stored_messages", "Messages stored in the ledger for a worker (work queue)",
+                     registry=REGISTRY)
+QUEUE_OLDEST = Gauge("inbox_ocr_queue_oldest_seconds", "Age of the oldest message waiting for a worker",
+                     registry=REGISTRY)
+QUEUE_DEPTH = Gauge("inbox_ocr_queue_depth_tasks", "Tasks waiting in the broker's queue", registry=REGISTRY)
+WORKERS = Gauge("inbox_ocr_workers", "Workers that answered the last inspection", registry=REGISTRY)
+WORKER_TASKS = Gauge("inbox_ocr_worker_tasks", "Tasks a worker has processed since it started",
+                     ["worker"], registry=REGISTRY)
 DELIVERY_LATENCY = Histogram("inbox_ocr_webhook_delivery_latency_seconds", "From the message's commit to the "
                              "webhook's 2xx, retries included", ["webhook"],
                              buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600),

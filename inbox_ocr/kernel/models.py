@@ -57,6 +57,7 @@ class HandlingResult(StrEnum):
     DUPLICATE = "duplicate"  # the same Message-ID and content was handled under another key
     ACKED_AGAIN = "acked-again"  # committed before; only the acknowledgement was redone
     HELD = "held"  # committed for review; the source is acknowledged after a person decided
+    QUEUED = "queued"  # stored for a worker (the work queue); acknowledged once its outcome is committed
 
 
 class Frozen(BaseModel):

@@ -5,12 +5,18 @@ acknowledgement), recognise the same message under a new key, process it, commit
 its outbox rows in one transaction, and only then acknowledge it on the source. A message that
 cannot be processed is quarantined; a transient failure is counted and retried on the next pass
 until `limits.max_attempts`.
+
+With a work queue (`dispatch`), the scheduler's runner does not process a new message: it stores
+it in the ledger (ledger/queue.py) and dispatches its key; a worker's runner `work`s on it
+(process, commit, no acknowledgement: the worker holds no source connection), and the scheduler
+acknowledges it on its next pass, when the committed message is fetched again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +31,14 @@ from inbox_ocr.orchestration.outbox import helpdesk_deliveries, new_deliveries
 from inbox_ocr.orchestration.pipeline import Processor, process_message
 
 log = logging.getLogger("inbox_ocr.runner")
+
+
+class Busy(Exception):
+    """Another worker holds the message's claim until `until` (a Unix time)."""
+
+    def __init__(self, until: float) -> None:
+        super().__init__(f"claimed by another worker until {until:.0f}")
+        self.until = until
 
 
 @dataclass
@@ -44,8 +58,10 @@ class MessageReport:
 
 class Runner:
     def __init__(self, processor: Processor, ledger: Ledger, max_attempts: int = 5,
-                 stop: threading.Event | None = None, include_documents: Mapping[str, int] | None = None) -> None:
+                 stop: threading.Event | None = None, include_documents: Mapping[str, int] | None = None,
+                 dispatch: Callable[[str, str], None] | None = None) -> None:
         self.processor = processor
+        self.dispatch = dispatch  # the work queue: send a stored message's (source, key) to the workers
         self.include_documents = dict(include_documents or {})  # webhook -> largest file its payload carries
         self.ledger = ledger
         self.max_attempts = max_attempts
@@ -92,8 +108,10 @@ class Runner:
             return MessageReport(raw.source, raw.key, record.subject or "", HandlingResult.HELD, record.rule,
                                  list(record.actions))
         if record is not None and record.status in (MessageStatus.DONE, MessageStatus.QUARANTINED):
-            # Committed before: only the acknowledgement may be missing (a crash in between).
-            report = MessageReport(raw.source, raw.key, record.subject or "", HandlingResult.ACKED_AGAIN,
+            # Committed before: only the acknowledgement may be missing (a crash in between, or a
+            # worker committed it: with the work queue this is its first acknowledgement).
+            result = HandlingResult.ACKED_AGAIN if self.dispatch is None else HandlingResult(record.status.value)
+            report = MessageReport(raw.source, raw.key, record.subject or "", result,
                                    record.rule, list(record.actions), error=record.error)
             self._acknowledge(source, raw, record.id, record.status, record.mailbox.model_copy(update={"redo": True}),
                               record.error, report)
@@ -107,6 +125,62 @@ class Runner:
             report = MessageReport(raw.source, raw.key, "", HandlingResult.DUPLICATE)
             self._acknowledge(source, raw, row, MessageStatus.DONE, MailboxChanges(), None, report)
             return report
+        if self.dispatch is not None and not isinstance(source, ActsThroughApi):
+            return self._enqueue(raw)
+        return self._process(source, raw)
+
+    def _enqueue(self, raw: RawMessage) -> MessageReport:
+        """Store the message for a worker and send its key; a key the broker does not take now is
+        sent again by `resend_stale` (the message waits in the ledger meanwhile)."""
+        assert self.dispatch is not None
+        if self.ledger.queue.put(raw, time.time()):
+            try:
+                self.dispatch(raw.source, raw.key)
+            except Exception as exc:  # the broker is away: the row waits, resend_stale sends it later
+                log.warning("event=dispatch_failed source=%s key=%s error=%r", raw.source, raw.key, exc)
+        log.info("event=queued source=%s key=%s bytes=%d", raw.source, raw.key, len(raw.raw))
+        return MessageReport(raw.source, raw.key, _header(raw, "Subject"), HandlingResult.QUEUED)
+
+    def resend_stale(self, older_than: float) -> int:
+        """Send again the keys of stored messages no worker has claimed for `older_than` seconds
+        (the broker lost them: a Redis restart without persistence). Returns how many."""
+        assert self.dispatch is not None
+        now, sent = time.time(), 0
+        for source, key in self.ledger.queue.stale(now, older_than):
+            self.dispatch(source, key)
+            self.ledger.queue.resent(source, key, now)
+            log.warning("event=dispatched_again source=%s key=%s reason=not claimed for %.0fs", source, key,
+                        older_than)
+            sent += 1
+        return sent
+
+    def work(self, source: str, key: str, lease: float, worker: str = "") -> MessageReport | None:
+        """A worker's part: process a stored message and commit its outcome (no acknowledgement),
+        noting `worker` in its audit trail; None when there is nothing to do (done already). Raises
+        Busy while another worker's claim on it runs (a task redelivered while its first worker may
+        still be on it, or dead without releasing it): try again when the claim ends."""
+        raw, held_until = self.ledger.queue.claim(source, key, time.time(), lease)
+        if raw is None:
+            if held_until is not None:
+                raise Busy(held_until)
+            return None
+        with message_context(raw.source, raw.key, _message_id(raw)):
+            record = self.ledger.messages.get(source, key)
+            if record is not None and record.status in (MessageStatus.DONE, MessageStatus.QUARANTINED,
+                                                        MessageStatus.HELD):
+                report = None  # committed before a worker died: nothing to redo
+            else:
+                report = self._process(None, raw)
+                metrics.MESSAGES.labels(raw.source, report.status.value).inc()
+                committed = self.ledger.messages.get(source, key)
+                if committed is not None and worker:
+                    self.ledger.audit.add(committed.id, "worker", worker)
+            # done, or failed (counted: the scheduler fetches it again from its source on its next pass)
+            self.ledger.queue.remove(source, key)
+        return report
+
+    def _process(self, source: Source | None, raw: RawMessage) -> MessageReport:
+        """Process a message and commit its outcome; acknowledge it when `source` is given."""
         try:
             outcome = process_message(raw, self.processor)
         except PermanentError as exc:
@@ -118,7 +192,7 @@ class Runner:
             return self._transient(source, raw, f"internal error: {exc!r}")
         return self._commit(source, raw, outcome)
 
-    def _commit(self, source: Source, raw: RawMessage, outcome: MessageOutcome) -> MessageReport:
+    def _commit(self, source: Source | None, raw: RawMessage, outcome: MessageOutcome) -> MessageReport:
         msg = outcome.message
         decision = outcome.decision
         docs = [d.summary() for d in outcome.documents]
@@ -157,7 +231,7 @@ class Runner:
                  raw.source, raw.key, decision.rule, list(decision.actions), len(docs))
         return report
 
-    def _hold(self, source: Source, raw: RawMessage, outcome: MessageOutcome, docs: list[dict[str, Any]],
+    def _hold(self, source: Source | None, raw: RawMessage, outcome: MessageOutcome, docs: list[dict[str, Any]],
               audit: list[tuple[str, str]]) -> MessageReport:
         """Commit the message as held for review: no webhook yet, no acknowledgement on the source
         (it stays where it is and is not fetched again until a person decided)."""
@@ -178,7 +252,7 @@ class Runner:
                              list(decision.actions), [_doc_line(d) for d in docs],
                              error="; ".join(e.error for e in msg.errors) or None)
 
-    def _quarantine(self, source: Source, raw: RawMessage, reason: str) -> MessageReport:
+    def _quarantine(self, source: Source | None, raw: RawMessage, reason: str) -> MessageReport:
         row = self.ledger.messages.record_outcome(Outcome(
             identity=_identity(raw), status=MessageStatus.QUARANTINED, error=reason,
             audit=(("quarantined", reason),),
@@ -188,7 +262,7 @@ class Runner:
         self._acknowledge(source, raw, row, MessageStatus.QUARANTINED, MailboxChanges(), reason, report)
         return report
 
-    def _transient(self, source: Source, raw: RawMessage, reason: str) -> MessageReport:
+    def _transient(self, source: Source | None, raw: RawMessage, reason: str) -> MessageReport:
         attempts = self.ledger.messages.record_failure(_identity(raw), reason)
         if attempts >= self.max_attempts:
             return self._quarantine(source, raw, f"gave up after {attempts} attempts: {reason}")
@@ -196,9 +270,11 @@ class Runner:
         return MessageReport(raw.source, raw.key, _header(raw, "Subject"), HandlingResult.FAILED, error=reason)
 
     def _acknowledge(
-        self, source: Source, raw: RawMessage, row: int, status: MessageStatus, changes: MailboxChanges,
+        self, source: Source | None, raw: RawMessage, row: int, status: MessageStatus, changes: MailboxChanges,
         reason: str | None, report: MessageReport,
     ) -> None:
+        if source is None:  # a worker: the scheduler, which holds the source, acknowledges it
+            return
         try:
             if status == MessageStatus.QUARANTINED:
                 source.fail(raw, reason or "quarantined")

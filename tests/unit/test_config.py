@@ -265,3 +265,19 @@ def test_every_problem_of_the_file_is_named_at_once_with_the_bad_value_and_a_sug
     assert any(p.startswith("rules[0].when.total_gt:") and "(got 'lots')" in p for p in got)
     assert any("unknown action 'moov' (did you mean 'move'?)" in p for p in got)
     assert any(p.startswith("limits.document_seconds: not a duration: '10 minutes'") for p in got)
+
+
+def test_the_ledger_and_the_work_queue_take_their_own_urls_and_a_safe_visibility_timeout() -> None:
+    config = parse_config({**BASE, "ledger": {"url": "postgresql://inbox:pw-123456@db/inbox"},
+                           "queue": {"broker_url": "redis://127.0.0.1:6379/0"}})
+    assert config.queue.visibility_timeout > config.limits.message_seconds
+    assert "pw-123456" in secret_values(config)  # the URL's password is masked wherever printed
+    for bad, message in [
+        ({"ledger": {"url": "mysql://x/y"}}, "ledger.url: a postgresql:// URL"),
+        ({"queue": {"broker_url": "amqp://rabbit"}}, "queue.broker_url: a redis:// or rediss:// URL"),
+        ({"queue": {"broker_url": "redis://r", "visibility_timeout": "5m"}, "limits": {"message_seconds": "10m"}},
+         "queue.visibility_timeout: must be longer than limits.message_seconds (600 s)"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            parse_config({**BASE, **bad})
+        assert any(message in p for p in info.value.problems), info.value.problems

@@ -62,6 +62,32 @@ def run(config_path: Path, once: bool, as_json: bool) -> None:
 
 @click.command()
 @CONFIG_OPTION
+@click.option("--concurrency", "-n", type=click.IntRange(1, 64), default=None,
+              help="worker processes (default: one per CPU core)")
+def worker(config_path: Path, concurrency: int | None) -> None:
+    """Process messages the daemon queued (queue.broker_url): read, OCR, understand, route, commit."""
+    import os
+
+    from inbox_ocr.app.config import load_config, secret_values
+    from inbox_ocr.app.queue import run_worker
+    from inbox_ocr.kernel import logs
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        click.echo(f"config error: {exc}", err=True)
+        sys.exit(exits.CONFIG)
+    if not config.queue.broker_url:
+        click.echo("config error: queue.broker_url is not set: without a work queue the daemon processes every "
+                   "message itself", err=True)
+        sys.exit(exits.CONFIG)
+    guard_output(config)
+    logs.setup(config.log.level, config.log.format, secret_values(config))
+    run_worker(config, concurrency or os.cpu_count() or 1)
+
+
+@click.command()
+@CONFIG_OPTION
 def serve(config_path: Path) -> None:
     """Run only the HTTP side: the REST API (with http.api_tokens), /healthz, /readyz, /metrics and
     the webhook sources' endpoints (what they spool waits for `inbox-ocr run`); no mailbox is polled."""

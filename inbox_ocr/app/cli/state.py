@@ -214,6 +214,23 @@ def status(config_path: Path, as_json: bool) -> None:
             "oldest_delivery_due": None if not due else {"id": due[0].id, "webhook": due[0].webhook,
                                                           "since": due[0].created_at},
         }
+        stored, oldest_stored = led.queue.depth()
+        tasks: int | None = None
+        workers: dict[str, int] = {}
+        if config.queue.broker_url:
+            from inbox_ocr.app.queue import Dispatcher
+
+            dispatcher = Dispatcher(config)
+            try:
+                tasks = dispatcher.depth()
+                workers = {name: sum((stats.get("total") or {}).values())
+                           for name, stats in dispatcher.workers(timeout=2.0).items()}
+            finally:
+                dispatcher.close()
+            report["queue"] = {"stored": stored, "oldest_stored": oldest_stored, "broker_tasks": tasks,
+                               "workers": workers}
+        else:
+            report["queue"] = None
     except (InboxOcrError, OSError) as exc:
         raise click.ClickException(f"cannot read the state: {exc}") from None
     finally:
@@ -228,5 +245,15 @@ def status(config_path: Path, as_json: bool) -> None:
         click.echo(f"          {waiting} not settled; oldest: {oldest.source}:{oldest.key} ({oldest.status} since "
                    f"{oldest.updated_at}{': ' + oldest.error if oldest.error else ''})")
     click.echo(f"reviews   {report['reviews_waiting']} waiting")
+    if not config.queue.broker_url:
+        click.echo("queue     none (the daemon processes every message itself)")
+    else:
+        import time
+
+        age = f", oldest stored {time.time() - oldest_stored:.0f} s ago" if oldest_stored is not None else ""
+        click.echo(f"queue     {stored} waiting for a worker{age}; broker: "
+                   f"{'unreachable' if tasks is None else f'{tasks} task(s)'}")
+        click.echo(f"workers   {len(workers)}" + "".join(f"\n          {name}: {done} task(s) done"
+                                                       for name, done in sorted(workers.items())))
     oldest_due = f"; oldest due: delivery {due[0].id} to {due[0].webhook}, created {due[0].created_at}" if due else ""
     click.echo(f"outbox    {'  '.join(f'{k}={v}' for k, v in sorted(outbox_counts.items())) or 'empty'}{oldest_due}")

@@ -6,6 +6,7 @@
     ledger.cursors      small values sources keep between runs (cursors.py)
     ledger.reviews      the review queue: held messages and people's decisions (reviews.py)
     ledger.invoices     invoices seen across messages, to spot one that arrives twice (invoices.py)
+    ledger.queue        messages waiting for a worker, with the work queue on (queue.py)
 
 `Ledger` is also the SourceState of the ports (kernel/ports.py) that sources ask what is handled.
 Records in and out are typed (records.py); the schema and its migrations are in db.py.
@@ -21,6 +22,7 @@ from inbox_ocr.orchestration.ledger.db import connect, is_url, ledger_path
 from inbox_ocr.orchestration.ledger.deliveries import DeliveryStore
 from inbox_ocr.orchestration.ledger.invoices import InvoiceStore
 from inbox_ocr.orchestration.ledger.messages import MessageStore
+from inbox_ocr.orchestration.ledger.queue import QueueStore
 from inbox_ocr.orchestration.ledger.records import (
     AuditEntry,
     DeliveryRecord,
@@ -54,6 +56,7 @@ class Ledger:
         self.cursors = CursorStore(self.db)
         self.reviews = ReviewStore(self.db)
         self.invoices = InvoiceStore(self.db)
+        self.queue = QueueStore(self.db)
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Ledger:
@@ -71,7 +74,8 @@ class Ledger:
     # SourceState (kernel/ports.py)
 
     def handled_keys(self, source: str, prefix: str = "") -> set[str]:
-        return self.messages.handled_keys(source, prefix)
+        """Handled, held for review, or waiting for a worker: none of these is fetched again now."""
+        return self.messages.handled_keys(source, prefix) | self.queue.keys(source, prefix)
 
     def is_known(self, source: str, message_id: str | None, content_hash: str) -> bool:
         return self.messages.is_known(source, message_id, content_hash)

@@ -145,7 +145,19 @@ CREATE TABLE IF NOT EXISTS invoices (
 CREATE INDEX IF NOT EXISTS invoices_message ON invoices (message);
 """
 
-SCHEMA = MESSAGES_TABLE.format(name="messages") + MESSAGE_INDEXES + REVIEWS_TABLE + INVOICES_TABLE + f"""
+QUEUED_TABLE = """
+CREATE TABLE IF NOT EXISTS queued (
+    source         TEXT NOT NULL,
+    key            TEXT NOT NULL,
+    raw            BLOB NOT NULL,   -- the message as the source handed it over
+    meta           TEXT NOT NULL,   -- JSON: the rest of the RawMessage (folder, size, received_at)
+    enqueued_at    REAL NOT NULL,   -- when its key was last sent to the broker
+    claimed_until  REAL,            -- a worker works on it until then
+    PRIMARY KEY (source, key)
+);
+"""
+
+SCHEMA = MESSAGES_TABLE.format(name="messages") + MESSAGE_INDEXES + REVIEWS_TABLE + INVOICES_TABLE + QUEUED_TABLE + f"""
 CREATE TABLE IF NOT EXISTS outbox (
     id               INTEGER PRIMARY KEY,
     message          INTEGER NOT NULL REFERENCES messages (id),
@@ -233,8 +245,13 @@ def _v5_invoices(db: sqlite3.Connection) -> None:
         add_invoices(db, row_id, [d for d in json.loads(documents) if isinstance(d, dict)])
 
 
+def _v6_work_queue(db: sqlite3.Connection) -> None:
+    """Messages waiting for a worker (ledger/queue.py)."""
+    db.execute(QUEUED_TABLE)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    2: _v2_mailbox_changes, 3: _v3_unacked_index, 4: _v4_review_queue, 5: _v5_invoices,
+    2: _v2_mailbox_changes, 3: _v3_unacked_index, 4: _v4_review_queue, 5: _v5_invoices, 6: _v6_work_queue,
 }
 VERSION = max(MIGRATIONS)
 

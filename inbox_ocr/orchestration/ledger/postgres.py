@@ -99,7 +99,21 @@ CREATE TABLE IF NOT EXISTS cursors (
     value   TEXT NOT NULL,
     PRIMARY KEY (source, name)
 );
-"""
+""" + "\n".join(f"{{v{v}}}" for v in (6,))
+
+# version -> the SQL that brings a PostgreSQL ledger of version - 1 to it (also run on a fresh one)
+STEPS = {
+    6: """CREATE TABLE IF NOT EXISTS queued (
+    source         TEXT COLLATE "C" NOT NULL,
+    key            TEXT COLLATE "C" NOT NULL,
+    raw            BYTEA NOT NULL,
+    meta           TEXT NOT NULL,
+    enqueued_at    DOUBLE PRECISION NOT NULL,
+    claimed_until  DOUBLE PRECISION,
+    PRIMARY KEY (source, key)
+);""",
+}
+FIRST_VERSION = 5  # the schema version PostgreSQL ledgers started at
 
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?|%")
 
@@ -205,12 +219,16 @@ class PostgresDatabase:
             version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] if exists else None
             if version is None:
                 conn.execute(SCHEMA.format(status_check=_check("status", MessageStatus),
-                                           delivery_check=_check("status", DeliveryStatus)))
+                                           delivery_check=_check("status", DeliveryStatus),
+                                           **{f"v{v}": sql for v, sql in STEPS.items()}))
                 conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (self.version,))
             elif version > self.version:
                 raise TransientError(f"the ledger {self.where} is of schema version {version}, newer than this "
                                      f"program's {self.version}: upgrade inbox-ocr")
-            # PostgreSQL ledgers start at the version that introduced them; later steps go here
+            else:
+                for step in range(max(version, FIRST_VERSION) + 1, self.version + 1):
+                    conn.execute(STEPS[step])
+                    conn.execute("UPDATE schema_version SET version = %s", (step,))
 
     def close(self) -> None:
         with self.lock:
