@@ -321,12 +321,16 @@ Summary = Callable[[list[MessageReport], DeliveryReport], None]
 
 
 def run(config: Config, once: bool, reload_config: Callable[[], Config] | None = None,
-        summary: Summary = print_summary, on_message: Callable[[MessageReport], None] | None = None) -> int:
+        summary: Summary = print_summary, on_message: Callable[[MessageReport], None] | None = None,
+        standby: bool = False) -> int:
     """The daemon's life: start, one pass or run until a signal, stop. Returns the exit status.
     `reload_config` reads the config file again on SIGHUP; with `once`, `on_message` hears of each
-    message as it is handled and `summary` of the whole pass."""
+    message as it is handled and `summary` of the whole pass. With `standby`, a daemon whose state
+    or ledger another one holds waits and takes over when it is free."""
     try:
-        daemon = Daemon(config)
+        daemon = _start(config, standby and not once)
+        if daemon is None:
+            return exits.OK  # stopped while standing by
     except ConfigError as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return exits.CONFIG
@@ -368,6 +372,34 @@ def run(config: Config, once: bool, reload_config: Callable[[], Config] | None =
             daemon = Daemon(old)
         _signals(daemon, reload_config)
         log.info("event=reloaded sources=%s", ",".join(s.name for s in daemon.sources))
+
+
+STANDBY_RETRY = 5.0  # seconds between a standby daemon's attempts to take the lock
+
+
+def _start(config: Config, standby: bool) -> Daemon | None:
+    """A started Daemon; standing by (a lock held by another daemon), the wait for it, or None
+    when a signal stops the wait."""
+    stop = threading.Event()
+    waited = False
+    while True:
+        try:
+            daemon = Daemon(config)
+        except StateLocked as exc:
+            if not standby:
+                raise
+            if not waited:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, lambda *_: stop.set())
+                log.warning("event=standby reason=%s action=taking over when it is free", exc)
+                systemd.notify("READY=1", "STATUS=standing by")
+                waited = True
+            if stop.wait(STANDBY_RETRY):
+                return None
+            continue
+        if waited:
+            log.warning("event=took_over state_dir=%s", config.state_dir)
+        return daemon
 
 
 def _signals(daemon: Daemon, reload_config: Callable[[], Config] | None) -> None:

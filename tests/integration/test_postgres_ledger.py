@@ -132,3 +132,34 @@ def test_a_database_restart_costs_a_pass_and_the_lock_is_taken_again(tmp_path: P
             daemon.close()
     finally:
         server.close()
+
+
+def test_a_standby_daemon_takes_over_when_the_first_stops(tmp_path: Path, postgres_url: str) -> None:
+    maildir = tmp_path / "Maildir"
+    deliver(maildir, 0, 2)
+    first = subprocess.Popen([sys.executable, "-m", "inbox_ocr", "run", "-c",
+                              str(write_config(tmp_path, postgres_url, maildir, "a"))],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second_config = write_config(tmp_path, postgres_url, maildir, "b")
+    ledger = Ledger(postgres_url)
+    standby = None
+    try:
+        wait_for(lambda: ledger.counts().get("outbox_delivered", 0) == 2 or first.poll() is not None)
+        standby = subprocess.Popen([sys.executable, "-m", "inbox_ocr", "run", "--standby", "-c", str(second_config)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert standby.poll() is None  # waiting, not exited
+        assert f"running: inbox-ocr run pid {first.pid}" in cli("status", "-c", str(second_config)).stdout
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+        wait_for(lambda: f"running: inbox-ocr run pid {standby.pid}" in cli("status", "-c", str(second_config)).stdout,
+                 timeout=60)
+        deliver(maildir, 2, 1)  # new mail: the one that took over routes it
+        wait_for(lambda: ledger.counts().get("outbox_delivered", 0) == 3)
+    finally:
+        ledger.close()
+        for proc in (first, standby):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.communicate(timeout=60)
+    assert standby is not None and standby.returncode == 0

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 @CONFIG_OPTION
 @click.option("--once", is_flag=True, help="one pass over every source, then exit")
 @click.option("--json", "as_json", is_flag=True, help="with --once: the pass's summary as one JSON document")
-def run(config_path: Path, once: bool, as_json: bool) -> None:
+@click.option("--standby", is_flag=True, help="when another daemon holds the state (or the shared ledger), wait "
+              "and take over when it stops, instead of exiting")
+def run(config_path: Path, once: bool, as_json: bool, standby: bool) -> None:
     """Run the daemon (run_daemon.py is the same command)."""
     from inbox_ocr.app.config import load_config, secret_values
     from inbox_ocr.app.daemon import run as run_daemon
@@ -57,7 +59,7 @@ def run(config_path: Path, once: bool, as_json: bool) -> None:
                             summary=lambda reports, delivery: echo_json({"messages": reports, "webhooks": delivery})))
     if once and sys.stdout.isatty():  # a line per message as it is handled, then the totals
         sys.exit(run_daemon(config, once, reload_config, summary=print_totals, on_message=print_message))
-    sys.exit(run_daemon(config, once, reload_config, summary=print_summary))
+    sys.exit(run_daemon(config, once, reload_config, summary=print_summary, standby=standby))
 
 
 @click.command()
