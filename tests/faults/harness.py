@@ -352,7 +352,8 @@ class Audit:
                     or self.deliveries_unexpected)
 
 
-def audit(admin: IMAPClient, box: Mailbox, state_dir: Path, accepted: dict[str, Any]) -> Audit:
+def audit(admin: IMAPClient, box: Mailbox, state_dir: Path, accepted: dict[str, Any],
+          rows: Callable[[str], list[tuple[Any, ...]]] | None = None) -> Audit:
     """Every message exactly once in the folder its rule chose; every webhook action accepted once.
 
     `accepted` is the receiver's map Idempotency-Key -> first accepted request: a receiver dedupes,
@@ -369,8 +370,9 @@ def audit(admin: IMAPClient, box: Mailbox, state_dir: Path, accepted: dict[str, 
     duplicated = [m for m, n in placed.items() if n > 1]
     misrouted = [m for m in box.invoices if where.get(m) not in (None, [f"{box.base}/Invoices"])]
     misrouted += [m for m in box.others if where.get(m) not in (None, [f"{box.base}/Processed"])]
-    expected = {r[0]: r[1] for r in ledger_rows(
-        state_dir, "SELECT o.idempotency_key, m.message_id FROM outbox o JOIN messages m ON m.id = o.message")}
+    query = rows or (lambda sql: ledger_rows(state_dir, sql))  # `rows`: another ledger (PostgreSQL)
+    expected = {r[0]: r[1] for r in query(
+        "SELECT o.idempotency_key, m.message_id FROM outbox o JOIN messages m ON m.id = o.message")}
     # one outbox row per invoice, none for the others
     per_message = Counter(expected.values())
     deliveries_missing = [k for k in expected if k not in accepted]
