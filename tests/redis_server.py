@@ -30,17 +30,26 @@ class Redis:
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         folder = Path(tempfile.mkdtemp(prefix="inbox-ocr-redis-"))
-        port = _free_port()
-        process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                    "--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "redis.log")],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        server = cls(folder, port, process)
-        deadline = time.monotonic() + 30
-        while not server.ping():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start: {(folder / 'redis.log').read_text()[-2000:]}")
-            time.sleep(0.1)
+        server = cls(folder, _free_port(), None)  # type: ignore[arg-type]
+        server._run(binary)
         return server
+
+    def _run(self, binary: str) -> None:
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder), "--logfile", str(self.folder / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not self.ping():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start: {(self.folder / 'redis.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def restart(self) -> None:
+        """Stop the server (its data goes: no persistence) and start it again on the same port."""
+        self.process.kill()
+        self.process.wait()
+        self._run(str(shutil.which("redis-server")))
 
     @property
     def url(self) -> str:

@@ -6,6 +6,7 @@ once; a worker killed (-9) in the middle leaves its task to the other."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,3 +149,39 @@ def test_a_worker_killed_mid_task_leaves_it_to_the_other(
         assert ledger.counts() == {"messages_done": total, "outbox_delivered": total}
     finally:
         ledger.close()
+
+
+def test_redis_restarted_mid_run_loses_nothing(tmp_path: Path, dovecot: Dovecot, imap_folder: str,
+                                               receiver: Receiver, postgres_url: str, processes: Processes) -> None:
+    """A Redis of its own, restarted (without persistence: the queued tasks are gone) while the
+    workers are busy: the workers reconnect, the scheduler sends the keys no worker claimed again,
+    and every message is routed and delivered once."""
+    from tests.redis_server import Redis
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    total = 60
+    broker = Redis.start()
+    ledger = Ledger(postgres_url)
+    try:
+        admin = admin_client(dovecot)
+        admin.create_folder(srv(imap_folder))
+        append_many(admin, srv(imap_folder), invoice_mails(total, "redis"))
+        config = str(queue_config(tmp_path, dovecot, imap_folder, receiver, postgres_url, broker.url,
+                                  resend_after="5s"))
+        processes.start("worker-a", "worker", "-c", config, "--concurrency", "1")
+        processes.start("scheduler", "run", "-c", config)
+        wait_for(lambda: ledger.counts().get("messages_done", 0) >= 5, processes, 300, "five messages done")
+        broker.restart()
+        assert ledger.counts().get("messages_done", 0) < total  # tasks were waiting in the broker
+        base = imap_folder.split("/")[0]
+        wait_for(lambda: count(admin, f"{base}/Invoices") == total and len(receiver.accepted) >= total,
+                 processes, 600, "every message routed after the Redis restart")
+        time.sleep(3)
+        assert count(admin, f"{base}/Invoices") == total and count(admin, imap_folder) == 0
+        assert len(receiver.accepted) == total
+        assert ledger.counts() == {"messages_done": total, "outbox_delivered": total}
+    finally:
+        ledger.close()
+        processes.stop_all()
+        broker.close()
