@@ -28,7 +28,8 @@ class OcrSettings(Strict):
     det_model: Path | None = Field(default=None, description="DB text detector ONNX; default: bundled")
     rec_model: Path | None = Field(default=None, description="CTC line recognizer ONNX; default: bundled")
     rec_dict: Path | None = Field(default=None, description="character list, one per line; default: model metadata")
-    threads: int | None = Field(default=None, ge=1, description="ONNX Runtime intra-op threads; default: cores")
+    threads: int | None = Field(default=None, ge=1, description="threads OCR may use in a process (ONNX Runtime's "
+                                "intra-op threads and OpenCV's); default: cores. 1 with one worker process per core")
     det_max_side: int = Field(default=960, ge=256, le=4096, description="long side of the text detector's input")
     rec_batch_size: int = Field(default=8, ge=1, le=64, description="line crops per recognizer call")
     min_line_confidence: float = Field(default=0.5, ge=0, le=1, description="drop recognized lines below this")

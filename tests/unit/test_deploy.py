@@ -61,3 +61,22 @@ def test_the_systemd_unit_is_hardened_and_verifies(tmp_path: Path) -> None:
     copy.write_text(unit.replace("/opt/inbox-ocr/bin/inbox-ocr", str(program)))
     result = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True)
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_the_scaled_compose_file_runs_a_scheduler_and_workers_on_one_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INBOX_OCR_DB_PASSWORD", "pw-for-the-test")
+    monkeypatch.setenv("INBOX_OCR_USERS_FILE", str(ROOT / "deploy" / "config.scale.yaml"))  # any readable file
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.scale.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "redis", "scheduler", "worker"}
+    config = load_config(ROOT / "deploy" / "config.scale.yaml")
+    assert config.ledger.url == "postgresql://inbox:pw-for-the-test@postgres/inbox_ocr"
+    assert config.queue.broker_url == "redis://redis:6379/0" and config.ocr.threads == 1
+    for name in ("scheduler", "worker"):
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in services[name]["volumes"]}
+        assert mounts["/etc/inbox-ocr/config.yaml"] == "./config.scale.yaml"
+        assert services[name]["environment"]["INBOX_OCR_DB_PASSWORD"] == "${INBOX_OCR_DB_PASSWORD}"
+    assert services["worker"]["entrypoint"][:2] == ["inbox-ocr", "worker"]
+    grace = re.fullmatch(r"(\d+)m", services["worker"]["stop_grace_period"])
+    assert grace is not None and int(grace.group(1)) * 60 > config.limits.message_seconds
+    assert f"127.0.0.1:{config.http.port}:{config.http.port}" in services["scheduler"]["ports"]

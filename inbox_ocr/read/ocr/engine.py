@@ -179,5 +179,9 @@ def get_engine(settings: OcrSettings | None = None) -> OcrEngine:
     s = settings or OcrSettings()
     engine = _ENGINES.get(s)
     if engine is None:
+        if s.threads is not None:  # the process's OCR budget: OpenCV's image work stays within it too
+            import cv2
+
+            cv2.setNumThreads(s.threads)
         engine = _ENGINES[s] = OcrEngine(s)
     return engine
