@@ -29,10 +29,11 @@ from inbox_ocr.orchestration.ledger import DeliveryRecord, Ledger, NewDelivery
 
 log = logging.getLogger(__name__)
 
-# On a shared ledger: rows claimed at a time, and how long a claim keeps them from other senders
-# (ten sends of up to a minute each; a webhook's timeout is 10 s by default)
-CLAIM_BATCH = 10
-CLAIM_LEASE = 600.0
+# On a shared ledger: rows claimed at a time. A claim keeps them from other senders for as long as
+# sending the batch may take (each send up to its webhook's timeout), so that the rows of a sender
+# that died mid-batch are due again soon, not after an arbitrary long lease.
+CLAIM_BATCH = 5
+CLAIM_MARGIN = 30.0
 
 PAYLOAD_VERSION = 1
 
@@ -150,6 +151,12 @@ class Outbox:
         self.clock = clock
         self.jitter = jitter
 
+    @property
+    def claim_lease(self) -> float:
+        """Seconds a claimed batch may take: CLAIM_BATCH sends at the slowest webhook's timeout."""
+        slowest = max((float(getattr(p, "timeout", 30.0)) for p in self.policies.values()), default=30.0)
+        return CLAIM_BATCH * slowest + CLAIM_MARGIN
+
     def backoff(self, webhook: str, attempts: int) -> float:
         """Delay before the next attempt after `attempts` failures: exponential, capped, with up to
         `jitter` (default 25%) added so that many retries do not hit a recovering target at the same instant."""
@@ -159,13 +166,14 @@ class Outbox:
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
         """Send the due deliveries (at most `limit`). On a shared ledger they are claimed a few at a
-        time, each batch for CLAIM_LEASE seconds (ledger/deliveries.py), so no other sender sends them."""
+        time, each batch for as long as sending it may take (ledger/deliveries.py), so no other
+        sender sends them meanwhile."""
         report = DeliveryReport()
         if not self.ledger.shared:
             self._send(self.ledger.deliveries.due(self.clock(), limit), report)
             return report
         while limit > 0:
-            batch = self.ledger.deliveries.claim(self.clock(), min(CLAIM_BATCH, limit), CLAIM_LEASE)
+            batch = self.ledger.deliveries.claim(self.clock(), min(CLAIM_BATCH, limit), self.claim_lease)
             if not batch:
                 break
             self._send(batch, report)
