@@ -96,6 +96,7 @@ class Api:
             raise ApiError(422, f"{filename or 'the file'} cannot be read: {exc}") from exc
         engine = self._wait_for_engine()
         pages = self._pages.read(engine, images)
+        warnings.extend(w for page in pages for w in page.warnings)
         return {"success": True, "pages": [page_json(p) for p in pages],
                 "text": "\n\n".join(p.text for p in pages), "warnings": warnings,
                 "processing_time_ms": round(1000 * (time.perf_counter() - started), 1)}

@@ -170,6 +170,7 @@ class Page(Frozen):
     width: float
     height: float
     lines: tuple[TextLine, ...] = ()
+    warnings: tuple[str, ...] = Field(default=(), description="what reading this page left out")
 
     @cached_property
     def text(self) -> str:

@@ -34,8 +34,12 @@ class OcrSettings(Strict):
     rec_batch_size: int = Field(default=8, ge=1, le=64, description="line crops per recognizer call")
     min_line_confidence: float = Field(default=0.5, ge=0, le=1, description="drop recognized lines below this")
     detect_orientation: bool = Field(default=True, description="turn pages scanned at 90/180/270 degrees")
-    alphabet: Literal["latin", "all"] = Field(
-        default="latin", description="characters the recognizer may output: European Latin script, or all"
+    deskew: bool = Field(default=True, description="straighten pages scanned or photographed at an angle "
+                         "(up to 45 degrees), found from the detected lines")
+    alphabet: Literal["auto", "latin", "all"] = Field(
+        default="auto", description="characters the recognizer may output: auto = European Latin script, and "
+        "Chinese/Japanese on the lines where the recognizer sees them; latin = Latin only (a page where "
+        "the recognizer saw CJK gets a warning); all = every class of the model (Cyrillic, Greek, Hangul ...)"
     )
     rec_min_width: int = Field(default=64, ge=32, le=1024, description="narrowest recognizer input (pixels)")
     rec_space_boost: float = Field(default=10.0, ge=1, le=1000, description="prior on the recognizer's space "

@@ -34,7 +34,9 @@ def _pages_of(path: Path, engine, settings, warnings: list[str], show: bool) -> 
     for number, image in enumerate(images, 1):
         if show:
             click.echo(f"\r{path}: page {number}/{len(images)} ...", err=True, nl=False)
-        pages.extend(engine.read_pages([image]))
+        read = engine.read_pages([image])
+        pages.extend(read)
+        warnings.extend(w for page in read for w in page.warnings)
     if show and images:
         click.echo("\r\033[K", err=True, nl=False)  # the progress line gives way to the result
     return pages

@@ -15,7 +15,7 @@ from inbox_ocr.read.ocr.images import PageImage, load_image_pages, render_pdf_pa
 def ocr_image_bytes(data: bytes, settings: OcrSettings, warnings: list[str]) -> list[Page]:
     """OCR every page of an image file (PNG, JPEG, TIFF incl. multi-page, BMP, WebP, GIF)."""
     pages = load_image_pages(data, settings.max_pages, settings.max_pixels, warnings)
-    return get_engine(settings).read_pages(pages)
+    return _noted(get_engine(settings).read_pages(pages), warnings)
 
 
 def ocr_pdf_pages(data: bytes, numbers: list[int], settings: OcrSettings, warnings: list[str]) -> list[Page]:
@@ -26,7 +26,13 @@ def ocr_pdf_pages(data: bytes, numbers: list[int], settings: OcrSettings, warnin
         )
         numbers = numbers[: settings.max_pages]
     pages = render_pdf_pages(data, numbers, settings.dpi, settings.max_pixels)
-    return get_engine(settings).read_pages(pages)
+    return _noted(get_engine(settings).read_pages(pages), warnings)
+
+
+def _noted(pages: list[Page], warnings: list[str]) -> list[Page]:
+    """The pages, their warnings added to the document's."""
+    warnings.extend(w for page in pages for w in page.warnings)
+    return pages
 
 
 __all__ = [

@@ -1,7 +1,7 @@
 """The OCR engine: models loaded once, pages in, Page models (lines in reading order, word boxes) out.
 
 page pixels ─► detect (DB) ─► sideways? rotate 90° and detect again
-            ─► crop lines ─► upside down? (direction vote) turn 180°
+            ─► skewed? straighten (deskew.py) and detect again ─► crop lines ─► upside down? (direction vote) turn 180°
             ─► recognize (CTC, width-sorted batches) ─► rows in reading order ─► Page
 """
 
@@ -19,7 +19,8 @@ import numpy as np
 from inbox_ocr.kernel.models import Page
 from inbox_ocr.kernel.settings import OcrSettings
 from inbox_ocr.read.ocr import session as sessions
-from inbox_ocr.read.ocr.alphabet import kept_classes, restrict_model
+from inbox_ocr.read.ocr.alphabet import cut_model, is_sentinel, kept_classes, sub_head
+from inbox_ocr.read.ocr.deskew import MIN_SKEW, map_back, page_skew, rotate_page
 from inbox_ocr.read.ocr.detect import DetectorOptions, TextBox, TextDetector
 from inbox_ocr.read.ocr.images import PageImage
 from inbox_ocr.read.ocr.layout import RecognizedBox, crop_line, reading_order, row_to_line
@@ -59,6 +60,9 @@ class OcrEngine:
         self.times = StageTimes()
 
     def _load_recognizer(self, rec_path: Path) -> TextRecognizer:
+        """The recognizer cut to the configured alphabet (see alphabet.py): `all` is the model as
+        it is; `latin` and `auto` cut its classifier to the Latin classes plus sentinel columns
+        that detect Chinese and Japanese, which `auto` then reads with the CJK + Latin head."""
         s = self.settings
         options = RecognizerOptions(
             batch_size=s.rec_batch_size, min_width=s.rec_min_width, space_boost=s.rec_space_boost
@@ -67,15 +71,21 @@ class OcrEngine:
         labels = load_charset(session, s.rec_dict)
         if s.alphabet == "all":
             return TextRecognizer(session, labels, options)
-        keep = kept_classes(labels, s.alphabet)
-        restricted = restrict_model(rec_path, keep)
-        if restricted is None:
-            log.info("event=ocr_alphabet mode=mask classes=%d", len(keep))
-            return TextRecognizer(session, labels, options, allowed=keep)
+        keep = kept_classes(labels, "latin")
+        kept = set(keep)
+        keep += [i for i, label in enumerate(labels) if i not in kept and is_sentinel(label)]
+        cut = cut_model(rec_path, labels, keep, features=s.alphabet == "auto")
+        if cut is None:
+            allowed = kept_classes(labels, s.alphabet)
+            log.info("event=ocr_alphabet mode=mask classes=%d", len(allowed))
+            return TextRecognizer(session, labels, options, allowed=allowed)
         del session  # the full model is not needed any more
-        log.debug("event=ocr_alphabet mode=cut classes=%d of=%d", len(keep), len(labels))
-        kept_labels = [labels[i] for i in keep]
-        return TextRecognizer(sessions.open_session(restricted, s.threads), kept_labels, options)
+        sentinels = [k for k, label in enumerate(cut.labels) if k and is_sentinel(label)]
+        fallback = sub_head(cut.head, "auto") if s.alphabet == "auto" else None
+        log.debug("event=ocr_alphabet alphabet=%s classes=%d sentinels=%d of=%d", s.alphabet,
+                  len(keep) - len(sentinels), len(sentinels), len(labels))  # fmt: skip
+        return TextRecognizer(sessions.open_session(cut.model, s.threads), cut.labels, options,
+                              sentinels=sentinels, fallback=fallback)  # fmt: skip
 
     def read_page(self, page: PageImage) -> Page:
         """OCR one page. Boxes are in page units (pixels × page.scale); a page found rotated is
@@ -87,55 +97,77 @@ class OcrEngine:
         (measured on receipts: recognition of 4 pages 1.13x as fast pooled as page by page)."""
         found = [self._detect(page) for page in pages]
         t2 = time.perf_counter()
-        crops = [c for _, boxes, page_crops in found for c in page_crops]
+        crops = [c for f in found for c in f.crops]
         recs = self._read_crops(crops)
         t3 = time.perf_counter()
         self.times.recognize += t3 - t2
         out, at = [], 0
-        for page, (image, boxes, _) in zip(pages, found, strict=True):
-            page_recs = recs[at:at + len(boxes)]
-            at += len(boxes)
-            lines = self._lines(boxes, page_recs, page.scale)
+        for page, f in zip(pages, found, strict=True):
+            page_recs = recs[at:at + len(f.boxes)]
+            at += len(f.boxes)
+            lines = self._lines(f, page_recs, page.scale)
             log.debug("event=ocr_page number=%d lines=%d", page.number, len(lines))
+            warnings: tuple[str, ...] = ()
+            unread = sum(1 for rec in page_recs if rec.unread)
+            if unread:
+                log.warning("event=ocr_script_dropped page=%d lines=%d alphabet=%s", page.number, unread,
+                            self.settings.alphabet)  # fmt: skip
+                warnings = (f"page {page.number}: {unread} line(s) hold Chinese or Japanese characters that "
+                            f"ocr.alphabet '{self.settings.alphabet}' leaves out (the default 'auto' reads them)",)
             width, height = page.size or (page.pixels.shape[1] * page.scale, page.pixels.shape[0] * page.scale)
-            if image.shape[:2] != page.pixels.shape[:2]:  # turned by 90 or 270 degrees
+            if f.turned:  # by 90 or 270 degrees
                 width, height = height, width
-            out.append(Page(number=page.number, width=width, height=height, lines=tuple(lines)))
+            out.append(Page(number=page.number, width=width, height=height, lines=tuple(lines), warnings=warnings))
             self.times.pages += 1
         return out
 
-    def _detect(self, page: PageImage) -> tuple[np.ndarray, list[TextBox], list[np.ndarray]]:
-        """The page upright, its text boxes and their line crops."""
+    def _detect(self, page: PageImage) -> _Found:
+        """The page upright and straight, its text boxes and their line crops."""
         # PP-OCR models were trained on OpenCV-loaded (BGR) images; feed them the same channel order.
         image = np.ascontiguousarray(page.pixels[:, :, ::-1])
         t0 = time.perf_counter()
         boxes = self.detector(image)
+        turned = False
         if self.settings.detect_orientation and is_sideways(boxes):
             image = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
             boxes = self.detector(image)
+            turned = True
+        size = (image.shape[1], image.shape[0])
+        matrix = None
+        if self.settings.deskew and abs(skew := page_skew(boxes)) >= MIN_SKEW:
+            image, matrix = rotate_page(image, skew)
+            boxes = self.detector(image)
+            log.debug("event=ocr_deskew page=%d degrees=%.1f", page.number, skew)
         t1 = time.perf_counter()
         crops = [crop_line(image, b.quad) for b in boxes]
         if self.settings.detect_orientation and self.classifier.page_upside_down(crops):
+            h, w = image.shape[:2]
             image = cv2.rotate(image, cv2.ROTATE_180)
-            boxes = rotate_quads_180(boxes, image.shape[1], image.shape[0])
+            boxes = rotate_quads_180(boxes, w, h)
             crops = [crop_line(image, b.quad) for b in boxes]
+            if matrix is not None:  # the page frame boxes are given in is turned over too
+                matrix = _half_turn(w, h) @ np.vstack([matrix, [0.0, 0.0, 1.0]]) @ _half_turn(*size)
+                matrix = matrix[:2]
         self.times.detect += t1 - t0
         self.times.classify += time.perf_counter() - t1
-        return image, boxes, crops
+        return _Found(image, boxes, crops, turned, matrix, size)
 
     def _read_crops(self, crops: list[np.ndarray]) -> list:  # type: ignore[type-arg]
         # A crop much taller than wide is a vertical stamp or a margin note; read it turned.
         crops = [np.rot90(c) if c.shape[0] >= 1.5 * c.shape[1] else c for c in crops]
         return self.recognizer(crops) if crops else []
 
-    def _lines(self, boxes: list[TextBox], recs: list, scale: float) -> list:  # type: ignore[type-arg]
+    def _lines(self, found: _Found, recs: list, scale: float) -> list:  # type: ignore[type-arg]
+        """Lines in reading order (worked out on the straightened page), their boxes in the page's frame."""
         items = [
             RecognizedBox(box, rec)
-            for box, rec in zip(boxes, recs, strict=True)
+            for box, rec in zip(found.boxes, recs, strict=True)
             if rec.text.strip() and rec.confidence >= self.min_confidence
         ]
         lines = []
         for row in reading_order(items):
+            if found.matrix is not None:
+                row = [RecognizedBox(map_back(it.box, found.matrix, *found.size), it.rec) for it in row]
             line = row_to_line(row, scale)
             if line is not None:
                 lines.append(line)
@@ -152,6 +184,25 @@ class OcrEngine:
             out.append(self.read_page(page))
             _release_memory()
         return out
+
+
+@dataclass
+class _Found:
+    """A page after detection: the image the boxes and crops are in (upright, straightened), and
+    how to get back to the page's frame: `turned` by 90/270 degrees, and the matrix from that
+    frame (of `size` pixels) to the straightened image, when the page was deskewed."""
+
+    image: np.ndarray
+    boxes: list[TextBox]
+    crops: list[np.ndarray]
+    turned: bool
+    matrix: np.ndarray | None
+    size: tuple[int, int]
+
+
+def _half_turn(width: int, height: int) -> np.ndarray:
+    """3×3 matrix of turning a width × height image by 180 degrees (its own inverse)."""
+    return np.array([[-1.0, 0.0, width - 1.0], [0.0, -1.0, height - 1.0], [0.0, 0.0, 1.0]])
 
 
 def _release_memory() -> None:

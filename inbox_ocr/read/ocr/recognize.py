@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from inbox_ocr.kernel.errors import ConfigError, UnreadableDocument
+from inbox_ocr.read.ocr.alphabet import SENTINEL_MIN, Head
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Recognition:
     text: str
     char_confidences: tuple[float, ...]
     char_spans: tuple[tuple[float, float], ...]
+    # timesteps won (probability >= alphabet.SENTINEL_MIN) by a Chinese or Japanese character that
+    # the alphabet leaves out
+    unread: int = 0
 
     @property
     def confidence(self) -> float:
@@ -91,17 +95,29 @@ class TextRecognizer:
         labels: list[str],
         options: RecognizerOptions | None = None,
         allowed: list[int] | None = None,
+        sentinels: list[int] | None = None,
+        fallback: Head | None = None,
     ) -> None:
         """`allowed`: class indices the decoder may emit (None = all), for models whose output
-        layer could not be cut to the alphabet."""
+        layer could not be cut to the alphabet. `sentinels`: classes that only detect a script
+        the alphabet leaves out (never emitted); where one wins a timestep, the line is read with
+        `fallback` from the features the session returns as its second output, or, without a
+        fallback, counted in Recognition.unread."""
         self.session = session
         self.labels = labels
         self.options = options or RecognizerOptions()
-        self._blocked: np.ndarray | None = None
+        self.fallback = fallback
         self._space = labels.index(" ") if " " in labels else None
+        self._fallback_space = fallback.labels.index(" ") if fallback and " " in fallback.labels else None
+        self._blocked: np.ndarray | None = None
         if allowed is not None:
             self._blocked = np.ones(len(labels), dtype=bool)
             self._blocked[allowed] = False
+        self._sentinels: np.ndarray | None = None
+        if sentinels:
+            self._sentinels = np.zeros(len(labels), dtype=bool)
+            self._sentinels[sentinels] = True
+        self.lines_read_again = 0  # lines read with the fallback head (for benchmarks and logs)
         inp = session.get_inputs()[0]
         self._input = inp.name
         self.height = inp.shape[2] if isinstance(inp.shape[2], int) else 48
@@ -114,12 +130,30 @@ class TextRecognizer:
         for idx in self._batches(order, ratios):
             batch, widths = self._batch([crops[i] for i in idx])
             try:
-                scores = self.session.run(None, {self._input: batch})[0]
+                outputs = self.session.run(None, {self._input: batch})
             except Exception as exc:
                 raise UnreadableDocument(f"text recognition failed: {exc}") from exc
+            scores, features = outputs[0], (outputs[1] if len(outputs) > 1 else None)
             for k, i in enumerate(idx):
-                results[i] = self._decode(scores[k], widths[k] / batch.shape[3])
+                used = widths[k] / batch.shape[3]
+                results[i] = self._read(scores[k], None if features is None else features[k], used)
         return [r for r in results if r is not None]
+
+    def _read(self, scores: np.ndarray, features: np.ndarray | None, used: float) -> Recognition:
+        """One crop's T×C scores (and T×D features) to a Recognition."""
+        blocked = self._blocked
+        unread = 0
+        if self._sentinels is not None:
+            unread = _sure_sentinels(scores, self._sentinels)
+            if unread and self.fallback is not None and features is not None:
+                self.lines_read_again += 1
+                return self._decode(self.fallback.probabilities(features), used, self.fallback.labels,
+                                    self._fallback_space)  # fmt: skip
+            blocked = self._sentinels if blocked is None else blocked | self._sentinels
+        if blocked is not None:
+            scores = _mask(scores, blocked)
+        rec = self._decode(scores, used, self.labels, self._space)
+        return Recognition(rec.text, rec.char_confidences, rec.char_spans, unread) if unread else rec
 
     def _batches(self, order: np.ndarray, ratios: list[float]) -> list[list[int]]:
         """Consecutive runs of the width-sorted crops: at most batch_size crops, and at most
@@ -150,21 +184,18 @@ class TextRecognizer:
             batch[k, :, :, :w] = resized.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
         return batch, widths
 
-    def _decode(self, scores: np.ndarray, used: float) -> Recognition:
-        """CTC greedy decoding of T×C scores. `used` is the fraction of the input width that the
-        crop occupies (the rest is padding), to map timesteps to positions in the crop."""
-        if self._blocked is not None:
-            scores = np.where(self._blocked, -np.inf, scores)
-        # Softmax outputs are probabilities; a graph without a softmax gives raw logits.
-        logits = bool(scores.max(initial=0.0) > 1.0 or scores.min(initial=0.0) < 0.0)
+    def _decode(self, scores: np.ndarray, used: float, labels: list[str], space_class: int | None) -> Recognition:
+        """CTC greedy decoding of T×C scores over `labels`. `used` is the fraction of the input
+        width that the crop occupies (the rest is padding), to map timesteps to positions in the crop."""
+        logits = _is_logits(scores)
         best = scores.argmax(axis=1)
         boost = self.options.space_boost
-        if self._space is not None and boost != 1.0:
+        if space_class is not None and boost != 1.0:
             # a frame the model leaves blank becomes a word gap when the space is close enough
             # behind; frames that read a character are never overruled
-            space, blank = scores[:, self._space], scores[:, 0]
+            space, blank = scores[:, space_class], scores[:, 0]
             favoured = space + math.log(boost) > blank if logits else space * boost > blank
-            best[(best == 0) & favoured] = self._space
+            best[(best == 0) & favoured] = space_class
         top = scores[np.arange(len(best)), best]
         if logits:
             # the probability of the chosen class only, without normalising all C classes for
@@ -179,9 +210,9 @@ class TextRecognizer:
         scale = 1.0 / (steps * used) if used > 0 else 0.0
         for t in np.flatnonzero(keep):
             label = int(best[t])
-            if label >= len(self.labels):
+            if label >= len(labels):
                 continue
-            char = self.labels[label]
+            char = labels[label]
             if char == " " and (not text or text[-1] == " "):
                 continue  # no leading or double spaces
             text.append(char)
@@ -190,3 +221,30 @@ class TextRecognizer:
         if text and text[-1] == " ":
             del text[-1], confs[-1], spans[-1]
         return Recognition("".join(text), tuple(confs), tuple(spans))
+
+
+def _sure_sentinels(scores: np.ndarray, sentinels: np.ndarray) -> int:
+    """Timesteps won by a sentinel class with probability >= SENTINEL_MIN."""
+    best = scores.argmax(axis=1)
+    steps = np.flatnonzero(sentinels[best])
+    if not steps.size:
+        return 0
+    won = scores[steps, best[steps]]
+    if _is_logits(scores):
+        won = 1.0 / np.exp(scores[steps] - won[:, None]).sum(axis=1)
+    return int((won >= SENTINEL_MIN).sum())
+
+
+def _is_logits(scores: np.ndarray) -> bool:
+    """Softmax outputs are probabilities; a graph without a softmax gives raw logits."""
+    return bool(scores.max(initial=0.0) > 1.0 or scores.min(initial=0.0) < 0.0)
+
+
+def _mask(scores: np.ndarray, blocked: np.ndarray) -> np.ndarray:
+    """The scores with the blocked classes removed: probabilities renormalized over the others (as
+    a softmax over the kept classes alone would give), logits set to -inf."""
+    if _is_logits(scores):
+        return np.where(blocked, -np.inf, scores)
+    kept = np.where(blocked, 0.0, scores).astype(np.float32)
+    kept /= np.maximum(kept.sum(axis=1, keepdims=True), 1e-30)
+    return kept

@@ -39,13 +39,13 @@ GAPPED = _frames({"A": 0.9}, {"A": 0.8}, {" ": 0.15}, {":": 0.7}, {" ": 0.12}, {
 
 
 def test_greedy_decoding_merges_repeats_and_drops_blanks() -> None:
-    rec = _recognizer(boost=1.0)._decode(GAPPED, 1.0)
+    rec = _recognizer(boost=1.0)._read(GAPPED, None, 1.0)
     assert rec.text == "A:B"
     assert rec.char_confidences == pytest.approx((0.9, 0.7, 0.95))
 
 
 def test_space_boost_reads_weak_gaps_as_spaces() -> None:
-    rec = _recognizer(boost=10.0)._decode(GAPPED, 1.0)
+    rec = _recognizer(boost=10.0)._read(GAPPED, None, 1.0)
     assert rec.text == "A : B"
     # a space keeps its own (low) probability, and the line's confidence ignores spaces
     assert rec.char_confidences[1] == pytest.approx(0.15)
@@ -55,24 +55,24 @@ def test_space_boost_reads_weak_gaps_as_spaces() -> None:
 def test_space_boost_never_overrules_a_character() -> None:
     # the frame reads ":" (0.4 against blank 0.35): a boosted space (2.5) does not replace it
     frames = _frames({"A": 0.9}, {":": 0.4, " ": 0.25}, {"B": 0.9})
-    assert _recognizer(boost=10.0)._decode(frames, 1.0).text == "A:B"
+    assert _recognizer(boost=10.0)._read(frames, None, 1.0).text == "A:B"
 
 
 def test_a_too_weak_space_stays_a_blank() -> None:
     frames = _frames({"A": 0.9}, {" ": 0.05}, {"B": 0.9})  # blank 0.95 > 10 × 0.05
-    assert _recognizer(boost=10.0)._decode(frames, 1.0).text == "AB"
+    assert _recognizer(boost=10.0)._read(frames, None, 1.0).text == "AB"
 
 
 def test_no_leading_trailing_or_double_spaces() -> None:
     frames = _frames({" ": 0.3}, {"A": 0.9}, {" ": 0.3}, {}, {" ": 0.3}, {"B": 0.9}, {" ": 0.6})
-    rec = _recognizer(boost=10.0)._decode(frames, 1.0)
+    rec = _recognizer(boost=10.0)._read(frames, None, 1.0)
     assert rec.text == "A B"
     assert len(rec.char_confidences) == len(rec.char_spans) == 3
 
 
 def test_logit_outputs_get_the_same_prior() -> None:
     logits = np.log(np.clip(GAPPED, 1e-6, None)) + 5.0  # a graph without a softmax: raw scores
-    assert _recognizer(boost=1.0)._decode(logits, 1.0).text == "A:B"
-    rec = _recognizer(boost=10.0)._decode(logits, 1.0)
+    assert _recognizer(boost=1.0)._read(logits, None, 1.0).text == "A:B"
+    rec = _recognizer(boost=10.0)._read(logits, None, 1.0)
     assert rec.text == "A : B"
     assert rec.char_confidences[0] == pytest.approx(0.9, abs=1e-4)  # probabilities, not logits

@@ -39,9 +39,13 @@ def _page_text(engine: OcrEngine, pixels: np.ndarray) -> str:
 
 
 def _rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
+    """Turned counter-clockwise on a canvas that holds the whole page, white around it."""
     h, w = pixels.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    return cv2.warpAffine(pixels, matrix, (w, h), borderValue=(255, 255, 255))
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    size = (int(h * sin + w * cos) + 1, int(h * cos + w * sin) + 1)
+    matrix[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
+    return cv2.warpAffine(pixels, matrix, size, borderValue=(255, 255, 255))
 
 
 def _jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
@@ -64,6 +68,10 @@ DEGRADATIONS = {
     "rotated_90": (lambda p: cv2.rotate(p, cv2.ROTATE_90_CLOCKWISE), 0.03),
     "rotated_270": (lambda p: cv2.rotate(p, cv2.ROTATE_90_COUNTERCLOCKWISE), 0.03),
     "upside_down": (lambda p: cv2.rotate(p, cv2.ROTATE_180), 0.03),
+    # crooked scans and photos: the page is straightened (deskew) before its lines are read
+    "skew_20deg": (lambda p: _rotate(p, 20.0), 0.03),
+    "skew_minus_35deg": (lambda p: _rotate(p, -35.0), 0.03),
+    "upside_down_skew_12deg": (lambda p: _rotate(p, 192.0), 0.03),
 }
 
 

@@ -63,16 +63,58 @@ def test_a_wrong_dictionary_changes_the_text(
     assert "INVOICE" not in shifted.read_page(_top(invoice)).text
 
 
-def test_latin_alphabet_never_outputs_cjk(engine: OcrEngine) -> None:
-    assert all(len(c) == 1 and ord(c) < 0x2150 for c in engine.recognizer.labels[1:])
-    assert {"€", "ä", "ß", "é", "ł", "0", "%"} <= set(engine.recognizer.labels)
+def _mixed_page() -> PageImage:
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=120)
+    page.insert_text((20, 45), "谢谢惠顾", fontsize=24, fontname="china-s")
+    page.insert_text((20, 95), "Total 12.50 EUR", fontsize=20, fontname="helv")
+    pix = page.get_pixmap(dpi=200, alpha=False)
+    pixels = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy()
+    return PageImage(1, pixels, 1.0)
+
+
+def test_the_default_reads_chinese_and_latin_without_configuration(engine: OcrEngine) -> None:
+    assert OcrSettings().alphabet == "auto"
+    page = engine.read_page(_mixed_page())
+    assert [line.text for line in page.lines] == ["谢谢惠顾", "Total 12.50 EUR"]
+    assert page.warnings == ()
+
+
+def test_latin_leaves_chinese_out_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    latin = OcrEngine(OcrSettings(alphabet="latin"))
+    with caplog.at_level("WARNING"):
+        page = latin.read_page(_mixed_page())
+    assert "Total 12.50 EUR" in [line.text for line in page.lines]
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in page.text)
+    assert len(page.warnings) == 1 and "ocr.alphabet 'latin' leaves out" in page.warnings[0]
+    assert "event=ocr_script_dropped page=1 lines=1 alphabet=latin" in caplog.text
+
+
+def test_the_warning_reaches_the_document(tmp_path: Path) -> None:
+    from inbox_ocr.read.ocr import ocr_image_bytes
+    from tests.unit.ocr.conftest import image_bytes
+
+    warnings: list[str] = []
+    pages = ocr_image_bytes(image_bytes(_mixed_page().pixels), OcrSettings(alphabet="latin"), warnings)
+    assert "Total 12.50 EUR" in pages[0].text
+    assert any("leaves out" in w for w in warnings)
+
+
+def test_latin_pages_read_the_same_with_the_default_as_with_latin(engine: OcrEngine, invoice: RenderedPage) -> None:
+    latin = OcrEngine(OcrSettings(alphabet="latin"))
+    page = PageImage(1, invoice.pixels, 1.0)
+    default, only_latin = engine.read_page(page), latin.read_page(page)
+    assert default.text == only_latin.text == "\n".join(invoice.lines)
+    assert [line.confidence for line in default.lines] == [line.confidence for line in only_latin.lines]
+
+
+def test_latin_and_auto_emit_no_cyrillic_or_greek_lookalikes(engine: OcrEngine) -> None:
+    fallback = engine.recognizer.fallback
+    labels = set(engine.recognizer.labels) | set(fallback.labels if fallback else ())
+    assert {"€", "ä", "ß", "é", "ł", "0", "%", "年", "（"} <= labels
+    assert not labels & {"А", "В", "О", "Р", "α", "Ω", "한"}
 
 
 def test_full_alphabet_reads_chinese() -> None:
-    doc = pymupdf.open()
-    page = doc.new_page(width=300, height=80)
-    page.insert_text((20, 45), "谢谢惠顾", fontsize=24, fontname="china-s")
-    pix = page.get_pixmap(dpi=200, alpha=False)
-    pixels = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy()
     full = OcrEngine(OcrSettings(alphabet="all"))
-    assert full.read_page(PageImage(1, pixels, 1.0)).text == "谢谢惠顾"
+    assert full.read_page(_mixed_page()).lines[0].text == "谢谢惠顾"

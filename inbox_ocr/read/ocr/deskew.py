@@ -1,0 +1,67 @@
+"""Page deskew from the detector's own line boxes.
+
+A page fed or photographed at an angle gives line boxes at that angle; rows in reading order then
+run into each other and the detector splits and merges lines. The skew is the width-weighted median
+direction of the line-like boxes (at least three times as wide as tall); a page skewed by at least
+`MIN_SKEW` degrees (up to ±45) is turned upright on a larger canvas and detected again. Boxes are
+mapped back to the page as given, so positions stay those of the file a person looks at.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from inbox_ocr.read.ocr.detect import TextBox
+
+MIN_SKEW = 1.5  # degrees; below this, reading order and crops cope (measured, bench_ocr_degraded.py)
+_MIN_LINES = 3
+
+
+def page_skew(boxes: list[TextBox]) -> float:
+    """The page's text direction in degrees (positive: lines fall to the right, y grows down),
+    0.0 when fewer than three line-like boxes say so."""
+    angles, weights = [], []
+    for box in boxes:
+        q = box.quad
+        if box.width < 3 * box.height:
+            continue
+        # the long sides of the quad; order_quad gives tl, tr, br, bl for boxes under 45 degrees
+        dx, dy = (q[1] - q[0]) + (q[2] - q[3])
+        if dx <= 0:
+            continue
+        angles.append(math.degrees(math.atan2(dy, dx)))
+        weights.append(box.width)
+    if len(angles) < _MIN_LINES:
+        return 0.0
+    order = np.argsort(angles)
+    cumulative = np.cumsum(np.asarray(weights)[order])
+    return float(np.asarray(angles)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def rotate_page(image: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """The image turned by `degrees` (counter-clockwise as shown) on a canvas large enough for all
+    of it, the new corners filled with the page's border colour; and the 2×3 matrix from the
+    original's pixels to the turned image's."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_w, new_h = int(math.ceil(h * sin + w * cos)), int(math.ceil(h * cos + w * sin))
+    matrix[0, 2] += new_w / 2 - w / 2
+    matrix[1, 2] += new_h / 2 - h / 2
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    fill = tuple(int(v) for v in np.median(border, axis=0))
+    turned = cv2.warpAffine(image, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=fill)  # fmt: skip
+    return turned, matrix
+
+
+def map_back(box: TextBox, matrix: np.ndarray, width: int, height: int) -> TextBox:
+    """A box found on the turned image, in the original image's pixels (clipped to it)."""
+    inverse = cv2.invertAffineTransform(matrix)
+    quad = box.quad @ inverse[:, :2].T + inverse[:, 2]
+    quad[:, 0] = np.clip(quad[:, 0], 0, width - 1)
+    quad[:, 1] = np.clip(quad[:, 1], 0, height - 1)
+    return TextBox(quad=quad.astype(np.float32), score=box.score)
