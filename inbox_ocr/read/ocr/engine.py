@@ -20,7 +20,7 @@ from inbox_ocr.kernel.models import Page
 from inbox_ocr.kernel.settings import OcrSettings
 from inbox_ocr.read.ocr import session as sessions
 from inbox_ocr.read.ocr.alphabet import cut_model, is_sentinel, kept_classes, sub_head
-from inbox_ocr.read.ocr.deskew import MIN_SKEW, map_back, page_skew, rotate_page
+from inbox_ocr.read.ocr.deskew import MIN_SKEW, crop_to_text, map_back, page_skew, rotate_page
 from inbox_ocr.read.ocr.detect import DetectorOptions, TextBox, TextDetector
 from inbox_ocr.read.ocr.images import PageImage
 from inbox_ocr.read.ocr.layout import RecognizedBox, crop_line, reading_order, row_to_line
@@ -135,7 +135,7 @@ class OcrEngine:
         size = (image.shape[1], image.shape[0])
         matrix = None
         if self.settings.deskew and abs(skew := page_skew(boxes)) >= MIN_SKEW:
-            image, matrix = rotate_page(image, skew)
+            image, matrix = crop_to_text(*rotate_page(image, skew), boxes)
             boxes = self.detector(image)
             log.debug("event=ocr_deskew page=%d degrees=%.1f", page.number, skew)
         t1 = time.perf_counter()
