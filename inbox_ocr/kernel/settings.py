@@ -36,6 +36,8 @@ class OcrSettings(Strict):
     detect_orientation: bool = Field(default=True, description="turn pages scanned at 90/180/270 degrees")
     deskew: bool = Field(default=True, description="straighten pages scanned or photographed at an angle "
                          "(up to 45 degrees), found from the detected lines")
+    perspective: bool = Field(default=True, description="look square on at a phone photo of a page: its four "
+                              "corners found against the background, never cutting away detected text")
     alphabet: Literal["auto", "latin", "all"] = Field(
         default="auto", description="characters the recognizer may output: auto = European Latin script, and "
         "Chinese/Japanese on the lines where the recognizer sees them; latin = Latin only (a page where "

@@ -1,5 +1,5 @@
 """Scan and photo cleanup, measured: our OCR on clean pages and on the same pages degraded, with
-each cleanup step on and off, one run.
+each cleanup step (ocr.deskew, ocr.perspective) on and off, one run.
 
     python tests/benchmarks/bench_ocr_degraded.py [--invoices 8] [--receipts 8] [--seed 3]
 
@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     pages = [invoice_page(1000 + k) for k in range(args.invoices)]
     if SROIE.is_dir():
         pages += [receipt_page(p) for p in sorted((SROIE / "img").glob("*.jpg"))[-args.receipts:]]
-    engines = {"deskew on (default)": OcrEngine(OcrSettings()), "deskew off": OcrEngine(OcrSettings(deskew=False))}
+    engines = {"default (both on)": OcrEngine(OcrSettings()), "deskew off": OcrEngine(OcrSettings(deskew=False)),
+               "perspective off": OcrEngine(OcrSettings(perspective=False))}
     rng = np.random.default_rng(args.seed)
     print(f"{len(pages)} pages ({args.invoices} invoices, {len(pages) - args.invoices} receipts); "
           f"conditions: {', '.join(CONDITIONS)}")  # fmt: skip

@@ -25,8 +25,14 @@ def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
 
 
 def photo(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The page lying on a darker desk, seen from a corner (photo_and_matrix)."""
+    return photo_and_matrix(pixels, rng)[0]
+
+
+def photo_and_matrix(pixels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """The page lying on a darker desk, seen from a corner: each page corner moved inwards by up to
-    12% of the side, a grey-brown background, light falling off from one side."""
+    12% of the side, a grey-brown background, light falling off from one side; and the 3×3 matrix
+    from the page's pixels to the photo's."""
     h, w = pixels.shape[:2]
     margin = int(0.12 * max(h, w))
     out_w, out_h = w + 2 * margin, h + 2 * margin
@@ -41,7 +47,7 @@ def photo(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5:
         ramp = ramp[::-1]
     shaded = image.astype(np.float32) * ramp[None, :, None]
-    return np.clip(shaded, 0, 255).astype(np.uint8)
+    return np.clip(shaded, 0, 255).astype(np.uint8), matrix
 
 
 def blur_jpeg(pixels: np.ndarray) -> np.ndarray:

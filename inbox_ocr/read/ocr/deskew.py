@@ -43,7 +43,7 @@ def page_skew(boxes: list[TextBox]) -> float:
 
 def rotate_page(image: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
     """The image turned by `degrees` (counter-clockwise as shown) on a canvas large enough for all
-    of it, the new corners filled with the page's border colour; and the 2×3 matrix from the
+    of it, the new corners filled with the page's border colour; and the 3×3 matrix from the
     original's pixels to the turned image's."""
     h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
@@ -55,7 +55,7 @@ def rotate_page(image: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarr
     fill = tuple(int(v) for v in np.median(border, axis=0))
     turned = cv2.warpAffine(image, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=fill)  # fmt: skip
-    return turned, matrix
+    return turned, np.vstack([matrix, [0.0, 0.0, 1.0]])
 
 
 def crop_to_text(image: np.ndarray, matrix: np.ndarray, boxes: list[TextBox]) -> tuple[np.ndarray, np.ndarray]:
@@ -64,22 +64,27 @@ def crop_to_text(image: np.ndarray, matrix: np.ndarray, boxes: list[TextBox]) ->
     bounded, so the empty corners would cost resolution."""
     if not boxes:
         return image, matrix
-    points = np.concatenate([b.quad for b in boxes]) @ matrix[:, :2].T + matrix[:, 2]
+    points = apply(matrix, np.concatenate([b.quad for b in boxes]))
     h, w = image.shape[:2]
     margin = 0.03 * max(h, w)
     x0, y0 = (max(0, int(v - margin)) for v in points.min(axis=0))
     x1, y1 = int(min(w, points[:, 0].max() + margin)), int(min(h, points[:, 1].max() + margin))
     if x1 - x0 < 32 or y1 - y0 < 32:
         return image, matrix
-    moved = matrix.copy()
-    moved[:, 2] -= (x0, y0)
-    return np.ascontiguousarray(image[y0:y1, x0:x1]), moved
+    shift = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
+    return np.ascontiguousarray(image[y0:y1, x0:x1]), shift @ matrix
+
+
+def apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """N×2 points through a 3×3 (affine or perspective) matrix."""
+    moved = np.c_[points, np.ones(len(points))] @ matrix.T
+    return moved[:, :2] / moved[:, 2:3]
 
 
 def map_back(box: TextBox, matrix: np.ndarray, width: int, height: int) -> TextBox:
-    """A box found on the turned image, in the original image's pixels (clipped to it)."""
-    inverse = cv2.invertAffineTransform(matrix)
-    quad = box.quad @ inverse[:, :2].T + inverse[:, 2]
+    """A box found on the straightened image, in the page's pixels (clipped to it); `matrix` (3×3)
+    takes the page's pixels to the straightened image's."""
+    quad = apply(np.linalg.inv(matrix), box.quad.astype(np.float64))
     quad[:, 0] = np.clip(quad[:, 0], 0, width - 1)
     quad[:, 1] = np.clip(quad[:, 1], 0, height - 1)
     return TextBox(quad=quad.astype(np.float32), score=box.score)

@@ -1,6 +1,7 @@
 """The OCR engine: models loaded once, pages in, Page models (lines in reading order, word boxes) out.
 
 page pixels ─► detect (DB) ─► sideways? rotate 90° and detect again
+            ─► a photo of a page? look at it square on (perspective.py) and detect again
             ─► skewed? straighten (deskew.py) and detect again ─► crop lines ─► upside down? (direction vote) turn 180°
             ─► recognize (CTC, width-sorted batches) ─► rows in reading order ─► Page
 """
@@ -25,6 +26,7 @@ from inbox_ocr.read.ocr.detect import DetectorOptions, TextBox, TextDetector
 from inbox_ocr.read.ocr.images import PageImage
 from inbox_ocr.read.ocr.layout import RecognizedBox, crop_line, reading_order, row_to_line
 from inbox_ocr.read.ocr.orientation import DirectionClassifier, is_sideways, rotate_quads_180
+from inbox_ocr.read.ocr.perspective import find_page, flatten
 from inbox_ocr.read.ocr.recognize import RecognizerOptions, TextRecognizer, load_charset
 
 log = logging.getLogger(__name__)
@@ -133,9 +135,14 @@ class OcrEngine:
             boxes = self.detector(image)
             turned = True
         size = (image.shape[1], image.shape[0])
-        matrix = None
+        matrix = None  # 3×3, from the page's frame (of `size` pixels) to the straightened image
+        if self.settings.perspective and (corners := find_page(image, boxes)) is not None:
+            image, matrix = flatten(image, corners)
+            boxes = self.detector(image)
+            log.debug("event=ocr_perspective page=%d corners=%s", page.number, corners.round().tolist())
         if self.settings.deskew and abs(skew := page_skew(boxes)) >= MIN_SKEW:
-            image, matrix = crop_to_text(*rotate_page(image, skew), boxes)
+            image, turn = crop_to_text(*rotate_page(image, skew), boxes)
+            matrix = turn if matrix is None else turn @ matrix
             boxes = self.detector(image)
             log.debug("event=ocr_deskew page=%d degrees=%.1f", page.number, skew)
         t1 = time.perf_counter()
@@ -146,8 +153,7 @@ class OcrEngine:
             boxes = rotate_quads_180(boxes, w, h)
             crops = [crop_line(image, b.quad) for b in boxes]
             if matrix is not None:  # the page frame boxes are given in is turned over too
-                matrix = _half_turn(w, h) @ np.vstack([matrix, [0.0, 0.0, 1.0]]) @ _half_turn(*size)
-                matrix = matrix[:2]
+                matrix = _half_turn(w, h) @ matrix @ _half_turn(*size)
         self.times.detect += t1 - t0
         self.times.classify += time.perf_counter() - t1
         return _Found(image, boxes, crops, turned, matrix, size)
@@ -189,8 +195,8 @@ class OcrEngine:
 @dataclass
 class _Found:
     """A page after detection: the image the boxes and crops are in (upright, straightened), and
-    how to get back to the page's frame: `turned` by 90/270 degrees, and the matrix from that
-    frame (of `size` pixels) to the straightened image, when the page was deskewed."""
+    how to get back to the page's frame: `turned` by 90/270 degrees, and the 3×3 matrix from that
+    frame (of `size` pixels) to the straightened image, when the page was flattened or deskewed."""
 
     image: np.ndarray
     boxes: list[TextBox]

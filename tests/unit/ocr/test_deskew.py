@@ -36,7 +36,7 @@ def test_boxes_of_a_crooked_page_sit_on_its_printed_words(engine: OcrEngine, inv
         if text not in words:
             continue
         # where the word's centre went on the turned page
-        cx, cy = matrix @ np.array([(x0 + x1) / 2, (y0 + y1) / 2, 1.0])
+        cx, cy, _ = matrix @ np.array([(x0 + x1) / 2, (y0 + y1) / 2, 1.0])
         bx0, by0, bx1, by1 = words[text].box
         assert bx0 - 4 <= cx <= bx1 + 4 and by0 - 4 <= cy <= by1 + 4, (text, (cx, cy), words[text].box)
         checked += 1
@@ -57,7 +57,7 @@ def test_rotate_page_keeps_the_whole_page_and_fills_with_its_border_colour() -> 
     turned, matrix = rotate_page(page, 30.0)
     assert turned.shape[0] > 100 and turned.shape[1] > 200
     assert tuple(turned[0, 0]) == (230, 230, 230)
-    corners = np.array([[0, 0, 1], [199, 0, 1], [199, 99, 1], [0, 99, 1]], dtype=float) @ matrix.T
+    corners = (np.array([[0, 0, 1], [199, 0, 1], [199, 99, 1], [0, 99, 1]], dtype=float) @ matrix.T)[:, :2]
     assert corners.min() >= -1 and (corners[:, 0] <= turned.shape[1]).all() and (corners[:, 1] <= turned.shape[0]).all()
     dark = int(np.count_nonzero(turned[:, :, 0] < 100))
     assert dark == pytest.approx(20 * 160, rel=0.1)  # the printed bar is all there
