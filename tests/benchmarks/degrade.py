@@ -1,8 +1,8 @@
 """Degraded copies of a page image (RGB uint8), for bench_ocr_degraded.py and the OCR tests.
 
 Each condition imitates how a finance inbox receives a page: fed crooked through a scanner
-(rotation), photographed on a desk with a phone (perspective, background, uneven light), or sent
-as a small blurry JPEG.
+(rotation), photographed on a desk with a phone (perspective, background, uneven light, a shadow
+across it), sent as a small blurry JPEG, or printed on thermal paper that has faded.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-CONDITIONS = ("clean", "rotate 5", "rotate 20", "rotate 45", "photo", "blur+jpeg")
+CONDITIONS = ("clean", "rotate 5", "rotate 20", "rotate 45", "photo", "blur+jpeg", "shadow", "faded")
 
 
 def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
@@ -58,6 +58,29 @@ def blur_jpeg(pixels: np.ndarray) -> np.ndarray:
     return cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
 
 
+def shadow(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A hand's or a phone's shadow over part of the page: light down to 35-50% behind a soft edge
+    running across the page at a random angle and place."""
+    h, w = pixels.shape[:2]
+    angle = rng.uniform(0, np.pi)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    along = (xs - w / 2) * np.cos(angle) + (ys - h / 2) * np.sin(angle)
+    edge = rng.uniform(-0.25, 0.25) * min(h, w)
+    softness = 0.04 * min(h, w)
+    dark = rng.uniform(0.35, 0.5)
+    light = dark + (1 - dark) / (1 + np.exp(-(along - edge) / softness))
+    return np.clip(pixels.astype(np.float32) * light[:, :, None], 0, 255).astype(np.uint8)
+
+
+def faded(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Faded thermal paper: ink at 25-35% of its contrast on a slightly grey, slightly noisy paper."""
+    keep = rng.uniform(0.25, 0.35)
+    paper = rng.uniform(225, 240)
+    image = paper - (255.0 - pixels.astype(np.float32)) * keep
+    image += rng.normal(0, 3, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
 def degrade(pixels: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
     """The page under one of CONDITIONS; rotations take a random sign."""
     if condition == "clean":
@@ -68,4 +91,8 @@ def degrade(pixels: np.ndarray, condition: str, rng: np.random.Generator) -> np.
         return photo(pixels, rng)
     if condition == "blur+jpeg":
         return blur_jpeg(pixels)
+    if condition == "shadow":
+        return shadow(pixels, rng)
+    if condition == "faded":
+        return faded(pixels, rng)
     raise ValueError(f"unknown condition {condition!r}; known: {', '.join(CONDITIONS)}")
