@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 from inbox_ocr.kernel.settings import OcrSettings  # noqa: E402
 from inbox_ocr.read.ocr import OcrEngine, PageImage, load_image_pages  # noqa: E402
-from inbox_ocr.read.ocr.session import BUNDLED_CLS, BUNDLED_DET, BUNDLED_REC, bundled_model  # noqa: E402
+from tests.benchmarks import bench_ocr  # noqa: E402
 from tests.benchmarks.cjk_set import CjkPage, build  # noqa: E402
 from tests.benchmarks.ocr_metrics import corpus_cer  # noqa: E402
 
@@ -83,23 +83,11 @@ class Ours:
         return [r.text for r in self.engine.recognizer(crops_bgr)]
 
 
-class Rapid:
-    name = "RapidOCR"
+class Rapid(bench_ocr.Rapid):
+    """RapidOCR as bench_ocr runs it, given pixels instead of a file."""
 
-    def __init__(self) -> None:
-        from rapidocr import RapidOCR
-
-        self.ocr = RapidOCR(params={
-            "Det.model_path": str(bundled_model(BUNDLED_DET)), "Rec.model_path": str(bundled_model(BUNDLED_REC)),
-            "Cls.model_path": str(bundled_model(BUNDLED_CLS)), "Global.log_level": "warning"})  # fmt: skip
-
-    def page_lines(self, pixels: np.ndarray) -> list[str]:
+    def page_lines(self, pixels: np.ndarray) -> list[str]:  # type: ignore[override]
         return list(self.ocr(np.ascontiguousarray(pixels[:, :, ::-1])).txts or ())
-
-    def recognize(self, crops_bgr: list[np.ndarray]) -> list[str]:
-        from rapidocr.ch_ppocr_rec.typings import TextRecInput
-
-        return list(self.ocr.text_rec(TextRecInput(img=crops_bgr)).txts)
 
 
 def latin_cost(receipts: list[Path]) -> None:

@@ -34,7 +34,7 @@ from inbox_ocr.kernel.settings import OcrSettings  # noqa: E402
 from inbox_ocr.read.ocr import OcrEngine, PageImage  # noqa: E402
 from inbox_ocr.training.synth import generate  # noqa: E402
 from tests.benchmarks.degrade import CONDITIONS, degrade  # noqa: E402
-from tests.benchmarks.ocr_metrics import edit_distance, load_truth, word_f1  # noqa: E402
+from tests.benchmarks.ocr_metrics import edit_distance, load_truth, pdf_lines, word_f1  # noqa: E402
 
 SROIE = ROOT / ".." / "shared" / "datasets" / "sroie-dev"
 FAMILIES = ("din5008", "header_right", "kv_box", "receipt", "sidebar", "long_table", "two_parties", "hero")
@@ -47,12 +47,7 @@ def invoice_page(seed: int) -> tuple[np.ndarray, list[str]]:
         page = pdf[0]
         pix = page.get_pixmap(dpi=150, alpha=False)
         pixels = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy()
-        rows = []
-        for block in page.get_text("dict")["blocks"]:
-            for line in block.get("lines", []):
-                text = " ".join("".join(s["text"] for s in line["spans"]).split())
-                if text:
-                    rows.append((line["bbox"][1], line["bbox"][3], line["bbox"][0], text))
+        rows = [(y0, y1, x0, text) for text, (x0, y0, _, y1) in pdf_lines(page)]
     return pixels, _reading_order(rows)
 
 
@@ -92,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     pages = [invoice_page(1000 + k) for k in range(args.invoices)]
-    if SROIE.is_dir():
+    if SROIE.is_dir() and args.receipts:
         pages += [receipt_page(p) for p in sorted((SROIE / "img").glob("*.jpg"))[-args.receipts:]]
     engines = {"default (both on)": OcrEngine(OcrSettings()), "deskew off": OcrEngine(OcrSettings(deskew=False)),
                "perspective off": OcrEngine(OcrSettings(perspective=False))}

@@ -21,6 +21,7 @@ import numpy as np
 import pymupdf
 
 from inbox_ocr.training.synth import generate
+from tests.benchmarks.ocr_metrics import pdf_lines
 
 DPI = 200
 NOTO = (
@@ -48,18 +49,6 @@ def _pixels(page: pymupdf.Page) -> np.ndarray:
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy()
 
 
-def _text_lines(page: pymupdf.Page) -> list[tuple[str, tuple[float, float, float, float]]]:
-    scale = DPI / 72
-    out = []
-    for block in page.get_text("dict")["blocks"]:
-        for line in block.get("lines", []):
-            text = " ".join("".join(span["text"] for span in line["spans"]).split())
-            if text:
-                x0, y0, x1, y1 = line["bbox"]
-                out.append((text, (x0 * scale, y0 * scale, x1 * scale, y1 * scale)))
-    return out
-
-
 def _mixed_phrases(rng: Random, count: int) -> list[str]:
     companies = ("华信", "天元", "鼎盛", "Lotus", "Shenzhen Bright", "北辰")
     out = []
@@ -82,7 +71,7 @@ def build(count: int = 12, seed: int = 7) -> list[CjkPage]:
         invoice = generate(seed * 1000 + k, "cn_vat", "zh")
         with pymupdf.open(stream=invoice.pdf, filetype="pdf") as doc:
             vat_page = doc[0]
-            lines = _text_lines(vat_page)
+            lines = pdf_lines(vat_page, DPI / 72)
             pages.append(CjkPage(f"vat-{k}", "vat", _pixels(vat_page), lines))
         sheet_lines = [t for t, _ in lines if len(t) > 1] + _mixed_phrases(rng, 12)
         rng.shuffle(sheet_lines)
@@ -107,4 +96,4 @@ def _sheet_page(lines: list[str], rng: Random, name: str) -> CjkPage | None:
             writer.append((36 + rng.randint(0, 120), y + size), text, font=rng.choice(fonts), fontsize=size)
             y += size * 1.9
         writer.write_text(page)
-        return CjkPage(name, "sheet", _pixels(page), _text_lines(page))
+        return CjkPage(name, "sheet", _pixels(page), pdf_lines(page, DPI / 72))

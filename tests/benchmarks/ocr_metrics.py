@@ -30,6 +30,19 @@ def load_truth(csv_path: Path) -> list[TruthLine]:
     return lines
 
 
+def pdf_lines(page, scale: float = 1.0) -> list[tuple[str, tuple[float, float, float, float]]]:  # type: ignore[no-untyped-def]
+    """A pymupdf page's text-layer lines: text (whitespace runs as one space) and box (x0, y0, x1,
+    y1) times `scale` (DPI / 72 gives the pixels of a page rendered at DPI)."""
+    out = []
+    for block in page.get_text("dict")["blocks"]:
+        for line in block.get("lines", []):
+            text = " ".join("".join(span["text"] for span in line["spans"]).split())
+            if text:
+                x0, y0, x1, y1 = line["bbox"]
+                out.append((text, (x0 * scale, y0 * scale, x1 * scale, y1 * scale)))
+    return out
+
+
 def word_f1(truth: list[str], guess: list[str], fold_case: bool = False) -> float:
     """F1 of the multisets of whitespace-separated tokens, order-free."""
     norm = str.casefold if fold_case else str

@@ -11,10 +11,10 @@ Alphabets (`ocr.alphabet`):
   latin  European Latin script, punctuation, currency and letterlike symbols.
   auto   (default) latin, and a line in which the recognizer is sure (SENTINEL_MIN) to see a
          Chinese or Japanese character is read again with the Han, kana and CJK punctuation
-         classes too. The cut head carries
-         "sentinel" columns (the 3,755 most used Han characters, GB 2312 level 1, and the kana) that
-         only detect; such a line's 120-wide features, which the edited graph also returns, go
-         through the whole CJK + Latin head in NumPy: no second run of the network.
+         classes too. The cut head carries "sentinel" columns (the 3,755 most used Han characters,
+         GB 2312 level 1, and the kana) that only detect; such a line's 120-wide features, which
+         the edited graph also returns, go through the whole CJK + Latin head in NumPy: no second
+         run of the network.
   all    every class of the model (Cyrillic, Greek, Hangul, symbols ...).
 With `latin`, the sentinels still detect: a line where they win is read as before (they are
 masked) and the page gets a warning that the configured alphabet drops what the model saw.
@@ -40,8 +40,6 @@ _LATIN_RANGES = ((0x20, 0x250), (0x2000, 0x2070), (0x20A0, 0x20D0), (0x2100, 0x2
 # same as their unified twins, which the text layer's NFKC gives too.
 _CJK_RANGES = ((0x3000, 0x3100), (0x3400, 0x4DC0), (0x4E00, 0xA000), (0xFF00, 0xFFF0))
 _KANA = (0x3040, 0x3100)
-
-ALPHABETS = ("latin", "auto", "all")
 
 
 def _in(label: str, ranges: tuple[tuple[int, int], ...]) -> bool:
@@ -103,13 +101,12 @@ class Head:
 
 @dataclass(frozen=True)
 class CutModel:
-    """A recognizer cut to some classes: the edited model, its labels, and the name of the output
-    that carries the features entering the classifier (None when not asked for)."""
+    """A recognizer cut to some classes: the edited model (with `features`, its second output is the
+    classifier's input), its labels, and the uncut classifier."""
 
     model: bytes
     labels: list[str]
-    features_output: str | None
-    head: Head  # the uncut classifier of the model
+    head: Head
 
 
 def cut_model(model: Path, labels: list[str], keep: list[int], *, features: bool = False) -> CutModel | None:
@@ -158,11 +155,9 @@ def cut_model(model: Path, labels: list[str], keep: list[int], *, features: bool
     if dims:
         dims[-1].ClearField("dim_param")
         dims[-1].dim_value = len(keep)
-    features_output = None
     if features:
-        features_output = matmul.input[0]
-        graph.output.append(onnx.helper.make_tensor_value_info(features_output, onnx.TensorProto.FLOAT, None))
-    return CutModel(proto.SerializeToString(), [labels[i] for i in keep], features_output, head)
+        graph.output.append(onnx.helper.make_tensor_value_info(matmul.input[0], onnx.TensorProto.FLOAT, None))
+    return CutModel(proto.SerializeToString(), [labels[i] for i in keep], head)
 
 
 def sub_head(head: Head, alphabet: str) -> Head:

@@ -8,6 +8,7 @@ import pymupdf
 import pytest
 
 from inbox_ocr.read.ocr import OcrEngine, PageImage
+from tests.benchmarks.degrade import rotate
 from tests.unit.ocr.conftest import RenderedPage, cer, render_invoice
 
 
@@ -38,16 +39,6 @@ def _page_text(engine: OcrEngine, pixels: np.ndarray) -> str:
     return engine.read_page(PageImage(1, pixels, 1.0)).text
 
 
-def _rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
-    """Turned counter-clockwise on a canvas that holds the whole page, white around it."""
-    h, w = pixels.shape[:2]
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
-    size = (int(h * sin + w * cos) + 1, int(h * cos + w * sin) + 1)
-    matrix[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
-    return cv2.warpAffine(pixels, matrix, size, borderValue=(255, 255, 255))
-
-
 def _jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
     ok, enc = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
@@ -62,16 +53,16 @@ def _noise(pixels: np.ndarray, sigma: float) -> np.ndarray:
 DEGRADATIONS = {
     "blur": (lambda p: cv2.GaussianBlur(p, (5, 5), 1.2), 0.03),
     "noise": (lambda p: _noise(p, 25), 0.03),
-    "skew_2deg": (lambda p: _rotate(p, 2.0), 0.03),
+    "skew_2deg": (lambda p: rotate(p, 2.0), 0.03),
     "jpeg_q20": (lambda p: _jpeg(p, 20), 0.03),
-    "all_together": (lambda p: _jpeg(_noise(_rotate(cv2.GaussianBlur(p, (3, 3), 0.8), -1.5), 15), 35), 0.06),
+    "all_together": (lambda p: _jpeg(_noise(rotate(cv2.GaussianBlur(p, (3, 3), 0.8), -1.5), 15), 35), 0.06),
     "rotated_90": (lambda p: cv2.rotate(p, cv2.ROTATE_90_CLOCKWISE), 0.03),
     "rotated_270": (lambda p: cv2.rotate(p, cv2.ROTATE_90_COUNTERCLOCKWISE), 0.03),
     "upside_down": (lambda p: cv2.rotate(p, cv2.ROTATE_180), 0.03),
     # crooked scans and photos: the page is straightened (deskew) before its lines are read
-    "skew_20deg": (lambda p: _rotate(p, 20.0), 0.03),
-    "skew_minus_35deg": (lambda p: _rotate(p, -35.0), 0.03),
-    "upside_down_skew_12deg": (lambda p: _rotate(p, 192.0), 0.03),
+    "skew_20deg": (lambda p: rotate(p, 20.0), 0.03),
+    "skew_minus_35deg": (lambda p: rotate(p, -35.0), 0.03),
+    "upside_down_skew_12deg": (lambda p: rotate(p, 192.0), 0.03),
 }
 
 
