@@ -97,42 +97,16 @@ def looks_like_message(data: bytes) -> bool:
     return len(names & _MESSAGE_HEADERS) >= 3
 
 
-def page_json(page: Page) -> dict[str, object]:
-    """One OCRed page as `inbox-ocr ocr --json` and POST /ocr give it."""
-    return {
-        "width": round(page.width, 2),
-        "height": round(page.height, 2),
-        "lines": [{"text": line.text, "confidence": round(line.confidence, 4),
-                   "box": [[round(x, 1), round(y, 1)] for x, y in line.box]} for line in page.lines],
-    }
-
-
 def ocr_image(image: bytes | str | os.PathLike[str], *, settings: OcrSettings | None = None) -> list[Page]:
     """OCR an image (PNG, JPEG, TIFF, BMP, WebP) or every page of a PDF with the built-in engine:
     one Page per image page, its lines in reading order. Raises InboxOcrError for data that is no
     readable image or PDF."""
     from inbox_ocr.read.ocr.engine import get_engine
+    from inbox_ocr.read.ocr.files import page_images
 
     data = image if isinstance(image, bytes) else Path(image).read_bytes()
     settings = settings or OcrSettings()
     return get_engine(settings).read_pages(page_images(data, settings, []))
-
-
-def page_images(data: bytes, settings: OcrSettings, warnings: list[str]) -> list:  # type: ignore[type-arg]
-    """The images to OCR: each page of a PDF rendered at `settings.dpi`, or the image's pages."""
-    from inbox_ocr.read.ocr.images import load_image_pages, render_pdf_pages
-
-    if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
-        from inbox_ocr.read.text_layer import open_pdf
-
-        pdf = open_pdf(data)  # raises UnreadableDocument for broken or encrypted files
-        count = pdf.page_count
-        pdf.close()
-        if count > settings.max_pages:
-            warnings.append(f"the PDF has {count} pages; only the first {settings.max_pages} were OCRed")
-        return render_pdf_pages(data, list(range(1, min(count, settings.max_pages) + 1)), settings.dpi,
-                                settings.max_pixels)
-    return load_image_pages(data, settings.max_pages, settings.max_pixels, warnings)
 
 
 def _defaults() -> Config:

@@ -81,7 +81,7 @@ class Api:
         return 200, {"success": True, "status": "ok", "models": self._engine.model_names()}
 
     def ocr(self, data: bytes, filename: str) -> dict[str, Any]:
-        from inbox_ocr.app.api import page_images, page_json
+        from inbox_ocr.read.ocr.files import page_images, page_json
 
         self._check_size(data)
         from inbox_ocr.read.ocr.images import is_heif

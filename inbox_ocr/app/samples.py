@@ -13,7 +13,7 @@ from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 
-import pymupdf
+from inbox_ocr.read.mupdf import pymupdf
 
 
 @dataclass(frozen=True)

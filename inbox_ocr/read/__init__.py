@@ -20,7 +20,6 @@ import logging
 from inbox_ocr.kernel.errors import InboxOcrError, UnreadableDocument
 from inbox_ocr.kernel.models import Document, Page, Reading
 from inbox_ocr.kernel.settings import OcrSettings
-from inbox_ocr.read import text_layer
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +82,8 @@ class InProcessReader:
 
 
 def _read_pdf(data: bytes, base: dict, ocr: OcrSettings, max_pages: int, max_words: int | None) -> Document:
+    from inbox_ocr.read import text_layer  # here: OCR of an image does not load pymupdf (0.1 s)
+
     pdf = text_layer.open_pdf(data)
     try:
         warnings: list[str] = []

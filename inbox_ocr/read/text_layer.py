@@ -6,10 +6,9 @@ import unicodedata
 from collections import defaultdict
 from operator import itemgetter
 
-import pymupdf
-
 from inbox_ocr.kernel.errors import UnreadableDocument
 from inbox_ocr.kernel.models import Page, TextLine, Word
+from inbox_ocr.read.mupdf import pymupdf
 
 # A page with fewer letters and digits than this in its text layer is treated as a scan.
 MIN_TEXT_CHARS = 20

@@ -23,7 +23,7 @@ from inbox_ocr.kernel.models import Page
 def _pages_of(path: Path, engine, settings, warnings: list[str], show: bool) -> list[Page]:  # type: ignore[no-untyped-def]
     """The file's pages OCRed one by one; with `show`, "FILE: page 2/5" on the terminal (stderr)
     while it works: a 5-page scan takes half a minute."""
-    from inbox_ocr.app.api import page_images
+    from inbox_ocr.read.ocr.files import page_images
 
     try:
         data = path.read_bytes()
@@ -55,12 +55,16 @@ def _pages_of(path: Path, engine, settings, warnings: list[str], show: bool) -> 
 @click.option("--dpi", type=click.IntRange(72, 600), help="render PDF pages at this resolution")
 def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None, dpi: int | None) -> None:
     """OCR images (PNG, JPEG, TIFF, BMP, WebP) and PDFs; print their text in reading order."""
-    from inbox_ocr.app.api import page_json
-    from inbox_ocr.app.cli.common import load
     from inbox_ocr.kernel.settings import OcrSettings
     from inbox_ocr.read.ocr.engine import get_engine
+    from inbox_ocr.read.ocr.files import page_json
 
-    settings = load(config_path).ocr if config_path else OcrSettings()
+    if config_path:
+        from inbox_ocr.app.cli.common import load  # the whole config: only when one is given
+
+        settings = load(config_path).ocr
+    else:
+        settings = OcrSettings()
     if dpi:
         settings = settings.model_copy(update={"dpi": dpi})
     engine = get_engine(settings)

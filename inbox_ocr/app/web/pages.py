@@ -26,8 +26,7 @@ def _page_pngs(data: bytes) -> tuple[bytes, ...]:
     import cv2
 
     if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
-        import pymupdf
-
+        from inbox_ocr.read.mupdf import pymupdf
         from inbox_ocr.read.text_layer import open_pdf
 
         pdf = open_pdf(data)

@@ -46,6 +46,18 @@ def _in(label: str, ranges: tuple[tuple[int, int], ...]) -> bool:
     return len(label) == 1 and any(lo <= ord(label) < hi for lo, hi in ranges)
 
 
+def _codes(labels: list[str]) -> np.ndarray:
+    """The code point of each one-character label; -1 for the others (the blank's "<blank>")."""
+    return np.array([ord(label) if len(label) == 1 else -1 for label in labels], dtype=np.int64)
+
+
+def _within(codes: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:
+    inside = np.zeros(len(codes), dtype=bool)
+    for lo, hi in ranges:
+        inside |= (codes >= lo) & (codes < hi)
+    return inside
+
+
 def in_alphabet(label: str, alphabet: str) -> bool:
     """Whether a class label belongs to the named alphabet: "latin", "auto" (latin + CJK) or "all"."""
     if alphabet == "all":
@@ -77,9 +89,27 @@ def is_sentinel(label: str) -> bool:
     return (label in _common_han() or _in(label, (_KANA,))) and label not in _LOOKS_LATIN
 
 
+def sentinel_classes(labels: list[str]) -> list[int]:
+    """Indices of the labels that are sentinels (`is_sentinel`), worked out over the whole label
+    list at once: the model has 18,710 classes and this runs at every start."""
+    codes = _codes(labels)
+    han = np.fromiter(map(ord, _common_han()), dtype=np.int64)
+    latin_looking = np.fromiter(map(ord, _LOOKS_LATIN), dtype=np.int64)
+    found = (np.isin(codes, han) | _within(codes, (_KANA,))) & ~np.isin(codes, latin_looking)
+    return np.flatnonzero(found).tolist()  # type: ignore[no-any-return]
+
+
 def kept_classes(labels: list[str], alphabet: str) -> list[int]:
-    """Indices of the classes to keep: the blank (0) and every label in the alphabet."""
-    return [0] + [i for i, label in enumerate(labels) if i > 0 and in_alphabet(label, alphabet)]
+    """Indices of the classes to keep: the blank (0) and every label in the alphabet
+    (`in_alphabet`, over the whole label list at once)."""
+    if alphabet == "all":
+        return list(range(len(labels)))
+    codes = _codes(labels)
+    kept = _within(codes, _LATIN_RANGES)
+    if alphabet == "auto":
+        kept |= _within(codes, _CJK_RANGES)
+    kept[:1] = True
+    return np.flatnonzero(kept).tolist()  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 from inbox_ocr.kernel.models import Page
 from inbox_ocr.kernel.settings import OcrSettings
 from inbox_ocr.read.ocr import session as sessions
-from inbox_ocr.read.ocr.alphabet import cut_model, is_sentinel, kept_classes, sub_head
+from inbox_ocr.read.ocr.alphabet import cut_model, kept_classes, sentinel_classes, sub_head
 from inbox_ocr.read.ocr.deskew import MIN_SKEW, crop_to_text, map_back, page_skew, rotate_page
 from inbox_ocr.read.ocr.detect import DetectorOptions, TextBox, TextDetector
 from inbox_ocr.read.ocr.images import PageImage
@@ -75,14 +75,14 @@ class OcrEngine:
             return TextRecognizer(session, labels, options)
         keep = kept_classes(labels, "latin")
         kept = set(keep)
-        keep += [i for i, label in enumerate(labels) if i not in kept and is_sentinel(label)]
+        keep += [i for i in sentinel_classes(labels) if i not in kept]
         cut = cut_model(rec_path, labels, keep, features=s.alphabet == "auto")
         if cut is None:
             allowed = kept_classes(labels, s.alphabet)
             log.info("event=ocr_alphabet mode=mask classes=%d", len(allowed))
             return TextRecognizer(session, labels, options, allowed=allowed)
         del session  # the full model is not needed any more
-        sentinels = [k for k, label in enumerate(cut.labels) if k and is_sentinel(label)]
+        sentinels = [k for k in sentinel_classes(cut.labels) if k]
         fallback = sub_head(cut.head, "auto") if s.alphabet == "auto" else None
         log.debug("event=ocr_alphabet alphabet=%s classes=%d sentinels=%d of=%d", s.alphabet,
                   len(keep) - len(sentinels), len(sentinels), len(labels))  # fmt: skip

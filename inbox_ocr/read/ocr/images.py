@@ -9,7 +9,6 @@ import warnings as _warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pymupdf
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from inbox_ocr.kernel.errors import UnreadableDocument
@@ -106,6 +105,8 @@ def _bounded(pixels: np.ndarray, max_pixels: int) -> tuple[np.ndarray, float]:
 
 def render_pdf_pages(data: bytes, numbers: list[int], dpi: int, max_pixels: int) -> list[PageImage]:
     """Render the given 1-based pages at `dpi`, lowered per page to stay under max_pixels."""
+    from inbox_ocr.read.mupdf import pymupdf  # here: OCR of an image does not load pymupdf (0.1 s)
+
     try:
         pdf = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # pymupdf raises several unrelated types for broken files

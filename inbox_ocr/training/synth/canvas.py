@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import pymupdf
+from inbox_ocr.read.mupdf import pymupdf
 
 from .formats import NNBSP
 

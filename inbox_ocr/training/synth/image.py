@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pymupdf
+
+from inbox_ocr.read.mupdf import pymupdf
 
 
 def render_image(pdf: bytes, page: int = 0, dpi: int = 150, degrade: int | None = None) -> bytes:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from random import Random
 
-import pymupdf
-
+from inbox_ocr.read.mupdf import pymupdf
 from inbox_ocr.understand.cn_numerals import to_capitals
 
 from .canvas import Canvas
