@@ -304,7 +304,7 @@ def _company_match(have: str | None, want: str | None) -> bool:
 
 def _without_xml(data: bytes) -> bytes:
     """The PDF with its embedded files removed: a text-layer invoice like any other."""
-    import pymupdf
+    from inbox_ocr.read.mupdf import pymupdf
 
     with pymupdf.open(stream=data, filetype="pdf") as pdf:
         for name in list(pdf.embfile_names()):
@@ -372,9 +372,8 @@ def bench_throughput(rounds: int = 5) -> None:
     print(f"  wall clock     : {n / w:7.1f} docs/s with XML (machine load average {os.getloadavg()[0]:.1f})")
     print(f"  OCR engines created (models loaded): {engines}")
     print(f"  OCR core modules imported: {len(ours)} ({', '.join(m.rsplit('.', 1)[-1] for m in ours) or 'none'})")
-    if "onnxruntime" in sys.modules:
-        via = "pymupdf.layout, pymupdf's optional layout plugin" if "pymupdf.layout" in sys.modules else "unknown"
-        print(f"  onnxruntime is imported as a module (first by {via}); importing loads no model")
+    print(f"  onnxruntime imported: {'onnxruntime' in sys.modules} (a module only; no model is loaded); "
+          f"pymupdf's layout add-on imported: {sys.modules.get('pymupdf.layout') is not None}")
 
 
 # --------------------------------------------------------------------------- (e)

@@ -1,7 +1,11 @@
 """OCR benchmark on ../shared/datasets/sroie-dev: our OCR core vs Tesseract 5 vs RapidOCR's own
 pipeline on the same PP-OCRv6 weights, all in one run on the same machine.
 
-    python tests/benchmarks/bench_ocr.py [--limit N] [--psm 4] [--cer-tesseract-pages 15] [--skip-rss]
+    python tests/benchmarks/bench_ocr.py [--limit N] [--skip 16] [--float32-too] [--psm 4]
+                                         [--cer-tesseract-pages 15] [--skip-rss]
+
+The first 16 receipts (by name) calibrated the shipped int8 text detector
+(inbox_ocr/training/quantize.py): they are left out unless --skip says otherwise.
 
 Figures (printed as a markdown table, with ratios against the references of this run):
   page word F1   mean over pages of the F1 of whitespace-token multisets (order-free), output lines
@@ -31,9 +35,9 @@ if __package__ in (None, ""):
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-import pymupdf  # noqa: E402
 
 from inbox_ocr.kernel.settings import OcrSettings  # noqa: E402
+from inbox_ocr.read.mupdf import pymupdf  # noqa: E402
 from inbox_ocr.read.ocr import OcrEngine, load_image_pages  # noqa: E402
 from inbox_ocr.read.ocr.detect import order_quad  # noqa: E402
 from inbox_ocr.read.ocr.layout import crop_line  # noqa: E402
@@ -44,9 +48,8 @@ DATASET = ROOT / ".." / "shared" / "datasets" / "sroie-dev"
 
 
 class Ours:
-    name = "inbox-ocr"
-
-    def __init__(self, settings: OcrSettings) -> None:
+    def __init__(self, settings: OcrSettings, name: str = "inbox-ocr") -> None:
+        self.name = name
         self.engine = OcrEngine(settings)
 
     def page_lines(self, path: Path) -> list[str]:
@@ -163,6 +166,9 @@ def cli_peak_rss(pdf: Path) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=0, help="only the first N receipts (0 = all)")
+    ap.add_argument("--skip", type=int, default=16, help="leave out the first N receipts (the int8 detector's "
+                    "calibration pages)")
+    ap.add_argument("--float32-too", action="store_true", help="also our OCR with the float32 detector")
     ap.add_argument("--psm", type=int, default=4, help="Tesseract page segmentation mode")
     ap.add_argument(
         "--cer-tesseract-pages",
@@ -177,17 +183,20 @@ def main(argv: list[str] | None = None) -> int:
     if not DATASET.is_dir():
         print(f"dataset not found: {DATASET}")
         return 2
-    images = sorted((DATASET / "img").glob("*.jpg"))
+    images = sorted((DATASET / "img").glob("*.jpg"))[args.skip :]
     if args.limit:
         images = images[: args.limit]
     settings = OcrSettings() if args.det_max_side is None else OcrSettings(det_max_side=args.det_max_side)
     systems: list = [Ours(settings), Rapid()]
+    if args.float32_too:
+        systems.insert(1, Ours(settings.model_copy(update={"det_precision": "float32"}), "inbox-ocr float32 det"))
     if shutil.which("tesseract"):
         systems.append(Tesseract(args.psm))
         print(f"Tesseract: {systems[-1].version}, --psm {args.psm}, -l eng")
     else:
         print("Tesseract is MISSING (apt-get install tesseract-ocr): its columns are left out")
-    print(f"{len(images)} receipts from {DATASET.resolve()}; {os.cpu_count()} cores")
+    print(f"{len(images)} receipts from {DATASET.resolve()} (the first {args.skip} left out); "
+          f"{os.cpu_count()} cores")
 
     f1: dict[str, list[float]] = {s.name: [] for s in systems}
     f1_folded: dict[str, list[float]] = {s.name: [] for s in systems}

@@ -49,7 +49,7 @@ class OcrEngine:
     def __init__(self, settings: OcrSettings | None = None) -> None:
         s = settings or OcrSettings()
         self.settings = s
-        det_path = s.det_model or sessions.bundled_model(sessions.BUNDLED_DET)
+        det_path = s.det_model or sessions.detector_model(s.det_precision)
         rec_path = s.rec_model or sessions.bundled_model(sessions.BUNDLED_REC)
         self.models = {"detector": Path(det_path).name, "recognizer": Path(rec_path).name,
                        "direction": Path(sessions.bundled_model(sessions.BUNDLED_CLS)).name}

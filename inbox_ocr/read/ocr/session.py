@@ -2,6 +2,8 @@
 
 The model files come from the installed `rapidocr` wheel (PP-OCRv6 small det + rec, PP-OCR v2
 mobile direction classifier); we only read the files, never run RapidOCR's code or download.
+One model is our own, shipped in models/ next to this file: the detector quantized to int8
+(`ocr.det_precision: int8`, the default), built from the wheel's by inbox_ocr/training/quantize.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ BUNDLED_PACKAGE = "rapidocr"
 BUNDLED_DET = "PP-OCRv6_det_small.onnx"
 BUNDLED_REC = "PP-OCRv6_rec_small.onnx"
 BUNDLED_CLS = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
+SHIPPED_DET_INT8 = "PP-OCRv6_det_small.int8.onnx"
+_SHIPPED = Path(__file__).resolve().parent / "models"
 
 
 def bundled_model(name: str) -> Path:
@@ -30,6 +34,22 @@ def bundled_model(name: str) -> Path:
         ) from exc
     if not path.is_file():
         raise ConfigError("ocr", [f"bundled OCR model {name} is missing from {path.parent}"])
+    return path
+
+
+def shipped_model(name: str) -> Path:
+    """Path of a model file shipped with inbox-ocr itself (it may not exist yet while it is built)."""
+    return _SHIPPED / name
+
+
+def detector_model(precision: str) -> Path:
+    """The detector of `ocr.det_precision`: the shipped int8 one, or the bundled float32 original."""
+    if precision == "float32":
+        return bundled_model(BUNDLED_DET)
+    path = shipped_model(SHIPPED_DET_INT8)
+    if not path.is_file():
+        raise ConfigError("ocr", [f"the int8 text detector {path} is missing (rebuild it with python -m "
+                                  "inbox_ocr.training.quantize, or set ocr.det_precision: float32)"])
     return path
 
 
