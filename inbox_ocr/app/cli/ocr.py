@@ -4,6 +4,13 @@ Plain output is the text of each file in reading order; `--json` prints one JSON
 {"file", "pages": [{"width", "height", "lines": [{"text", "confidence", "box"}]}], "seconds"}.
 A file that cannot be read gives {"file", "error"} (or a message on stderr) and exit status 1,
 after the other files have been read.
+
+Several pages (of one file or of several) are read BATCH_PAGES at a time, their line crops
+recognized together, on as many threads as there are cores, each with one ONNX Runtime thread
+(`ocr.threads` unset); ONNX Runtime gives the GIL up while it runs, so the cores work on different
+pages at once. One page alone gets every core on its own. Files are printed in the order given,
+each as soon as it and the files before it are read; `seconds` is a file's wall time from loading
+it to its last page read.
 """
 
 from __future__ import annotations
@@ -11,6 +18,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -19,27 +29,33 @@ from inbox_ocr.app import exits
 from inbox_ocr.kernel.errors import InboxOcrError
 from inbox_ocr.kernel.models import Page
 
+# Pages whose line crops are recognized together: fuller width-sorted batches (measured on 12
+# receipts with two workers: 0.82-0.89 s/page against 1.14-1.19 page by page on both cores).
+BATCH_PAGES = 3
 
-def _pages_of(path: Path, engine, settings, warnings: list[str], show: bool) -> list[Page]:  # type: ignore[no-untyped-def]
-    """The file's pages OCRed one by one; with `show`, "FILE: page 2/5" on the terminal (stderr)
-    while it works: a 5-page scan takes half a minute."""
+
+@dataclass
+class _File:
+    path: Path
+    start: float
+    warnings: list[str] = field(default_factory=list)
+    pages: list[Page | None] = field(default_factory=list)
+    error: str | None = None
+    left: int = 0  # pages not read yet
+    end: float = 0.0  # when its last page was read
+
+
+def _load(path: Path, settings, record: _File) -> list:  # type: ignore[no-untyped-def]
+    """The file's page images; a file that cannot be read gets its error instead."""
     from inbox_ocr.read.ocr.files import page_images
 
     try:
-        data = path.read_bytes()
+        return page_images(path.read_bytes(), settings, record.warnings)
     except OSError as exc:
-        raise click.FileError(str(path), exc.strerror) from exc
-    images = page_images(data, settings, warnings)
-    pages: list[Page] = []
-    for number, image in enumerate(images, 1):
-        if show:
-            click.echo(f"\r{path}: page {number}/{len(images)} ...", err=True, nl=False)
-        read = engine.read_pages([image])
-        pages.extend(read)
-        warnings.extend(w for page in read for w in page.warnings)
-    if show and images:
-        click.echo("\r\033[K", err=True, nl=False)  # the progress line gives way to the result
-    return pages
+        record.error = click.FileError(str(path), exc.strerror).format_message()
+    except InboxOcrError as exc:
+        record.error = str(exc)
+    return []
 
 
 @click.command("ocr")
@@ -58,6 +74,7 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
     from inbox_ocr.kernel.settings import OcrSettings
     from inbox_ocr.read.ocr.engine import get_engine
     from inbox_ocr.read.ocr.files import page_json
+    from inbox_ocr.read.ocr.session import default_threads
 
     if config_path:
         from inbox_ocr.app.cli.common import load  # the whole config: only when one is given
@@ -67,34 +84,93 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
         settings = OcrSettings()
     if dpi:
         settings = settings.model_copy(update={"dpi": dpi})
-    engine = get_engine(settings)
-    failed = False
     show = not as_json and sys.stderr.isatty()
-    for path in files:
-        start = time.perf_counter()
-        warnings: list[str] = []
+    records: list[_File] = []
+    printed = 0
+
+    def finish() -> None:
+        """Print the files that are done, in the order given."""
+        nonlocal printed
+        while printed < len(records) and records[printed].left == 0:
+            _print(records[printed], len(files), as_json, show, page_json)
+            printed += 1
+
+    first = _File(files[0], time.perf_counter())
+    first_images = _load(files[0], settings, first)
+    cores = default_threads()
+    # one page alone: every core on it; more pages: a worker thread per core, one ORT thread each
+    workers = cores if settings.threads is None and (len(files) > 1 or len(first_images) > 1) else 1
+    engine = get_engine(settings.model_copy(update={"threads": 1}) if workers > 1 else settings)
+    pending: deque[tuple[Future[list[Page]], list[tuple[_File, int, object]]]] = deque()
+
+    def harvest() -> None:
+        future, batch = pending.popleft()
         try:
-            pages = _pages_of(path, engine, settings, warnings, show)
-        except (InboxOcrError, click.FileError) as exc:
-            failed = True
-            message = exc.format_message() if isinstance(exc, click.FileError) else str(exc)
-            if as_json:
-                click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
-            else:
-                click.echo(f"{path}: error: {message}", err=True)
-            continue
-        for warning in warnings:
-            click.echo(f"{path}: warning: {warning}", err=True)
-        seconds = time.perf_counter() - start
+            pages = future.result()
+        except InboxOcrError:  # which page it was: read them one by one, each error to its own file
+            pages = []
+            for record, _, image in batch:
+                try:
+                    pages.extend(engine.read_pages([image]))  # type: ignore[list-item]
+                except InboxOcrError as exc:
+                    record.error = record.error or str(exc)
+                    pages.append(Page(number=0, width=0, height=0))
+        for (record, k, _), page in zip(batch, pages, strict=True):
+            record.pages[k] = page
+            record.warnings.extend(page.warnings)
+            record.left -= 1
+            record.end = time.perf_counter()
+            if show:
+                done = len(record.pages) - record.left
+                click.echo(f"\r{record.path}: page {done}/{len(record.pages)} ...", err=True, nl=False)
+        finish()
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="ocr") as pool:
+        batch: list[tuple[_File, int, object]] = []
+
+        def submit() -> None:
+            if len(pending) >= workers:  # at most one batch per worker in flight: memory stays bounded
+                harvest()
+            images = [image for _, _, image in batch]
+            pending.append((pool.submit(engine.read_batch, images), list(batch)))  # type: ignore[arg-type]
+            batch.clear()
+
+        for index, path in enumerate(files):
+            record = first if index == 0 else _File(path, time.perf_counter())
+            images = first_images if index == 0 else _load(path, settings, record)
+            record.pages, record.left = [None] * len(images), len(images)
+            records.append(record)
+            for k, image in enumerate(images):
+                batch.append((record, k, image))
+                if len(batch) == BATCH_PAGES:
+                    submit()
+            finish()  # a file that failed to load, or has no pages, is printed in its turn
+        if batch:
+            submit()
+        while pending:
+            harvest()
+    if show and printed:
+        click.echo("\r\033[K", err=True, nl=False)
+    sys.exit(exits.ITEMS if any(r.error for r in records) else exits.OK)
+
+
+def _print(record: _File, count: int, as_json: bool, show: bool, page_json) -> None:  # type: ignore[no-untyped-def]
+    if show:
+        click.echo("\r\033[K", err=True, nl=False)  # the progress line gives way to the result
+    if record.error is not None:
         if as_json:
-            record = {
-                "file": str(path),
-                "pages": [page_json(p) for p in pages],
-                "seconds": round(seconds, 3),
-            }
-            click.echo(json.dumps(record, ensure_ascii=False))
+            click.echo(json.dumps({"file": str(record.path), "error": record.error}, ensure_ascii=False))
         else:
-            if len(files) > 1:
-                click.echo(f"==> {path} <==")
-            click.echo("\n\n".join(p.text for p in pages))
-    sys.exit(exits.ITEMS if failed else exits.OK)
+            click.echo(f"{record.path}: error: {record.error}", err=True)
+        return
+    for warning in record.warnings:
+        click.echo(f"{record.path}: warning: {warning}", err=True)
+    pages = [page for page in record.pages if page is not None]
+    if as_json:
+        seconds = (record.end or time.perf_counter()) - record.start
+        click.echo(json.dumps({"file": str(record.path), "pages": [page_json(p) for p in pages],
+                               "seconds": round(seconds, 3)}, ensure_ascii=False))
+    else:
+        if count > 1:
+            click.echo(f"==> {record.path} <==")
+        click.echo("\n\n".join(p.text for p in pages))

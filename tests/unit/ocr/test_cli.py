@@ -50,3 +50,46 @@ def test_plain_text_in_reading_order(tmp_path: Path, invoice: RenderedPage) -> N
     result = CliRunner().invoke(ocr_command, [str(png)])
     assert result.exit_code == 0
     assert result.output.splitlines()[:3] == list(invoice.lines[:3])
+
+
+def test_many_files_read_together_come_out_each_in_its_turn(tmp_path: Path, invoice: RenderedPage) -> None:
+    """Pages of several files are read in shared batches on several threads; every file still gets
+    its own record, in the order given, with its own pages."""
+    png, pdf, broken = _files(tmp_path, invoice)
+    bottom = tmp_path / "bottom.png"
+    bottom.write_bytes(image_bytes(invoice.pixels[400:900]))
+    order = [pdf, png, broken, bottom, pdf, png]
+    result = CliRunner().invoke(ocr_command, [*map(str, order), "--json"])
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["file"] for r in records] == [str(p) for p in order]
+    assert [len(r["pages"]) if "pages" in r else None for r in records] == [2, 1, None, 1, 2, 1]
+    alone = json.loads(CliRunner().invoke(ocr_command, [str(bottom), "--json"]).output)
+    texts = [line["text"] for line in records[3]["pages"][0]["lines"]]
+    assert texts == [line["text"] for line in alone["pages"][0]["lines"]]
+    assert texts and "Nordlicht Bürobedarf GmbH" not in texts  # the bottom of the page, not the top
+    assert records[1]["pages"][0]["lines"][0]["text"] == "Nordlicht Bürobedarf GmbH"
+
+
+def test_a_page_the_engine_fails_on_costs_only_its_own_file(tmp_path: Path, invoice: RenderedPage,
+                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from inbox_ocr.kernel.errors import UnreadableDocument
+    from inbox_ocr.read.ocr.engine import OcrEngine
+
+    png, _, _ = _files(tmp_path, invoice)
+    black = tmp_path / "black.png"
+    black.write_bytes(image_bytes(invoice.pixels[:420] * 0))
+    read_batch = OcrEngine.read_batch
+
+    def failing(self, pages):  # type: ignore[no-untyped-def]
+        if any(not page.pixels.any() for page in pages):
+            raise UnreadableDocument("text recognition failed: made to fail by the test")
+        return read_batch(self, pages)
+
+    monkeypatch.setattr(OcrEngine, "read_batch", failing)
+    result = CliRunner().invoke(ocr_command, [str(png), str(black), str(png), "--json"])
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [r.get("error") for r in records] == [None, "text recognition failed: made to fail by the test", None]
+    assert records[0]["pages"][0]["lines"][0]["text"] == records[2]["pages"][0]["lines"][0]["text"] \
+        == "Nordlicht Bürobedarf GmbH"
