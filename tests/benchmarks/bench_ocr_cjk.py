@@ -2,7 +2,7 @@
 pipeline on the same PP-OCRv6 weights, one run, same machine; and what the default costs on Latin
 receipts (sroie-dev), where it should change nothing.
 
-    python tests/benchmarks/bench_ocr_cjk.py [--pages 12] [--receipts 10]
+    python tests/benchmarks/bench_ocr_cjk.py [--pages 12] [--receipts 10] [--conditions "rotate 5,photo,..."]
 
 Pages: tests/benchmarks/cjk_set.py (synthetic VAT invoices, and their lines with mixed phrases
 typeset again in Noto CJK fonts). Both sides are compared in Unicode NFKC with hyphens as '-' (the
@@ -12,6 +12,8 @@ text layer's spacing inside "名  称" is not something a reader can see).
   page char F1   F1 of the multisets of non-space characters of the page, order-free
   line accuracy  the recognizer alone on the truth line crops: 1 - edit distance / truth length
   s/page         wall seconds per page, pages interleaved across systems
+With --conditions, the same pages again under each scan condition of degrade.py (as scans and phone
+photos of such invoices arrive): page char F1 of the default against RapidOCR's.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from inbox_ocr.kernel.settings import OcrSettings  # noqa: E402
 from inbox_ocr.read.ocr import OcrEngine, PageImage, load_image_pages  # noqa: E402
 from tests.benchmarks import bench_ocr  # noqa: E402
 from tests.benchmarks.cjk_set import CjkPage, build  # noqa: E402
+from tests.benchmarks.degrade import CONDITIONS, degrade  # noqa: E402
 from tests.benchmarks.ocr_metrics import corpus_cer  # noqa: E402
 
 SROIE = ROOT / ".." / "shared" / "datasets" / "sroie-dev" / "img"
@@ -118,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=12, help="invoices (and as many Noto sheets)")
     ap.add_argument("--receipts", type=int, default=10, help="sroie-dev receipts for the Latin cost (0 = skip)")
+    ap.add_argument("--conditions", default="", help=f"comma-separated, of: {', '.join(CONDITIONS[1:])}")
+    ap.add_argument("--seed", type=int, default=5, help="of the conditions' random draws")
     args = ap.parse_args(argv)
 
     pages = build(args.pages)
@@ -156,9 +161,33 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ndefault vs RapidOCR (points): page char F1 {gain:+.2f}, "
           f"line accuracy {100 * (accuracy[default.name] - accuracy[rapid.name]):+.2f} (target >= +1); "
           f"s/page x{statistics.median(seconds[default.name]) / statistics.median(seconds[rapid.name]):.2f}")
+    conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
+    if conditions:
+        under_conditions(pages, conditions, default, rapid, args.seed)
     if args.receipts and SROIE.is_dir():
         latin_cost(sorted(SROIE.glob("*.jpg"))[: args.receipts])
     return 0
+
+
+def under_conditions(pages: list[CjkPage], conditions: list[str], ours: Ours, rapid: Rapid, seed: int) -> None:
+    """Page char F1 of the default and of RapidOCR on the pages under each scan condition."""
+    print("\n| condition | inbox-ocr auto (default) | RapidOCR | points |")
+    print("|---|---|---|---|")
+    every: dict[str, list[float]] = {ours.name: [], rapid.name: []}
+    for condition in conditions:
+        rng = np.random.default_rng(seed)
+        scores: dict[str, list[float]] = {ours.name: [], rapid.name: []}
+        for page in pages:
+            pixels = np.ascontiguousarray(degrade(page.pixels, condition, rng))
+            truth = [t for t, _ in page.lines]
+            for s in (ours, rapid):
+                scores[s.name].append(char_f1(truth, s.page_lines(pixels)))
+        a, b = statistics.mean(scores[ours.name]), statistics.mean(scores[rapid.name])
+        print(f"| {condition} | {a:.4f} | {b:.4f} | {100 * (a - b):+.2f} |")
+        for name, values in scores.items():
+            every[name] += values
+    a, b = statistics.mean(every[ours.name]), statistics.mean(every[rapid.name])
+    print(f"| all of them | {a:.4f} | {b:.4f} | {100 * (a - b):+.2f} |")
 
 
 if __name__ == "__main__":

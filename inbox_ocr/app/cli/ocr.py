@@ -29,8 +29,10 @@ from inbox_ocr.app import exits
 from inbox_ocr.kernel.errors import InboxOcrError
 from inbox_ocr.kernel.models import Page
 
-# Pages whose line crops are recognized together: fuller width-sorted batches (measured on 12
-# receipts with two workers: 0.82-0.89 s/page against 1.14-1.19 page by page on both cores).
+# Pages whose line crops are recognized together (fuller width-sorted batches). Measured against
+# reading page by page with two ONNX Runtime threads, 10 receipts / a 10-page scan, 2026-12-01:
+# 6.36 vs 6.81 s and 7.74 vs 7.95 s on a quiet machine, 9.04 vs 12.66 s and 10.02 vs 13.73 s with
+# another process busy on one of the two cores (threads that wait for each other lose most there).
 BATCH_PAGES = 3
 
 
@@ -72,7 +74,7 @@ def _load(path: Path, settings, record: _File) -> list:  # type: ignore[no-untyp
 def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None, dpi: int | None) -> None:
     """OCR images (PNG, JPEG, TIFF, BMP, WebP) and PDFs; print their text in reading order."""
     from inbox_ocr.kernel.settings import OcrSettings
-    from inbox_ocr.read.ocr.engine import get_engine
+    from inbox_ocr.read.ocr.engine import bound_heap_for_threads, get_engine
     from inbox_ocr.read.ocr.files import page_json
     from inbox_ocr.read.ocr.session import default_threads
 
@@ -100,6 +102,8 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
     cores = default_threads()
     # one page alone: every core on it; more pages: a worker thread per core, one ORT thread each
     workers = cores if settings.threads is None and (len(files) > 1 or len(first_images) > 1) else 1
+    if workers > 1:
+        bound_heap_for_threads()  # several pages at once must not cost several pages' peak memory
     engine = get_engine(settings.model_copy(update={"threads": 1}) if workers > 1 else settings)
     pending: deque[tuple[Future[list[Page]], list[tuple[_File, int, object]]]] = deque()
 

