@@ -26,9 +26,10 @@ class OcrSettings(Strict):
     max_pages: int = Field(default=20, ge=1)
     max_pixels: int = Field(default=40_000_000, ge=1_000_000)
     det_model: Path | None = Field(default=None, description="DB text detector ONNX; default: by det_precision")
-    det_precision: Literal["int8", "float32"] = Field(
-        default="int8", description="int8: the shipped quantized detector (a third of the CPU time, the same lines "
-        "on the OCR benchmarks); float32: the original it was built from")
+    det_precision: Literal["auto", "int8", "float32"] = Field(
+        default="auto", description="int8: the shipped quantized detector (a third of the CPU time, the same lines "
+        "on the OCR benchmarks); float32: the original it was built from; auto: int8 on CPUs with int8 dot "
+        "products (x86 VNNI), float32 elsewhere")
     rec_model: Path | None = Field(default=None, description="CTC line recognizer ONNX; default: bundled")
     rec_dict: Path | None = Field(default=None, description="character list, one per line; default: model metadata")
     threads: int | None = Field(default=None, ge=1, description="threads OCR may use in a process (ONNX Runtime's "

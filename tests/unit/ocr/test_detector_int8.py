@@ -29,13 +29,28 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union else 0.0
 
 
-def test_the_default_engine_runs_the_shipped_int8_detector() -> None:
-    assert OcrSettings().det_precision == "int8"
-    engine = OcrEngine(OcrSettings())
-    assert engine.models["detector"] == session.SHIPPED_DET_INT8
+def test_the_default_runs_int8_where_the_cpu_has_int8_dot_products(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert OcrSettings().det_precision == "auto"
+    expected = session.SHIPPED_DET_INT8 if session.int8_dot_product() else session.BUNDLED_DET
+    assert OcrEngine(OcrSettings()).models["detector"] == expected
+    assert OcrEngine(OcrSettings(det_precision="int8")).models["detector"] == session.SHIPPED_DET_INT8
     assert OcrEngine(OcrSettings(det_precision="float32")).models["detector"] == session.BUNDLED_DET
+    monkeypatch.setattr(session, "int8_dot_product", lambda: False)
+    assert session.detector_model("auto").name == session.BUNDLED_DET
+    monkeypatch.setattr(session, "int8_dot_product", lambda: True)
+    assert session.detector_model("auto").name == session.SHIPPED_DET_INT8
 
 
+def test_vnni_is_read_from_the_cpu_flags() -> None:
+    line = "flags\t\t: fpu sse2 avx2 {} avx512f\n"
+    assert session.has_vnni("processor\t: 0\n" + line.format("avx512_vnni"))
+    assert session.has_vnni(line.format("avx_vnni"))
+    assert not session.has_vnni(line.format("avx512bw"))  # an AVX2 / AVX-512 CPU before VNNI
+    assert not session.has_vnni("Features\t: fp asimd asimddp\n")  # ARM: not told apart here, float32
+
+
+@pytest.mark.skipif(not session.int8_dot_product(), reason="no int8 dot products (VNNI) on this CPU: "
+                    "det_precision auto runs the float32 detector here")
 @pytest.mark.parametrize("dpi", [110, 150, 200])
 def test_int8_finds_the_lines_float32_finds(dpi: int) -> None:
     page: RenderedPage = render_invoice(dpi)
