@@ -22,12 +22,17 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from inbox_ocr.app import exits
 from inbox_ocr.kernel.errors import InboxOcrError
 from inbox_ocr.kernel.models import Page
+
+if TYPE_CHECKING:
+    from inbox_ocr.kernel.settings import OcrSettings
+    from inbox_ocr.read.ocr.images import PageImage
 
 # Pages whose line crops are recognized together (fuller width-sorted batches). Measured against
 # reading page by page with two ONNX Runtime threads, 10 receipts / a 10-page scan, 2026-12-01:
@@ -47,7 +52,7 @@ class _File:
     end: float = 0.0  # when its last page was read
 
 
-def _load(path: Path, settings, record: _File) -> list:  # type: ignore[no-untyped-def]
+def _load(path: Path, settings: OcrSettings, record: _File) -> list[PageImage]:
     """The file's page images; a file that cannot be read gets its error instead."""
     from inbox_ocr.read.ocr.files import page_images
 
@@ -105,7 +110,7 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
     if workers > 1:
         bound_heap_for_threads()  # several pages at once must not cost several pages' peak memory
     engine = get_engine(settings.model_copy(update={"threads": 1}) if workers > 1 else settings)
-    pending: deque[tuple[Future[list[Page]], list[tuple[_File, int, object]]]] = deque()
+    pending: deque[tuple[Future[list[Page]], list[tuple[_File, int, PageImage]]]] = deque()
 
     def harvest() -> None:
         future, batch = pending.popleft()
@@ -115,7 +120,7 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
             pages = []
             for record, _, image in batch:
                 try:
-                    pages.extend(engine.read_pages([image]))  # type: ignore[list-item]
+                    pages.extend(engine.read_pages([image]))
                 except InboxOcrError as exc:
                     record.error = record.error or str(exc)
                     pages.append(Page(number=0, width=0, height=0))
@@ -130,13 +135,13 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
         finish()
 
     with ThreadPoolExecutor(workers, thread_name_prefix="ocr") as pool:
-        batch: list[tuple[_File, int, object]] = []
+        batch: list[tuple[_File, int, PageImage]] = []
 
         def submit() -> None:
             if len(pending) >= workers:  # at most one batch per worker in flight: memory stays bounded
                 harvest()
             images = [image for _, _, image in batch]
-            pending.append((pool.submit(engine.read_batch, images), list(batch)))  # type: ignore[arg-type]
+            pending.append((pool.submit(engine.read_batch, images), list(batch)))
             batch.clear()
 
         for index, path in enumerate(files):
