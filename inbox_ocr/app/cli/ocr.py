@@ -46,7 +46,7 @@ class _File:
     path: Path
     start: float
     warnings: list[str] = field(default_factory=list)
-    pages: list[Page | None] = field(default_factory=list)
+    pages: list[Page | None] = field(default_factory=list)  # None until read
     error: str | None = None
     left: int = 0  # pages not read yet
     end: float = 0.0  # when its last page was read
@@ -80,7 +80,6 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
     """OCR images (PNG, JPEG, TIFF, BMP, WebP) and PDFs; print their text in reading order."""
     from inbox_ocr.kernel.settings import OcrSettings
     from inbox_ocr.read.ocr.engine import bound_heap_for_threads, get_engine
-    from inbox_ocr.read.ocr.files import page_json
     from inbox_ocr.read.ocr.session import default_threads
 
     if config_path:
@@ -99,7 +98,7 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
         """Print the files that are done, in the order given."""
         nonlocal printed
         while printed < len(records) and records[printed].left == 0:
-            _print(records[printed], len(files), as_json, show, page_json)
+            _print(records[printed], len(files), as_json, show)
             printed += 1
 
     first = _File(files[0], time.perf_counter())
@@ -114,19 +113,20 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
 
     def harvest() -> None:
         future, batch = pending.popleft()
+        pages: list[Page | None]
         try:
-            pages = future.result()
+            pages = list(future.result())
         except InboxOcrError:  # which page it was: read them one by one, each error to its own file
             pages = []
             for record, _, image in batch:
                 try:
-                    pages.extend(engine.read_pages([image]))
+                    pages.extend(engine.read_batch([image]))
                 except InboxOcrError as exc:
                     record.error = record.error or str(exc)
-                    pages.append(Page(number=0, width=0, height=0))
+                    pages.append(None)  # the file is printed as its error
         for (record, k, _), page in zip(batch, pages, strict=True):
             record.pages[k] = page
-            record.warnings.extend(page.warnings)
+            record.warnings.extend(page.warnings if page else ())
             record.left -= 1
             record.end = time.perf_counter()
             if show:
@@ -163,7 +163,9 @@ def ocr_command(files: tuple[Path, ...], as_json: bool, config_path: Path | None
     sys.exit(exits.ITEMS if any(r.error for r in records) else exits.OK)
 
 
-def _print(record: _File, count: int, as_json: bool, show: bool, page_json) -> None:  # type: ignore[no-untyped-def]
+def _print(record: _File, count: int, as_json: bool, show: bool) -> None:
+    from inbox_ocr.read.ocr.files import page_json
+
     if show:
         click.echo("\r\033[K", err=True, nl=False)  # the progress line gives way to the result
     if record.error is not None:

@@ -42,10 +42,6 @@ _CJK_RANGES = ((0x3000, 0x3100), (0x3400, 0x4DC0), (0x4E00, 0xA000), (0xFF00, 0x
 _KANA = (0x3040, 0x3100)
 
 
-def _in(label: str, ranges: tuple[tuple[int, int], ...]) -> bool:
-    return len(label) == 1 and any(lo <= ord(label) < hi for lo, hi in ranges)
-
-
 def _codes(labels: list[str]) -> np.ndarray:
     """The code point of each one-character label; -1 for the others (the blank's "<blank>")."""
     return np.array([ord(label) if len(label) == 1 else -1 for label in labels], dtype=np.int64)
@@ -56,15 +52,6 @@ def _within(codes: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarra
     for lo, hi in ranges:
         inside |= (codes >= lo) & (codes < hi)
     return inside
-
-
-def in_alphabet(label: str, alphabet: str) -> bool:
-    """Whether a class label belongs to the named alphabet: "latin", "auto" (latin + CJK) or "all"."""
-    if alphabet == "all":
-        return True
-    if alphabet == "auto" and _in(label, _CJK_RANGES):
-        return True
-    return _in(label, _LATIN_RANGES)
 
 
 @cache
@@ -84,14 +71,10 @@ _LOOKS_LATIN = frozenset("一丨丶丿ー・")
 SENTINEL_MIN = 0.9
 
 
-def is_sentinel(label: str) -> bool:
-    """A class that tells a line holds Chinese or Japanese text: a common Han character or kana."""
-    return (label in _common_han() or _in(label, (_KANA,))) and label not in _LOOKS_LATIN
-
-
 def sentinel_classes(labels: list[str]) -> list[int]:
-    """Indices of the labels that are sentinels (`is_sentinel`), worked out over the whole label
-    list at once: the model has 18,710 classes and this runs at every start."""
+    """Indices of the sentinels: the classes that tell a line holds Chinese or Japanese text, a
+    common Han character or a kana (less _LOOKS_LATIN). Array operations over the whole label
+    list: the model has 18,710 classes and this runs at every start."""
     codes = _codes(labels)
     han = np.fromiter(map(ord, _common_han()), dtype=np.int64)
     latin_looking = np.fromiter(map(ord, _LOOKS_LATIN), dtype=np.int64)
@@ -100,8 +83,8 @@ def sentinel_classes(labels: list[str]) -> list[int]:
 
 
 def kept_classes(labels: list[str], alphabet: str) -> list[int]:
-    """Indices of the classes to keep: the blank (0) and every label in the alphabet
-    (`in_alphabet`, over the whole label list at once)."""
+    """Indices of the classes to keep: the blank (0) and every label in the alphabet: "latin"
+    (_LATIN_RANGES), "auto" (latin and _CJK_RANGES) or "all"."""
     if alphabet == "all":
         return list(range(len(labels)))
     codes = _codes(labels)

@@ -226,7 +226,8 @@ def _libc():  # type: ignore[no-untyped-def]
         return None
 
 
-_malloc_trim = getattr(_libc(), "malloc_trim", None)
+_LIBC = _libc()
+_malloc_trim = getattr(_LIBC, "malloc_trim", None)
 _M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameters (malloc.h)
 
 
@@ -237,8 +238,7 @@ def bound_heap_for_threads() -> bool:
     own and handed back when freed (glibc otherwise raises that limit as large blocks come and go,
     and keeps them in the heap). Measured with `inbox-ocr ocr` on a 10-page scan on two threads:
     peak RSS 464-506 MB with it, 536-704 MB without, for ~7% more time. False where it is not glibc."""
-    libc = _libc()
-    mallopt = getattr(libc, "mallopt", None)
+    mallopt = getattr(_LIBC, "mallopt", None)
     if mallopt is None:
         return False
     return bool(mallopt(_M_ARENA_MAX, 1)) and bool(mallopt(_M_MMAP_THRESHOLD, 8 << 20))
