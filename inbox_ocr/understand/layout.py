@@ -8,7 +8,6 @@ for text layers, pixels for OCR); every threshold is relative to the text height
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,44 +18,37 @@ from inbox_ocr.kernel.models import Box, Page, Word
 CELL_GAP = 1.1
 
 
-@dataclass
+@dataclass(eq=False)
 class Cell:
+    """A run of words on one line; its text, box, height (at least 1), whether it has a digit and
+    where labels may start in it are worked out once, when it is made."""
+
     page: int
     index: int
     words: list[Word]
-    text: str = ""
-    box: Box = (0.0, 0.0, 0.0, 0.0)
-    spans: list[tuple[int, int]] = field(default_factory=list)  # character span of each word in text
+    text: str = field(init=False)
+    box: Box = field(init=False)
+    spans: list[tuple[int, int]] = field(init=False)  # character span of each word in text
+    height: float = field(init=False)
+    has_digit: bool = field(init=False)
+    # where a label may begin: the word starts, and each CJK character with its offset (both label
+    # tables are searched)
+    starts: tuple[list[int], list[tuple[int, str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        parts, spans, pos = [], [], 0
-        for w in self.words:
-            parts.append(w.text)
-            spans.append((pos, pos + len(w.text)))
-            pos += len(w.text) + 1
-        self.text = " ".join(parts)
+        texts = [w.text for w in self.words]
+        spans, pos = [], 0
+        for t in texts:
+            end = pos + len(t)
+            spans.append((pos, end))
+            pos = end + 1
+        self.text = text = " ".join(texts)
         self.spans = spans
-        self.box = (
-            min(w.box[0] for w in self.words),
-            min(w.box[1] for w in self.words),
-            max(w.box[2] for w in self.words),
-            max(w.box[3] for w in self.words),
-        )
-        self._height = max(self.box[3] - self.box[1], 1.0)
-
-    @property
-    def height(self) -> float:
-        return self._height
-
-    @functools.cached_property
-    def has_digit(self) -> bool:
-        return any(map(str.isdigit, self.text))
-
-    @functools.cached_property
-    def starts(self) -> tuple[list[int], list[tuple[int, str]]]:
-        """Where a label may begin: the word starts, and each CJK character with its offset
-        (worked out once: both label tables are searched)."""
-        return _word_starts(self.text)
+        x0s, y0s, x1s, y1s = zip(*(w.box for w in self.words), strict=True)
+        self.box = (min(x0s), min(y0s), max(x1s), max(y1s))
+        self.height = max(self.box[3] - self.box[1], 1.0)
+        self.has_digit = any(map(str.isdigit, text))
+        self.starts = _word_starts(text)
 
     def word_index_at(self, char: int) -> int:
         """Index of the word that contains (or first follows) character offset `char`."""
@@ -154,12 +146,19 @@ class LabelSet:
     # per first character, all its labels in one pattern: most word starts begin no label, and one
     # failed match of the alternation rules them all out at once
     gates: dict[str | None, re.Pattern[str]] = field(default_factory=dict)
+    # per first character: its gate and its labels (name, pattern, weight), the anywhere ones included
+    _starting: dict[str, tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str], float], ...]]] = field(
+        default_factory=dict, repr=False)
+    _elsewhere: tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str], float], ...]] | None = None
+
+    def __post_init__(self) -> None:
+        for char, indices in self.by_first.items():
+            self._starting[char] = (self.gates[char], tuple(self.each[i] for i in indices + self.anywhere))
+        if None in self.gates:
+            object.__setattr__(self, "_elsewhere", (self.gates[None], tuple(self.each[i] for i in self.anywhere)))
 
     def at(self, char: str) -> tuple[int, ...]:
         return self.by_first.get(char, ()) + self.anywhere
-
-    def gate(self, char: str) -> re.Pattern[str] | None:
-        return self.gates.get(char if char in self.by_first else None)
 
 
 def _wrap(pattern: str) -> str:
@@ -241,6 +240,7 @@ _CJK_CHARS = r"\u3000-\u9fff\uff00-\uffef"
 # a CJK character, or a character that is neither space nor CJK after a start, a CJK character or
 # a character that is not a letter or digit (\w is str.isalnum() plus "_")
 _START = re.compile(rf"[{_CJK_CHARS}]|(?:^|(?<=\W)|(?<=_)|(?<=[{_CJK_CHARS}]))[^\s{_CJK_CHARS}]")
+_ASCII_START = re.compile(r"(?<![^\W_])\S")  # the same for ASCII text
 
 
 def _starts(cell: Cell, labels: LabelSet) -> list[int]:
@@ -253,6 +253,8 @@ def _starts(cell: Cell, labels: LabelSet) -> list[int]:
 
 
 def _word_starts(text: str) -> tuple[list[int], list[tuple[int, str]]]:
+    if text.isascii():  # no CJK: a start is a non-space character after a non-letter-or-digit
+        return [m.start() for m in _ASCII_START.finditer(text)], []
     words: list[int] = []
     cjk: list[tuple[int, str]] = []
     for m in _START.finditer(text):
@@ -266,15 +268,15 @@ def _word_starts(text: str) -> tuple[list[int], list[tuple[int, str]]]:
 def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
     """Every label occurrence; where labels overlap in a cell the longest wins ("Total HT" over "Total")."""
     hits: list[LabelHit] = []
+    starting, elsewhere = labels._starting.get, labels._elsewhere  # a character's gate and labels
     for cell in cells:
         found: list[tuple[int, int, str, float]] = []
         text = cell.text
         for start in _starts(cell, labels):
-            gate = labels.gate(text[start])
-            if gate is None or not gate.match(text, start):
+            here = starting(text[start], elsewhere)
+            if here is None or not here[0].match(text, start):
                 continue
-            for index in labels.at(text[start]):
-                name, rx, weight = labels.each[index]
+            for name, rx, weight in here[1]:
                 m = rx.match(text, start)
                 if m and m.end() > start:
                     found.append((start, m.end(), name, weight))

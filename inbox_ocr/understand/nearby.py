@@ -67,17 +67,22 @@ class Cells(list):  # type: ignore[type-arg]
 
 def _above(cell: Cell, tops: list[float], on_page: list[Cell]) -> list[tuple[float, Cell]]:
     h = cell.height
+    x0, top, x1, _ = cell.box
     near = []
-    lo, hi = bisect.bisect_left(tops, cell.box[1] - 6 * h), bisect.bisect_right(tops, cell.box[1] + h)
+    lo, hi = bisect.bisect_left(tops, top - 6 * h), bisect.bisect_right(tops, top + h)
     for other in on_page[lo:hi]:
-        lines = (cell.box[1] - other.box[3]) / h
-        if other is cell or lines < -0.3 or lines > 4.0:
+        ox0, _, ox1, obottom = other.box
+        lines = (top - obottom) / h
+        if lines < -0.3 or lines > 4.0 or other is cell:
             continue
-        overlap = min(cell.box[2], other.box[2]) - max(cell.box[0], other.box[0])
-        if overlap > 0 or abs(other.box[0] - cell.box[0]) < h:
+        if min(x1, ox1) - max(x0, ox0) > 0 or abs(ox0 - x0) < h:
             near.append((lines, other))
-    near.sort(key=lambda t: t[0])
+    near.sort(key=_first)
     return near[:2]
+
+
+def _first(pair: tuple[float, Cell]) -> float:
+    return pair[0]
 
 
 def value_candidates(hit: LabelHit, cells: list[Cell], max_below: int = 3) -> list[Candidate]:
@@ -133,6 +138,16 @@ def row_of(cell: Cell, cells: list[Cell]) -> list[Cell]:
 
 
 def _row(cell: Cell, pool: list[Cell]) -> list[Cell]:
-    top, bottom, h = cell.box[1], cell.box[3], cell.height
-    row = [c for c in pool if min(bottom, c.box[3]) - max(top, c.box[1]) >= 0.5 * min(h, c.height)]
-    return sorted(row, key=lambda c: c.box[0])
+    _, top, _, bottom = cell.box
+    h = cell.height
+    row = []
+    for c in pool:
+        _, ctop, _, cbottom = c.box
+        if min(bottom, cbottom) - max(top, ctop) >= 0.5 * min(h, c.height):
+            row.append(c)
+    row.sort(key=_left_edge)
+    return row
+
+
+def _left_edge(cell: Cell) -> float:
+    return cell.box[0]
