@@ -91,13 +91,16 @@ def _amounts(cell: Cell, conventions: Conventions, dates: list[Candidate]) -> li
 _DAY_MONTH = re.compile(r"\d{1,2}\.\d{2}")
 
 
+_LAST_SEPARATOR = re.compile(r"([.,])\d{1,2}\s*-?$")
+
+
 def other_separator(printed: str, conventions: Conventions) -> bool:
     """Cents written with the separator the document does not use for decimals (a feature: the
     convention is a majority vote, and "08.30" opening hours can win it)."""
     mine = conventions.decimal_separator
     if mine is None:
         return False
-    m = re.search(r"([.,])\d{1,2}\s*-?$", printed.strip())
+    m = _LAST_SEPARATOR.search(printed.strip())
     return m is not None and m.group(1) != mine
 
 

@@ -158,8 +158,12 @@ def _sum_pairs(amounts: set[int]) -> tuple[set[int], set[int], set[int]]:
     return gross, net, tax
 
 
+_CENTS = re.compile(r"[.,]\d{2}\s*-?$")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
 def _has_cents(text: str) -> bool:
-    return bool(re.search(r"[.,]\d{2}\s*-?$", text.strip()))
+    return bool(_CENTS.search(text.strip()))
 
 
 def _date_features(view: DocumentView, cand: Candidate, values: list[date]) -> list[float]:
@@ -186,7 +190,7 @@ def _id_features(view: DocumentView, cand: Candidate) -> list[float]:
     return [
         float(len(token)), digits / len(token), float(letters), float("/" in token), float("-" in token),
         float("." in token), float(token.isdigit()), float(token[0].isalpha()),
-        float(bool(re.fullmatch(r"(?:19|20)\d\d", token))), sum(map(str.isupper, token)) / max(letters, 1),
+        float(bool(_YEAR.fullmatch(token))), sum(map(str.isupper, token)) / max(letters, 1),
         float(postcode), float(before.endswith("+")), float(title),
         view.pools.get("invoice_number", {}).get(token, 0.0), view.pools.get("po_number", {}).get(token, 0.0),
     ]

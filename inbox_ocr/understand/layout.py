@@ -161,11 +161,20 @@ class LabelSet:
         return self.by_first.get(char, ()) + self.anywhere
 
 
-def _wrap(pattern: str) -> str:
-    if _CJK.search(pattern):
-        return f"(?:{pattern})"
-    # not after "letter-": "Bestell-Datum" is no invoice date, "Lieferschein-Nr" no invoice number
-    return rf"(?<![^\W_])(?<![^\W\d_]-)(?:{pattern})(?![^\W\d_])"
+# Latin labels sit on word boundaries, and not after "letter-": "Bestell-Datum" is no invoice
+# date, "Lieferschein-Nr" no invoice number
+_BEFORE, _AFTER = r"(?<![^\W_])(?<![^\W\d_]-)", r"(?![^\W\d_])"
+
+
+def _wrap(patterns: list[str]) -> str:
+    """One pattern matching where any of `patterns` does: the CJK ones anywhere, the Latin ones
+    inside the word boundaries (written once around all of them: the engine backtracks into the
+    alternation when the boundary after one fails, so this is the same as a boundary around each)."""
+    latin = [p for p in patterns if not _CJK.search(p)]
+    parts = [f"(?:{p})" for p in patterns if _CJK.search(p)]
+    if latin:
+        parts.insert(0, _BEFORE + "(?:" + "|".join(f"(?:{p})" for p in latin) + ")" + _AFTER)
+    return "|".join(parts)
 
 
 def _first_chars(items) -> set[str] | None:  # type: ignore[no-untyped-def]
@@ -214,12 +223,14 @@ def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
     from re import _parser
 
     each: list[tuple[str, re.Pattern[str], float]] = []
+    sources: list[str] = []
     by_first: dict[str, list[int]] = {}
     anywhere = []
     for name, entries in labels.items():
         for pattern, weight in entries:
             index = len(each)
-            each.append((name, re.compile(_wrap(pattern), re.IGNORECASE), weight))
+            each.append((name, re.compile(_wrap([pattern]), re.IGNORECASE), weight))
+            sources.append(pattern)
             chars = _first_chars(_parser.parse(pattern))
             if chars is None:
                 anywhere.append(index)
@@ -228,7 +239,7 @@ def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
                 by_first.setdefault(first, []).append(index)
 
     def gate(indices: list[int]) -> re.Pattern[str]:
-        return re.compile("|".join(f"(?:{each[i][1].pattern})" for i in indices), re.IGNORECASE)
+        return re.compile(_wrap([sources[i] for i in indices]), re.IGNORECASE)
 
     gates: dict[str | None, re.Pattern[str]] = {k: gate(v + anywhere) for k, v in by_first.items()}
     if anywhere:

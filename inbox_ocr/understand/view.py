@@ -119,10 +119,11 @@ class DocumentView:
 
     def witness(self, value: Any) -> list[float]:
         """For each of RULE_FIELDS: 1.0 where the rule-based extractor chose this value."""
-        if value not in self._witness:
+        found = self._witness.get(value)
+        if found is None:
             mine = norm(value)
-            self._witness[value] = [float(v is not None and v == mine) for v in self.rule_values]
-        return self._witness[value]
+            found = self._witness[value] = [float(v is not None and v == mine) for v in self.rule_values]
+        return found
 
     def same(self, cand: Candidate) -> tuple[np.ndarray, float]:
         """Labels earlier in the value's own cell (a cell without labels shares one empty answer)."""
