@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 
@@ -75,35 +74,22 @@ _CURRENCY_COUNTRIES = {"EUR": "AT BE CY DE EE EL ES FI FR HR IE IT LT LU LV MT N
 
 
 
-def _cell_facts(view: DocumentView, cell: Cell) -> list[float]:
-    """The part of the common features that is the same for every candidate of a cell."""
+def _cell_facts(view: DocumentView, cell: Cell) -> tuple[list[float], np.ndarray, int, int]:
+    """What is the same for every candidate of a cell: the common features of the cell (page,
+    position, height, words, row, label gap to the left), its labels from the left, the length of
+    its text and where the text ends before trailing punctuation."""
     cached = view._cell_facts.get(id(cell))
     if cached is None:
         page = view.pages.get(cell.page) or PageInfo(1000.0, 1000.0, 10.0)
         row = view.row(cell)
         left, left_gap = view.left(cell)
-        cached = [
+        facts = [
             float(min(cell.page - 1, 3)), cell.box[1] / page.height, cell.box[0] / page.width,
             cell.box[2] / page.width, cell.height / max(page.median_height, 1.0), float(len(cell.words)),
             float(len(row)), float(row.index(cell) if cell in row else 0), left_gap,
         ]
-        view._cell_facts[id(cell)] = cached
+        cached = view._cell_facts[id(cell)] = (facts, left, max(len(cell.text), 1), len(cell.text.rstrip(" .,:;)")))
     return cached
-
-
-def _common(view: DocumentView, cand: Candidate, index: int, n: int, counts: Counter[Any], same_gap: float,
-            above_gap: float) -> list[float]:
-    """The common features before the label strengths: geometry, position in the cell, label
-    distances, rule witness."""
-    cell = cand.cell
-    text_len = max(len(cell.text), 1)
-    facts = _cell_facts(view, cell)
-    return [
-        *facts[:6], cand.start / text_len, float(cell.text[: cand.start].count(" ") == 0),
-        float(cand.end >= len(cell.text.rstrip(" .,:;)"))), (cand.end - cand.start) / text_len,
-        facts[6], facts[7], same_gap, facts[8], above_gap,
-        float(counts[cand.value]), float(n), index / max(n, 1), *view.witness(cand.value),
-    ]
 
 
 def _amount_block(view: DocumentView, cands: list[Candidate]) -> np.ndarray:
@@ -118,20 +104,21 @@ def _amount_block(view: DocumentView, cands: list[Candidate]) -> np.ndarray:
     tops = np.array([c.cell.box[1] for c in cands])
     bottoms = np.array([c.cell.box[3] for c in cands])
     below = (pages[None, :] == pages[:, None]) & (tops[None, :] > bottoms[:, None]) & (cents[None, :] > cents[:, None])
-    larger_below = below.sum(axis=1) if len(cands) else np.zeros(0)
+    larger_below = below.sum(axis=1) if len(cands) else np.zeros(0, dtype=np.int64)
     last_page = max(view.pages) if view.pages else 1
     gross_of, net_of, tax_of = _sum_pairs(positive)
+    pools = [view.pools.get(name, {}) for name in ("total", "subtotal", "tax", "amount_due")]
+    conventions = view.ctx.conventions
     out = []
-    for i, (cand, v, c) in enumerate(zip(cands, values, cents, strict=True)):
-        key = int(c)
-        gross, net, tax = float(key in gross_of), float(key in net_of), float(key in tax_of)
+    for cand, v, key, below_count in zip(cands, values, cents.tolist(), larger_below.tolist(), strict=True):
+        size = abs(key)
         digits_in_row, payment, currency = view.row_facts(cand.cell)
-        pools = [view.pools.get(name, {}).get(v, 0.0) for name in ("total", "subtotal", "tax", "amount_due")]
+        text = cand.text
         out.append([
-            math.log10(1 + float(abs(v))), float(v < 0), float(_has_cents(cand.text)),
-            float(other_separator(cand.text, view.ctx.conventions)), rank[abs(int(c))],
-            abs(int(c)) / top, float(abs(int(c)) == top), digits_in_row, payment, gross, net, tax, currency,
-            float(min(int(larger_below[i]), 10)), float(cand.cell.page == last_page), *pools,
+            math.log10(1 + float(abs(v))), float(v < 0), float(_has_cents(text)),
+            float(other_separator(text, conventions)), rank[size], size / top, float(size == top),
+            digits_in_row, payment, float(key in gross_of), float(key in net_of), float(key in tax_of), currency,
+            float(min(int(below_count), 10)), float(cand.cell.page == last_page), *(pool.get(v, 0.0) for pool in pools),
         ])
     return np.asarray(out, dtype=np.float32).reshape(len(cands), len(_KIND_FEATURES["amount"]))
 
@@ -241,15 +228,21 @@ def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
     values = [c.value for c in cands]
     counts = Counter(values)
     party_list = list(parties) if parties is not None else [0] * len(cands)
-    ordered = sorted(range(len(cands)), key=lambda i: (cands[i].cell.page, cands[i].cell.box[1]))
-    order_of = {i: rank for rank, i in enumerate(ordered)}
     common, same, left, above = [], [], [], []
+    n = len(cands)
     for i, cand in enumerate(cands):
         same_labels, same_gap = view.same(cand)
         above_labels, above_gap = view.above(cand)
-        common.append(_common(view, cand, i, len(cands), counts, same_gap, above_gap))
+        facts, left_labels, text_len, body_end = _cell_facts(view, cand.cell)
+        start, end = cand.start, cand.end
+        # geometry, the value's place in its cell, label distances, the rule witness
+        common.append([
+            *facts[:6], start / text_len, float(cand.cell.text.find(" ", 0, start) < 0), float(end >= body_end),
+            (end - start) / text_len, facts[6], facts[7], same_gap, facts[8], above_gap,
+            float(counts[cand.value]), float(n), i / max(n, 1), *view.witness(cand.value),
+        ])
         same.append(same_labels)
-        left.append(view.left(cand.cell)[0])
+        left.append(left_labels)
         above.append(above_labels)
     blocks = [np.asarray(common, dtype=np.float32).reshape(len(cands), len(_COMMON)), np.stack(same),
               np.stack(left), np.stack(above)]
@@ -262,6 +255,8 @@ def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
     elif kind == "name":
         specific = _name_block(view, cands, party_list, list(joined) if joined is not None else [False] * len(cands))
     else:
+        ordered = sorted(range(len(cands)), key=lambda i: (cands[i].cell.page, cands[i].cell.box[1]))
+        order_of = {i: rank for rank, i in enumerate(ordered)}  # top to bottom
         specific = np.asarray([_vat_features(view, c, values, order_of[i], party_list[i])  # type: ignore[arg-type]
                                for i, c in enumerate(cands)], dtype=np.float32)
     return np.hstack([*blocks, specific]).reshape(len(cands), width)
