@@ -63,7 +63,7 @@ class DocumentView:
     _labelled_above: dict[int, list[tuple[float, list[tuple[int, float, int, float, float]]]]] = field(
         default_factory=dict)
     _party: dict[int, int] = field(default_factory=dict)
-    _cell_facts: dict[int, list[float]] = field(default_factory=dict)
+    _cell_facts: dict[int, tuple[list[float], np.ndarray, int, int]] = field(default_factory=dict)  # features.py
     _witness: dict[Any, list[float]] = field(default_factory=dict)
 
     @classmethod
