@@ -20,6 +20,7 @@ import logging
 from inbox_ocr.kernel.errors import InboxOcrError, UnreadableDocument
 from inbox_ocr.kernel.models import Document, Page, Reading
 from inbox_ocr.kernel.settings import OcrSettings
+from inbox_ocr.read.garbage import looks_garbled
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,6 @@ def _with_garbled_pages(pages: list[Page], scanned: list[int], ocr: OcrSettings,
     """Pages whose text layer is garbage (broken font encodings) are OCRed like scans."""
     if not ocr.enabled:
         return scanned
-    from inbox_ocr.read.ocr.garbage import looks_garbled
-
     garbled = [p.number for p in pages if p.number not in scanned and looks_garbled(p.text)]
     for number in garbled:
         warnings.append(f"page {number} has a garbled text layer; it was OCRed instead")

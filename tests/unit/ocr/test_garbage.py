@@ -8,7 +8,7 @@ import random
 import pymupdf
 
 from inbox_ocr.read import read_document
-from inbox_ocr.read.ocr.garbage import looks_garbled
+from inbox_ocr.read.garbage import looks_garbled
 from tests.unit.ocr.conftest import INVOICE_LINES, RenderedPage, cer, image_bytes
 
 
