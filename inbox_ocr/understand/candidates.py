@@ -43,6 +43,7 @@ _MONEY = re.compile(r"[-−]?\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}")
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 _DATE_SHAPE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 _LABEL_GLUE = re.compile(r"^(?:n[oº°r]?\.?|nr\.?|no\.?|#|nº|n°|ref\.?)[:.#]?", re.IGNORECASE)
+_GLUE_FIRST = frozenset("nNrR#")  # what _LABEL_GLUE can begin with
 MAX_ID_CHARS = 40
 
 
@@ -50,7 +51,7 @@ def _identifiers(cell: Cell) -> list[Candidate]:
     out: list[Candidate] = []
     for m in _TOKEN.finditer(cell.text):
         raw, offset = m.group(0), m.start()
-        glued = _LABEL_GLUE.match(raw)  # "Nr.4711", "#123", "nº2023-6013"
+        glued = _LABEL_GLUE.match(raw) if raw[0] in _GLUE_FIRST else None  # "Nr.4711", "#123", "nº2023-6013"
         if glued and glued.end() < len(raw):
             raw, offset = raw[glued.end() :], offset + glued.end()
         if ":" in raw:  # "Rechnungsnr:4711"

@@ -44,8 +44,11 @@ class Cell:
             pos = end + 1
         self.text = text = " ".join(texts)
         self.spans = spans
-        x0s, y0s, x1s, y1s = zip(*(w.box for w in self.words), strict=True)
-        self.box = (min(x0s), min(y0s), max(x1s), max(y1s))
+        if len(self.words) == 1:
+            self.box = tuple(self.words[0].box)  # type: ignore[assignment]
+        else:
+            x0s, y0s, x1s, y1s = zip(*(w.box for w in self.words), strict=True)
+            self.box = (min(x0s), min(y0s), max(x1s), max(y1s))
         self.height = max(self.box[3] - self.box[1], 1.0)
         self.has_digit = any(map(str.isdigit, text))
         self.starts = _word_starts(text)
@@ -70,10 +73,8 @@ class Cell:
         )
 
 
-def _line_words(line) -> list[Word]:  # type: ignore[no-untyped-def]
-    """The line's words; OCR lines without word boxes get boxes split in proportion to characters."""
-    if line.words:
-        return list(line.words)
+def _split_words(line) -> list[Word]:  # type: ignore[no-untyped-def]
+    """The words of a line without word boxes (some OCR output), boxes split in proportion to characters."""
     tokens = line.text.split()
     if not tokens:
         return []
@@ -89,14 +90,19 @@ def _line_words(line) -> list[Word]:  # type: ignore[no-untyped-def]
     return words
 
 
+def _left_edge(word: Word) -> float:
+    return word.box[0]
+
+
 def page_cells(page: Page) -> list[Cell]:
     """Split every line of the page into cells at wide gaps."""
     cells: list[Cell] = []
     for line in page.lines:
-        words = [w for w in _line_words(line) if w.text.strip()]
+        words = [w for w in (line.words or _split_words(line)) if w.text.strip()]
         if not words:
             continue
-        words.sort(key=lambda w: w.box[0])
+        if len(words) > 1:
+            words.sort(key=_left_edge)
         height = max(min(w.box[3] - w.box[1] for w in words), 1.0)
         run = [words[0]]
         for w in words[1:]:
