@@ -55,3 +55,20 @@ def test_pymupdf_comes_without_its_layout_and_llm_add_ons(tmp_path) -> None:  # 
     )
     assert "pymupdf" in modules
     assert not {m for m in modules if m.startswith(("pymupdf.layout", "pymupdf4llm", "onnxruntime"))}
+
+
+def test_reading_a_text_pdf_loads_no_ocr_stack() -> None:
+    """A text-layer PDF is read and analysed without OpenCV, ONNX Runtime or the OCR core (they
+    load with the first scan); the garbled-text-layer check is part of the text layer's reading."""
+    modules = _modules_after(
+        "from inbox_ocr.read.mupdf import pymupdf\n"
+        "from inbox_ocr.read import read_document\n"
+        "from inbox_ocr.understand import analyze\n"
+        "pdf = pymupdf.open(); page = pdf.new_page()\n"
+        "page.insert_text((72, 72), 'Rechnung Nr. 4711 vom 01.03.2026 Gesamtbetrag 119,00 EUR')\n"
+        "doc = read_document(pdf.tobytes(), filename='r.pdf', content_type='application/pdf', sha256='-')\n"
+        "assert doc.reading == 'text_layer', doc\n"
+        "assert analyze(doc).fields.invoice_number == '4711'\n"
+    )
+    assert "inbox_ocr.read.garbage" in modules  # the text layer was checked
+    assert not {m for m in modules if m.startswith(("cv2", "onnxruntime", "inbox_ocr.read.ocr"))}
