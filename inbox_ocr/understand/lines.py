@@ -25,7 +25,9 @@ _COLUMNS: dict[str, str] = {
     r"total\s*ht|importe|importo|totale|bedrag|totaal|金额",
     "tax_rate": r"vat\s*%?|tax\s*%?|ust\.?\s*%?|mwst\.?\s*-?%?|steuersatz|tva\s*%?|iva\s*%?|btw\s*%?|税率",
 }
-_COLUMN_RX = {name: re.compile(rf"^\W*(?:{rx})\W*$", re.IGNORECASE) for name, rx in _COLUMNS.items()}
+# A header cell names one column: the first of _COLUMNS whose words are the whole cell (one match
+# of the alternatives in order is the same as trying them one by one; `lastgroup` names it).
+_COLUMN_RX = re.compile("|".join(rf"\W*(?P<{name}>{rx})\W*$" for name, rx in _COLUMNS.items()), re.IGNORECASE)
 _TOTALS = re.compile(
     r"(?<![^\W\d_])(?:sub\s*-?total|total|summe|zwischensumme|gesamt|netto|nettobetrag|rechnungsbetrag|montant|"
     r"totale|totaal|importe|base\s*imponible|imponibile|umsatzsteuer\w*|steuer\w*|mwst|vat|tva|iva|btw|"
@@ -53,13 +55,14 @@ def _header(row: list[Cell]) -> dict[str, tuple[float, float]] | None:
     columns: dict[str, tuple[float, float]] = {}
     amounts: list[Cell] = []
     for cell in row:
-        for name, rx in _COLUMN_RX.items():
-            if rx.match(cell.text):
-                if name == "amount":
-                    amounts.append(cell)
-                elif name not in columns:
-                    columns[name] = (cell.box[0], cell.box[2])
-                break
+        m = _COLUMN_RX.match(cell.text)
+        if m is None:
+            continue
+        name = m.lastgroup
+        if name == "amount":
+            amounts.append(cell)
+        elif name is not None and name not in columns:
+            columns[name] = (cell.box[0], cell.box[2])
     if amounts:
         # "Amount | Product | Price | Total": the rightmost money column is the line amount;
         # an "amount" column left of it counts pieces

@@ -355,13 +355,21 @@ CURRENCY_SYMBOLS: list[tuple[str, str]] = [
     ("¥", "JPY"),
     ("$", "USD"),
 ]
-_CODE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(ISO_CURRENCIES)) + r")(?![A-Za-z])")
+# Codes are searched without the letter boundaries, which are checked on each match: the engine
+# then skips to the codes' first letters, and a match that fails a boundary (a letter before or
+# after: "EURO", "SEUR") cannot overlap one that holds.
+_CODE = re.compile("|".join(sorted(ISO_CURRENCIES)))
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _RINGGIT = re.compile(r"(?<![A-Za-z])RM\s?\d")
 
 
 def currencies_in(text: str) -> list[str]:
     """ISO codes of every currency code or symbol in `text`, in order of appearance."""
-    hits: list[tuple[int, str]] = [(m.start(), m.group(1)) for m in _CODE.finditer(text)]
+    hits: list[tuple[int, str]] = [
+        (i, m.group()) for m in _CODE.finditer(text)
+        if ((i := m.start()) == 0 or text[i - 1] not in _ASCII_LETTERS)
+        and (m.end() == len(text) or text[m.end()] not in _ASCII_LETTERS)
+    ]
     hits += [(m.start(), "MYR") for m in _RINGGIT.finditer(text)]
     consumed: set[int] = set()
     for symbol, code in CURRENCY_SYMBOLS:
