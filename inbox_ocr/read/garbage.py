@@ -12,7 +12,6 @@ import re
 import unicodedata
 
 _LEADERS = frozenset("._-–—·…=*")
-_TOKEN = re.compile(r"\S+")
 _NO_LEADERS = str.maketrans("", "", "".join(_LEADERS))
 _NOT_LATIN = re.compile(r"[^\x00-\u024f]")
 _VOWELS = frozenset("aeiouyäöüàáâãåæèéêëìíîïòóôõøùúûýÿœAEIOUYÄÖÜÀÁÂÃÅÆÈÉÊËÌÍÎÏÒÓÔÕØÙÚÛÝŸŒ")
@@ -36,14 +35,18 @@ def looks_garbled(text: str) -> bool:
     latin = sum(map(str.isalpha, _NOT_LATIN.sub("", chars)))
     if latin / len(chars) <= 0.5:
         return False
-    tokens = [t for t in _TOKEN.findall(text) if not _LEADERS.issuperset(t)]
+    tokens = [t for t in text.split() if not _LEADERS.issuperset(t)]  # split() splits where \s matches
     enough = 0.5 * max(1, len(tokens))  # word-like tokens that make the text real
     wordlike = 0
     for t in tokens:
-        if any(map(str.isdigit, t)) or (not _VOWELS.isdisjoint(t) and _mostly_letters(t)):
-            wordlike += 1
-            if wordlike >= enough:
-                return False
+        if t.isalpha():  # most tokens: no digit, all letters
+            if _VOWELS.isdisjoint(t):
+                continue
+        elif not (any(map(str.isdigit, t)) or (not _VOWELS.isdisjoint(t) and _mostly_letters(t))):
+            continue
+        wordlike += 1
+        if wordlike >= enough:
+            return False
     return True
 
 

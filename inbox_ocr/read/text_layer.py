@@ -36,6 +36,10 @@ def _nfkc(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()) or text
 
 
+# Word(...) validated without BaseModel.__init__'s Python frame: a page has hundreds of words
+_word = Word.__pydantic_validator__.validate_python
+
+
 def page_from_words(number: int, width: float, height: float, words: list[tuple]) -> Page:
     """Group pymupdf words (x0, y0, x1, y1, text, block, line, word_no) into lines, keeping order."""
     grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
@@ -51,7 +55,7 @@ def page_from_words(number: int, width: float, height: float, words: list[tuple]
         line = TextLine(
             text=" ".join(texts),
             box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
-            words=tuple([Word(text=t, box=(w[0], w[1], w[2], w[3])) for t, w in zip(texts, ws, strict=True)]),
+            words=tuple([_word({"text": t, "box": w[:4]}) for t, w in zip(texts, ws, strict=True)]),
         )
         lines.append((round(y0 / 3), x0, line))
     # reading order: top to bottom, then left to right, for lines on the same baseline band

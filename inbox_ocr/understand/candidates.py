@@ -75,10 +75,13 @@ def _identifiers(cell: Cell) -> list[Candidate]:
 
 def _amounts(cell: Cell, conventions: Conventions, dates: list[Candidate]) -> list[Candidate]:
     """Money amounts: percentages, dates and times are blanked first (their digits are no amounts)."""
-    text = PERCENT.sub(lambda m: " " * len(m.group(0)), cell.text)
+    text = cell.text
+    if "%" in text:
+        text = PERCENT.sub(_blank, text)
     for d in dates:
         text = text[: d.start] + " " * (d.end - d.start) + text[d.end :]
-    text = _TIME.sub(lambda m: " " * len(m.group(0)), text)
+    if ":" in text:
+        text = _TIME.sub(_blank, text)
     out = []
     for value, s, e in all_amounts(text, conventions):
         if abs(value) >= Decimal("1e12"):
@@ -90,6 +93,10 @@ def _amounts(cell: Cell, conventions: Conventions, dates: list[Candidate]) -> li
 
 
 _DAY_MONTH = re.compile(r"\d{1,2}\.\d{2}")
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
 
 
 _LAST_SEPARATOR = re.compile(r"([.,])\d{1,2}\s*-?$")

@@ -65,12 +65,19 @@ class Cell:
 
     def sub_box(self, start: int, end: int) -> Box:
         ws = self.words[start:end] or self.words
-        return (
-            min(w.box[0] for w in ws),
-            min(w.box[1] for w in ws),
-            max(w.box[2] for w in ws),
-            max(w.box[3] for w in ws),
-        )
+        if len(ws) == 1:
+            return tuple(ws[0].box)  # type: ignore[return-value]
+        x0s, y0s, x1s, y1s = zip(*(w.box for w in ws), strict=True)
+        return (min(x0s), min(y0s), max(x1s), max(y1s))
+
+
+def same_row(cell: Cell, other: Cell) -> bool:
+    """The two overlap vertically by at least half the lower one's height (min and max written out:
+    this runs for every pair of cells a row is looked for in)."""
+    _, top, _, bottom = cell.box
+    _, otop, _, obottom = other.box
+    h, oh = cell.height, other.height
+    return (bottom if bottom < obottom else obottom) - (top if top > otop else otop) >= 0.5 * (h if h < oh else oh)
 
 
 def _split_words(line) -> list[Word]:  # type: ignore[no-untyped-def]

@@ -75,7 +75,8 @@ def _above(cell: Cell, tops: list[float], on_page: list[Cell]) -> list[tuple[flo
         lines = (top - obottom) / h
         if lines < -0.3 or lines > 4.0 or other is cell:
             continue
-        if min(x1, ox1) - max(x0, ox0) > 0 or abs(ox0 - x0) < h:
+        # min(x1, ox1) - max(x0, ox0) > 0: written out, as below, because these loops are hot
+        if (x1 if x1 < ox1 else ox1) - (x0 if x0 > ox0 else ox0) > 0 or abs(ox0 - x0) < h:
             near.append((lines, other))
     near.sort(key=_first)
     return near[:2]
@@ -110,18 +111,22 @@ def _value_candidates(hit: LabelHit, cells: Cells, max_below: int) -> list[Candi
     near = [c for c in page_cells_[lo:hi] if c is not cell]
     row = []
     for c in near:
-        overlap = min(ly1, c.box[3]) - max(ly0, c.box[1])
-        if overlap >= 0.5 * min(h, c.height) and c.box[0] >= lx1 - 1:
+        cx0, ctop, _, cbottom = c.box
+        ch = c.height
+        overlap = (ly1 if ly1 < cbottom else cbottom) - (ly0 if ly0 > ctop else ctop)
+        if overlap >= 0.5 * (h if h < ch else ch) and cx0 >= lx1 - 1:
             row.append(c)
     row.sort(key=lambda c: c.box[0])
     for c in row[:2]:
         out.append(Candidate(c.text, "right", (c.box[0] - lx1) / h, c))
     below = []
+    reach = 4.0 * h * max_below / 3
     for c in near:
-        gap = c.box[1] - ly1
-        if -0.3 * h <= gap <= 4.0 * h * max_below / 3:
-            horizontal = min(lx1, c.box[2]) - max(lx0, c.box[0])
-            if horizontal > 0 or abs(c.box[0] - lx0) < h:
+        cx0, ctop, cx1, _ = c.box
+        gap = ctop - ly1
+        if -0.3 * h <= gap <= reach:
+            horizontal = (lx1 if lx1 < cx1 else cx1) - (lx0 if lx0 > cx0 else cx0)
+            if horizontal > 0 or abs(cx0 - lx0) < h:
                 below.append(c)
     below.sort(key=lambda c: c.box[1])
     for c in below[:max_below]:
@@ -143,7 +148,8 @@ def _row(cell: Cell, pool: list[Cell]) -> list[Cell]:
     row = []
     for c in pool:
         _, ctop, _, cbottom = c.box
-        if min(bottom, cbottom) - max(top, ctop) >= 0.5 * min(h, c.height):
+        ch = c.height
+        if (bottom if bottom < cbottom else cbottom) - (top if top > ctop else ctop) >= 0.5 * (h if h < ch else ch):
             row.append(c)
     row.sort(key=_left_edge)
     return row

@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 
 from inbox_ocr.understand import labels as L
-from inbox_ocr.understand.layout import Cell, LabelHit
+from inbox_ocr.understand.layout import Cell, LabelHit, same_row
 from inbox_ocr.understand.nearby import value_candidates
 from inbox_ocr.understand.normalize import (
     VAT_ID,
@@ -154,14 +154,7 @@ def _key_like(cell: Cell, ctx: DocumentContext) -> bool:
 
 
 def _row_right(cell: Cell, cells: list[Cell]) -> list[Cell]:
-    h = cell.height
-    row = [
-        c
-        for c in cells
-        if c.page == cell.page
-        and c.box[0] >= cell.box[2] - 1
-        and min(cell.box[3], c.box[3]) - max(cell.box[1], c.box[1]) >= 0.5 * min(h, c.height)
-    ]
+    row = [c for c in cells if c.page == cell.page and c.box[0] >= cell.box[2] - 1 and same_row(cell, c)]
     return sorted(row, key=lambda c: c.box[0])
 
 
@@ -350,13 +343,15 @@ def _company_guess(ctx: DocumentContext, exclude: str | None) -> tuple[str, floa
 def line_above(cell: Cell, cells: list[Cell], index: int) -> Cell | None:
     """The cell right above `cell` = cells[index] (same column, less than a line apart; `cells`
     sorted by top) if it can start a name."""
+    x0, top, x1, _ = cell.box
+    h = cell.height
     for j in range(index - 1, -1, -1):
         other = cells[j]
-        gap = cell.box[1] - other.box[3]
-        if gap > 1.0 * cell.height:
+        ox0, _, ox1, obottom = other.box
+        gap = top - obottom
+        if gap > 1.0 * h:
             return None
-        overlap = min(cell.box[2], other.box[2]) - max(cell.box[0], other.box[0])
-        if overlap > 0 and gap > -0.3 * cell.height:
+        if gap > -0.3 * h and (x1 if x1 < ox1 else ox1) - (x0 if x0 > ox0 else ox0) > 0:  # columns overlap
             ok = (
                 looks_like_name(other.text)
                 and not any(map(str.isdigit, other.text))

@@ -50,11 +50,14 @@ def locate_fields(cells: Iterable[Cell], fields: InvoiceFields, conventions: Con
             first = str(value).splitlines()[0].strip().lower() if str(value).strip() else ""
             if lowered is None:
                 lowered = [cell.text.lower() for cell in cells]
-            where = [(cell, (at, at + len(first))) for cell, text in zip(cells, lowered, strict=True)
-                     if first and (at := text.find(first)) >= 0][:1]
+            found_at = next(((cell, (at, at + len(first))) for cell, text in zip(cells, lowered, strict=True)
+                             if first and (at := text.find(first)) >= 0), None)
+            where = [found_at] if found_at else []
         else:
             pattern = _identifier(str(value))
-            where = [(cell, m.span()) for cell in cells if pattern is not None and (m := pattern.search(cell.text))][:1]
+            first_match = next(((cell, m.span()) for cell in cells if pattern is not None
+                                and (m := pattern.search(cell.text))), None)
+            where = [first_match] if first_match else []
         if not where:
             continue
         cell, (start, end) = where[-1] if name in MONEY else where[0]

@@ -222,7 +222,8 @@ def best_values(values: list[Any], p: np.ndarray) -> list[Choice]:
     """Distinct values, best first, each with the probability of its best occurrence."""
     best: dict[Any, float] = {}
     for value, prob in zip(values, p.tolist(), strict=True):
-        best[value] = max(best.get(value, 0.0), prob)
+        if prob > best.get(value, -1.0):  # probabilities are >= 0: the first occurrence always counts
+            best[value] = prob
     return sorted(best.items(), key=lambda kv: -kv[1])
 
 

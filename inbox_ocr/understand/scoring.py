@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from inbox_ocr.understand import labels as L
-from inbox_ocr.understand.layout import Cell, LabelHit, compile_labels
+from inbox_ocr.understand.layout import Cell, LabelHit, compile_labels, same_row
 from inbox_ocr.understand.nearby import Cells, value_candidates
 from inbox_ocr.understand.normalize import (
     PERCENT,
@@ -185,11 +185,6 @@ def best_candidate(
 
 
 def cells_left_of(cell: Cell, cells: list[Cell]) -> list[Cell]:
-    h = cell.height
-    return [
-        c
-        for c in cells
-        if c.page == cell.page
-        and c.box[2] <= cell.box[0] + 1
-        and min(cell.box[3], c.box[3]) - max(cell.box[1], c.box[1]) >= 0.5 * min(h, c.height)
-    ]
+    """Cells of `cell`'s row (overlapping by half the lower height) that end before it starts."""
+    return [c for c in cells if c.page == cell.page and c.box[2] <= cell.box[0] + 1 and same_row(cell, c)]
+

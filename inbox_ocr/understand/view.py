@@ -65,6 +65,7 @@ class DocumentView:
     _party: dict[int, int] = field(default_factory=dict)
     _cell_facts: dict[int, tuple[list[float], np.ndarray, int, int]] = field(default_factory=dict)  # features.py
     _witness: dict[Any, list[float]] = field(default_factory=dict)
+    _rule_at: dict[Any, list[int]] = field(default_factory=dict)  # a rule value -> its RULE_FIELDS indices
 
     @classmethod
     def build(cls, ctx: DocumentContext, rule: Extraction, page_sizes: dict[int, tuple[float, float]],
@@ -121,8 +122,15 @@ class DocumentView:
         """For each of RULE_FIELDS: 1.0 where the rule-based extractor chose this value."""
         found = self._witness.get(value)
         if found is None:
-            mine = norm(value)
-            found = self._witness[value] = [float(v is not None and v == mine) for v in self.rule_values]
+            if not self._rule_at:  # which of RULE_FIELDS chose each value, worked out once
+                self._rule_at[None] = []
+                for i, v in enumerate(self.rule_values):
+                    if v is not None:
+                        self._rule_at.setdefault(v, []).append(i)
+            found = [0.0] * len(self.rule_values)
+            for i in self._rule_at.get(norm(value), ()):
+                found[i] = 1.0
+            self._witness[value] = found
         return found
 
     def same(self, cand: Candidate) -> tuple[np.ndarray, float]:
@@ -185,8 +193,11 @@ class DocumentView:
 def norm(value: Any) -> Any:
     """Values compared as the rule witness features compare them (ids without separators)."""
     if isinstance(value, str):
-        return re.sub(r"[\s.\-]", "", value).upper()
+        return _SEPARATORS.sub("", value).upper()
     return value
+
+
+_SEPARATORS = re.compile(r"[\s.\-]")
 
 
 __all__ = ["CONTEXT", "GROUPS", "GROUP_INDEX", "RULE_FIELDS", "DocumentView", "PageInfo", "norm"]
