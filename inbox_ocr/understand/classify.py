@@ -89,6 +89,7 @@ _TILL_CUES = re.compile(
 _INVOICE_REFERENCE = re.compile(
     r"(?:invoice|inv|rechnung|facture|factura|fattura|factuur)\.?\s*(?:no\.?|nr\.?|number|n°|#)?\s*[:#]?\s*"
     r"([a-z]{0,6}[-/]?\d[\w\-/]{2,})")
+_BILLING_SENDER = re.compile(r"invoice|billing|rechnung|factur|accounts?|faktura", re.IGNORECASE)
 
 
 def _words(rx: re.Pattern[str], text: str) -> list[str]:
@@ -107,7 +108,6 @@ def _words(rx: re.Pattern[str], text: str) -> list[str]:
         out.append(m.group(group))
         pos = max(m.end(), start + 1)
     return out
-_BILLING_SENDER = re.compile(r"invoice|billing|rechnung|factur|accounts?|faktura", re.IGNORECASE)
 
 
 def classify(

@@ -76,6 +76,9 @@ class DocumentView:
             pages[number] = PageInfo(max(width, 1.0), max(height, 1.0), heights[len(heights) // 2])
         view = cls(ctx, rule, pages, currency)
         view.rule_values = [norm(rule.values.get(f)) for f in RULE_FIELDS]
+        for i, value in enumerate(view.rule_values):
+            if value is not None:
+                view._rule_at.setdefault(value, []).append(i)
         for hit in [*ctx.hits, *find_labels(ctx.cells, CONTEXT)]:
             group = refined_label(hit) if hit.field in L.FIELD_LABELS else hit.field
             box = hit.box
@@ -122,11 +125,6 @@ class DocumentView:
         """For each of RULE_FIELDS: 1.0 where the rule-based extractor chose this value."""
         found = self._witness.get(value)
         if found is None:
-            if not self._rule_at:  # which of RULE_FIELDS chose each value, worked out once
-                self._rule_at[None] = []
-                for i, v in enumerate(self.rule_values):
-                    if v is not None:
-                        self._rule_at.setdefault(v, []).append(i)
             found = [0.0] * len(self.rule_values)
             for i in self._rule_at.get(norm(value), ()):
                 found[i] = 1.0
