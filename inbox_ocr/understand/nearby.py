@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from inbox_ocr.understand.layout import Cell, LabelHit
+from inbox_ocr.understand.layout import Cell, LabelHit, same_row
 
 
 @dataclass(frozen=True)
@@ -143,14 +143,7 @@ def row_of(cell: Cell, cells: list[Cell]) -> list[Cell]:
 
 
 def _row(cell: Cell, pool: list[Cell]) -> list[Cell]:
-    _, top, _, bottom = cell.box
-    h = cell.height
-    row = []
-    for c in pool:
-        _, ctop, _, cbottom = c.box
-        ch = c.height
-        if (bottom if bottom < cbottom else cbottom) - (top if top > ctop else ctop) >= 0.5 * (h if h < ch else ch):
-            row.append(c)
+    row = [c for c in pool if same_row(cell, c)]
     row.sort(key=_left_edge)
     return row
 
