@@ -2,8 +2,9 @@
 
 The scorer's models are trained with scikit-learn's HistGradientBoostingClassifier (training/train.py)
 and shipped as the arrays of their trees (models/fields.npz), so the running product needs neither
-scikit-learn nor a pickle. Every tree is walked for all rows at once, one level per step; the
-training script checks that the result equals scikit-learn's own predict_proba.
+scikit-learn nor a pickle. Every tree is walked for all rows at once, one level per step, laid out
+as a complete tree so that the next node is arithmetic; the training script checks that the
+result equals scikit-learn's own predict_proba.
 
 A node goes left when the feature is <= its threshold, or when the feature is NaN and the node sends
 missing values left; leaves hold the additive raw score. The probability is the logistic of the
@@ -15,18 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-
-@dataclass(frozen=True)
-class _Flat:
-    """All trees as one array of nodes: a leaf splits on feature 0 at +inf and both its children
-    are itself, so that every row can take the same number of steps."""
-
-    feature: np.ndarray  # node arrays indexed with intp (np.take casts any other index type first)
-    threshold: np.ndarray
-    missing_right: np.ndarray  # where a NaN feature goes (the one case where `v > threshold` is wrong)
-    child: np.ndarray  # [2 * node + went_right]
-    value: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -43,22 +32,6 @@ class TreeEnsemble:
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         return _stack((self,)).raw(X)[:, 0]
-
-    def _flat(self) -> _Flat:
-        """The trees as one array of nodes (child indices made global), built once."""
-        cached = self.__dict__.get("_flat_cache")
-        if cached is None:
-            trees, width = self.feature.shape
-            offset = (np.arange(trees) * width)[:, None]
-            own = np.arange(trees * width).reshape(trees, width)
-            leaf = self.is_leaf
-            left, right = np.where(leaf, own, self.left + offset), np.where(leaf, own, self.right + offset)
-            child = np.stack([left, right], axis=-1)
-            cached = _Flat(np.where(leaf, 0, self.feature).astype(np.intp).ravel(),
-                           np.where(leaf, np.inf, self.threshold).ravel(), (~self.missing_left).ravel(),
-                           child.astype(np.intp).ravel(), self.value.ravel())
-            object.__setattr__(self, "_flat_cache", cached)
-        return cached
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.raw(X)))
@@ -89,25 +62,57 @@ class TreeEnsemble:
         )
 
 
+MAX_DEPTH = 12  # trees are laid out complete to their depth: 2**depth leaves each
+
+
+def _complete(ensemble: TreeEnsemble, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each tree as a complete tree of `depth` levels in heap order (the children of node i are
+    2i+1 and 2i+2): a leaf above the last level becomes a node that sends every row left (feature
+    0 against +inf, missing values too) over copies of itself. Returns the inner nodes' features,
+    thresholds and missing-go-right flags [trees, 2**depth - 1] and the leaves' values [trees, 2**depth]."""
+    trees = ensemble.feature.shape[0]
+    inner, leaves = 2**depth - 1, 2**depth
+    feature = np.zeros((trees, inner), np.intp)
+    threshold = np.full((trees, inner), np.inf)
+    missing_right = np.zeros((trees, inner), bool)
+    value = np.zeros((trees, leaves))
+    for t in range(trees):
+        nodes = [0]  # the original node at each heap position of the current level
+        for level in range(depth + 1):
+            first = 2**level - 1
+            for offset, node in enumerate(nodes):
+                if level == depth:
+                    value[t, offset] = ensemble.value[t, node]
+                elif not ensemble.is_leaf[t, node]:
+                    feature[t, first + offset] = ensemble.feature[t, node]
+                    threshold[t, first + offset] = ensemble.threshold[t, node]
+                    missing_right[t, first + offset] = not ensemble.missing_left[t, node]
+            nodes = [child for node in nodes for child in (
+                (node, node) if ensemble.is_leaf[t, node] else (ensemble.left[t, node], ensemble.right[t, node]))]
+    return feature, threshold, missing_right, value
+
+
 class _Stack:
-    """The flat nodes of several ensembles side by side: every row starts at every tree's root and
-    takes as many steps as the deepest ensemble needs (a leaf points at itself); the leaves'
-    values are summed per ensemble."""
+    """The trees of several ensembles side by side, each complete to the deepest one's depth, so
+    that every row takes the same steps through every tree and the next node is arithmetic
+    (2i+1 or 2i+2), not a lookup; the leaves' values are summed per ensemble."""
 
     def __init__(self, ensembles: tuple[TreeEnsemble, ...]) -> None:
         self.ensembles = ensembles  # kept, so that the ids in the cache key stay theirs
-        flats = [e._flat() for e in ensembles]
-        offsets = np.cumsum([0] + [len(f.feature) for f in flats[:-1]])
-        self.feature = np.concatenate([f.feature for f in flats])
-        self.threshold = np.concatenate([f.threshold for f in flats])
-        self.missing_right = np.concatenate([f.missing_right for f in flats])
-        self.child = np.concatenate([f.child + off for f, off in zip(flats, offsets, strict=True)])
-        self.value = np.concatenate([f.value for f in flats])
-        self.roots = np.concatenate([off + np.arange(e.feature.shape[0], dtype=np.intp) * e.feature.shape[1]
-                                     for e, off in zip(ensembles, offsets, strict=True)])
+        self.depth = depth = max(e.depth for e in ensembles)
+        if depth > MAX_DEPTH:
+            raise ValueError(f"trees deeper than {MAX_DEPTH} levels are not supported (depth {depth})")
+        parts = [_complete(e, depth) for e in ensembles]
+        feature, threshold, missing_right, value = (np.concatenate([p[i] for p in parts]) for i in range(4))
+        inner = 2**depth - 1
+        trees = np.arange(len(feature), dtype=np.intp)
+        self.feature, self.threshold = feature.ravel(), threshold.ravel()
+        self.missing_right, self.value = missing_right.ravel(), value.ravel()
+        self.roots = trees * inner  # node i of tree t is t * inner + i
+        self.step = 1 - self.roots  # child = 2 * node + step + went_right, in those numbers
+        self.to_leaf = trees - inner  # value index of the node reached below the last level
         self.starts = np.cumsum([0] + [e.feature.shape[0] for e in ensembles[:-1]])  # each one's first tree
         self.baseline = np.array([e.baseline for e in ensembles])
-        self.depth = max(e.depth for e in ensembles)
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         rows = X.shape[0]
@@ -117,14 +122,14 @@ class _Stack:
         has_nan = bool(np.isnan(x).any())
         row_base = (np.arange(rows, dtype=np.intp) * X.shape[1])[:, None]
         node = np.broadcast_to(self.roots, (rows, len(self.roots)))  # every row at every root
-        feature, threshold, child = self.feature, self.threshold, self.child
+        feature, threshold, step = self.feature, self.threshold, self.step
         for _ in range(self.depth):
             v = x.take(row_base + feature.take(node))
             right = v > threshold.take(node)
             if has_nan:
                 right = np.where(np.isnan(v), self.missing_right.take(node), right)
-            node = child.take(2 * node + right)
-        return self.baseline + np.add.reduceat(self.value.take(node), self.starts, axis=1)
+            node = 2 * node + step + right
+        return self.baseline + np.add.reduceat(self.value.take(node + self.to_leaf), self.starts, axis=1)
 
 
 _STACKS: dict[tuple[int, ...], _Stack] = {}
