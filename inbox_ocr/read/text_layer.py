@@ -12,6 +12,10 @@ from inbox_ocr.read.mupdf import pymupdf
 
 # A page with fewer letters and digits than this in its text layer is treated as a scan.
 MIN_TEXT_CHARS = 20
+# pymupdf's flags for words without TEXT_MEDIABOX_CLIP: that flag drops text outside the page by
+# bounding every glyph's outline (loaded from the font), an eighth of pymupdf's word extraction, while
+# pymupdf's word extraction drops characters whose box does not overlap the page anyway
+WORD_FLAGS = pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_MEDIABOX_CLIP
 
 
 def open_pdf(data: bytes) -> pymupdf.Document:
@@ -75,7 +79,7 @@ def read_pages(
     for index in range(min(pdf.page_count, max_pages)):
         try:
             page = pdf.load_page(index)
-            words = page.get_text("words", sort=False)
+            words = page.get_text("words", sort=False, flags=WORD_FLAGS)
         except Exception as exc:
             raise UnreadableDocument(f"page {index + 1} cannot be read: {exc}") from exc
         if max_words is not None and pages and kept + len(words) > max_words:

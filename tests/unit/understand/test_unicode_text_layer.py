@@ -39,3 +39,20 @@ def test_compatibility_ideographs_fullwidth_digits_and_ligatures_are_read_as_pla
 def test_a_word_nfkc_would_turn_into_a_space_stays_a_word() -> None:
     page = page_from_words(1, 100, 100, words("Total \u00a0 12.00"))
     assert all(w.text for w in page.lines[0].words)
+
+
+def test_text_placed_outside_the_page_is_not_read() -> None:
+    import pymupdf
+
+    from inbox_ocr.read import read_document
+
+    pdf = pymupdf.open()
+    page = pdf.new_page(width=300, height=200)
+    page.insert_text((20, 40), "Invoice 4711")
+    page.insert_text((20, 260), "Below the page")  # the baseline is under the page's bottom edge
+    page.insert_text((-200, 80), "Left of it")
+    page.insert_text((280, 120), "Edgeword")  # starts on the page and runs off its right edge
+    doc = read_document(pdf.tobytes(), filename="x.pdf", content_type="application/pdf", sha256="-")
+    read = [w.text for line in doc.pages[0].lines for w in line.words]
+    assert read[:2] == ["Invoice", "4711"] and len(read) == 3
+    assert read[2].startswith("Edg") and read[2] != "Edgeword"  # the letters on the page
