@@ -30,8 +30,11 @@ class Conventions:
         return cls(decimal_separator=_detect_decimal(text), day_first=_detect_day_first(text, currency_hint))
 
 
-_COMMA_DECIMAL = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,.])")
-_POINT_DECIMAL = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d,.])")
+# "(?<![\d.,])\d{1,3}...", with the look behind moved after the first digit: a pattern that begins
+# with a digit is searched by skipping to the next digit, one that begins with a look behind is
+# tried at every character of the document
+_COMMA_DECIMAL = re.compile(r"\d(?<![\d.,]\d)\d{0,2}(?:\.\d{3})*,\d{2}(?![\d,.])")
+_POINT_DECIMAL = re.compile(r"\d(?<![\d.,]\d)\d{0,2}(?:,\d{3})*\.\d{2}(?![\d,.])")
 
 
 def _detect_decimal(text: str) -> str | None:
@@ -42,7 +45,7 @@ def _detect_decimal(text: str) -> str | None:
     return "," if commas > points else "."
 
 
-_NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])")
+_NUMERIC_DATE = re.compile(r"(\d(?<![\d.]\d)\d?)([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])")  # as above
 
 
 def _detect_day_first(text: str, currency_hint: str | None) -> bool:

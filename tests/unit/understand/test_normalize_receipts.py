@@ -153,3 +153,30 @@ def test_indian_digit_grouping_is_read() -> None:
     assert [v for v, _, _ in all_amounts("Rs. 12,34,567.50")] == [Decimal("1234567.50")]
     assert [v for v, _, _ in all_amounts("INR 1,00,000")] == [Decimal("100000")]
     assert [v for v, _, _ in all_amounts("1,234,567.00 and 1.234,56")] == [Decimal("1234567.00"), Decimal("1234.56")]
+
+
+def test_patterns_with_the_look_behind_after_the_first_digit_find_what_the_original_ones_find() -> None:
+    """Conventions' patterns begin with a digit (searched by skipping to digits) instead of a look
+    behind (tried at every character): the same matches, groups and spans as the patterns written
+    the plain way."""
+    import random
+    import re
+
+    from inbox_ocr.understand import normalize as N
+
+    originals = {
+        N._COMMA_DECIMAL: r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,.])",
+        N._POINT_DECIMAL: r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d,.])",
+        N._NUMERIC_DATE: r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])",
+    }
+    pieces = ["1", "12", "123", "2024", ".", ",", "/", "-", " ", "a", "€", "٣", "1.234,56", "1,234.56", "03/04/2024",
+              "31.12.24", "\n"]
+    rnd = random.Random(7)
+    texts = ["", "1", "12,34", ".12,34", "012,34", "1.234,56", "1,234.56", "01.02.2024", "x1.2.24"]
+    texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 12))) for _ in range(4000)]
+    for rx, source in originals.items():
+        reference = re.compile(source)
+        for text in texts:
+            ours = [(m.span(), m.groups()) for m in rx.finditer(text)]
+            assert ours == [(m.span(), m.groups()) for m in reference.finditer(text)], (source, text)
+
