@@ -8,6 +8,7 @@ for text layers, pixels for OCR); every threshold is relative to the text height
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,7 +37,8 @@ class Cell:
     starts: tuple[list[int], list[tuple[int, str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        texts = [w.text for w in self.words]
+        words = self.words
+        texts = [w.text for w in words]
         spans, pos = [], 0
         for t in texts:
             end = pos + len(t)
@@ -44,14 +46,29 @@ class Cell:
             pos = end + 1
         self.text = text = " ".join(texts)
         self.spans = spans
-        if len(self.words) == 1:
-            self.box = tuple(self.words[0].box)  # type: ignore[assignment]
+        if len(words) == 1:
+            self.box = box = tuple(words[0].box)  # type: ignore[assignment]
+        else:  # min and max written out: a page has a hundred cells
+            x0, y0, x1, y1 = words[0].box
+            for w in words[1:]:
+                a, b, c, d = w.box
+                if a < x0:
+                    x0 = a
+                if b < y0:
+                    y0 = b
+                if c > x1:
+                    x1 = c
+                if d > y1:
+                    y1 = d
+            self.box = box = (x0, y0, x1, y1)
+        height = box[3] - box[1]
+        self.height = height if height > 1.0 else 1.0
+        if text.isascii():  # the digits of ASCII text are 0-9: one regex search instead of a call per character
+            self.has_digit = _ASCII_DIGIT.search(text) is not None
+            self.starts = _ascii_starts(text, texts, spans), []
         else:
-            x0s, y0s, x1s, y1s = zip(*(w.box for w in self.words), strict=True)
-            self.box = (min(x0s), min(y0s), max(x1s), max(y1s))
-        self.height = max(self.box[3] - self.box[1], 1.0)
-        self.has_digit = any(map(str.isdigit, text))
-        self.starts = _word_starts(text)
+            self.has_digit = any(map(str.isdigit, text))
+            self.starts = _word_starts(text)
 
     def word_index_at(self, char: int) -> int:
         """Index of the word that contains (or first follows) character offset `char`."""
@@ -108,9 +125,11 @@ def page_cells(page: Page) -> list[Cell]:
         words = [w for w in (line.words or _split_words(line)) if w.text.strip()]
         if not words:
             continue
-        if len(words) > 1:
-            words.sort(key=_left_edge)
-        height = max(min(w.box[3] - w.box[1] for w in words), 1.0)
+        if len(words) == 1:
+            cells.append(Cell(page.number, len(cells), words))
+            continue
+        words.sort(key=_left_edge)
+        height = max(min([w.box[3] - w.box[1] for w in words]), 1.0)
         run = [words[0]]
         for w in words[1:]:
             if w.box[0] - run[-1].box[2] > CELL_GAP * height:
@@ -159,19 +178,123 @@ class LabelSet:
     # per first character, all its labels in one pattern: most word starts begin no label, and one
     # failed match of the alternation rules them all out at once
     gates: dict[str | None, re.Pattern[str]] = field(default_factory=dict)
+    # each label's possible first characters in ASCII text, lower-cased (`_leads`)
+    leads: tuple[Leads, ...] = ()
     # per first character: its gate and its labels (name, pattern, weight), the anywhere ones included
     _starting: dict[str, tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str], float], ...]]] = field(
         default_factory=dict, repr=False)
     _elsewhere: tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str], float], ...]] | None = None
+    # per first character its labels' indices; per beginning of ASCII text (its first _LEAD
+    # characters, lower-cased) the labels that may match there, in the order of `each` (filled as met)
+    _indices: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _ascii: dict[str, tuple[tuple[str, re.Pattern[str], float], ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for char, indices in self.by_first.items():
             self._starting[char] = (self.gates[char], tuple(self.each[i] for i in indices + self.anywhere))
+            self._indices[char] = indices + self.anywhere
         if None in self.gates:
             object.__setattr__(self, "_elsewhere", (self.gates[None], tuple(self.each[i] for i in self.anywhere)))
 
     def at(self, char: str) -> tuple[int, ...]:
         return self.by_first.get(char, ()) + self.anywhere
+
+    def ascii_labels(self, lead: str) -> tuple[tuple[str, re.Pattern[str], float], ...]:
+        """The labels that may match where ASCII text begins with `lead` (its first _LEAD
+        characters, lower-cased): those of its first character that can begin so. (An ASCII
+        letter's two cases have the same labels.)"""
+        found = self._ascii.get(lead)
+        if found is None:
+            indices = self._indices.get(lead[0], self.anywhere)
+            found = self._ascii[lead] = tuple(self.each[i] for i in indices if _can_begin(self.leads[i], lead))
+        return found
+
+
+# The possible beginnings of a label: for each way it can begin, the set of (lower-cased ASCII)
+# characters at each of its first positions; None where any character may stand.
+Leads = frozenset[tuple[frozenset[str] | None, ...]]
+_LEAD = 4  # characters of a beginning
+
+
+def _can_begin(leads: Leads, text: str) -> bool:
+    """Whether a label with these beginnings may match at the start of `text` (lower-case ASCII)."""
+    return any(all(chars is None or i >= len(text) or text[i] in chars for i, chars in enumerate(lead))
+               for lead in leads)
+
+
+@functools.cache
+def _ascii_matching(char_pattern: str) -> frozenset[str]:
+    """The ASCII characters (lower-cased) that a one-character pattern matches in IGNORECASE: the
+    regex engine itself says which, so its case rules hold exactly."""
+    rx = re.compile(char_pattern, re.IGNORECASE)
+    return frozenset(chr(i).lower() for i in range(128) if rx.fullmatch(chr(i)))
+
+
+def _char_class(items) -> str | None:  # type: ignore[no-untyped-def]
+    """A parsed character set written back as a pattern, or None for a part we do not write back."""
+    from re import _constants as c  # type: ignore[attr-defined]  # the stdlib regex parser
+
+    escapes = {c.CATEGORY_DIGIT: r"\d", c.CATEGORY_NOT_DIGIT: r"\D", c.CATEGORY_SPACE: r"\s",
+               c.CATEGORY_NOT_SPACE: r"\S", c.CATEGORY_WORD: r"\w", c.CATEGORY_NOT_WORD: r"\W"}
+    out = []
+    for op, av in items:
+        if op is c.NEGATE:
+            out.append("^")
+        elif op is c.LITERAL:
+            out.append(re.escape(chr(av)))
+        elif op is c.RANGE:
+            out.append(f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}")
+        elif op is c.CATEGORY and av in escapes:
+            out.append(escapes[av])
+        else:
+            return None
+    return "[" + "".join(out) + "]"
+
+
+def _leads(items, partial: Leads) -> Leads:  # type: ignore[no-untyped-def]
+    """The beginnings (up to _LEAD characters) of what the parsed `items` match after each of the
+    `partial` beginnings. Errs on the side of more beginnings: look-arounds constrain nothing, and
+    a part it does not know (a group reference, inline flags) lets any character stand."""
+    from re import _constants as c  # type: ignore[attr-defined]  # the stdlib regex parser
+
+    current = set(partial)
+    for op, av in items:
+        growing = frozenset(lead for lead in current if len(lead) < _LEAD)
+        if not growing:
+            break
+        current -= growing
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            current |= growing  # zero width
+            continue
+        if op is c.SUBPATTERN and not av[1] and not av[2]:
+            current |= _leads(av[3], growing)
+            continue
+        if op is c.BRANCH:
+            for branch in av[1]:
+                current |= _leads(branch, growing)
+            continue
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            low, high, sub = av
+            reps: Leads = growing
+            last = min(high, _LEAD + 1)  # after that many repetitions every beginning is complete
+            for count in range(last + 1):
+                if count >= low or count == last:
+                    current |= reps
+                if count < last:
+                    reps = _leads(sub, reps)
+            continue
+        chars: frozenset[str] | None = None  # any character
+        if op is c.LITERAL:
+            chars = _ascii_matching(re.escape(chr(av)))
+        elif op is c.NOT_LITERAL:
+            chars = _ascii_matching(f"[^{re.escape(chr(av))}]")
+        elif op is c.IN:
+            written = _char_class(av)
+            chars = _ascii_matching(written) if written is not None else None
+        elif op is c.ANY:
+            chars = _ascii_matching(".")
+        current |= {lead + (chars,) for lead in growing}
+    return frozenset(current)
 
 
 # Latin labels sit on word boundaries, and not after "letter-": "Bestell-Datum" is no invoice
@@ -237,6 +360,7 @@ def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
 
     each: list[tuple[str, re.Pattern[str], float]] = []
     sources: list[str] = []
+    leads: list[Leads] = []
     by_first: dict[str, list[int]] = {}
     anywhere = []
     for name, entries in labels.items():
@@ -244,7 +368,10 @@ def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
             index = len(each)
             each.append((name, re.compile(_wrap([pattern]), re.IGNORECASE), weight))
             sources.append(pattern)
-            chars = _first_chars(_parser.parse(pattern))
+            parsed = _parser.parse(pattern)
+            plain = not parsed.state.flags & (re.DOTALL | re.ASCII)  # inline flags _leads does not follow
+            leads.append(_leads(parsed, frozenset({()})) if plain else frozenset({()}))
+            chars = _first_chars(parsed)
             if chars is None:
                 anywhere.append(index)
                 continue
@@ -257,7 +384,7 @@ def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
     gates: dict[str | None, re.Pattern[str]] = {k: gate(v + anywhere) for k, v in by_first.items()}
     if anywhere:
         gates[None] = gate(anywhere)
-    return LabelSet(tuple(each), {k: tuple(v) for k, v in by_first.items()}, tuple(anywhere), gates)
+    return LabelSet(tuple(each), {k: tuple(v) for k, v in by_first.items()}, tuple(anywhere), gates, tuple(leads))
 
 
 _CJK_CHARS = r"\u3000-\u9fff\uff00-\uffef"
@@ -265,6 +392,7 @@ _CJK_CHARS = r"\u3000-\u9fff\uff00-\uffef"
 # a character that is not a letter or digit (\w is str.isalnum() plus "_")
 _START = re.compile(rf"[{_CJK_CHARS}]|(?:^|(?<=\W)|(?<=_)|(?<=[{_CJK_CHARS}]))[^\s{_CJK_CHARS}]")
 _ASCII_START = re.compile(r"(?<![^\W_])\S")  # the same for ASCII text
+_ASCII_DIGIT = re.compile(r"[0-9]")
 
 
 def _starts(cell: Cell, labels: LabelSet) -> list[int]:
@@ -274,6 +402,19 @@ def _starts(cell: Cell, labels: LabelSet) -> list[int]:
     if not cjk:
         return words
     return sorted(words + [at for at, ch in cjk if ch in labels.by_first])
+
+
+def _ascii_starts(text: str, words: list[str], spans: list[tuple[int, int]]) -> list[int]:
+    """`_ASCII_START`'s matches in the words of an ASCII cell: a word of letters and digits only
+    begins after a space or at the start, so its first character is its only start; other words
+    are searched (the lookbehind sees the character before the word)."""
+    starts: list[int] = []
+    for word, (begin, end) in zip(words, spans, strict=True):
+        if word.isalnum():
+            starts.append(begin)
+        else:
+            starts.extend(m.start() for m in _ASCII_START.finditer(text, begin, end))
+    return starts
 
 
 def _word_starts(text: str) -> tuple[list[int], list[tuple[int, str]]]:
@@ -293,17 +434,30 @@ def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
     """Every label occurrence; where labels overlap in a cell the longest wins ("Total HT" over "Total")."""
     hits: list[LabelHit] = []
     starting, elsewhere = labels._starting.get, labels._elsewhere  # a character's gate and labels
+    ascii_cache = labels._ascii
     for cell in cells:
         found: list[tuple[int, int, str, float]] = []
         text = cell.text
-        for start in _starts(cell, labels):
-            here = starting(text[start], elsewhere)
-            if here is None or not here[0].match(text, start):
-                continue
-            for name, rx, weight in here[1]:
-                m = rx.match(text, start)
-                if m and m.end() > start:
-                    found.append((start, m.end(), name, weight))
+        if text.isascii():  # only the labels that can begin as the text does are tried
+            low = text.lower()
+            for start in cell.starts[0]:
+                lead = low[start : start + _LEAD]
+                can = ascii_cache.get(lead)
+                if can is None:
+                    can = labels.ascii_labels(lead)
+                for name, rx, weight in can:
+                    m = rx.match(text, start)
+                    if m and m.end() > start:
+                        found.append((start, m.end(), name, weight))
+        else:
+            for start in _starts(cell, labels):
+                here = starting(text[start], elsewhere)
+                if here is None or not here[0].match(text, start):
+                    continue
+                for name, rx, weight in here[1]:
+                    m = rx.match(text, start)
+                    if m and m.end() > start:
+                        found.append((start, m.end(), name, weight))
         if not found:
             continue
         found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))

@@ -298,3 +298,56 @@ def test_an_iban_with_a_word_glued_to_it_is_still_read(printed: str, iban: str) 
     """Text layers glue the next word on when the print has no space ("...1332BIC")."""
     pdf = make_pdf([(50, 60, "INVOICE", 16), (50, 100, "Invoice No.: 2024-0815"), (50, 700, printed)])
     assert analyze(read_pdf(pdf)).fields.iban == iban
+
+
+def test_labels_found_through_the_ascii_index_are_those_every_label_pattern_finds() -> None:
+    """In ASCII text only the labels that can begin with a start's first characters are tried
+    (LabelSet.ascii_labels); the hits must be those of trying every label at every start."""
+    import random
+
+    from inbox_ocr.kernel.models import Word
+    from inbox_ocr.understand import layout
+    from inbox_ocr.understand.scoring import LABELS
+    from inbox_ocr.understand.view import CONTEXT
+
+    words = ["Rechnungs-Nr.:", "Rechnung", "nr", "No.", "N°", "Invoice", "INVOICE", "Date:", "Datum", "Total", "total:",
+             "Sub-Total", "TVA", "MwSt.", "Kunden-Nr", "Bestell-Datum", "due", "Fällig", "4711", "Betrag", "#", "Ref",
+             "IBAN", "BIC", "USt-IdNr.", "Tax", "ID", "Page", "1/2", "client", "order", "Lieferschein", "Nummer",
+             "(EUR)", "à", "payer", "net", "gross", "amount", "Summe", "x", "-", "Customer"]
+    rnd = random.Random(5)
+    cells = []
+    for _ in range(1500):
+        texts = [rnd.choice(words) for _ in range(rnd.randint(1, 6))]
+        boxes = [(10.0 * i, 0.0, 10.0 * i + 8, 10.0) for i in range(len(texts))]
+        cell = layout.Cell(1, 0, [Word(text=t, box=b) for t, b in zip(texts, boxes, strict=True)])
+        if cell.text.isascii():
+            cells.append(cell)
+    for labels in (LABELS, CONTEXT):
+        hits = 0
+        for cell in cells:
+            text, low = cell.text, cell.text.lower()
+            every = [(s, name) for s in cell.starts[0] for name, rx, _ in labels._starting.get(text[s], (None, ()))[1]
+                     if (m := rx.match(text, s)) and m.end() > s]
+            tried = [(s, name) for s in cell.starts[0] for name, rx, _ in labels.ascii_labels(low[s : s + layout._LEAD])
+                     if (m := rx.match(text, s)) and m.end() > s]
+            assert tried == every, text
+            hits += len(every)
+        assert hits > 100  # the generated cells do hold labels
+
+
+def test_word_starts_of_ascii_cells_are_the_look_behind_pattern_s_matches() -> None:
+    """ASCII cells find where labels may start word by word (a word of letters and digits starts
+    only at its first character): the same offsets as the pattern over the whole text."""
+    import random
+
+    from inbox_ocr.kernel.models import Word
+    from inbox_ocr.understand.layout import _ASCII_START, Cell
+
+    pieces = ["Nr.", "4711", "Rechnungs-Nr.:", "a", "_x", "(EUR)", "-", "1,5", "#12", "Total:", "\t", "x_y", "é"]
+    rnd = random.Random(11)
+    for _ in range(3000):
+        texts = [rnd.choice(pieces) + rnd.choice(pieces) for _ in range(rnd.randint(1, 5))]
+        words = [Word(text=t, box=(10.0 * i, 0.0, 10.0 * i + 8, 10.0)) for i, t in enumerate(texts)]
+        cell = Cell(1, 0, words)
+        if cell.text.isascii():
+            assert cell.starts == ([m.start() for m in _ASCII_START.finditer(cell.text)], []), cell.text
