@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
+from itertools import islice
 from operator import itemgetter
 
 from inbox_ocr.kernel.errors import UnreadableDocument
-from inbox_ocr.kernel.models import Page, TextLine, Word
+from inbox_ocr.kernel.models import Page
 from inbox_ocr.read.mupdf import pymupdf
 
 # A page with fewer letters and digits than this in its text layer is treated as a scan.
@@ -40,8 +42,9 @@ def _nfkc(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()) or text
 
 
-# Word(...) validated without BaseModel.__init__'s Python frame: a page has hundreds of words
-_word = Word.__pydantic_validator__.validate_python
+# The page validated at once from plain data: one call into pydantic's validator per page, not
+# a model's __init__ per line and word (a page has hundreds of words)
+_page = Page.__pydantic_validator__.validate_python
 
 
 def page_from_words(number: int, width: float, height: float, words: list[tuple]) -> Page:
@@ -49,22 +52,30 @@ def page_from_words(number: int, width: float, height: float, words: list[tuple]
     grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     for w in words:
         grouped[(w[5], w[6])].append(w)
-    lines: list[tuple[float, float, TextLine]] = []
+    lines: list[tuple[float, float, dict]] = []
     for ws in grouped.values():
         if len(ws) > 1:
             ws.sort(key=itemgetter(7))
         columns = list(zip(*ws, strict=True))
         x0, y0, x1, y1 = min(columns[0]), min(columns[1]), max(columns[2]), max(columns[3])
         texts = [t if t.isascii() else _nfkc(t) for t in columns[4]]
-        line = TextLine(
-            text=" ".join(texts),
-            box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
-            words=tuple([_word({"text": t, "box": w[:4]}) for t, w in zip(texts, ws, strict=True)]),
-        )
+        line = {
+            "text": " ".join(texts),
+            "box": ((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
+            "words": [{"text": t, "box": w[:4]} for t, w in zip(texts, ws, strict=True)],
+        }
         lines.append((round(y0 / 3), x0, line))
     # reading order: top to bottom, then left to right, for lines on the same baseline band
     lines.sort(key=lambda t: (t[0], t[1]))
-    return Page(number=number, width=width, height=height, lines=tuple(t[2] for t in lines))
+    return _page({"number": number, "width": width, "height": height, "lines": [t[2] for t in lines]})
+
+
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # str.isalnum(), as the regex engine defines \w
+
+
+def _fewer_letters_and_digits(text: str, count: int) -> bool:
+    """Whether `text` has fewer than `count` letters and digits (stops counting at `count`)."""
+    return sum(1 for _ in islice(_LETTER_OR_DIGIT.finditer(text), count)) < count
 
 
 def read_pages(
@@ -89,7 +100,7 @@ def read_pages(
             break
         kept += len(words)
         parsed = page_from_words(index + 1, page.rect.width, page.rect.height, words)
-        if sum(map(str.isalnum, parsed.text)) < MIN_TEXT_CHARS:
+        if _fewer_letters_and_digits(parsed.text, MIN_TEXT_CHARS):
             scanned.append(index + 1)
         pages.append(parsed)
     return pages, scanned

@@ -56,3 +56,18 @@ def test_text_placed_outside_the_page_is_not_read() -> None:
     read = [w.text for line in doc.pages[0].lines for w in line.words]
     assert read[:2] == ["Invoice", "4711"] and len(read) == 3
     assert read[2].startswith("Edg") and read[2] != "Edgeword"  # the letters on the page
+
+
+def test_a_page_with_too_few_letters_and_digits_is_told_as_str_isalnum_counts() -> None:
+    """Scans are told by counting letters and digits up to MIN_TEXT_CHARS with the regex engine's
+    \\w (str.isalnum and "_"): the verdict must be that of counting with str.isalnum."""
+    import random
+
+    from inbox_ocr.read.text_layer import _fewer_letters_and_digits
+
+    pieces = ["a", "1", "_", " ", "é", "²", "٣", "-", "中", "\n", "Ⅻ", "ǅ", "\u00a0"]
+    rnd = random.Random(1)
+    for _ in range(5000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 40)))
+        for count in (1, 5, 20):
+            assert _fewer_letters_and_digits(text, count) == (sum(map(str.isalnum, text)) < count), (text, count)
