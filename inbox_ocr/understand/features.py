@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 
 import numpy as np
 
@@ -72,6 +73,14 @@ _CURRENCY_COUNTRIES = {"EUR": "AT BE CY DE EE EL ES FI FR HR IE IT LT LU LV MT N
 # --------------------------------------------------------------------------- the feature rows
 
 
+def _matrix(rows: list[list[float]], width: int) -> np.ndarray:
+    """float32 [len(rows), width] from rows of numbers, read as one stream (np.fromiter): turning
+    nested lists into an array works out the shape and type of every element first."""
+    if rows and len(rows[0]) != width:
+        raise ValueError(f"feature rows of {len(rows[0])} values, expected {width}")
+    return np.fromiter(chain.from_iterable(rows), dtype=np.float32, count=len(rows) * width).reshape(len(rows), width)
+
+
 
 
 def _cell_facts(view: DocumentView, cell: Cell) -> tuple[list[float], np.ndarray, int, int]:
@@ -120,7 +129,7 @@ def _amount_block(view: DocumentView, cands: list[Candidate]) -> np.ndarray:
             digits_in_row, payment, float(key in gross_of), float(key in net_of), float(key in tax_of), currency,
             float(min(int(below_count), 10)), float(cand.cell.page == last_page), *(pool.get(v, 0.0) for pool in pools),
         ])
-    return np.asarray(out, dtype=np.float32).reshape(len(cands), len(_KIND_FEATURES["amount"]))
+    return _matrix(out, len(_KIND_FEATURES["amount"]))
 
 
 def _sum_pairs(amounts: set[int]) -> tuple[set[int], set[int], set[int]]:
@@ -216,7 +225,7 @@ def _name_block(view: DocumentView, cands: list[Candidate], parties: list[int], 
         out.append([*name_facts(str(cand.value)), cell.height / max(heights[0], 1.0), float(min(rank, 10)),
                     cell.index / max(len(view.ctx.cells), 1), float(party), float(join),
                     float(cand.value == vendor), float(cand.value == customer), float(near_vat)])
-    return np.asarray(out, dtype=np.float32).reshape(len(cands), len(_KIND_FEATURES["name"]))
+    return _matrix(out, len(_KIND_FEATURES["name"]))
 
 
 def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
@@ -244,21 +253,21 @@ def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
         same.append(same_labels)
         left.append(left_labels)
         above.append(above_labels)
-    blocks = [np.asarray(common, dtype=np.float32).reshape(len(cands), len(_COMMON)), np.stack(same),
+    blocks = [_matrix(common, len(_COMMON)), np.stack(same),
               np.stack(left), np.stack(above)]
     if kind == "amount":
         specific = _amount_block(view, cands)
     elif kind == "date":
-        specific = np.asarray([_date_features(view, c, values) for c in cands], dtype=np.float32)  # type: ignore[arg-type]
+        specific = _matrix([_date_features(view, c, values) for c in cands], len(_KIND_FEATURES["date"]))  # type: ignore[arg-type]
     elif kind == "id":
-        specific = np.asarray([_id_features(view, c) for c in cands], dtype=np.float32)
+        specific = _matrix([_id_features(view, c) for c in cands], len(_KIND_FEATURES["id"]))
     elif kind == "name":
         specific = _name_block(view, cands, party_list, list(joined) if joined is not None else [False] * len(cands))
     else:
         ordered = sorted(range(len(cands)), key=lambda i: (cands[i].cell.page, cands[i].cell.box[1]))
         order_of = {i: rank for rank, i in enumerate(ordered)}  # top to bottom
-        specific = np.asarray([_vat_features(view, c, values, order_of[i], party_list[i])  # type: ignore[arg-type]
-                               for i, c in enumerate(cands)], dtype=np.float32)
+        specific = _matrix([_vat_features(view, c, values, order_of[i], party_list[i])  # type: ignore[arg-type]
+                            for i, c in enumerate(cands)], len(_KIND_FEATURES["vat"]))
     return np.hstack([*blocks, specific]).reshape(len(cands), width)
 
 
