@@ -351,3 +351,20 @@ def test_word_starts_of_ascii_cells_are_the_look_behind_pattern_s_matches() -> N
         cell = Cell(1, 0, words)
         if cell.text.isascii():
             assert cell.starts == ([m.start() for m in _ASCII_START.finditer(cell.text)], []), cell.text
+
+
+def test_currency_mark_pattern_finds_what_the_word_boundary_pattern_finds() -> None:
+    """view._CURRENCY_MARK begins every alternative with a literal character (fast to search);
+    it must find a mark exactly where the plain pattern with word boundaries does."""
+    import random
+    import re
+
+    from inbox_ocr.understand.view import _CURRENCY_MARK
+
+    plain = re.compile(r"[€$£¥]|\b(?:EUR|USD|GBP|CHF|CNY|RMB|JPY|CZK|PLN|SEK|DKK|NOK|MYR|RM)\b")
+    pieces = ["EUR", "RM", "RMB", "USD", "x", "1", "_", "\n", " ", "€", "$", "é", "MYR", "SEKX", "aEUR", "€5", "NOK.",
+              "RM5", "中", "CHF-"]
+    rnd = random.Random(2)
+    for _ in range(20000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+        assert bool(_CURRENCY_MARK.search(text)) == bool(plain.search(text)), text
