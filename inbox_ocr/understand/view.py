@@ -4,6 +4,7 @@ its row's facts, and the rule-based result the witness features compare with."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,7 @@ class DocumentView:
     _cell_marks: dict[int, tuple[bool, bool]] = field(default_factory=dict)
     _labelled_above: dict[int, list[tuple[float, list[tuple[int, float, int, float, float]]]]] = field(
         default_factory=dict)
+    _labelled_tops: dict[int, list[float]] = field(default_factory=dict)  # per page, tops of cells with labels
     _party: dict[int, int] = field(default_factory=dict)
     _cell_facts: dict[int, tuple[list[float], np.ndarray, int, int]] = field(default_factory=dict)  # features.py
     _witness: dict[Any, list[float]] = field(default_factory=dict)
@@ -88,6 +90,11 @@ class DocumentView:
             box = hit.box
             view.hits.setdefault(id(hit.cell), []).append((GROUP_INDEX[group], hit.weight, hit.char_end,
                                                            box[0], box[2]))
+        for cell in ctx.cells:
+            if id(cell) in view.hits:
+                view._labelled_tops.setdefault(cell.page, []).append(cell.box[1])
+        for tops in view._labelled_tops.values():
+            tops.sort()
         return view
 
     # ------------------------------------------------------------------ label context
@@ -169,9 +176,15 @@ class DocumentView:
         cell = cand.cell
         near = self._labelled_above.get(id(cell))
         if near is None:
-            near = self._labelled_above[id(cell)] = [
-                (lines, hits) for lines, other in self.ctx.cells.above(cell) if (hits := self.hits.get(id(other)))
-            ]
+            near = []
+            # the cells above lie in Cells.above's window (tops from 6 heights above to 1 below):
+            # when no labelled cell does, there is nothing to look up
+            tops, top = self._labelled_tops.get(cell.page, ()), cell.box[1]
+            first = bisect.bisect_left(tops, top - 6 * cell.height)
+            if first < len(tops) and tops[first] <= top + cell.height:
+                near = [(lines, hits) for lines, other in self.ctx.cells.above(cell)
+                        if (hits := self.hits.get(id(other)))]
+            self._labelled_above[id(cell)] = near
         if not near:
             return _NO_LABELS
         first = cell.word_index_at(cand.start)
