@@ -17,7 +17,7 @@ import numpy as np
 from inbox_ocr.training.dataset import DocFeatures, iter_rows
 from inbox_ocr.training.devsets import canonical
 from inbox_ocr.understand.scorer import FIELD_KINDS, JOINT_SLACK, Choice, FieldModel, best_values, choose
-from inbox_ocr.understand.trees import Calibration, TreeEnsemble
+from inbox_ocr.understand.trees import MAX_DEPTH, Calibration, TreeEnsemble
 
 FIELDS = tuple(FIELD_KINDS)
 PARAMS: dict[str, Any] = {
@@ -83,6 +83,9 @@ def export(model: Any, check: np.ndarray | None = None) -> TreeEnsemble:
         right[t, :n] = np.where(leaf, np.arange(n), nodes["right"])
         value[t, :n] = nodes["value"]
         depth = max(depth, int(nodes["depth"].max()))
+    if depth > MAX_DEPTH:
+        raise ValueError(f"trees {depth} levels deep; the shipped evaluator lays out at most {MAX_DEPTH} "
+                         "(set max_depth)")
     ensemble = TreeEnsemble(feature, threshold, missing_left, left, right, value, is_leaf,
                             float(np.ravel(model._baseline_prediction)[0]), depth)
     if check is not None and len(check):

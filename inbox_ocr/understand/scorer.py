@@ -32,7 +32,7 @@ from inbox_ocr.understand.fields import RuleResult
 from inbox_ocr.understand.money import amount_pool
 from inbox_ocr.understand.names import name_candidates
 from inbox_ocr.understand.scoring import DocumentContext, date_value, identifier_value, scored_candidates
-from inbox_ocr.understand.trees import Calibration, TreeEnsemble
+from inbox_ocr.understand.trees import MAX_DEPTH, Calibration, TreeEnsemble
 from inbox_ocr.understand.view import DocumentView
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,11 @@ class Scorer:
                     threshold=float(spec["threshold"]), margin=float(spec.get("margin", 0.0)),
                     alone_threshold=float(spec.get("alone_threshold", spec["threshold"])),
                 )
+        deepest = max((m.trees.depth for m in models.values()), default=0)
+        if deepest > MAX_DEPTH:
+            log.warning("event=scorer_disabled reason=the model's trees are %d levels deep, more than the %d the "
+                        "evaluator lays out; retrain with python -m inbox_ocr.training.train", deepest, MAX_DEPTH)
+            return None
         return cls(models, str(meta.get("version", "")), float(meta.get("joint_slack", JOINT_SLACK)))
 
     def apply(self, rule: RuleResult, skip: Collection[str] = ()) -> None:

@@ -57,3 +57,37 @@ def test_exported_scikit_learn_trees_give_scikit_learn_probabilities() -> None:
     model = HistGradientBoostingClassifier(max_iter=40, max_depth=5, random_state=0).fit(X, y)
     ensemble = export(model, check=X[:500])  # raises when they differ
     assert np.allclose(ensemble.proba(X[500:]), model.predict_proba(X[500:])[:, 1], atol=1e-9)
+
+
+def test_uneven_trees_laid_out_complete_give_the_leaf_a_row_walks_to() -> None:
+    """Leaves at different depths (the evaluator pads them to the deepest level): each row gets
+    the value of the leaf it reaches by walking the tree node by node."""
+    # x0 <= 0 -> leaf 1 (-1); else x1 <= 0 -> leaf 3 (+1); else x0 <= 2 -> leaf 5 (+2) else leaf 6 (+3)
+    ensemble = TreeEnsemble(
+        feature=np.array([[0, 0, 1, 0, 0, 0, 0]], np.int32),
+        threshold=np.array([[0.0, 0, 0.0, 0, 2.0, 0, 0]]),
+        missing_left=np.array([[True, False, False, False, True, False, False]]),
+        left=np.array([[1, 1, 3, 3, 5, 5, 6]], np.int32), right=np.array([[2, 1, 4, 3, 6, 5, 6]], np.int32),
+        value=np.array([[0.0, -1.0, 0.0, 1.0, 0.0, 2.0, 3.0]]),
+        is_leaf=np.array([[False, True, False, True, False, True, True]]), baseline=0.0, depth=3,
+    )
+    X = np.array([[-1, 5], [1, -1], [1, 1], [3, 1], [np.nan, 1], [1, np.nan]], dtype=np.float32)
+    assert ensemble.raw(X).tolist() == [-1.0, 1.0, 2.0, 3.0, -1.0, 2.0]
+
+
+def test_trees_deeper_than_the_evaluator_lays_out_disable_the_scorer(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    import json
+    from dataclasses import replace
+
+    from inbox_ocr.understand import scorer
+    from inbox_ocr.understand.features import FEATURE_NAMES
+    from inbox_ocr.understand.trees import MAX_DEPTH
+
+    deep = replace(one_split(0.0, True), depth=MAX_DEPTH + 1)
+    np.savez(tmp_path / "fields.npz", **deep.arrays("total"))
+    (tmp_path / "fields.json").write_text(json.dumps({
+        "feature_names": {k: list(v) for k, v in FEATURE_NAMES.items()},
+        "fields": {"total": {"kind": "amount", "threshold": 0.1, "calibration": {"x": [], "y": []}}},
+    }))
+    assert scorer.Scorer.load(tmp_path) is None
+    assert "levels deep" in caplog.text
