@@ -205,6 +205,8 @@ class LabelSet:
         letter's two cases have the same labels.)"""
         found = self._ascii.get(lead)
         if found is None:
+            if len(self._ascii) >= 50_000:  # a daemon reads many documents: keep the index bounded
+                self._ascii.clear()
             indices = self._indices.get(lead[0], self.anywhere)
             found = self._ascii[lead] = tuple(self.each[i] for i in indices if _can_begin(self.leads[i], lead))
         return found
@@ -254,7 +256,8 @@ def _char_class(items) -> str | None:  # type: ignore[no-untyped-def]
 def _leads(items, partial: Leads) -> Leads:  # type: ignore[no-untyped-def]
     """The beginnings (up to _LEAD characters) of what the parsed `items` match after each of the
     `partial` beginnings. Errs on the side of more beginnings: look-arounds constrain nothing, and
-    a part it does not know (a group reference, inline flags) lets any character stand."""
+    after a part it does not follow (a group reference, inline flags, an atomic group) any
+    characters may stand."""
     from re import _constants as c  # type: ignore[attr-defined]  # the stdlib regex parser
 
     current = set(partial)
@@ -283,7 +286,7 @@ def _leads(items, partial: Leads) -> Leads:  # type: ignore[no-untyped-def]
                 if count < last:
                     reps = _leads(sub, reps)
             continue
-        chars: frozenset[str] | None = None  # any character
+        chars: frozenset[str] | None = None  # one character, any
         if op is c.LITERAL:
             chars = _ascii_matching(re.escape(chr(av)))
         elif op is c.NOT_LITERAL:
@@ -293,6 +296,9 @@ def _leads(items, partial: Leads) -> Leads:  # type: ignore[no-untyped-def]
             chars = _ascii_matching(written) if written is not None else None
         elif op is c.ANY:
             chars = _ascii_matching(".")
+        else:  # of unknown length: nothing is said about the rest of the beginning
+            current |= {lead + (None,) * (_LEAD - len(lead)) for lead in growing}
+            continue
         current |= {lead + (chars,) for lead in growing}
     return frozenset(current)
 

@@ -368,3 +368,18 @@ def test_currency_mark_pattern_finds_what_the_word_boundary_pattern_finds() -> N
     for _ in range(20000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
         assert bool(_CURRENCY_MARK.search(text)) == bool(plain.search(text)), text
+
+
+@pytest.mark.parametrize(("pattern", "text", "may_begin"), [
+    (r"rechnungs?\s*nr", "rech", True), (r"rechnungs?\s*nr", "recx", False), (r"n[oº°r]?\.?", "no.x", True),
+    (r"n[oº°r]?\.?", "nx", True), (r"(?:solde|reste)\s*à", "rest", True), (r"(?:solde|reste)\s*à", "rext", False),
+    (r"total", "TOTA".lower(), True), (r"total", "toxa", False), (r"#", "#", True),
+    (r"(?-i:ab)c", "abc", True), (r"(a)\1b", "aab", True),  # parts of unknown length say nothing after them
+    (r"发票", "fapi", False),
+])
+def test_the_beginnings_a_label_pattern_may_have_in_ascii_text(pattern: str, text: str, may_begin: bool) -> None:
+    from re import _parser  # type: ignore[attr-defined]
+
+    from inbox_ocr.understand.layout import _can_begin, _leads
+
+    assert _can_begin(_leads(_parser.parse(pattern), frozenset({()})), text) is may_begin
