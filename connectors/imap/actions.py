@@ -1,8 +1,9 @@
 """What acknowledging an IMAP message changes on the server: flags and keywords, a move (MOVE,
 else COPY + \\Deleted + UID EXPUNGE of that one UID, never a plain EXPUNGE), a delete to the
-Trash, the quarantine folder. A move redone after a crash first looks for the copy a half-done
-MOVE may have left in the target. Every step is harmless when repeated: STORE, COPY, MOVE and
-EXPUNGE of a UID that is gone are no-ops (RFC 3501 6.4.8).
+Trash, the quarantine folder. A move redone after a crash, or retried after the connection dropped
+under it, first looks for the copy a half-done MOVE may have left in the target. Every step is
+harmless when repeated: STORE, COPY, MOVE and EXPUNGE of a UID that is gone are no-ops (RFC 3501
+6.4.8).
 """
 
 from __future__ import annotations
@@ -58,10 +59,17 @@ class MailboxActions:
         elif changes.move_to:
             self._move(client, folder, uid, changes.move_to)
 
-    def quarantine(self, client: IMAPClient, message: RawMessage) -> None:
+    def quarantine(self, client: IMAPClient, message: RawMessage, redo: bool = False) -> None:
+        """Move the message to the quarantine folder; `redo` (a retry after a dropped connection)
+        first looks for the copy a half-done MOVE may have left there."""
         folder, uidvalidity, uid = split_key(message.key)
-        if self._still_there(client, folder, uidvalidity, uid):
-            self._move(client, folder, uid, self.config.quarantine_folder)
+        if not self._still_there(client, folder, uidvalidity, uid):
+            return
+        target = self.config.quarantine_folder
+        if redo and self._moved_before(client, message, folder, target):
+            self._remove_original(client, folder, uid)
+        else:
+            self._move(client, folder, uid, target)
 
     def _still_there(self, client: IMAPClient, folder: str, uidvalidity: int, uid: int) -> bool:
         """False when the folder's UIDVALIDITY changed: the UID may name another message now.

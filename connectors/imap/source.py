@@ -221,11 +221,25 @@ class ImapSource:
         for change in changes.helpdesk_only():
             log.warning("event=action_not_applicable source=%s key=%s action=%s reason=only a helpdesk source "
                         "can assign or comment", self.name, message.key, change.split(":")[0])
-        self.session.run(f"ack {message.key}", lambda client: self.mailbox.apply(client, message, changes))
+        attempts = 0
+
+        def apply(client: IMAPClient) -> None:
+            nonlocal attempts
+            attempts += 1  # a retry after a dropped connection may follow a MOVE the server did halfway
+            self.mailbox.apply(client, message, changes if attempts == 1 else changes.model_copy(update={"redo": True}))
+
+        self.session.run(f"ack {message.key}", apply)
         log.info("event=imap_acked source=%s key=%s actions=%s", self.name, message.key, changes.describe())
 
     def fail(self, message: RawMessage, reason: str) -> None:
-        self.session.run(f"quarantine {message.key}", lambda client: self.mailbox.quarantine(client, message))
+        attempts = 0
+
+        def quarantine(client: IMAPClient) -> None:
+            nonlocal attempts
+            attempts += 1  # as in ack: a retry looks for the copy a half-done MOVE left
+            self.mailbox.quarantine(client, message, redo=attempts > 1)
+
+        self.session.run(f"quarantine {message.key}", quarantine)
         log.warning(
             "event=imap_quarantined source=%s key=%s folder=%s reason=%s",
             self.name,

@@ -250,3 +250,48 @@ def test_idle_renew_may_not_exceed_29_minutes():
         ImapSourceConfig.model_validate(
             {"type": "imap", "name": "a", "host": "h", "username": "u", "password": "p", "idle_renew": "30m"}
         )
+
+
+class DropsDuringMove(ScriptedServer):
+    """MOVE copies the message, then the connection drops before the original is removed (what
+    Dovecot leaves when it goes away mid-command)."""
+
+    def __init__(self) -> None:
+        super().__init__((b"IMAP4REV1", b"MOVE", b"UIDPLUS"))
+        self.holding: set[str] = set()  # folders that hold a copy
+        self.selected = "INBOX"
+        self.dropped = False
+
+    def select_folder(self, folder: str, readonly: bool = False) -> dict[bytes, Any]:
+        self.selected = folder
+        return super().select_folder(folder)
+
+    def move(self, uids: list[int], folder: str) -> None:
+        super().move(uids, folder)
+        self.holding.add(folder)
+        if not self.dropped:
+            self.dropped = True
+            raise ConnectionResetError("connection reset by peer")
+
+    def search(self, criteria: list[Any]) -> list[int]:
+        self.calls.append(("search", self.selected, tuple(criteria)))
+        return [3] if self.selected in self.holding else []
+
+
+def with_id(uid: int = 7) -> RawMessage:
+    return RawMessage(source="acct", key=f"INBOX/{UIDVALIDITY}/{uid}", folder="INBOX",
+                      raw=b"Message-ID: <inv-23@example.com>\r\nSubject: x\r\n\r\n")
+
+
+@pytest.mark.parametrize("quarantine", [False, True])
+def test_a_move_retried_after_the_connection_dropped_mid_move_does_not_copy_twice(quarantine: bool) -> None:
+    server = DropsDuringMove()
+    if quarantine:
+        source(server, reconnect_backoff=0.01).fail(with_id(), "unreadable")
+        target = "Quarantine"
+    else:
+        source(server, reconnect_backoff=0.01).ack(with_id(), MailboxChanges(move_to="Done"))
+        target = "Done"
+    assert server.commands("move") == [("move", (7,), target)]  # the retry found the copy
+    assert ("search", target, ("HEADER", "Message-ID", "<inv-23@example.com>")) in server.calls
+    assert server.commands("uid_expunge") == [("uid_expunge", (7,))]  # and removed only the original
