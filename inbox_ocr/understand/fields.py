@@ -1,7 +1,7 @@
 """Generic invoice field extraction from positioned text (PDF text layer or OCR), no template.
 
 Every field is found the same way: labels in seven languages (labels.py) are located in the page
-cells (layout.py), the texts next to each label are parsed as the field's type, and the candidate
+cells (layout.py, label_match.py), the texts next to each label are parsed as the field's type, and the candidate
 with the best label weight x position trust wins. Money fields are then chosen together so that
 net + tax = gross where the document allows it. Fields no label points at fall back to patterns
 (IBAN, VAT ids) or layout (the vendor is the company at the top or in the footer).
@@ -21,7 +21,8 @@ from datetime import date
 from decimal import Decimal
 
 from inbox_ocr.kernel.models import Document
-from inbox_ocr.understand.layout import Cell, LabelHit, find_labels, page_cells
+from inbox_ocr.understand.label_match import LabelHit, find_labels
+from inbox_ocr.understand.layout import Cell, page_cells
 from inbox_ocr.understand.lines import extract_line_items
 from inbox_ocr.understand.money import (
     extract_money,

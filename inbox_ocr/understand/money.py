@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from inbox_ocr.understand.layout import LabelHit
+from inbox_ocr.understand.label_match import LabelHit
 from inbox_ocr.understand.nearby import row_of
 from inbox_ocr.understand.normalize import (
     PERCENT,

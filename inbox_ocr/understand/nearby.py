@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from inbox_ocr.understand.layout import Cell, LabelHit, same_row
+from inbox_ocr.understand.label_match import LabelHit
+from inbox_ocr.understand.layout import Cell, same_row
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import re
 from functools import lru_cache
 
 from inbox_ocr.understand import labels as L
-from inbox_ocr.understand.layout import Cell, LabelHit, same_row
+from inbox_ocr.understand.label_match import LabelHit
+from inbox_ocr.understand.layout import Cell, same_row
 from inbox_ocr.understand.nearby import value_candidates
 from inbox_ocr.understand.normalize import (
     VAT_ID,

@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from inbox_ocr.understand import labels as L
-from inbox_ocr.understand.layout import Cell, LabelHit, compile_labels, same_row
+from inbox_ocr.understand.label_match import LabelHit, compile_labels
+from inbox_ocr.understand.layout import Cell, same_row
 from inbox_ocr.understand.nearby import Cells, value_candidates
 from inbox_ocr.understand.normalize import (
     PERCENT,

@@ -14,7 +14,8 @@ import numpy as np
 from inbox_ocr.understand import labels as L
 from inbox_ocr.understand.candidates import Candidate
 from inbox_ocr.understand.context_labels import CONTEXT_LABELS
-from inbox_ocr.understand.layout import Cell, compile_labels, find_labels
+from inbox_ocr.understand.label_match import compile_labels, find_labels
+from inbox_ocr.understand.layout import Cell
 from inbox_ocr.understand.nearby import row_of
 from inbox_ocr.understand.scoring import DocumentContext, Extraction, refined_label
 

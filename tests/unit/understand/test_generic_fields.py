@@ -306,7 +306,7 @@ def test_labels_found_through_the_ascii_index_are_those_every_label_pattern_find
     import random
 
     from inbox_ocr.kernel.models import Word
-    from inbox_ocr.understand import layout
+    from inbox_ocr.understand import label_match, layout
     from inbox_ocr.understand.scoring import LABELS
     from inbox_ocr.understand.view import CONTEXT
 
@@ -328,7 +328,8 @@ def test_labels_found_through_the_ascii_index_are_those_every_label_pattern_find
             text, low = cell.text, cell.text.lower()
             every = [(s, name) for s in cell.starts[0] for name, rx, _ in labels._starting.get(text[s], (None, ()))[1]
                      if (m := rx.match(text, s)) and m.end() > s]
-            tried = [(s, name) for s in cell.starts[0] for name, rx, _ in labels.ascii_labels(low[s : s + layout._LEAD])
+            lead = label_match._LEAD
+            tried = [(s, name) for s in cell.starts[0] for name, rx, _ in labels.ascii_labels(low[s : s + lead])
                      if (m := rx.match(text, s)) and m.end() > s]
             assert tried == every, text
             hits += len(every)
@@ -380,6 +381,6 @@ def test_currency_mark_pattern_finds_what_the_word_boundary_pattern_finds() -> N
 def test_the_beginnings_a_label_pattern_may_have_in_ascii_text(pattern: str, text: str, may_begin: bool) -> None:
     from re import _parser  # type: ignore[attr-defined]
 
-    from inbox_ocr.understand.layout import _can_begin, _leads
+    from inbox_ocr.understand.label_match import _can_begin, _leads
 
     assert _can_begin(_leads(_parser.parse(pattern), frozenset({()})), text) is may_begin
