@@ -53,8 +53,10 @@ class MailboxActions:
         if flags:
             client.add_flags([uid], flags, silent=True)
         if changes.delete:
-            self._delete(client, folder, uid)
-        elif changes.move_to and changes.redo and self._moved_before(client, message, folder, changes.move_to):
+            self._delete(client, message, folder, uid, changes.redo)
+        elif changes.move_to and changes.redo and self._moved_before(
+            client, message, folder, self.session.server_name(changes.move_to)
+        ):
             self._remove_original(client, folder, uid)  # the copy is there: only the original is left
         elif changes.move_to:
             self._move(client, folder, uid, changes.move_to)
@@ -66,7 +68,7 @@ class MailboxActions:
         if not self._still_there(client, folder, uidvalidity, uid):
             return
         target = self.config.quarantine_folder
-        if redo and self._moved_before(client, message, folder, target):
+        if redo and self._moved_before(client, message, folder, self.session.server_name(target)):
             self._remove_original(client, folder, uid)
         else:
             self._move(client, folder, uid, target)
@@ -132,9 +134,10 @@ class MailboxActions:
             self._known_folders.add(name)
         return folder
 
-    def _delete(self, client: IMAPClient, folder: str, uid: int) -> None:
+    def _delete(self, client: IMAPClient, message: RawMessage, folder: str, uid: int, redo: bool) -> None:
         """To the Trash; without one, flagged \\Deleted for the user's client to expunge (we never
-        expunge: the folder may hold others' \\Deleted mail they still want to undelete)."""
+        expunge: the folder may hold others' \\Deleted mail they still want to undelete). A redo
+        looks for the copy a half-done MOVE may have left in the Trash, like any other move."""
         trash = self._trash(client)
         if trash is None or trash == self.session.server_name(folder):
             client.add_flags([uid], [DELETED], silent=True)
@@ -142,7 +145,10 @@ class MailboxActions:
                 log.info("event=imap_deleted_flag_only source=%s folder=%s uid=%d reason=no Trash folder "
                          "(set trash_folder)", self.name, folder, uid)
             return
-        self._move_to_server_folder(client, folder, uid, trash)
+        if redo and self._moved_before(client, message, folder, trash):
+            self._remove_original(client, folder, uid)
+        else:
+            self._move_to_server_folder(client, folder, uid, trash)
 
     def _trash(self, client: IMAPClient) -> str | None:
         """The server's name of the Trash: configured, SPECIAL-USE \\Trash, or an existing 'Trash'."""
@@ -164,14 +170,14 @@ class MailboxActions:
         self._ensure_folder(client, target)
         self._move_to_server_folder(client, folder, uid, self.session.server_name(target))
 
-    def _moved_before(self, client: IMAPClient, message: RawMessage, folder: str, target: str) -> bool:
-        """Whether `target` already holds this message (by Message-ID): an ack redone after a crash
-        must not copy it a second time when the server had copied it and not yet removed the
-        original (Dovecot can leave a MOVE half done when the client is killed mid-command)."""
+    def _moved_before(self, client: IMAPClient, message: RawMessage, folder: str, server_target: str) -> bool:
+        """Whether `server_target` (the server's folder name) already holds this message (by
+        Message-ID): an ack redone after a crash must not copy it a second time when the server had
+        copied it and not yet removed the original (Dovecot can leave a MOVE half done when the
+        client is killed mid-command)."""
         message_id = message.header("Message-ID")
-        if not message_id or target.upper() == "INBOX":
+        if not message_id or server_target.upper() == "INBOX":
             return False
-        server_target = self.session.server_name(target)
         if not client.folder_exists(server_target):
             return False
         client.select_folder(server_target, readonly=True)
@@ -182,7 +188,7 @@ class MailboxActions:
             self.session.select(client, folder)  # what follows works on the original's folder again
         if found:
             log.info("event=imap_move_completed source=%s key=%s folder=%s reason=a copy was already there",
-                     self.name, message.key, target)
+                     self.name, message.key, server_target)
         return found
 
     def _move_to_server_folder(self, client: IMAPClient, folder: str, uid: int, server_target: str) -> None:

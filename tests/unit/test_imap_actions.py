@@ -283,12 +283,15 @@ def with_id(uid: int = 7) -> RawMessage:
                       raw=b"Message-ID: <inv-23@example.com>\r\nSubject: x\r\n\r\n")
 
 
-@pytest.mark.parametrize("quarantine", [False, True])
-def test_a_move_retried_after_the_connection_dropped_mid_move_does_not_copy_twice(quarantine: bool) -> None:
+@pytest.mark.parametrize("action", ["move", "delete", "quarantine"])
+def test_a_move_retried_after_the_connection_dropped_mid_move_does_not_copy_twice(action: str) -> None:
     server = DropsDuringMove()
-    if quarantine:
+    if action == "quarantine":
         source(server, reconnect_backoff=0.01).fail(with_id(), "unreadable")
         target = "Quarantine"
+    elif action == "delete":  # a delete is a move to the Trash
+        source(server, reconnect_backoff=0.01, trash_folder="Trash").ack(with_id(), MailboxChanges(delete=True))
+        target = "Trash"
     else:
         source(server, reconnect_backoff=0.01).ack(with_id(), MailboxChanges(move_to="Done"))
         target = "Done"
