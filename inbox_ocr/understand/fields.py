@@ -48,7 +48,6 @@ from inbox_ocr.understand.scoring import (
     DocumentContext,
     Extraction,
     best_candidate,
-    date_value,
     identifier_value,
     refined_label,
     scored_candidates,
@@ -107,8 +106,8 @@ def rule_extraction(document: Document) -> RuleResult:
 
     out.set("currency", currency, currency_conf)
     best_candidate(out, "invoice_number", ctx, identifier_value)
-    best_candidate(out, "invoice_date", ctx, lambda t: date_value(t, conventions))
-    best_candidate(out, "due_date", ctx, lambda t: date_value(t, conventions))
+    best_candidate(out, "invoice_date", ctx, ctx.parse_date)
+    best_candidate(out, "due_date", ctx, ctx.parse_date)
     if "invoice_date" not in out.values:
         first = _first_date(cells, conventions)
         if first:

@@ -31,7 +31,7 @@ from inbox_ocr.understand.features import FEATURE_NAMES, feature_rows
 from inbox_ocr.understand.fields import RuleResult
 from inbox_ocr.understand.money import amount_pool
 from inbox_ocr.understand.names import name_candidates
-from inbox_ocr.understand.scoring import DocumentContext, date_value, identifier_value, scored_candidates
+from inbox_ocr.understand.scoring import DocumentContext, identifier_value, scored_candidates
 from inbox_ocr.understand.trees import MAX_DEPTH, Calibration, TreeEnsemble
 from inbox_ocr.understand.view import DocumentView
 
@@ -69,7 +69,7 @@ def rule_pools(ctx: DocumentContext) -> dict[str, dict[Any, float]]:
     for name in ("invoice_number", "po_number"):
         keep(name, [(r[0], r[1]) for r in scored_candidates(ctx, name, identifier_value)])
     for name in ("invoice_date", "due_date"):
-        keep(name, [(r[0], r[1]) for r in scored_candidates(ctx, name, lambda t: date_value(t, ctx.conventions))])
+        keep(name, [(r[0], r[1]) for r in scored_candidates(ctx, name, ctx.parse_date)])
     for name in ("total", "subtotal", "tax", "amount_due"):
         keep(name, [(score, value) for score, value, _ in amount_pool(ctx, name)])
     return pools

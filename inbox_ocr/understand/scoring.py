@@ -52,7 +52,12 @@ class DocumentContext:
     by_field: dict[str, list[LabelHit]]
     page_heights: dict[int, float] = field(default_factory=dict)
     party_headings: list[tuple[Cell, str]] | None = None  # parties.py fills it on first use
-    memo: dict[tuple[str, str], Any] = field(default_factory=dict)  # results asked for more than once
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # results asked for more than once
+
+    def parse_date(self, text: str) -> date | None:
+        """`date_value` in this document's conventions (one function per document, so that the
+        scored candidates of a date field are worked out once)."""
+        return date_value(text, self.conventions)
 
     def prior(self, name: str, hit: LabelHit) -> float:
         """Where documents put their header fields: top of page one, next to the number."""
@@ -161,6 +166,15 @@ def amount_in(text: str, conventions: Conventions) -> tuple[Decimal, bool] | Non
 
 
 def scored_candidates(ctx: DocumentContext, name: str, parse, allow_below: bool = True, max_below: int = 2):  # type: ignore[no-untyped-def]
+    """Every value `parse` finds near a label of `name`, best score first. Worked out once per
+    document and arguments: the rule-based extraction and the scorer's features both ask (the
+    same `parse` function object gives the same values)."""
+    func = getattr(parse, "__func__", parse)  # the key holds no bound method or closure: no cycle back to ctx
+    key = ("scored", name, func, allow_below, max_below)
+    memo = getattr(parse, "__self__", ctx) is ctx and getattr(func, "__closure__", None) is None
+    cached = ctx.memo.get(key) if memo else None
+    if cached is not None:
+        return cached
     results = []
     for hit in ctx.by_field.get(name, ()):
         for rank, cand in enumerate(value_candidates(hit, ctx.cells, max_below=max_below)):
@@ -173,6 +187,8 @@ def scored_candidates(ctx: DocumentContext, name: str, parse, allow_below: bool 
             score *= ctx.prior(name, hit)
             results.append((score, value, hit, cand))
     results.sort(key=lambda r: -r[0])
+    if memo:
+        ctx.memo[key] = results
     return results
 
 

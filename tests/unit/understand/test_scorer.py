@@ -144,3 +144,51 @@ def test_a_model_trained_on_other_features_is_refused(tmp_path: Any, caplog: pyt
     (tmp_path / "fields.json").write_text(json.dumps(meta))
     assert Scorer.load(tmp_path) is None
     assert "retrain" in caplog.text
+
+
+
+def _german_invoice() -> Any:
+    from .conftest import make_pdf, read_pdf
+
+    return read_pdf(make_pdf([
+        (380, 60, "Rechnung Nr. RE-2024-117"), (380, 76, "Datum: 05.03.2024"), (380, 92, "Fällig am: 04.04.2024"),
+        (60, 60, "Muster GmbH"), (60, 76, "USt-IdNr. DE136695976"), (300, 400, "Nettobetrag 100,00 EUR"),
+        (300, 416, "MwSt 19% 19,00 EUR"), (300, 432, "Gesamtbetrag 119,00 EUR"),
+    ]))
+
+
+def test_the_scored_candidates_of_a_field_are_worked_out_once_per_document() -> None:
+    """The rule-based values and the scorer's features both ask for them; a parse function that
+    closes over something (it may differ from call to call) is not remembered."""
+    from inbox_ocr.understand.fields import rule_extraction
+    from inbox_ocr.understand.scoring import date_value, scored_candidates
+
+    ctx = rule_extraction(_german_invoice()).ctx
+    assert ctx is not None
+    first = scored_candidates(ctx, "invoice_date", ctx.parse_date)
+    assert first and str(first[0][1]) == "2024-03-05"
+    assert scored_candidates(ctx, "invoice_date", ctx.parse_date) is first
+    conventions = ctx.conventions
+    again = scored_candidates(ctx, "invoice_date", lambda t: date_value(t, conventions))
+    assert again == first and again is not first
+
+
+def test_analysis_frees_what_it_built_without_the_cycle_collector() -> None:
+    """Nothing the analysis builds refers back to itself (the memo of scored candidates holds no
+    bound method of its document context): a cycle would keep a document's cells and candidates
+    alive until the collector runs, and the collector would then walk them all."""
+    import gc
+
+    from inbox_ocr.understand import analyze
+
+    document = _german_invoice()
+    analyze(document)  # models loaded, caches warm
+    gc.collect()
+    gc.disable()
+    try:
+        analysis = analyze(document)
+        cyclic = gc.collect()
+    finally:
+        gc.enable()
+    assert str(analysis.fields.invoice_date) == "2024-03-05" and analysis.fields.invoice_number == "RE-2024-117"
+    assert cyclic == 0
