@@ -364,6 +364,7 @@ CURRENCY_SYMBOLS: list[tuple[str, str]] = [
 _CODE = re.compile("|".join(sorted(ISO_CURRENCIES)))
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _RINGGIT = re.compile(r"(?<![A-Za-z])RM\s?\d")
+_ANY_SYMBOL = re.compile("|".join(re.escape(symbol) for symbol, _ in CURRENCY_SYMBOLS))
 
 
 def currencies_in(text: str) -> list[str]:
@@ -374,6 +375,16 @@ def currencies_in(text: str) -> list[str]:
         and (m.end() == len(text) or text[m.end()] not in _ASCII_LETTERS)
     ]
     hits += [(m.start(), "MYR") for m in _RINGGIT.finditer(text)]
+    if _ANY_SYMBOL.search(text):  # most texts have none: one search, not a find per symbol
+        hits += _symbols_in(text)
+    hits.sort()
+    return [code for _, code in hits]
+
+
+def _symbols_in(text: str) -> list[tuple[int, str]]:
+    """Where each currency symbol stands and its code; a longer symbol ("US$") takes its characters
+    from a shorter one ("$")."""
+    hits: list[tuple[int, str]] = []
     consumed: set[int] = set()
     for symbol, code in CURRENCY_SYMBOLS:
         start = 0
@@ -385,8 +396,7 @@ def currencies_in(text: str) -> list[str]:
             if symbol == "¥" and re.search(r"[\u4e00-\u9fff]", text):
                 code = "CNY"  # the yen sign on a Chinese document is the yuan
             hits.append((i, code))
-    hits.sort()
-    return [code for _, code in hits]
+    return hits
 
 
 # --------------------------------------------------------------------------- identifiers
