@@ -12,7 +12,8 @@ import re
 import unicodedata
 
 _LEADERS = frozenset("._-–—·…=*")
-_NO_LEADERS = str.maketrans("", "", "".join(_LEADERS))
+# removed with one regex sub (str.translate of non-ASCII text looks every character up in a dict)
+_LEADER_RUNS = re.compile("[" + re.escape("".join(sorted(_LEADERS))) + "]+")
 _NOT_LATIN = re.compile(r"[^\x00-\u024f]")
 _VOWELS = frozenset("aeiouyäöüàáâãåæèéêëìíîïòóôõøùúûýÿœAEIOUYÄÖÜÀÁÂÃÅÆÈÉÊËÌÍÎÏÒÓÔÕØÙÚÛÝŸŒ")
 
@@ -20,7 +21,8 @@ _VOWELS = frozenset("aeiouyäöüàáâãåæèéêëìíîïòóôõøùúûý�
 def looks_garbled(text: str) -> bool:
     """True for text a reader would call garbage (see module docstring); False for short texts,
     which carry too little evidence either way."""
-    chars = "".join(text.split())  # str.split() splits at str.isspace() characters
+    words = text.split()  # str.split() splits at str.isspace() characters
+    chars = "".join(words)
     if len(chars) < 40:
         return False
     if not chars.isprintable() or "\ufffd" in chars:  # printable: no Cc, Cf, Cs, Co, Cn, Z* at all
@@ -28,14 +30,14 @@ def looks_garbled(text: str) -> bool:
         if bad / len(chars) > 0.1:
             return True
     # dot leaders and rules (tables of contents, forms) are punctuation but not garbage
-    inked = chars.translate(_NO_LEADERS)
+    inked = _LEADER_RUNS.sub("", chars)
     if inked and sum(map(str.isalnum, inked)) / len(inked) < 0.5:
         return True
     # Non-Latin scripts (no Latin vowels) are not judged by the vowel test.
     latin = sum(map(str.isalpha, _NOT_LATIN.sub("", chars)))
     if latin / len(chars) <= 0.5:
         return False
-    tokens = [t for t in text.split() if not _LEADERS.issuperset(t)]  # split() splits where \s matches
+    tokens = [t for t in words if not _LEADERS.issuperset(t)]
     enough = 0.5 * max(1, len(tokens))  # word-like tokens that make the text real
     wordlike = 0
     for t in tokens:
