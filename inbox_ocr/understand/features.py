@@ -237,7 +237,8 @@ def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
     values = [c.value for c in cands]
     counts = Counter(values)
     party_list = list(parties) if parties is not None else [0] * len(cands)
-    common, same, left, above = [], [], [], []
+    common: list[list[float]] = []
+    labels: list[np.ndarray] = []  # per candidate its labels from the same cell, the left and above
     n = len(cands)
     for i, cand in enumerate(cands):
         same_labels, same_gap = view.same(cand)
@@ -250,11 +251,9 @@ def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
             (end - start) / text_len, facts[6], facts[7], same_gap, facts[8], above_gap,
             float(counts[cand.value]), float(n), i / max(n, 1), *view.witness(cand.value),
         ])
-        same.append(same_labels)
-        left.append(left_labels)
-        above.append(above_labels)
-    blocks = [_matrix(common, len(_COMMON)), np.stack(same),
-              np.stack(left), np.stack(above)]
+        labels += (same_labels, left_labels, above_labels)
+    # one concatenation, in the order of _LABEL_FEATURES (direction, then group)
+    blocks = [_matrix(common, len(_COMMON)), np.concatenate(labels).reshape(n, len(_LABEL_FEATURES))]
     if kind == "amount":
         specific = _amount_block(view, cands)
     elif kind == "date":
