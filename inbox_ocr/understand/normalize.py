@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -185,7 +186,33 @@ for _num, _names in enumerate(
 for _name, _num in json.loads((Path(__file__).with_name("months.json")).read_text(encoding="utf-8"))["months"].items():
     MONTHS.setdefault(_name, _num)
 
-_MONTH_ALT = "|".join(sorted((re.escape(n) for n in MONTHS), key=len, reverse=True))
+
+
+def _prefix_tree(words: Iterable[str]) -> str:
+    """A regex alternation of `words` as a prefix tree ("ju(?:l(?:i|y)?|n(?:e|i)?)"): the engine
+    tests a character once for all the words that share it, where a flat alternation of 300 month
+    names tries each name at every position of the text. Words that share a prefix are tried longest
+    first, as in a flat alternation sorted by length (words that do not cannot match at the same
+    place, unless two different letters matched one character, which no month name needs)."""
+    tree: dict[str, dict] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def alternation(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + alternation(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        if len(branches) == 1 and "" not in node:
+            return branches[0]
+        return f"(?:{'|'.join(branches)})" + ("?" if "" in node else "")
+
+    return alternation(tree)
+
+
+_MONTH_ALT = _prefix_tree(MONTHS)
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # a range with the year once, at its end: "July 1 - July 31, 2014", "Aug 3 – 9, 2014"
     (re.compile(rf"(?<!\w)({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*[-–]\s*(?:({_MONTH_ALT})\.?\s+)?"
