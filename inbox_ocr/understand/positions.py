@@ -11,10 +11,12 @@ printed nowhere (a template's computed field, a sum) has no position.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from itertools import accumulate
 
 from inbox_ocr.kernel.models import FieldPosition, InvoiceFields
 from inbox_ocr.understand.layout import Cell
@@ -37,6 +39,7 @@ def locate_fields(cells: Iterable[Cell], fields: InvoiceFields, conventions: Con
     found: dict[str, FieldPosition] = {}
     printed: dict[object, list[tuple[Cell, Span]]] | None = None  # amounts and dates: one pass over the cells
     lowered: list[str] | None = None
+    compact: _Compact | None = None
     for name in MONEY + DATES + IDENTIFIERS + NAMES:
         value = getattr(fields, name)
         if value is None:
@@ -54,10 +57,10 @@ def locate_fields(cells: Iterable[Cell], fields: InvoiceFields, conventions: Con
                              if first and (at := text.find(first)) >= 0), None)
             where = [found_at] if found_at else []
         else:
-            pattern = _identifier(str(value))
-            first_match = next(((cell, m.span()) for cell in cells if pattern is not None
-                                and (m := pattern.search(cell.text))), None)
-            where = [first_match] if first_match else []
+            if compact is None:
+                compact = _Compact(cells)
+            found_in = compact.find(str(value))
+            where = [found_in] if found_in else []
         if not where:
             continue
         cell, (start, end) = where[-1] if name in MONEY else where[0]
@@ -66,10 +69,54 @@ def locate_fields(cells: Iterable[Cell], fields: InvoiceFields, conventions: Con
     return found
 
 
+# The non-ASCII characters that case-insensitive matching takes for ASCII letters (the re module's
+# documentation lists these four)
+_ASCII_LOOKALIKES = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
+_LOOKALIKE_TABLE = str.maketrans(_ASCII_LOOKALIKES)
+_CELL_END = "\uffff"
+
+
 def _identifier(text: str) -> re.Pattern[str] | None:
     """`text` as printed with or without spaces, dots, dashes and slashes between its characters."""
     chars = _SKIP.sub("", text)
     return re.compile(r"[\s.\-/]*".join(map(re.escape, chars)), re.IGNORECASE) if chars else None
+
+
+class _Compact:
+    """Identifiers found as `_identifier` finds them, without compiling a pattern per value (the
+    values differ from document to document): the cells' texts without spaces, dots, dashes and
+    slashes, in lower case (the look-alikes as their ASCII letters), joined into one text that an
+    ASCII value is looked up in; the cell found is then read character by character for the span."""
+
+    def __init__(self, cells: list[Cell]) -> None:
+        self.cells = cells
+        parts = [_SKIP.sub("", (c.text if c.text.isascii() else c.text.translate(_LOOKALIKE_TABLE)).lower())
+                 for c in cells]
+        self.starts = list(accumulate((len(p) + 1 for p in parts[:-1]), initial=0))
+        self.text = _CELL_END.join(parts)  # no ASCII value spans two cells
+
+    def find(self, value: str) -> tuple[Cell, Span] | None:
+        """The first cell that prints `value`, and where."""
+        chars = _SKIP.sub("", value)
+        if not chars:
+            return None
+        if not chars.isascii():
+            pattern = _identifier(value)
+            return next(((cell, m.span()) for cell in self.cells if pattern is not None
+                         and (m := pattern.search(cell.text))), None)
+        wanted = chars.lower()
+        at = self.text.find(wanted)
+        while at >= 0:
+            index = bisect.bisect_right(self.starts, at) - 1
+            cell = self.cells[index]
+            kept = [(i, _ASCII_LOOKALIKES.get(ch, ch.lower() if ch.isascii() else ch))
+                    for i, ch in enumerate(cell.text) if not _SKIP.match(ch)]
+            local = "".join(ch for _, ch in kept).find(wanted)
+            if local >= 0:
+                return cell, (kept[local][0], kept[local + len(wanted) - 1][0] + 1)
+            next_cell = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
+            at = self.text.find(wanted, next_cell)
+        return None
 
 
 def _amounts_and_dates(cells: list[Cell], conventions: Conventions) -> dict[object, list[tuple[Cell, Span]]]:

@@ -73,3 +73,31 @@ def test_a_document_without_text_has_no_positions() -> None:
     from inbox_ocr.understand import analyze
 
     assert analyze(doc).positions == {}
+
+
+def test_identifiers_are_found_where_the_case_insensitive_pattern_finds_them() -> None:
+    """An identifier is looked up in the cells' compacted lower-case text instead of a pattern
+    compiled per value; the cell and span are those of the pattern (`_identifier`), including the
+    four non-ASCII letters that case-insensitive matching takes for ASCII ones (İ ı ſ K)."""
+    import random
+
+    from inbox_ocr.understand.layout import Cell
+    from inbox_ocr.understand.positions import _Compact, _identifier
+
+    rnd = random.Random(3)
+    alphabet = "abcKkSsIi019-./\tXyZ€üİıſK\u00a0_:#"
+    hits = 0
+    for _ in range(3000):
+        value = "".join(rnd.choice("abcKkSsIi019-./ XZü") for _ in range(rnd.randint(0, 6)))
+        cells = []
+        for index in range(rnd.randint(1, 4)):
+            words = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8))) for _ in range(rnd.randint(1, 3))]
+            if rnd.random() < 0.4:  # the value printed with other case and separators
+                words.append("".join((c.upper() if rnd.random() < 0.5 else c) + rnd.choice(["", "-", ".", "/"])
+                                     for c in value.replace(" ", "")) or "q")
+            cells.append(Cell(1, index, [Word(text=w.strip() or "q", box=(0, 0, 1, 1)) for w in words]))
+        pattern = _identifier(value)
+        expected = next(((c, m.span()) for c in cells if pattern is not None and (m := pattern.search(c.text))), None)
+        assert _Compact(cells).find(value) == expected, (value, [c.text for c in cells])
+        hits += expected is not None
+    assert hits > 500
