@@ -384,3 +384,30 @@ def test_the_beginnings_a_label_pattern_may_have_in_ascii_text(pattern: str, tex
     from inbox_ocr.understand.label_match import _can_begin, _leads
 
     assert _can_begin(_leads(_parser.parse(pattern), frozenset({()})), text) is may_begin
+
+
+def test_the_bit_mask_table_of_beginnings_says_what_can_begin_says_label_by_label() -> None:
+    """LabelSet.ascii_labels decides with bit masks per (position, character); on every first
+    character of both label tables and 3,000 generated beginnings it keeps exactly the labels that
+    `_can_begin` keeps, in order."""
+    import random
+    import string
+
+    from inbox_ocr.understand.label_match import _can_begin, _LeadTable
+    from inbox_ocr.understand.scoring import LABELS
+    from inbox_ocr.understand.view import CONTEXT
+
+    rnd = random.Random(11)
+    alphabet = string.ascii_lowercase + string.digits + " .:#-/º°()"
+    kept = 0
+    for labels in (LABELS, CONTEXT):
+        firsts = sorted(labels._indices)
+        for _ in range(3000):
+            first = rnd.choice(firsts)
+            lead = first + "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 3)))
+            indices = labels._indices[first]
+            table = _LeadTable(indices, [labels.leads[i] for i in indices])
+            expected = [i for i in indices if _can_begin(labels.leads[i], lead)]
+            assert table.labels(lead) == expected, lead
+            kept += len(expected)
+    assert kept > 3000
