@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from typing import Literal
 
+from inbox_ocr.understand.caches import per_text
 from inbox_ocr.understand.layout import Cell
 from inbox_ocr.understand.normalize import PERCENT, Conventions, all_amounts, find_dates
 
@@ -131,7 +131,7 @@ def compact_tax_id(text: str) -> str:
     return re.sub(r"[\s.:\-]", "", text).upper()
 
 
-@lru_cache(maxsize=4096)
+@per_text
 def tax_id_valid(value: str) -> bool:
     """The check digits of an EU VAT id or a Chinese unified social credit code hold."""
     from stdnum.cn import uscc

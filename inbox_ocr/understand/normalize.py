@@ -7,7 +7,6 @@ different things on different invoices and only the rest of the document can tel
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+from inbox_ocr.understand.caches import per_text
 
 # --------------------------------------------------------------------------- conventions
 
@@ -99,7 +100,7 @@ def all_amounts(text: str, conventions: Conventions | None = None) -> list[tuple
     return list(_all_amounts(text, conventions.decimal_separator if conventions else None))
 
 
-@functools.lru_cache(maxsize=4096)  # cells are read for amounts by several fields and by the scorer
+@per_text  # cells are read for amounts by several fields and by the scorer
 def _all_amounts(text: str, decimal_hint: str | None) -> tuple[tuple[Decimal, int, int], ...]:
     out = []
     for m in AMOUNT_TOKEN.finditer(text):
@@ -260,7 +261,7 @@ def find_dates(text: str, conventions: Conventions | None = None) -> list[tuple[
 
 
 
-@functools.lru_cache(maxsize=4096)  # the rule-based extractor and the scorer's candidates read the same cells
+@per_text  # the rule-based extractor and the scorer's candidates read the same cells
 def _find_dates(text: str, day_first: bool) -> tuple[tuple[date, int, int], ...]:
     found: list[tuple[date, int, int]] = []
     taken: list[tuple[int, int]] = []

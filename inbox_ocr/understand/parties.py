@@ -4,9 +4,9 @@ party headings ("Verkäufer", "Bill to", 销售方), keys ("Name:", "USt-IdNr.")
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from inbox_ocr.understand import labels as L
+from inbox_ocr.understand.caches import per_text
 from inbox_ocr.understand.label_match import LabelHit
 from inbox_ocr.understand.layout import Cell, same_row
 from inbox_ocr.understand.nearby import value_candidates
@@ -119,7 +119,7 @@ _TITLE_LINE = re.compile(
 )
 
 
-@lru_cache(maxsize=4096)  # the same lines are asked about by several fields and the scorer
+@per_text  # the same lines are asked about by several fields and the scorer
 def looks_like_name(text: str) -> bool:
     letters = sum(map(str.isalpha, text))
     digits = sum(map(str.isdigit, text))
@@ -183,7 +183,7 @@ def _name_from(hit: LabelHit, ctx: DocumentContext, below: int = 4, heading: boo
 NAME_EDGE = " \t\u3000,;:，；：、"  # spaces and punctuation (Latin and CJK) around a name, never part of it
 
 
-@lru_cache(maxsize=4096)
+@per_text
 def strip_name(text: str) -> str:
     """The company part of a line: "Au bon moulin SARL - 1242 chemin ..." -> "Au bon moulin SARL",
     "AEON CO. (M) BHD (126926-H)" -> "AEON CO. (M) BHD", "Dimiliki: X Sdn Bhd" -> "X Sdn Bhd"."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from inbox_ocr.understand import labels as L
+from inbox_ocr.understand.caches import on_forget
 from inbox_ocr.understand.label_match import LabelHit, compile_labels
 from inbox_ocr.understand.layout import Cell, same_row
 from inbox_ocr.understand.nearby import Cells, value_candidates
@@ -21,6 +22,7 @@ from inbox_ocr.understand.normalize import (
 )
 
 LABELS = compile_labels(L.FIELD_LABELS)
+on_forget(LABELS.forget)
 _ID_TOKEN = re.compile(r"^[#(]*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d)[).,:;]*$")
 CENT = Decimal("0.01")
 WHERE_TRUST = {"same": 1.0, "right": 0.92, "below": 0.75}

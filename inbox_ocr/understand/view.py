@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from inbox_ocr.understand import labels as L
+from inbox_ocr.understand.caches import on_forget
 from inbox_ocr.understand.candidates import Candidate
 from inbox_ocr.understand.context_labels import CONTEXT_LABELS
 from inbox_ocr.understand.label_match import compile_labels, find_labels
@@ -20,6 +21,7 @@ from inbox_ocr.understand.nearby import row_of
 from inbox_ocr.understand.scoring import DocumentContext, Extraction, refined_label
 
 CONTEXT = compile_labels(CONTEXT_LABELS)
+on_forget(CONTEXT.forget)
 GROUPS: tuple[str, ...] = tuple(
     sorted(set(L.FIELD_LABELS) | set(CONTEXT_LABELS) | {"payment", "count", "total_net_qualified"})
 )
