@@ -93,32 +93,39 @@ class _LeadTable:
 
     def __init__(self, indices: tuple[int, ...], leads: list[Leads]) -> None:
         self.ways = [way for label_leads in leads for way in label_leads]
-        bits, at = [], 0
-        for label_leads in leads:
-            bits.append(((1 << len(label_leads)) - 1) << at)
+        self.label_of: list[int] = []  # per way (bit), its label's index
+        self.bits_of: list[int] = []  # per way, the bits of all ways of its label
+        at = 0
+        for index, label_leads in zip(indices, leads, strict=True):
+            bits = ((1 << len(label_leads)) - 1) << at
+            self.label_of += [index] * len(label_leads)
+            self.bits_of += [bits] * len(label_leads)
             at += len(label_leads)
-        self.by_label = list(zip(indices, bits, strict=True))
         self.every = (1 << at) - 1
-        self._masks: dict[tuple[int, str], int] = {}
+        self._masks: list[dict[str, int]] = [{} for _ in range(_LEAD)]  # per position, per character
 
     def _mask(self, position: int, char: str) -> int:
-        mask = self._masks.get((position, char))
-        if mask is None:
-            mask = 0
-            for i, way in enumerate(self.ways):
-                chars = way[position] if position < len(way) else None
-                if chars is None or char in chars:
-                    mask |= 1 << i
-            self._masks[(position, char)] = mask
+        mask = 0
+        for i, way in enumerate(self.ways):
+            chars = way[position] if position < len(way) else None
+            if chars is None or char in chars:
+                mask |= 1 << i
+        self._masks[position][char] = mask
         return mask
 
     def labels(self, text: str) -> list[int]:
         """The labels (indices, in order) that may match at the start of `text` (lower-case
-        ASCII), as `_can_begin` decides."""
+        ASCII, at most _LEAD characters), as `_can_begin` decides."""
         mask = self.every
         for position, char in enumerate(text):
-            mask &= self._mask(position, char)
-        return [index for index, bits in self.by_label if mask & bits]
+            known = self._masks[position].get(char)
+            mask &= known if known is not None else self._mask(position, char)
+        found = []
+        while mask:  # the lowest way left, its label, then past that label's ways
+            way = (mask & -mask).bit_length() - 1
+            found.append(self.label_of[way])
+            mask &= ~self.bits_of[way]
+        return found
 
 
 # The possible beginnings of a label: for each way it can begin, the set of (lower-cased ASCII)
