@@ -326,7 +326,8 @@ def bench_throughput(rounds: int = 5) -> None:
     Every document is timed on first sight: what understanding keeps from text to text (a cell's
     dates and amounts, the label index) is forgotten before each one (caches.forget, untimed).
     Without that, rounds after the first found every cell of the same 32 files worked out already,
-    which a daemon never sees: that made the path look about a tenth faster than it is."""
+    which a daemon never sees (README, "A fifth round": the code of 2026-12-01 took almost twice
+    the instructions on first sight that it took on a repeat)."""
     files = sorted(ZUGFERD.glob("*.pdf"))
     blobs = [(p.name, p.read_bytes()) for p in files]
     plain = [(name, _without_xml(data)) for name, data in blobs]
