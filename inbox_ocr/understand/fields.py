@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from inbox_ocr.kernel.models import Document
+from inbox_ocr.understand.currency import currencies_in
 from inbox_ocr.understand.label_match import LabelHit, find_labels
 from inbox_ocr.understand.layout import Cell, page_cells
 from inbox_ocr.understand.lines import extract_line_items
@@ -32,7 +33,6 @@ from inbox_ocr.understand.normalize import (
     IBAN_CANDIDATE,
     PERCENT,
     Conventions,
-    currencies_in,
     find_dates,
     parse_percent,
 )

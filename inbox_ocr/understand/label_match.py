@@ -87,8 +87,8 @@ class LabelSet:
 class _LeadTable:
     """Which of the labels of one first character can begin like a given text, in bit masks: one
     bit per way a label can begin, one mask per (position, character) saying which ways allow that
-    character there. A new beginning is then a few lookups and ANDs (`_can_begin` label by label
-    took about a third of the instructions of a document read on first sight). The masks depend on
+    character there. A new beginning is then a few lookups and ANDs (testing each label's beginnings
+    in turn took about a third of the instructions of a document read on first sight). The masks depend on
     the label tables and the alphabet only, not on the documents: they are bounded, and forget()
     leaves them."""
 
@@ -116,7 +116,8 @@ class _LeadTable:
 
     def labels(self, text: str) -> list[int]:
         """The labels (indices, in order) that may match at the start of `text` (lower-case
-        ASCII, at most _LEAD characters), as `_can_begin` decides."""
+        ASCII, at most _LEAD characters): those with a way to begin that allows each character of
+        `text` at its position (a way shorter than `text`, or None at a position, allows any)."""
         mask = self.every
         for position, char in enumerate(text):
             known = self._masks[position].get(char)
@@ -133,12 +134,6 @@ class _LeadTable:
 # characters at each of its first positions; None where any character may stand.
 Leads = frozenset[tuple[frozenset[str] | None, ...]]
 _LEAD = 4  # characters of a beginning
-
-
-def _can_begin(leads: Leads, text: str) -> bool:
-    """Whether a label with these beginnings may match at the start of `text` (lower-case ASCII)."""
-    return any(all(chars is None or i >= len(text) or text[i] in chars for i, chars in enumerate(lead))
-               for lead in leads)
 
 
 @functools.cache

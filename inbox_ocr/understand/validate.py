@@ -15,7 +15,7 @@ from schwifty import BIC, IBAN
 from stdnum.eu import vat as eu_vat
 
 from inbox_ocr.kernel.models import InvoiceFields
-from inbox_ocr.understand.normalize import ISO_CURRENCIES
+from inbox_ocr.understand.currency import ISO_CURRENCIES
 
 CENT = Decimal("0.01")
 

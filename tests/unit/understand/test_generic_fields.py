@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -371,6 +372,13 @@ def test_currency_mark_pattern_finds_what_the_word_boundary_pattern_finds() -> N
         assert bool(_CURRENCY_MARK.search(text)) == bool(plain.search(text)), text
 
 
+def _can_begin(leads: Any, text: str) -> bool:
+    """The definition the label index implements: some way to begin allows every character of
+    `text` (lower-case ASCII) at its position."""
+    return any(all(chars is None or i >= len(text) or text[i] in chars for i, chars in enumerate(lead))
+               for lead in leads)
+
+
 @pytest.mark.parametrize(("pattern", "text", "may_begin"), [
     (r"rechnungs?\s*nr", "rech", True), (r"rechnungs?\s*nr", "recx", False), (r"n[oº°r]?\.?", "no.x", True),
     (r"n[oº°r]?\.?", "nx", True), (r"(?:solde|reste)\s*à", "rest", True), (r"(?:solde|reste)\s*à", "rext", False),
@@ -381,19 +389,21 @@ def test_currency_mark_pattern_finds_what_the_word_boundary_pattern_finds() -> N
 def test_the_beginnings_a_label_pattern_may_have_in_ascii_text(pattern: str, text: str, may_begin: bool) -> None:
     from re import _parser  # type: ignore[attr-defined]
 
-    from inbox_ocr.understand.label_match import _can_begin, _leads
+    from inbox_ocr.understand.label_match import _leads, _LeadTable
 
-    assert _can_begin(_leads(_parser.parse(pattern), frozenset({()})), text) is may_begin
+    leads = _leads(_parser.parse(pattern), frozenset({()}))
+    assert _can_begin(leads, text) is may_begin
+    assert _LeadTable((0,), [leads]).labels(text) == ([0] if may_begin else [])
 
 
 def test_the_bit_mask_table_of_beginnings_says_what_can_begin_says_label_by_label() -> None:
     """LabelSet.ascii_labels decides with bit masks per (position, character); on every first
     character of both label tables and 3,000 generated beginnings it keeps exactly the labels that
-    `_can_begin` keeps, in order."""
+    the definition (`_can_begin`) keeps, in order."""
     import random
     import string
 
-    from inbox_ocr.understand.label_match import _can_begin, _LeadTable
+    from inbox_ocr.understand.label_match import _LeadTable
     from inbox_ocr.understand.scoring import LABELS
     from inbox_ocr.understand.view import CONTEXT
 

@@ -9,7 +9,8 @@ import pytest
 
 from inbox_ocr.kernel.models import Document, Page, TextLine
 from inbox_ocr.understand import analyze
-from inbox_ocr.understand.normalize import Conventions, currencies_in, parse_amount, parse_date
+from inbox_ocr.understand.currency import currencies_in
+from inbox_ocr.understand.normalize import Conventions, parse_amount, parse_date
 
 from .conftest import make_pdf, read_pdf
 
