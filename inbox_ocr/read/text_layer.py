@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from itertools import islice
 from operator import itemgetter
 
@@ -48,22 +47,33 @@ _page = Page.__pydantic_validator__.validate_python
 
 
 def page_from_words(number: int, width: float, height: float, words: list[tuple]) -> Page:
-    """Group pymupdf words (x0, y0, x1, y1, text, block, line, word_no) into lines, keeping order."""
-    grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    """Group pymupdf words (x0, y0, x1, y1, text, block, line, word_no) into lines, keeping order.
+    (Written for speed: a page has a hundred lines, half of them of one word.)"""
+    grouped: dict[tuple[int, int], list[tuple]] = {}
     for w in words:
-        grouped[(w[5], w[6])].append(w)
+        key = (w[5], w[6])
+        same_line = grouped.get(key)
+        if same_line is None:
+            grouped[key] = [w]
+        else:
+            same_line.append(w)
     lines: list[tuple[float, float, dict]] = []
     for ws in grouped.values():
-        if len(ws) > 1:
+        if len(ws) == 1:
+            w = ws[0]
+            x0, y0, x1, y1, text = w[:5]
+            if not text.isascii():
+                text = _nfkc(text)
+            line_words = [{"text": text, "box": w[:4]}]
+        else:
             ws.sort(key=itemgetter(7))
-        columns = list(zip(*ws, strict=True))
-        x0, y0, x1, y1 = min(columns[0]), min(columns[1]), max(columns[2]), max(columns[3])
-        texts = [t if t.isascii() else _nfkc(t) for t in columns[4]]
-        line = {
-            "text": " ".join(texts),
-            "box": ((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
-            "words": [{"text": t, "box": w[:4]} for t, w in zip(texts, ws, strict=True)],
-        }
+            x0s, y0s, x1s, y1s, texts = list(zip(*ws, strict=True))[:5]
+            x0, y0, x1, y1 = min(x0s), min(y0s), max(x1s), max(y1s)
+            if not "".join(texts).isascii():
+                texts = tuple(t if t.isascii() else _nfkc(t) for t in texts)
+            line_words = [{"text": t, "box": w[:4]} for t, w in zip(texts, ws, strict=True)]
+            text = " ".join(texts)
+        line = {"text": text, "box": ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), "words": line_words}
         lines.append((round(y0 / 3), x0, line))
     # reading order: top to bottom, then left to right, for lines on the same baseline band
     lines.sort(key=lambda t: (t[0], t[1]))
