@@ -62,11 +62,13 @@ class Cells(list):  # type: ignore[type-arg]
         number of lines between (from -0.3, touching, to 4)."""
         near = self._above.get(id(cell))
         if near is None:
-            near = self._above[id(cell)] = _above(cell, *self.on_page(cell.page))
+            near = self._above[id(cell)] = above_in_column(cell, *self.on_page(cell.page))
         return near
 
 
-def _above(cell: Cell, tops: list[float], on_page: list[Cell]) -> list[tuple[float, Cell]]:
+def above_in_column(cell: Cell, tops: list[float], on_page: list[Cell]) -> list[tuple[float, Cell]]:
+    """Of `on_page` (sorted by top edge, `tops` their tops), the (up to two) nearest cells above
+    `cell` in its column, nearest first, with the number of lines between."""
     h = cell.height
     x0, top, x1, _ = cell.box
     near = []

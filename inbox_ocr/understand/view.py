@@ -4,7 +4,6 @@ its row's facts, and the rule-based result the witness features compare with."""
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ from inbox_ocr.understand.candidates import Candidate
 from inbox_ocr.understand.context_labels import CONTEXT_LABELS
 from inbox_ocr.understand.label_match import compile_labels, find_labels
 from inbox_ocr.understand.layout import Cell
-from inbox_ocr.understand.nearby import row_of
+from inbox_ocr.understand.nearby import above_in_column, row_of
 from inbox_ocr.understand.scoring import DocumentContext, Extraction, refined_label
 
 CONTEXT = compile_labels(CONTEXT_LABELS)
@@ -70,7 +69,8 @@ class DocumentView:
     _cell_marks: dict[int, tuple[bool, bool]] = field(default_factory=dict)
     _labelled_above: dict[int, list[tuple[float, list[tuple[int, float, int, float, float]]]]] = field(
         default_factory=dict)
-    _labelled_tops: dict[int, list[float]] = field(default_factory=dict)  # per page, tops of cells with labels
+    # per page, the cells with labels sorted by top edge, and their tops
+    _labelled: dict[int, tuple[list[float], list[Cell]]] = field(default_factory=dict)
     _party: dict[int, int] = field(default_factory=dict)
     _cell_facts: dict[int, tuple[list[float], np.ndarray, int, int]] = field(default_factory=dict)  # features.py
     _witness: dict[Any, list[float]] = field(default_factory=dict)
@@ -93,11 +93,11 @@ class DocumentView:
             box = hit.box
             view.hits.setdefault(id(hit.cell), []).append((GROUP_INDEX[group], hit.weight, hit.char_end,
                                                            box[0], box[2]))
-        for cell in ctx.cells:
-            if id(cell) in view.hits:
-                view._labelled_tops.setdefault(cell.page, []).append(cell.box[1])
-        for tops in view._labelled_tops.values():
-            tops.sort()
+        labelled = sorted((c for c in ctx.cells if id(c) in view.hits), key=lambda c: c.box[1])
+        for cell in labelled:
+            tops, cells = view._labelled.setdefault(cell.page, ([], []))
+            tops.append(cell.box[1])
+            cells.append(cell)
         return view
 
     # ------------------------------------------------------------------ label context
@@ -180,11 +180,9 @@ class DocumentView:
         near = self._labelled_above.get(id(cell))
         if near is None:
             near = []
-            # the cells above lie in Cells.above's window (tops from 6 heights above to 1 below):
-            # when no labelled cell does, there is nothing to look up
-            tops, top = self._labelled_tops.get(cell.page, ()), cell.box[1]
-            first = bisect.bisect_left(tops, top - 6 * cell.height)
-            if first < len(tops) and tops[first] <= top + cell.height:
+            # the labelled ones among the nearest cells above: when no labelled cell stands above
+            # in the column at all (most cells), there is nothing to look up
+            if self._labelled.get(cell.page) and above_in_column(cell, *self._labelled[cell.page]):
                 near = [(lines, hits) for lines, other in self.ctx.cells.above(cell)
                         if (hits := self.hits.get(id(other)))]
             self._labelled_above[id(cell)] = near
