@@ -68,6 +68,14 @@ class LabelSet:
     def at(self, char: str) -> tuple[int, ...]:
         return self.by_first.get(char, ()) + self.anywhere
 
+    def starting(self, text: str) -> tuple[tuple[str, re.Pattern[str], float], ...]:
+        """The labels that may match at the start of `text` (all that do, and few others)."""
+        if text.isascii():
+            lead = text[:_LEAD].lower()
+            found = self._ascii.get(lead)
+            return found if found is not None else self.ascii_labels(lead)
+        return tuple(self.each[i] for i in self.at(text[0]))
+
     def ascii_labels(self, lead: str) -> tuple[tuple[str, re.Pattern[str], float], ...]:
         """The labels that may match where ASCII text begins with `lead` (its first _LEAD
         characters, lower-cased): those of its first character that can begin so. (An ASCII

@@ -139,8 +139,8 @@ def hit_text_is_label(text: str) -> list[str]:
         return []
     full = len(text.rstrip(" :")) - 1
     out = []
-    for index in LABELS.at(text[0]):
-        m = LABELS.each[index][1].match(text)
+    for _, rx, _ in LABELS.starting(text):
+        m = rx.match(text)
         if m and m.end() >= full:
             out.append(m.group(0))
     return out

@@ -337,6 +337,32 @@ def test_labels_found_through_the_ascii_index_are_those_every_label_pattern_find
         assert hits > 100  # the generated cells do hold labels
 
 
+def test_a_text_that_is_only_a_label_is_found_through_the_index_as_by_every_label_of_its_first_character() -> None:
+    """parties.hit_text_is_label tries LabelSet.starting(text) (the ASCII index of beginnings);
+    the labels found must be those of every label of the text's first character."""
+    import random
+
+    from inbox_ocr.understand.parties import hit_text_is_label
+    from inbox_ocr.understand.scoring import LABELS
+
+    def every_label(text: str) -> list[str]:
+        text = text.strip()
+        full = len(text.rstrip(" :")) - 1
+        matches = (LABELS.each[i][1].match(text) for i in LABELS.at(text[0]))
+        return sorted(m.group(0) for m in matches if m and m.end() >= full)
+
+    words = ["Rechnungs-Nr.:", "Rechnung", "Invoice No.", "Date:", "Datum", "Total", "Sub-Total", "TVA", "MwSt.",
+             "Kunden-Nr", "Fällig", "4711", "IBAN", "USt-IdNr.", "Tax ID", "(EUR)", "Bill to:", "Verkäufer",
+             "Lieferant GmbH", "N° de facture", "发票号码", ":", "Customer", "Ship to", "Total TTC", "nº"]
+    rnd = random.Random(7)
+    texts = [" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 3))) for _ in range(2000)] + words
+    found = 0
+    for text in texts:
+        assert sorted(hit_text_is_label(text)) == every_label(text), text
+        found += bool(every_label(text))
+    assert found > 200  # many of them are labels
+
+
 def test_word_starts_of_ascii_cells_are_the_look_behind_pattern_s_matches() -> None:
     """ASCII cells find where labels may start word by word (a word of letters and digits starts
     only at its first character): the same offsets as the pattern over the whole text."""
