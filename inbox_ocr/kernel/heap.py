@@ -10,8 +10,9 @@ once, after start-up: objects made later are collected as usual.
 
 It also lets the youngest generation grow to YOUNG_OBJECTS before a collection (Python's default
 is 700). Reading and analysing a text-layer document leave no reference cycles (a test checks the
-analysis), so the collections every 700 new objects found nothing and cost 1.6% of the instructions of a text-layer
-document (callgrind); cycles that other code makes are still collected, a few thousand objects later.
+analysis), so the collections every 700 new objects found nothing; they cost 1.6% of the
+instructions of a text-layer document (callgrind). Cycles that other code makes are still
+collected, a few thousand objects later.
 """
 
 from __future__ import annotations

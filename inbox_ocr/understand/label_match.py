@@ -70,6 +70,8 @@ class LabelSet:
 
     def starting(self, text: str) -> tuple[tuple[str, re.Pattern[str], float], ...]:
         """The labels that may match at the start of `text` (all that do, and few others)."""
+        if not text:
+            return ()
         if text.isascii():
             lead = text[:_LEAD].lower()
             found = self._ascii.get(lead)
