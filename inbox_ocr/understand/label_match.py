@@ -73,9 +73,7 @@ class LabelSet:
         if not text:
             return ()
         if text.isascii():
-            lead = text[:_LEAD].lower()
-            found = self._ascii.get(lead)
-            return found if found is not None else self.ascii_labels(lead)
+            return self.ascii_labels(text[:_LEAD].lower())
         return tuple(self.each[i] for i in self.at(text[0]))
 
     def ascii_labels(self, lead: str) -> tuple[tuple[str, re.Pattern[str], float], ...]:

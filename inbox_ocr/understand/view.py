@@ -182,7 +182,8 @@ class DocumentView:
             near = []
             # the labelled ones among the nearest cells above: when no labelled cell stands above
             # in the column at all (most cells), there is nothing to look up
-            if self._labelled.get(cell.page) and above_in_column(cell, *self._labelled[cell.page]):
+            labelled = self._labelled.get(cell.page)
+            if labelled and above_in_column(cell, *labelled):
                 near = [(lines, hits) for lines, other in self.ctx.cells.above(cell)
                         if (hits := self.hits.get(id(other)))]
             self._labelled_above[id(cell)] = near

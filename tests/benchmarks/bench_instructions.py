@@ -27,20 +27,19 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ZUGFERD = ROOT.parent / "shared" / "datasets" / "zugferd-dev"
+sys.path.insert(0, str(ROOT))
+from inbox_ocr.kernel import heap  # noqa: E402  (imported after the path is set)
+from inbox_ocr.read import read_document  # noqa: E402
+from inbox_ocr.understand import analyze  # noqa: E402
+from inbox_ocr.understand.caches import forget  # noqa: E402
+from tests.benchmarks.bench_extract import ZUGFERD, _without_xml  # noqa: E402
+
 MODES = ("first-sight", "repeat")
 
 
 def worker(passes: int, mode: str) -> None:
     """Read + analyze every document once (warm-up: models loaded, tables built), settle the heap as
     the daemon does, then `passes` more passes."""
-    sys.path.insert(0, str(ROOT))
-    from inbox_ocr.kernel import heap
-    from inbox_ocr.read import read_document
-    from inbox_ocr.understand import analyze
-    from inbox_ocr.understand.caches import forget
-    from tests.benchmarks.bench_extract import _without_xml
-
     plain = [(p.name, _without_xml(p.read_bytes())) for p in sorted(ZUGFERD.glob("*.pdf"))]
 
     def one(name: str, data: bytes) -> None:
