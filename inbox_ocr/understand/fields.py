@@ -95,14 +95,15 @@ def rule_extraction(document: Document) -> RuleResult:
     currency, currency_conf = _currency(cells, text)
     conventions = Conventions.detect(text, currency)
     out.conventions = conventions
-    hits = find_labels(cells, LABELS)
+    hits, context_hits = find_labels(cells, LABELS)
     by_field: dict[str, list[LabelHit]] = {}
     for hit in hits:
         name = refined_label(hit)
         by_field.setdefault(name, []).append(hit)
         if name == "subtotal" and NET_TOTAL.match(hit.cell.text, hit.cell.spans[hit.start][0]):
             by_field.setdefault("total_net_qualified", []).append(hit)  # "NET TOTAL": gross on some receipts
-    ctx = DocumentContext(cells, hits, conventions, by_field, {p.number: p.height for p in pages})
+    ctx = DocumentContext(cells, hits, conventions, by_field, {p.number: p.height for p in pages},
+                          context_hits=context_hits)
 
     out.set("currency", currency, currency_conf)
     best_candidate(out, "invoice_number", ctx, identifier_value)

@@ -1,5 +1,7 @@
 """Labels found in the cells of a page: the label tables compiled (`compile_labels`) and every
-occurrence of a label in the cells (`find_labels`), where overlapping labels leave the longest.
+occurrence of a label in the cells (`find_labels`), where overlapping labels of one table leave the
+longest. Several tables compiled together are searched in one pass (the field labels the rule-based
+extractor reads and the context labels the scorer's features read), each table's hits apart.
 
 A label of the Latin tables sits on word boundaries; CJK labels may start at any character. In ASCII
 cells (most) only the labels that can begin as a word begins are tried (`LabelSet.ascii_labels`);
@@ -31,12 +33,15 @@ class LabelHit:
         return self.cell.sub_box(self.start, self.end)
 
 
+Label = tuple[str, re.Pattern[str], float, int]  # field, pattern, weight, the table it came from
+
+
 @dataclass(frozen=True)
 class LabelSet:
     """Compiled labels, indexed by the characters a label can start with, so that each word of a
     cell is tried only against the few labels that can begin there."""
 
-    each: tuple[tuple[str, re.Pattern[str], float], ...]
+    each: tuple[Label, ...]
     by_first: dict[str, tuple[int, ...]]
     anywhere: tuple[int, ...]  # labels whose first character we cannot tell
     # per first character, all its labels in one pattern: most word starts begin no label, and one
@@ -44,14 +49,15 @@ class LabelSet:
     gates: dict[str | None, re.Pattern[str]] = field(default_factory=dict)
     # each label's possible first characters in ASCII text, lower-cased (`_leads`)
     leads: tuple[Leads, ...] = ()
-    # per first character: its gate and its labels (name, pattern, weight), the anywhere ones included
-    _starting: dict[str, tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str], float], ...]]] = field(
+    tables: int = 1  # how many label tables were compiled together
+    # per first character: its gate and its labels, the anywhere ones included
+    _starting: dict[str, tuple[re.Pattern[str], tuple[Label, ...]]] = field(
         default_factory=dict, repr=False)
-    _elsewhere: tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str], float], ...]] | None = None
+    _elsewhere: tuple[re.Pattern[str], tuple[Label, ...]] | None = None
     # per first character its labels' indices; per beginning of ASCII text (its first _LEAD
     # characters, lower-cased) the labels that may match there, in the order of `each` (filled as met)
     _indices: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
-    _ascii: dict[str, tuple[tuple[str, re.Pattern[str], float], ...]] = field(default_factory=dict, repr=False)
+    _ascii: dict[str, tuple[Label, ...]] = field(default_factory=dict, repr=False)
     _tables: dict[str, _LeadTable] = field(default_factory=dict, repr=False)  # per first character
 
     def __post_init__(self) -> None:
@@ -68,7 +74,7 @@ class LabelSet:
     def at(self, char: str) -> tuple[int, ...]:
         return self.by_first.get(char, ()) + self.anywhere
 
-    def starting(self, text: str) -> tuple[tuple[str, re.Pattern[str], float], ...]:
+    def starting(self, text: str) -> tuple[Label, ...]:
         """The labels that may match at the start of `text` (all that do, and few others)."""
         if not text:
             return ()
@@ -76,7 +82,7 @@ class LabelSet:
             return self.ascii_labels(text[:_LEAD].lower())
         return tuple(self.each[i] for i in self.at(text[0]))
 
-    def ascii_labels(self, lead: str) -> tuple[tuple[str, re.Pattern[str], float], ...]:
+    def ascii_labels(self, lead: str) -> tuple[Label, ...]:
         """The labels that may match where ASCII text begins with `lead` (its first _LEAD
         characters, lower-cased): those of its first character that can begin so. (An ASCII
         letter's two cases have the same labels.)"""
@@ -280,29 +286,31 @@ def _first_chars(items) -> set[str] | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
-    """Compile a {field: [(regex, weight)]} lexicon; Latin labels must sit on word boundaries."""
+def compile_labels(*tables: dict[str, list[tuple[str, float]]]) -> LabelSet:
+    """Compile {field: [(regex, weight)]} lexicons, searched together; Latin labels must sit on
+    word boundaries."""
     from re import _parser
 
-    each: list[tuple[str, re.Pattern[str], float]] = []
+    each: list[Label] = []
     sources: list[str] = []
     leads: list[Leads] = []
     by_first: dict[str, list[int]] = {}
     anywhere = []
-    for name, entries in labels.items():
-        for pattern, weight in entries:
-            index = len(each)
-            each.append((name, re.compile(_wrap([pattern]), re.IGNORECASE), weight))
-            sources.append(pattern)
-            parsed = _parser.parse(pattern)
-            plain = not parsed.state.flags & (re.DOTALL | re.ASCII)  # inline flags _leads does not follow
-            leads.append(_leads(parsed, frozenset({()})) if plain else frozenset({()}))
-            chars = _first_chars(parsed)
-            if chars is None:
-                anywhere.append(index)
-                continue
-            for first in {x for ch in chars for x in (ch.lower(), ch.upper())}:
-                by_first.setdefault(first, []).append(index)
+    entries = ((table, name, pattern, weight) for table, labels in enumerate(tables)
+               for name, patterns in labels.items() for pattern, weight in patterns)
+    for table, name, pattern, weight in entries:
+        index = len(each)
+        each.append((name, re.compile(_wrap([pattern]), re.IGNORECASE), weight, table))
+        sources.append(pattern)
+        parsed = _parser.parse(pattern)
+        plain = not parsed.state.flags & (re.DOTALL | re.ASCII)  # inline flags _leads does not follow
+        leads.append(_leads(parsed, frozenset({()})) if plain else frozenset({()}))
+        chars = _first_chars(parsed)
+        if chars is None:
+            anywhere.append(index)
+            continue
+        for first in {x for ch in chars for x in (ch.lower(), ch.upper())}:
+            by_first.setdefault(first, []).append(index)
 
     def gate(indices: list[int]) -> re.Pattern[str]:
         return re.compile(_wrap([sources[i] for i in indices]), re.IGNORECASE)
@@ -310,7 +318,8 @@ def compile_labels(labels: dict[str, list[tuple[str, float]]]) -> LabelSet:
     gates: dict[str | None, re.Pattern[str]] = {k: gate(v + anywhere) for k, v in by_first.items()}
     if anywhere:
         gates[None] = gate(anywhere)
-    return LabelSet(tuple(each), {k: tuple(v) for k, v in by_first.items()}, tuple(anywhere), gates, tuple(leads))
+    return LabelSet(tuple(each), {k: tuple(v) for k, v in by_first.items()}, tuple(anywhere), gates, tuple(leads),
+                    len(tables))
 
 
 def _starts(cell: Cell, labels: LabelSet) -> list[int]:
@@ -322,13 +331,14 @@ def _starts(cell: Cell, labels: LabelSet) -> list[int]:
     return sorted(words + [at for at, ch in cjk if ch in labels.by_first])
 
 
-def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
-    """Every label occurrence; where labels overlap in a cell the longest wins ("Total HT" over "Total")."""
-    hits: list[LabelHit] = []
+def find_labels(cells: Iterable[Cell], labels: LabelSet) -> tuple[list[LabelHit], ...]:
+    """Every label occurrence, one list per table compiled into `labels`; where labels of one table
+    overlap in a cell the longest wins ("Total HT" over "Total")."""
+    hits: tuple[list[LabelHit], ...] = tuple([] for _ in range(labels.tables))
     starting, elsewhere = labels._starting.get, labels._elsewhere  # a character's gate and labels
     ascii_cache = labels._ascii
     for cell in cells:
-        found: list[tuple[int, int, str, float]] = []
+        found: list[tuple[int, int, str, float, int]] = []
         text = cell.text
         if text.isascii():  # only the labels that can begin as the text does are tried
             low = text.lower()
@@ -337,27 +347,27 @@ def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
                 can = ascii_cache.get(lead)
                 if can is None:
                     can = labels.ascii_labels(lead)
-                for name, rx, weight in can:
+                for name, rx, weight, table in can:
                     m = rx.match(text, start)
                     if m and m.end() > start:
-                        found.append((start, m.end(), name, weight))
+                        found.append((start, m.end(), name, weight, table))
         else:
             for start in _starts(cell, labels):
                 here = starting(text[start], elsewhere)
                 if here is None or not here[0].match(text, start):
                     continue
-                for name, rx, weight in here[1]:
+                for name, rx, weight, table in here[1]:
                     m = rx.match(text, start)
                     if m and m.end() > start:
-                        found.append((start, m.end(), name, weight))
+                        found.append((start, m.end(), name, weight, table))
         if not found:
             continue
-        found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
-        taken: list[tuple[int, int]] = []
-        for start, end, name, weight in found:
-            if any(start < e and s < end for s, e in taken):
+        found.sort(key=_longest_first)  # stable: each table's hits keep their order
+        taken: list[tuple[int, int, int]] = []
+        for start, end, name, weight, table in found:
+            if any(t == table and start < e and s < end for s, e, t in taken):
                 continue
-            taken.append((start, end))
+            taken.append((start, end, table))
             first = cell.word_index_at(start)
             last = cell.word_index_at(end - 1) + 1
             if start > 0:
@@ -366,5 +376,9 @@ def find_labels(cells: Iterable[Cell], labels: LabelSet) -> list[LabelHit]:
                     weight *= 0.6  # ... and one deep inside a sentence weaker still
                 if weight < 0.3 and len(cell.words) > 8:
                     continue  # "vom", "Nr." in running text say nothing
-            hits.append(LabelHit(name, cell, first, last, weight, end))
+            hits[table].append(LabelHit(name, cell, first, last, weight, end))
     return hits
+
+
+def _longest_first(found: tuple[int, int, str, float, int]) -> tuple[int, int]:
+    return found[0] - found[1], found[0]

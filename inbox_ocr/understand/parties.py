@@ -14,6 +14,7 @@ from inbox_ocr.understand.normalize import (
     VAT_ID,
 )
 from inbox_ocr.understand.scoring import (
+    FIELD_TABLE,
     LABELS,
     DocumentContext,
     Extraction,
@@ -139,7 +140,9 @@ def hit_text_is_label(text: str) -> list[str]:
         return []
     full = len(text.rstrip(" :")) - 1
     out = []
-    for _, rx, _ in LABELS.starting(text):
+    for _, rx, _, table in LABELS.starting(text):
+        if table != FIELD_TABLE:
+            continue
         m = rx.match(text)
         if m and m.end() >= full:
             out.append(m.group(0))

@@ -11,6 +11,7 @@ from typing import Any
 
 from inbox_ocr.understand import labels as L
 from inbox_ocr.understand.caches import on_forget
+from inbox_ocr.understand.context_labels import CONTEXT_LABELS
 from inbox_ocr.understand.label_match import LabelHit, compile_labels
 from inbox_ocr.understand.layout import Cell, same_row
 from inbox_ocr.understand.nearby import Cells, value_candidates
@@ -21,7 +22,10 @@ from inbox_ocr.understand.normalize import (
     find_dates,
 )
 
-LABELS = compile_labels(L.FIELD_LABELS)
+# the field labels (table 0: what the rule-based extractor reads) and the context labels (table 1:
+# order, customer, page, phone ... numbers, read by the scorer's features), found in one search
+LABELS = compile_labels(L.FIELD_LABELS, CONTEXT_LABELS)
+FIELD_TABLE, CONTEXT_TABLE = 0, 1
 on_forget(LABELS.forget)
 _ID_TOKEN = re.compile(r"^[#(]*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d)[).,:;]*$")
 CENT = Decimal("0.01")
@@ -49,12 +53,13 @@ class Extraction:
 @dataclass
 class DocumentContext:
     cells: Cells
-    hits: list[LabelHit]
+    hits: list[LabelHit]  # of the field labels
     conventions: Conventions
     by_field: dict[str, list[LabelHit]]
     page_heights: dict[int, float] = field(default_factory=dict)
     party_headings: list[tuple[Cell, str]] | None = None  # parties.py fills it on first use
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # results asked for more than once
+    context_hits: list[LabelHit] = field(default_factory=list)  # of the context labels (the scorer's)
 
     def parse_date(self, text: str) -> date | None:
         """`date_value` in this document's conventions (one function per document, so that the

@@ -11,16 +11,12 @@ from typing import Any
 import numpy as np
 
 from inbox_ocr.understand import labels as L
-from inbox_ocr.understand.caches import on_forget
 from inbox_ocr.understand.candidates import Candidate
 from inbox_ocr.understand.context_labels import CONTEXT_LABELS
-from inbox_ocr.understand.label_match import compile_labels, find_labels
 from inbox_ocr.understand.layout import Cell
 from inbox_ocr.understand.nearby import above_in_column, row_of
 from inbox_ocr.understand.scoring import DocumentContext, Extraction, refined_label
 
-CONTEXT = compile_labels(CONTEXT_LABELS)
-on_forget(CONTEXT.forget)
 GROUPS: tuple[str, ...] = tuple(
     sorted(set(L.FIELD_LABELS) | set(CONTEXT_LABELS) | {"payment", "count", "total_net_qualified"})
 )
@@ -88,7 +84,7 @@ class DocumentView:
         for i, value in enumerate(view.rule_values):
             if value is not None:
                 view._rule_at.setdefault(value, []).append(i)
-        for hit in [*ctx.hits, *find_labels(ctx.cells, CONTEXT)]:
+        for hit in [*ctx.hits, *ctx.context_hits]:
             group = refined_label(hit) if hit.field in L.FIELD_LABELS else hit.field
             box = hit.box
             view.hits.setdefault(id(hit.cell), []).append((GROUP_INDEX[group], hit.weight, hit.char_end,
@@ -217,4 +213,4 @@ def norm(value: Any) -> Any:
 _SEPARATORS = re.compile(r"[\s.\-]")
 
 
-__all__ = ["CONTEXT", "GROUPS", "GROUP_INDEX", "RULE_FIELDS", "DocumentView", "PageInfo", "norm"]
+__all__ = ["GROUPS", "GROUP_INDEX", "RULE_FIELDS", "DocumentView", "PageInfo", "norm"]

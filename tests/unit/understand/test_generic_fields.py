@@ -309,7 +309,6 @@ def test_labels_found_through_the_ascii_index_are_those_every_label_pattern_find
     from inbox_ocr.kernel.models import Word
     from inbox_ocr.understand import label_match, layout
     from inbox_ocr.understand.scoring import LABELS
-    from inbox_ocr.understand.view import CONTEXT
 
     words = ["Rechnungs-Nr.:", "Rechnung", "nr", "No.", "N°", "Invoice", "INVOICE", "Date:", "Datum", "Total", "total:",
              "Sub-Total", "TVA", "MwSt.", "Kunden-Nr", "Bestell-Datum", "due", "Fällig", "4711", "Betrag", "#", "Ref",
@@ -323,18 +322,49 @@ def test_labels_found_through_the_ascii_index_are_those_every_label_pattern_find
         cell = layout.Cell(1, 0, [Word(text=t, box=b) for t, b in zip(texts, boxes, strict=True)])
         if cell.text.isascii():
             cells.append(cell)
-    for labels in (LABELS, CONTEXT):
-        hits = 0
-        for cell in cells:
-            text, low = cell.text, cell.text.lower()
-            every = [(s, name) for s in cell.starts[0] for name, rx, _ in labels._starting.get(text[s], (None, ()))[1]
-                     if (m := rx.match(text, s)) and m.end() > s]
-            lead = label_match._LEAD
-            tried = [(s, name) for s in cell.starts[0] for name, rx, _ in labels.ascii_labels(low[s : s + lead])
-                     if (m := rx.match(text, s)) and m.end() > s]
-            assert tried == every, text
-            hits += len(every)
-        assert hits > 100  # the generated cells do hold labels
+    hits = 0
+    for cell in cells:
+        text, low = cell.text, cell.text.lower()
+        every = [(s, name) for s in cell.starts[0] for name, rx, *_ in LABELS._starting.get(text[s], (None, ()))[1]
+                 if (m := rx.match(text, s)) and m.end() > s]
+        lead = label_match._LEAD
+        tried = [(s, name) for s in cell.starts[0] for name, rx, *_ in LABELS.ascii_labels(low[s : s + lead])
+                 if (m := rx.match(text, s)) and m.end() > s]
+        assert tried == every, text
+        hits += len(every)
+    assert hits > 100  # the generated cells do hold labels
+
+
+def test_both_label_tables_searched_together_find_what_each_table_finds_alone() -> None:
+    """The field and the context labels are compiled into one LabelSet and found in one pass; each
+    table's hits (order, weights, overlaps resolved within the table) are those of the table
+    compiled and searched alone, in Latin, Chinese and mixed cells."""
+    import random
+
+    from inbox_ocr.kernel.models import Word
+    from inbox_ocr.understand import labels as L
+    from inbox_ocr.understand.context_labels import CONTEXT_LABELS
+    from inbox_ocr.understand.label_match import compile_labels, find_labels
+    from inbox_ocr.understand.layout import Cell
+    from inbox_ocr.understand.scoring import CONTEXT_TABLE, FIELD_TABLE, LABELS
+
+    words = ["Rechnungs-Nr.:", "Invoice", "No.", "Date:", "Datum", "Total", "HT", "Sub-Total", "TVA", "MwSt.",
+             "Kunden-Nr", "Bestell-Nr.", "Lieferschein", "Auftrag", "Order", "Customer", "Page", "Seite", "1/2",
+             "Tel.", "Phone", "HRB", "4711", "12,50", "Due", "Fällig", "N°", "commande", "发票号码", "开票日期",
+             "订单号", "电话", "价税合计", "合计", "客户", "x", "-", "Fax:", "IBAN", "payer", "à"]
+    rnd = random.Random(3)
+    cells = []
+    for _ in range(2000):
+        texts = [rnd.choice(words) for _ in range(rnd.randint(1, 7))]
+        boxes = [(10.0 * i, 0.0, 10.0 * i + 8, 10.0) for i in range(len(texts))]
+        cells.append(Cell(1, 0, [Word(text=t, box=b) for t, b in zip(texts, boxes, strict=True)]))
+    together = find_labels(cells, LABELS)
+    assert len(together) == 2
+    for table, alone in ((FIELD_TABLE, L.FIELD_LABELS), (CONTEXT_TABLE, CONTEXT_LABELS)):
+        (expected,) = find_labels(cells, compile_labels(alone))
+        assert together[table] == expected
+        assert len(expected) > 500
+        assert any(not hit.cell.text.isascii() for hit in expected)
 
 
 def test_a_text_that_is_only_a_label_is_found_through_the_index_as_by_every_label_of_its_first_character() -> None:
@@ -343,12 +373,12 @@ def test_a_text_that_is_only_a_label_is_found_through_the_index_as_by_every_labe
     import random
 
     from inbox_ocr.understand.parties import hit_text_is_label
-    from inbox_ocr.understand.scoring import LABELS
+    from inbox_ocr.understand.scoring import FIELD_TABLE, LABELS
 
     def every_label(text: str) -> list[str]:
         text = text.strip()
         full = len(text.rstrip(" :")) - 1
-        matches = (LABELS.each[i][1].match(text) for i in LABELS.at(text[0]))
+        matches = (LABELS.each[i][1].match(text) for i in LABELS.at(text[0]) if LABELS.each[i][3] == FIELD_TABLE)
         return sorted(m.group(0) for m in matches if m and m.end() >= full)
 
     words = ["Rechnungs-Nr.:", "Rechnung", "Invoice No.", "Date:", "Datum", "Total", "Sub-Total", "TVA", "MwSt.",
@@ -431,19 +461,18 @@ def test_the_bit_mask_table_of_beginnings_says_what_can_begin_says_label_by_labe
 
     from inbox_ocr.understand.label_match import _LeadTable
     from inbox_ocr.understand.scoring import LABELS
-    from inbox_ocr.understand.view import CONTEXT
 
     rnd = random.Random(11)
     alphabet = string.ascii_lowercase + string.digits + " .:#-/º°()"
     kept = 0
-    for labels in (LABELS, CONTEXT):
-        firsts = sorted(labels._indices)
-        for _ in range(3000):
-            first = rnd.choice(firsts)
-            lead = first + "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 3)))
-            indices = labels._indices[first]
-            table = _LeadTable(indices, [labels.leads[i] for i in indices])
-            expected = [i for i in indices if _can_begin(labels.leads[i], lead)]
-            assert table.labels(lead) == expected, lead
-            kept += len(expected)
+    labels = LABELS
+    firsts = sorted(labels._indices)
+    for _ in range(3000):
+        first = rnd.choice(firsts)
+        lead = first + "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 3)))
+        indices = labels._indices[first]
+        table = _LeadTable(indices, [labels.leads[i] for i in indices])
+        expected = [i for i in indices if _can_begin(labels.leads[i], lead)]
+        assert table.labels(lead) == expected, lead
+        kept += len(expected)
     assert kept > 3000
