@@ -17,6 +17,7 @@ from typing import Literal
 from inbox_ocr.understand.caches import per_text
 from inbox_ocr.understand.layout import Cell
 from inbox_ocr.understand.normalize import PERCENT, Conventions, all_amounts, find_dates
+from inbox_ocr.understand.patterns import literal_first
 
 Kind = Literal["id", "date", "amount", "vat", "name"]
 KINDS: tuple[Kind, ...] = ("id", "date", "amount", "vat", "name")
@@ -114,8 +115,11 @@ def other_separator(printed: str, conventions: Conventions) -> bool:
 
 # --------------------------------------------------------------------------- tax ids
 
+_COUNTRIES = "AT|BE|BG|CHE|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|NO|PL|PT|RO|SE|SI|SK|XI"
+# a country prefix not inside a longer run of letters and digits (the look-behind after the prefix's
+# first letter: patterns.literal_first), then the number with or without separators
 _EU_VAT = re.compile(
-    r"(?<![A-Z0-9])((?:AT|BE|BG|CHE|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|NO|PL|PT|RO|SE|SI|SK|XI)"
+    rf"((?:{literal_first(_COUNTRIES, '[A-Z0-9]')})"
     r"[\s.:-]{0,2}(?:[0-9A-Z][\s.\-]?){6,13}[0-9A-Z])(?![0-9A-Z])"
 )
 _USCC = re.compile(r"(?<![0-9A-Z])([0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10})(?![0-9A-Z])")

@@ -37,10 +37,11 @@ from inbox_ocr.understand.normalize import (
     parse_percent,
 )
 from inbox_ocr.understand.parties import (
-    LEGAL_FORM,
     extract_parties,
     extract_vat_ids,
+    has_legal_form,
 )
+from inbox_ocr.understand.patterns import fold
 from inbox_ocr.understand.scoring import (
     LABELS,
     MAX_PAGES,
@@ -215,9 +216,10 @@ def _bank(out: Extraction, ctx: DocumentContext) -> None:
     best_candidate(out, "bic", ctx, parse_bic, allow_below=False)
 
 
+# searched in fold()ed text (patterns.py); every alternative begins with its first letter
 _CURRENCY_LABEL = re.compile(
-    r"(?:währung|currency|devise|moneda|divisa|valuta|币种|(?:beträge|amounts|montants|importes|importi|bedragen)\s+(?:in|en))\W*$",
-    re.IGNORECASE,
+    r"(?:währung|currency|devise|moneda|divisa|valuta|币种|beträge\s+(?:in|en)|amounts\s+(?:in|en)|montants\s+(?:in|en)"
+    r"|importes\s+(?:in|en)|importi\s+(?:in|en)|bedragen\s+(?:in|en))\W*$"
 )
 
 
@@ -235,7 +237,7 @@ def _currency(cells: list[Cell], text: str) -> tuple[str | None, float]:
 
 def _currency_of_cells(cells: list[Cell], text: str) -> tuple[str | None, float]:
     for i, cell in enumerate(cells):
-        if _CURRENCY_LABEL.search(cell.text):
+        if _CURRENCY_LABEL.search(fold(cell.text)):
             for other in cells[i : i + 3]:
                 codes = currencies_in(other.text)
                 if codes:
@@ -243,7 +245,7 @@ def _currency_of_cells(cells: list[Cell], text: str) -> tuple[str | None, float]
     # a code counts next to an amount: "SDN BHD" is a company, not Bahraini dinars
     codes = [code for cell in cells if any(map(str.isdigit, cell.text)) for code in currencies_in(cell.text)]
     if not codes:
-        loose = [code for cell in cells if not LEGAL_FORM.search(cell.text) for code in currencies_in(cell.text)]
+        loose = [code for cell in cells if not has_legal_form(cell.text) for code in currencies_in(cell.text)]
         return (loose[0], 0.5) if loose else (None, 0.0)
     counts: dict[str, int] = {}
     for code in codes:

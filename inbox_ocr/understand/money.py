@@ -12,6 +12,7 @@ from inbox_ocr.understand.normalize import (
     PERCENT,
     all_amounts,
 )
+from inbox_ocr.understand.patterns import fold
 from inbox_ocr.understand.scoring import (
     CENT,
     GROSS_MARKER,
@@ -25,8 +26,7 @@ from inbox_ocr.understand.scoring import (
 _PREPAID = re.compile(
     r"anzahlung|vorauszahlung|abschlag|bereits\s*(?:bezahlt|gezahlt|beglichen)|prepaid|prepayment|deposit|paid\s*amount|"
     r"acompte|déjà\s*(?:payé|réglé)|anticipo|pagato|aanbetaling|vooruitbetaling|预付",
-    re.IGNORECASE,
-)
+)  # searched in fold()ed text (patterns.py)
 
 
 def amount_pool(ctx: DocumentContext, name: str) -> list[tuple[float, Decimal, LabelHit]]:
@@ -188,7 +188,7 @@ def _amount_due(out: Extraction, ctx: DocumentContext) -> None:
     pool = amount_pool(ctx, "amount_due")
     if pool:
         out.set("amount_due", pool[0][1], 0.5 + 0.45 * min(pool[0][0], 1.0))
-    elif "total" in out.values and not any(_PREPAID.search(c.text) for c in ctx.cells):
+    elif "total" in out.values and not any(_PREPAID.search(fold(c.text)) for c in ctx.cells):
         out.set("amount_due", out.values["total"], min(out.confidence.get("total", 0.5), 0.6))
 
 

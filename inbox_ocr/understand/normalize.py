@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from inbox_ocr.understand.caches import per_text
+from inbox_ocr.understand.patterns import literal_first
 
 # --------------------------------------------------------------------------- conventions
 
@@ -304,13 +305,19 @@ def parse_date(text: str, conventions: Conventions | None = None) -> date | None
 
 # --------------------------------------------------------------------------- identifiers
 
-VAT_ID = re.compile(
-    r"(?<![A-Z0-9])(ATU\d{8}|BE[01]?\d{9}|BG\d{9,10}|CHE[-\s.]?\d{3}[.\s]?\d{3}[.\s]?\d{3}|CY\d{8}[A-Z]|CZ\d{8,10}"
-    r"|DE\s?\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}|FR[A-Z0-9]{2}\s?\d{9}|GB\d{9}(?:\d{3})?"
-    r"|HR\d{11}|HU\d{8}|IE\d[A-Z0-9+*]\d{5}[A-Z]{1,2}|IT\d{11}|LT\d{9}(?:\d{3})?|LU\d{8}|LV\d{11}|MT\d{8}"
-    r"|NL\d{9}B\d{2}|PL\d{10}|PT\d{9}|RO\d{2,10}|SE\d{12}|SI\d{8}|SK\d{10}|XI\d{9})(?![A-Z0-9])"
+# EU VAT ids in upper-case text, not inside a longer run of letters and digits (written with
+# patterns.literal_first: each alternative checks the character before it after its first letter)
+_VAT_SHAPES = (
+    r"ATU\d{8}|BE[01]?\d{9}|BG\d{9,10}|CHE[-\s.]?\d{3}[.\s]?\d{3}[.\s]?\d{3}|CY\d{8}[A-Z]|CZ\d{8,10}|"
+    r"DE\s?\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}|FR[A-Z0-9]{2}\s?\d{9}|"
+    r"GB\d{9}(?:\d{3})?|HR\d{11}|HU\d{8}|IE\d[A-Z0-9+*]\d{5}[A-Z]{1,2}|IT\d{11}|LT\d{9}(?:\d{3})?|LU\d{8}|"
+    r"LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}|PT\d{9}|RO\d{2,10}|SE\d{12}|SI\d{8}|SK\d{10}|XI\d{9}"
 )
-IBAN_CANDIDATE = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?)(?![A-Z0-9])")
+VAT_ID = re.compile(rf"({literal_first(_VAT_SHAPES, '[A-Z0-9]')})(?![A-Z0-9])")
+# r"(?<![A-Z0-9])([A-Z]{2}\d{2}...)" with the look-behind after the first letter (see patterns.py)
+IBAN_CANDIDATE = re.compile(
+    r"([A-Z](?<![A-Z0-9].)[A-Z]\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?)(?![A-Z0-9])"
+)
 BIC_CANDIDATE = re.compile(r"(?<![A-Z0-9])([A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)(?![A-Z0-9])")
 
 

@@ -13,6 +13,7 @@ from inbox_ocr.understand.nearby import value_candidates
 from inbox_ocr.understand.normalize import (
     VAT_ID,
 )
+from inbox_ocr.understand.patterns import fold, literal_first
 from inbox_ocr.understand.scoring import (
     FIELD_TABLE,
     LABELS,
@@ -24,10 +25,13 @@ from inbox_ocr.understand.scoring import (
 _SELLER_HEADING = re.compile(rf"^\W*(?:{L.SELLER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
 _BUYER_HEADING = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
 BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
-LEGAL_FORM = re.compile(rf"(?<![^\W_])(?:{L.LEGAL_FORMS})(?![^\W\d_])", re.IGNORECASE)
+# LEGAL_FORM, COMPANY_WORD and NOT_NAME are searched in fold()ed text (patterns.py): lower case,
+# every alternative beginning with its first letter; legal_forms() and has_legal_form() fold for you
+_NOT_AFTER_LETTER = r"[^\W_]"  # the look-behind of a word: not right after a letter or digit
+LEGAL_FORM = re.compile(rf"(?:{literal_first(L.LEGAL_FORMS, _NOT_AFTER_LETTER)})(?![^\W\d_])")
 YOUR_WORD = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", re.IGNORECASE)
 _OTHER_TAX_ID = re.compile(r"(?<![A-Z0-9])([0-9A-Z]{15,20})(?![A-Z0-9])")
-COMPANY_WORD = re.compile(rf"(?<![^\W_])(?:{L.COMPANY_WORDS})(?![^\W\d_])", re.IGNORECASE)
+COMPANY_WORD = re.compile(rf"(?:{literal_first(L.COMPANY_WORDS, _NOT_AFTER_LETTER)})(?![^\W\d_])")
 # "Company Reg No. 75495-W", "(CO. NO. JM0195368-D)": a registration number, not part of the name
 _REG_TAIL = re.compile(
     r"\s*\(?(?<![^\W_])(?:company|co\.?|business|roc|reg)(?:\s*reg(?:istration|\.)?)?\s*(?:no|number|id)\b.*$",
@@ -38,10 +42,30 @@ DOC_TITLE = re.compile(
     r"|ricevuta|recibo|发票|收据",
     re.IGNORECASE,
 )
+# r"@|www\.|...|\bbic\b|...|\bno\s*[.:]" with re.IGNORECASE, in lower case and with each "\b" before a
+# letter written after that letter (b(?<!\w.)ic: "bic" not after a letter or digit)
 NOT_NAME = re.compile(
-    r"@|www\.|https?:|\.com\b|tel\b|fax\b|phone|telefon|iban|\bbic\b|page|seite|\+\d|\breg(?:istration)?\b|\bgst\b|\bno\s*[.:]",
-    re.IGNORECASE,
+    r"@|www\.|https?:|\.com\b|tel\b|fax\b|phone|telefon|iban|b(?<!\w.)ic\b|page|seite|\+\d|r(?<!\w.)eg(?:istration)?\b"
+    r"|g(?<!\w.)st\b|n(?<!\w.)o\s*[.:]"
 )
+
+
+def legal_forms(text: str) -> list[re.Match[str]]:
+    """The legal forms in `text` ("GmbH", "S.A.R.L.", "Sdn Bhd", 有限公司); spans are `text`'s."""
+    return list(LEGAL_FORM.finditer(fold(text)))
+
+
+def has_legal_form(text: str) -> bool:
+    return LEGAL_FORM.search(fold(text)) is not None
+
+
+def without_legal_forms(text: str) -> str:
+    """`text` with each legal form replaced by a space."""
+    pieces, at = [], 0
+    for m in legal_forms(text):
+        pieces.append(text[at : m.start()])
+        at = m.end()
+    return " ".join([*pieces, text[at:]])
 
 
 def _party_headings(ctx: DocumentContext) -> list[tuple[Cell, str]]:
@@ -124,11 +148,11 @@ _TITLE_LINE = re.compile(
 def looks_like_name(text: str) -> bool:
     letters = sum(map(str.isalpha, text))
     digits = sum(map(str.isdigit, text))
-    if letters < 2 or digits > letters * 0.5 or len(text) > 80 or NOT_NAME.search(text):
+    if letters < 2 or digits > letters * 0.5 or len(text) > 80 or NOT_NAME.search(fold(text)):
         return False
     if _TITLE_LINE.search(text.strip()):
         return False
-    if LEGAL_FORM.fullmatch(text.strip(NAME_EDGE + ".")):  # "GmbH" alone: the rest of the name was taken for a label
+    if LEGAL_FORM.fullmatch(fold(text.strip(NAME_EDGE + "."))):  # "GmbH" alone: the rest was taken for a label
         return False
     return not any(hit_text_is_label(text))
 
@@ -178,7 +202,7 @@ def _name_from(hit: LabelHit, ctx: DocumentContext, below: int = 4, heading: boo
         return None
     # "GLN ...", "Herrn", a contact person: prefer the first line that names a company
     for name, cell in names[:3]:
-        if LEGAL_FORM.search(name):
+        if has_legal_form(name):
             return name, cell
     return names[0]
 
@@ -192,10 +216,10 @@ def strip_name(text: str) -> str:
     "AEON CO. (M) BHD (126926-H)" -> "AEON CO. (M) BHD", "Dimiliki: X Sdn Bhd" -> "X Sdn Bhd"."""
     text = _REG_TAIL.sub("", text)
     parts = [p.strip(NAME_EDGE) for p in re.split(r"\s+[-–|●•·]\s+|\s*[●•|]\s*", text)]
-    part = next((p for p in parts if LEGAL_FORM.search(p)), parts[0])
-    if ":" in part and LEGAL_FORM.search(part.split(":", 1)[1]):
+    part = next((p for p in parts if has_legal_form(p)), parts[0])
+    if ":" in part and has_legal_form(part.split(":", 1)[1]):
         part = part.split(":", 1)[1].strip()
-    forms = list(LEGAL_FORM.finditer(part))
+    forms = legal_forms(part)
     if forms:
         # the name ends with its last legal form ("GmbH & Co. KG"); what follows is a register
         # number, a label or the next column
@@ -322,17 +346,17 @@ def _company_guess(ctx: DocumentContext, exclude: str | None) -> tuple[str, floa
     first_page = [c for c in ctx.cells if c.page == ctx.cells[0].page]
     for marker, confidence in ((LEGAL_FORM, 0.6), (COMPANY_WORD, 0.45)):
         for i, cell in enumerate(first_page):
-            if not marker.search(cell.text) or party_of(cell, ctx) == "buyer":
+            if not marker.search(fold(cell.text)) or party_of(cell, ctx) == "buyer":
                 continue
             name = strip_name(cell.text)
-            core = LEGAL_FORM.sub(" ", name)
+            core = without_legal_forms(name)
             if len(re.findall(r"[^\W\d_]{2,}", core)) <= 1 or (i and first_page[i - 1].text.rstrip().endswith("&")):
                 above = line_above(cell, first_page, i)
                 if above is not None:
                     name = f"{above.text.strip()} {name}"
             if i + 1 < len(first_page) and name.endswith("&"):
                 name = f"{name} {first_page[i + 1].text.strip()}"
-            if sum(map(str.isalpha, LEGAL_FORM.sub(" ", name))) < 3:
+            if sum(map(str.isalpha, without_legal_forms(name))) < 3:
                 continue  # a bare "SDN BHD" or "(CO.)" with nothing to join
             if looks_like_name(name) and name != exclude and not BUYER_WORD.search(name):
                 return name, confidence

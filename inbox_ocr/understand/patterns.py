@@ -1,0 +1,79 @@
+"""Regular expressions written so that Python's regex engine can skip to where a match may begin.
+
+`re.search` tries a pattern at every position of the text unless the pattern begins with a literal
+character or a set of them: then the engine jumps from one such character to the next. Two common
+ways of writing a word pattern lose that:
+
+- a leading look-behind, `(?<![^\\W_])(?:gmbh|ag|...)` ("not after a letter or digit"): `literal_first`
+  moves it behind each alternative's first character, `g(?<![^\\W_].)mbh|a(?<![^\\W_].)g|...`, which
+  asks the same of the character before the match;
+- `re.IGNORECASE` with letters first (a cased letter is no literal to that optimization): the text is
+  searched in `fold`ed form, lower case and of the same length, by a pattern written in lower case.
+
+Both are exact rewrites; the unit tests compare them with the original patterns on many texts.
+"""
+
+from __future__ import annotations
+
+# The non-ASCII characters that re.IGNORECASE takes for ASCII letters (the re module's documentation
+# names these four); İ also lower-cases to two characters, which would shift every position after it.
+_ASCII_LOOKALIKES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def fold(text: str) -> str:
+    """`text` in lower case with the look-alikes of ASCII letters as those letters: what a lower-case
+    pattern matches in it is what the pattern with re.IGNORECASE matches in `text`, at the same
+    positions (for patterns of Latin letters; every position keeps its character)."""
+    return (text if text.isascii() else text.translate(_ASCII_LOOKALIKES)).lower()
+
+
+def literal_first(alternatives: str, not_before: str) -> str:
+    """`(?<!{not_before})(?:{alternatives})` written so that every alternative begins with its first
+    character and checks the look-behind right after it (`x(?<!{not_before}.)rest`), which lets the
+    regex engine skip to the characters that can begin a match. Each top-level alternative must begin
+    with a literal character (escaped or not); the result has the alternatives' groups, no new ones."""
+    out = []
+    for alternative in _top_level(alternatives):
+        if not alternative:
+            raise ValueError("an empty alternative matches everywhere: no literal first character")
+        if alternative[0] == "\\":
+            first, rest = alternative[:2], alternative[2:]
+            if len(first) < 2 or first[1].isalnum():  # \d, \w, \b ... are classes or assertions
+                raise ValueError(f"alternative {alternative!r} does not begin with a literal character")
+        elif alternative[0] in "([.^$*+?{|":
+            raise ValueError(f"alternative {alternative!r} does not begin with a literal character")
+        else:
+            first, rest = alternative[0], alternative[1:]
+        if rest[:1] in ("*", "+", "?", "{"):
+            raise ValueError(f"alternative {alternative!r}: its first character is repeated or optional")
+        out.append(f"{first}(?<!{not_before}.){rest}")
+    return "|".join(out)
+
+
+def _top_level(pattern: str) -> list[str]:
+    """The alternatives of `pattern` split at the '|' outside groups and character sets."""
+    parts, depth, in_set, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_set:
+            in_set = ch != "]"
+        elif ch == "[":
+            in_set = True
+            if pattern[i + 1 : i + 2] == "]":  # "[]...]": the first ] is a member
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+__all__ = ["fold", "literal_first"]
