@@ -6,7 +6,8 @@ ways of writing a word pattern lose that:
 
 - a leading look-behind, `(?<![^\\W_])(?:gmbh|ag|...)` ("not after a letter or digit"): `literal_first`
   moves it behind each alternative's first character, `g(?<![^\\W_].)mbh|a(?<![^\\W_].)g|...`, which
-  asks the same of the character before the match;
+  asks the same of the character before the match (alternatives with the same first character share
+  it: the look-behind is checked once where a match may begin);
 - `re.IGNORECASE` with letters first (a cased letter is no literal to that optimization): the text is
   searched in `fold`ed form, lower case and of the same length, by a pattern written in lower case.
 
@@ -14,6 +15,8 @@ Both are exact rewrites; the unit tests compare them with the original patterns 
 """
 
 from __future__ import annotations
+
+import re
 
 # The non-ASCII characters that re.IGNORECASE takes for ASCII letters (the re module's documentation
 # names these four); İ also lower-cases to two characters, which would shift every position after it.
@@ -28,11 +31,15 @@ def fold(text: str) -> str:
 
 
 def literal_first(alternatives: str, not_before: str) -> str:
-    """`(?<!{not_before})(?:{alternatives})` written so that every alternative begins with its first
-    character and checks the look-behind right after it (`x(?<!{not_before}.)rest`), which lets the
-    regex engine skip to the characters that can begin a match. Each top-level alternative must begin
-    with a literal character (escaped or not); the result has the alternatives' groups, no new ones."""
-    out = []
+    """`(?<!{not_before})(?:{alternatives})` written so that the regex engine can skip to the characters
+    that begin an alternative: the alternatives are grouped by their first character, and each group
+    checks the look-behind once, right after that character (`g(?<!{not_before}.)(?:mbh|br)|...`).
+    Alternatives with different first characters never match at the same place, so grouping keeps
+    which alternative wins. Each top-level alternative must begin with a literal character (escaped
+    or not) that is not repeated or optional; `not_before` must match one character. For patterns
+    compiled without re.IGNORECASE (search `fold`ed text instead). The result has the alternatives'
+    groups, no new ones."""
+    groups: dict[str, list[str]] = {}
     for alternative in _top_level(alternatives):
         if not alternative:
             raise ValueError("an empty alternative matches everywhere: no literal first character")
@@ -46,8 +53,9 @@ def literal_first(alternatives: str, not_before: str) -> str:
             first, rest = alternative[0], alternative[1:]
         if rest[:1] in ("*", "+", "?", "{"):
             raise ValueError(f"alternative {alternative!r}: its first character is repeated or optional")
-        out.append(f"{first}(?<!{not_before}.){rest}")
-    return "|".join(out)
+        groups.setdefault(first[-1], []).append(rest)  # "\\-" and "-" are one character
+    return "|".join(f"{re.escape(char)}(?<!{not_before}.)" + (rests[0] if len(rests) == 1 else f"(?:{'|'.join(rests)})")
+                    for char, rests in groups.items())
 
 
 def _top_level(pattern: str) -> list[str]:

@@ -82,6 +82,10 @@ def test_tax_ids_and_ibans_match_as_the_look_behind_patterns_did() -> None:
 
 def test_literal_first_moves_the_look_behind_behind_each_first_character() -> None:
     assert literal_first(r"ab|\.c|x(?:y|z)", "[0-9]") == r"a(?<![0-9].)b|\.(?<![0-9].)c|x(?<![0-9].)(?:y|z)"
+    # alternatives of one first character share the look-behind, in their order ("\-" is "-")
+    assert literal_first(r"ab|\-q|ad|-r", "[0-9]") == r"a(?<![0-9].)(?:b|d)|\-(?<![0-9].)(?:q|r)"
+    rx = re.compile(literal_first("ab|abc|xy", "[0-9]"))
+    assert rx.match("abc").group() == "ab"  # the first alternative that matches wins, as before
     rx = re.compile(literal_first("ab|cd", r"[^\W_]"))
     assert rx.search("xab cd").span() == (4, 6)  # "ab" follows a letter: not a match
     assert rx.match("ab")  # at the start there is nothing before
