@@ -10,6 +10,8 @@ import pytest
 
 from inbox_ocr.understand import labels as L
 from inbox_ocr.understand.candidates import _EU_VAT
+from inbox_ocr.understand.fields import _CURRENCY_LABEL
+from inbox_ocr.understand.money import _PREPAID
 from inbox_ocr.understand.normalize import _VAT_SHAPES, IBAN_CANDIDATE, VAT_ID
 from inbox_ocr.understand.parties import (
     COMPANY_WORD,
@@ -25,7 +27,9 @@ _WORDS = ["GmbH", "Muster", "AG", "&", "Co.", "KG", "S.A.R.L.", "Sdn", "Bhd", "S
           "Trading", "Restaurant", "Café", "Services", "Tel.", "Fax:", "www.example.com", "info@x.de", "IBAN", "BIC",
           "Reg.", "GST", "No.", "no:", "Seite", "page", "+49", "DE136695976", "FR 11 123 456 782", "ATU12345678",
           "DE89 3704 0044 0532 0130 00", "有限公司", "公司", "İ", "ı", "ſ", "\u212a", "Ä", "ß", "x", "_", "-", "4711",
-          "xDE123456789", "NL123456789B01", "CHE-123.456.789", "GB123456789012", "ES91 2100", "Währung:", "EUR"]
+          "xDE123456789", "NL123456789B01", "CHE-123.456.789", "GB123456789012", "ES91 2100", "Währung:", "EUR",
+          "WÄHRUNG", "Beträge", "in", "EN", "amounts", "Montants", "currency:", "币种", "Anzahlung", "bereits",
+          "BEZAHLT", "Déjà", "payé", "Prepaid", "Paid amount", "预付", "deposit"]
 
 
 def _texts(count: int, seed: int) -> list[str]:
@@ -64,6 +68,20 @@ def test_legal_forms_company_and_contact_words_match_as_the_ignorecase_patterns_
         assert _found(NOT_NAME.finditer(fold(text))) == _found(old_not_name.finditer(text)), text
         found += len(legal_forms(text))
     assert found > 2000
+
+
+def test_prepayment_and_currency_labels_match_as_the_ignorecase_patterns_did() -> None:
+    old_prepaid = re.compile(
+        r"anzahlung|vorauszahlung|abschlag|bereits\s*(?:bezahlt|gezahlt|beglichen)|prepaid|prepayment|deposit|"
+        r"paid\s*amount|acompte|déjà\s*(?:payé|réglé)|anticipo|pagato|aanbetaling|vooruitbetaling|预付", re.IGNORECASE)
+    old_currency = re.compile(r"(?:währung|currency|devise|moneda|divisa|valuta|币种|(?:beträge|amounts|montants|"
+                              r"importes|importi|bedragen)\s+(?:in|en))\W*$", re.IGNORECASE)
+    found = 0
+    for text in _texts(6000, 4):
+        assert _found(_PREPAID.finditer(fold(text))) == _found(old_prepaid.finditer(text)), text
+        assert _found(_CURRENCY_LABEL.finditer(fold(text))) == _found(old_currency.finditer(text)), text
+        found += bool(old_prepaid.search(text)) + bool(old_currency.search(text))
+    assert found > 1000
 
 
 def test_tax_ids_and_ibans_match_as_the_look_behind_patterns_did() -> None:
