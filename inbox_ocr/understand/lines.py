@@ -14,6 +14,7 @@ from decimal import Decimal
 from inbox_ocr.kernel.models import LineItem
 from inbox_ocr.understand.layout import Cell
 from inbox_ocr.understand.normalize import PERCENT, Conventions, all_amounts, parse_percent
+from inbox_ocr.understand.patterns import fold
 
 _COLUMNS: dict[str, str] = {
     "description": r"description|item|product|service|article|bezeichnung|artikelbezeichnung|beschreibung|leistung|produkt|"  # noqa: E501
@@ -26,8 +27,9 @@ _COLUMNS: dict[str, str] = {
     "tax_rate": r"vat\s*%?|tax\s*%?|ust\.?\s*%?|mwst\.?\s*-?%?|steuersatz|tva\s*%?|iva\s*%?|btw\s*%?|税率",
 }
 # A header cell names one column: the first of _COLUMNS whose words are the whole cell (one match
-# of the alternatives in order is the same as trying them one by one; `lastgroup` names it).
-_COLUMN_RX = re.compile("|".join(rf"\W*(?P<{name}>{rx})\W*$" for name, rx in _COLUMNS.items()), re.IGNORECASE)
+# of the alternatives in order is the same as trying them one by one; `lastgroup` names it), matched
+# against fold()ed text (patterns.py)
+_COLUMN_RX = re.compile("|".join(rf"\W*(?P<{name}>{rx})\W*$" for name, rx in _COLUMNS.items()))
 _TOTALS = re.compile(
     r"(?<![^\W\d_])(?:sub\s*-?total|total|summe|zwischensumme|gesamt|netto|nettobetrag|rechnungsbetrag|montant|"
     r"totale|totaal|importe|base\s*imponible|imponibile|umsatzsteuer\w*|steuer\w*|mwst|vat|tva|iva|btw|"
@@ -55,7 +57,7 @@ def _header(row: list[Cell]) -> dict[str, tuple[float, float]] | None:
     columns: dict[str, tuple[float, float]] = {}
     amounts: list[Cell] = []
     for cell in row:
-        m = _COLUMN_RX.match(cell.text)
+        m = _COLUMN_RX.match(fold(cell.text))
         if m is None:
             continue
         name = m.lastgroup

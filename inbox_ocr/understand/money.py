@@ -16,10 +16,10 @@ from inbox_ocr.understand.patterns import fold
 from inbox_ocr.understand.scoring import (
     CENT,
     GROSS_MARKER,
-    PAYMENT,
     DocumentContext,
     Extraction,
     amount_in,
+    is_payment,
     scored_candidates,
 )
 
@@ -48,7 +48,7 @@ def _amount_pool(ctx: DocumentContext, name: str) -> list[tuple[float, Decimal, 
         if (
             cand.where != "same"
             and cand.cell is not None
-            and any(PAYMENT.search(c.text) for c in row_of(cand.cell, ctx.cells))
+            and any(is_payment(c.text) for c in row_of(cand.cell, ctx.cells))
         ):
             continue  # "CASH 50.00" under "Total": what was handed over, not what was due
         score *= 1.0 if decimals else 0.6
@@ -217,7 +217,7 @@ def _total_fallback(out: Extraction, ctx: DocumentContext) -> None:
     last_page = ctx.cells[-1].page
     best = None
     for cell in ctx.cells:
-        if cell.page != last_page or PAYMENT.search(cell.text):
+        if cell.page != last_page or is_payment(cell.text):
             continue
         got = amount_in(cell.text, ctx.conventions)
         if got and got[1] and (best is None or got[0] > best):

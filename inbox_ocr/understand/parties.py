@@ -22,8 +22,9 @@ from inbox_ocr.understand.scoring import (
     cells_left_of,
 )
 
-_SELLER_HEADING = re.compile(rf"^\W*(?:{L.SELLER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
-_BUYER_HEADING = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
+# matched against fold()ed text (patterns.py): the alternatives' first letters are compared as they are
+_SELLER_HEADING = re.compile(rf"^\W*(?:{L.SELLER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$")
+_BUYER_HEADING = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$")
 BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
 # LEGAL_FORM, COMPANY_WORD and NOT_NAME are searched in fold()ed text (patterns.py): lower case,
 # every alternative beginning with its first letter; legal_forms() and has_legal_form() fold for you
@@ -75,9 +76,10 @@ def _party_headings(ctx: DocumentContext) -> list[tuple[Cell, str]]:
         for other in ctx.cells:
             if len(other.words) > 4:
                 continue
-            if _SELLER_HEADING.match(other.text):
+            folded = fold(other.text)
+            if _SELLER_HEADING.match(folded):
                 found.append((other, "seller"))
-            elif _BUYER_HEADING.match(other.text):
+            elif _BUYER_HEADING.match(folded):
                 found.append((other, "buyer"))
         ctx.party_headings = found
     return ctx.party_headings

@@ -21,6 +21,7 @@ from inbox_ocr.understand.normalize import (
     all_amounts,
     find_dates,
 )
+from inbox_ocr.understand.patterns import fold, literal_first
 
 # the field labels (table 0: what the rule-based extractor reads) and the context labels (table 1:
 # order, customer, page, phone ... numbers, read by the scorer's features), found in one search
@@ -93,10 +94,18 @@ GROSS_MARKER = re.compile(
 )
 
 
-PAYMENT = re.compile(
-    r"(?<![^\W_])(?:cash|change|tendered|paid|bayar|tunai|card|visa|master\w*|bezahlt|gegeben|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto)(?![^\W\d_])",
-    re.IGNORECASE,
-)
+# payment words, not after a letter or digit: searched in fold()ed text (patterns.py), see is_payment
+_PAYMENT_WORDS = (r"cash|change|tendered|paid|bayar|tunai|card|visa|master\w*|bezahlt|gegeben|rückgeld|espèces|rendu|"
+                  r"efectivo|cambio|contanti|resto")
+_LETTER_OR_DIGIT = r"[^\W_]"
+PAYMENT = re.compile(rf"(?:{literal_first(_PAYMENT_WORDS, _LETTER_OR_DIGIT)})(?![^\W\d_])")
+
+
+def is_payment(text: str) -> bool:
+    """`text` holds a payment word ("Cash", "Change", "Bezahlt"): a line of what was handed over."""
+    return PAYMENT.search(fold(text)) is not None
+
+
 NET_TOTAL = re.compile(r"net\s*total", re.IGNORECASE)
 _COUNT = re.compile(
     r"^\W*(?:qty|quantity|items?|pcs|menge|stück|anzahl|articles?|artículos|articoli|aantal|"
@@ -109,7 +118,7 @@ def refined_label(hit: LabelHit) -> str:
     """'Rechnungssumme Netto', 'Total (excl. VAT)' are subtotals; 'Cash total', 'Total qty' no totals."""
     if hit.field != "total":
         return hit.field
-    if PAYMENT.search(hit.cell.text):
+    if is_payment(hit.cell.text):
         return "payment"
     after = " ".join(w.text for w in hit.cell.words[hit.end : hit.end + 3])
     if _COUNT.match(after):

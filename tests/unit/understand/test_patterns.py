@@ -11,9 +11,12 @@ import pytest
 from inbox_ocr.understand import labels as L
 from inbox_ocr.understand.candidates import _EU_VAT
 from inbox_ocr.understand.fields import _CURRENCY_LABEL
+from inbox_ocr.understand.lines import _COLUMN_RX, _COLUMNS
 from inbox_ocr.understand.money import _PREPAID
 from inbox_ocr.understand.normalize import _VAT_SHAPES, IBAN_CANDIDATE, VAT_ID
 from inbox_ocr.understand.parties import (
+    _BUYER_HEADING,
+    _SELLER_HEADING,
     COMPANY_WORD,
     LEGAL_FORM,
     NOT_NAME,
@@ -22,6 +25,7 @@ from inbox_ocr.understand.parties import (
     without_legal_forms,
 )
 from inbox_ocr.understand.patterns import fold, literal_first
+from inbox_ocr.understand.scoring import is_payment
 
 _WORDS = ["GmbH", "Muster", "AG", "&", "Co.", "KG", "S.A.R.L.", "Sdn", "Bhd", "SDN.BHD.", "Ltd", "Inc.", "plc", "bv",
           "Trading", "Restaurant", "Café", "Services", "Tel.", "Fax:", "www.example.com", "info@x.de", "IBAN", "BIC",
@@ -29,7 +33,8 @@ _WORDS = ["GmbH", "Muster", "AG", "&", "Co.", "KG", "S.A.R.L.", "Sdn", "Bhd", "S
           "DE89 3704 0044 0532 0130 00", "有限公司", "公司", "İ", "ı", "ſ", "\u212a", "Ä", "ß", "x", "_", "-", "4711",
           "xDE123456789", "NL123456789B01", "CHE-123.456.789", "GB123456789012", "ES91 2100", "Währung:", "EUR",
           "WÄHRUNG", "Beträge", "in", "EN", "amounts", "Montants", "currency:", "币种", "Anzahlung", "bereits",
-          "BEZAHLT", "Déjà", "payé", "Prepaid", "Paid amount", "预付", "deposit"]
+          "BEZAHLT", "Déjà", "payé", "Prepaid", "Paid amount", "预付", "deposit", "CASH", "Change", "Mastercard",
+          "Cashier", "RÜCKGELD", "Visa", "card"]
 
 
 def _texts(count: int, seed: int) -> list[str]:
@@ -70,17 +75,43 @@ def test_legal_forms_company_and_contact_words_match_as_the_ignorecase_patterns_
     assert found > 2000
 
 
-def test_prepayment_and_currency_labels_match_as_the_ignorecase_patterns_did() -> None:
+def test_payment_prepayment_and_currency_words_match_as_the_ignorecase_patterns_did() -> None:
     old_prepaid = re.compile(
         r"anzahlung|vorauszahlung|abschlag|bereits\s*(?:bezahlt|gezahlt|beglichen)|prepaid|prepayment|deposit|"
         r"paid\s*amount|acompte|déjà\s*(?:payé|réglé)|anticipo|pagato|aanbetaling|vooruitbetaling|预付", re.IGNORECASE)
     old_currency = re.compile(r"(?:währung|currency|devise|moneda|divisa|valuta|币种|(?:beträge|amounts|montants|"
                               r"importes|importi|bedragen)\s+(?:in|en))\W*$", re.IGNORECASE)
+    old_payment = re.compile(r"(?<![^\W_])(?:cash|change|tendered|paid|bayar|tunai|card|visa|master\w*|bezahlt|gegeben|"
+                             r"rückgeld|espèces|rendu|efectivo|cambio|contanti|resto)(?![^\W\d_])", re.IGNORECASE)
     found = 0
     for text in _texts(6000, 4):
+        assert is_payment(text) == bool(old_payment.search(text)), text
         assert _found(_PREPAID.finditer(fold(text))) == _found(old_prepaid.finditer(text)), text
         assert _found(_CURRENCY_LABEL.finditer(fold(text))) == _found(old_currency.finditer(text)), text
         found += bool(old_prepaid.search(text)) + bool(old_currency.search(text))
+    assert found > 1000
+
+
+def test_party_headings_and_column_headers_match_as_the_ignorecase_patterns_did() -> None:
+    old_seller = re.compile(rf"^\W*(?:{L.SELLER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
+    old_buyer = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$", re.IGNORECASE)
+    old_column = re.compile("|".join(rf"\W*(?P<{n}>{rx})\W*$" for n, rx in _COLUMNS.items()), re.IGNORECASE)
+    words = ["Verkäufer", "VERKÄUFER", "Lieferant", "Seller", "From", "Bill to", "BILL TO", "Kunde", "Käufer",
+             "Rechnungsempfänger", "Client", "Acheteur", "Cliente", "购买方", "销售方", "Description", "QTY", "Menge",
+             "Unit price", "Prix unitaire", "Betrag", "Total HT", "MwSt. %", "TVA %", "数量", "金额", "İtem", "ſervice",
+             "/", "&", ":", " ", "-", "x", "GmbH", "4711"]
+    rnd = random.Random(5)
+    texts = ["".join(rnd.choice(words) for _ in range(rnd.randint(1, 4))) for _ in range(6000)]
+    texts += [" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 3))) for _ in range(6000)]
+    found = 0
+    for text in texts:
+        for new, old in ((_SELLER_HEADING, old_seller), (_BUYER_HEADING, old_buyer)):
+            m, o = new.match(fold(text)), old.match(text)
+            assert (m and m.span()) == (o and o.span()), text
+            found += bool(o)
+        m, o = _COLUMN_RX.match(fold(text)), old_column.match(text)
+        assert (m and (m.span(), m.lastgroup)) == (o and (o.span(), o.lastgroup)), text
+        found += bool(o)
     assert found > 1000
 
 
