@@ -70,7 +70,9 @@ def _top_level(pattern: str) -> list[str]:
             in_set = ch != "]"
         elif ch == "[":
             in_set = True
-            if pattern[i + 1 : i + 2] == "]":  # "[]...]": the first ] is a member
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":  # "[]...]", "[^]...]": that first ] is a member
                 i += 1
         elif ch == "(":
             depth += 1

@@ -138,6 +138,9 @@ def test_literal_first_moves_the_look_behind_behind_each_first_character() -> No
     rx = re.compile(literal_first("ab|cd", r"[^\W_]"))
     assert rx.search("xab cd").span() == (4, 6)  # "ab" follows a letter: not a match
     assert rx.match("ab")  # at the start there is nothing before
+    # "|" inside groups and character sets (also "[]|]" and "[^]|]") splits nothing
+    assert literal_first(r"a(?:b|c)|d[|]|e[]|]|f[^]|]", "[0-9]") == (
+        r"a(?<![0-9].)(?:b|c)|d(?<![0-9].)[|]|e(?<![0-9].)[]|]|f(?<![0-9].)[^]|]")
     for bad in (r"(?:a|b)c", r"\dx", "[ab]c", "a?b", ""):
         with pytest.raises(ValueError):
             literal_first(bad, "[0-9]")
