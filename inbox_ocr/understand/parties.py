@@ -13,7 +13,7 @@ from inbox_ocr.understand.nearby import value_candidates
 from inbox_ocr.understand.normalize import (
     VAT_ID,
 )
-from inbox_ocr.understand.patterns import fold, literal_first
+from inbox_ocr.understand.patterns import LETTER_OR_DIGIT, fold, literal_first
 from inbox_ocr.understand.scoring import (
     FIELD_TABLE,
     LABELS,
@@ -28,11 +28,10 @@ _BUYER_HEADING = re.compile(rf"^\W*(?:{L.BUYER_WORDS})(?:\s*[/&,]\s*\w+)*\W*$")
 BUYER_WORD = re.compile(rf"(?:{L.BUYER_WORDS})", re.IGNORECASE)
 # LEGAL_FORM, COMPANY_WORD and NOT_NAME are searched in fold()ed text (patterns.py): lower case,
 # every alternative beginning with its first letter; legal_forms() and has_legal_form() fold for you
-_NOT_AFTER_LETTER = r"[^\W_]"  # the look-behind of a word: not right after a letter or digit
-LEGAL_FORM = re.compile(rf"(?:{literal_first(L.LEGAL_FORMS, _NOT_AFTER_LETTER)})(?![^\W\d_])")
+LEGAL_FORM = re.compile(rf"(?:{literal_first(L.LEGAL_FORMS, LETTER_OR_DIGIT)})(?![^\W\d_])")
 YOUR_WORD = re.compile(r"(?<![^\W_])(?:ihre?|your|votre|vostra|su|uw)(?![^\W\d_])", re.IGNORECASE)
 _OTHER_TAX_ID = re.compile(r"(?<![A-Z0-9])([0-9A-Z]{15,20})(?![A-Z0-9])")
-COMPANY_WORD = re.compile(rf"(?:{literal_first(L.COMPANY_WORDS, _NOT_AFTER_LETTER)})(?![^\W\d_])")
+COMPANY_WORD = re.compile(rf"(?:{literal_first(L.COMPANY_WORDS, LETTER_OR_DIGIT)})(?![^\W\d_])")
 # "Company Reg No. 75495-W", "(CO. NO. JM0195368-D)": a registration number, not part of the name
 _REG_TAIL = re.compile(
     r"\s*\(?(?<![^\W_])(?:company|co\.?|business|roc|reg)(?:\s*reg(?:istration|\.)?)?\s*(?:no|number|id)\b.*$",

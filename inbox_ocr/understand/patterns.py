@@ -20,14 +20,17 @@ import re
 
 # The non-ASCII characters that re.IGNORECASE takes for ASCII letters (the re module's documentation
 # names these four); İ also lower-cases to two characters, which would shift every position after it.
-_ASCII_LOOKALIKES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+ASCII_LOOKALIKES = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
+_LOOKALIKE_TABLE = str.maketrans(ASCII_LOOKALIKES)
+# `not_before` of literal_first for a word: not right after a letter or digit ("_" does not count)
+LETTER_OR_DIGIT = r"[^\W_]"
 
 
 def fold(text: str) -> str:
     """`text` in lower case with the look-alikes of ASCII letters as those letters: what a lower-case
     pattern matches in it is what the pattern with re.IGNORECASE matches in `text`, at the same
     positions (for patterns of Latin letters; every position keeps its character)."""
-    return (text if text.isascii() else text.translate(_ASCII_LOOKALIKES)).lower()
+    return (text if text.isascii() else text.translate(_LOOKALIKE_TABLE)).lower()
 
 
 def literal_first(alternatives: str, not_before: str) -> str:
@@ -86,4 +89,4 @@ def _top_level(pattern: str) -> list[str]:
     return parts
 
 
-__all__ = ["fold", "literal_first"]
+__all__ = ["ASCII_LOOKALIKES", "LETTER_OR_DIGIT", "fold", "literal_first"]

@@ -21,6 +21,7 @@ from itertools import accumulate
 from inbox_ocr.kernel.models import FieldPosition, InvoiceFields
 from inbox_ocr.understand.layout import Cell
 from inbox_ocr.understand.normalize import Conventions, all_amounts, find_dates
+from inbox_ocr.understand.patterns import ASCII_LOOKALIKES, fold
 
 MONEY = ("total", "subtotal", "tax", "amount_due")
 DATES = ("invoice_date", "due_date", "service_period_start", "service_period_end")
@@ -69,10 +70,6 @@ def locate_fields(cells: Iterable[Cell], fields: InvoiceFields, conventions: Con
     return found
 
 
-# The non-ASCII characters that case-insensitive matching takes for ASCII letters (the re module's
-# documentation lists these four)
-_ASCII_LOOKALIKES = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
-_LOOKALIKE_TABLE = str.maketrans(_ASCII_LOOKALIKES)
 _CELL_END = "\uffff"
 
 
@@ -90,8 +87,7 @@ class _Compact:
 
     def __init__(self, cells: list[Cell]) -> None:
         self.cells = cells
-        parts = [_SKIP.sub("", (c.text if c.text.isascii() else c.text.translate(_LOOKALIKE_TABLE)).lower())
-                 for c in cells]
+        parts = [_SKIP.sub("", fold(c.text)) for c in cells]
         self.starts = list(accumulate((len(p) + 1 for p in parts[:-1]), initial=0))
         self.text = _CELL_END.join(parts)  # no ASCII value spans two cells
 
@@ -109,7 +105,7 @@ class _Compact:
         while at >= 0:
             index = bisect.bisect_right(self.starts, at) - 1
             cell = self.cells[index]
-            kept = [(i, _ASCII_LOOKALIKES.get(ch, ch.lower() if ch.isascii() else ch))
+            kept = [(i, ASCII_LOOKALIKES.get(ch, ch.lower() if ch.isascii() else ch))
                     for i, ch in enumerate(cell.text) if not _SKIP.match(ch)]
             local = "".join(ch for _, ch in kept).find(wanted)
             if local >= 0:

@@ -21,7 +21,7 @@ from inbox_ocr.understand.normalize import (
     all_amounts,
     find_dates,
 )
-from inbox_ocr.understand.patterns import fold, literal_first
+from inbox_ocr.understand.patterns import LETTER_OR_DIGIT, fold, literal_first
 
 # the field labels (table 0: what the rule-based extractor reads) and the context labels (table 1:
 # order, customer, page, phone ... numbers, read by the scorer's features), found in one search
@@ -97,8 +97,7 @@ GROSS_MARKER = re.compile(
 # payment words, not after a letter or digit: searched in fold()ed text (patterns.py), see is_payment
 _PAYMENT_WORDS = (r"cash|change|tendered|paid|bayar|tunai|card|visa|master\w*|bezahlt|gegeben|rückgeld|espèces|rendu|"
                   r"efectivo|cambio|contanti|resto")
-_LETTER_OR_DIGIT = r"[^\W_]"
-PAYMENT = re.compile(rf"(?:{literal_first(_PAYMENT_WORDS, _LETTER_OR_DIGIT)})(?![^\W\d_])")
+PAYMENT = re.compile(rf"(?:{literal_first(_PAYMENT_WORDS, LETTER_OR_DIGIT)})(?![^\W\d_])")
 
 
 def is_payment(text: str) -> bool:
