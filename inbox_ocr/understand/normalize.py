@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NamedTuple
 
 from inbox_ocr.understand.caches import per_text
-from inbox_ocr.understand.patterns import literal_first
+from inbox_ocr.understand.patterns import fold, literal_first
 
 # --------------------------------------------------------------------------- conventions
 
@@ -189,12 +190,14 @@ for _name, _num in json.loads((Path(__file__).with_name("months.json")).read_tex
     MONTHS.setdefault(_name, _num)
 
 
-def _prefix_tree(words: Iterable[str]) -> str:
+def _prefix_tree(words: Iterable[str], not_before: str | None = None) -> str:
     """A regex alternation of `words` as a prefix tree ("ju(?:l(?:i|y)?|n(?:e|i)?)"): the engine
     tests a character once for all the words that share it, where a flat alternation of 300 month
     names tries each name at every position of the text. Words that share a prefix are tried longest
     first, as in a flat alternation sorted by length (words that do not cannot match at the same
-    place, unless two different letters matched one character, which no month name needs)."""
+    place). With `not_before` (one character's pattern), a word does not match right after such a
+    character: the look-behind comes after each word's first letter, as in patterns.literal_first,
+    so that the engine can skip to the letters that begin a word."""
     tree: dict[str, dict] = {}
     for word in words:
         node = tree
@@ -202,38 +205,57 @@ def _prefix_tree(words: Iterable[str]) -> str:
             node = node.setdefault(ch, {})
         node[""] = {}  # a word ends here
 
-    def alternation(node: dict[str, dict]) -> str:
-        branches = [re.escape(ch) + alternation(child) for ch, child in sorted(node.items()) if ch]
+    def alternation(node: dict[str, dict], after_first: str = "") -> str:
+        branches = [re.escape(ch) + after_first + alternation(child) for ch, child in sorted(node.items()) if ch]
         if not branches:
             return ""
         if len(branches) == 1 and "" not in node:
             return branches[0]
         return f"(?:{'|'.join(branches)})" + ("?" if "" in node else "")
 
-    return alternation(tree)
+    return alternation(tree, "" if not_before is None else f"(?<!{not_before}.)")
 
 
+# The month names as the date patterns use them, in lower case: they search `fold`ed text (see
+# patterns.py; re.IGNORECASE would make the engine try every position); _MONTH_WORD is not right
+# after a letter or digit.
 _MONTH_ALT = _prefix_tree(MONTHS)
-_DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+_MONTH_WORD = _prefix_tree(MONTHS, not_before=r"\w")
+
+
+class _DatePattern(NamedTuple):
+    pattern: re.Pattern[str]
+    kind: str
+    # what a text must contain for `pattern` to match in it, a key of _NEEDS: most cells hold no month
+    # name, no 年, no separator between figures, and one search for that spares them the pattern
+    # (tests/unit/understand/test_months.py checks that each is necessary)
+    needs: str
+
+
+_NEEDS = {"month": re.compile(_MONTH_ALT), "年": re.compile("年"), "separator": re.compile(r"[-./]")}
+_DATE_PATTERNS: list[_DatePattern] = [
     # a range with the year once, at its end: "July 1 - July 31, 2014", "Aug 3 – 9, 2014"
-    (re.compile(rf"(?<!\w)({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*[-–]\s*(?:({_MONTH_ALT})\.?\s+)?"
-                rf"(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.IGNORECASE), "mdy_range"),
-    (re.compile(r"(?<!\d)(\d{4})\s?年\s?(\d{1,2})\s?月\s?(\d{1,2})\s?日?"), "ymd"),
+    _DatePattern(re.compile(rf"({_MONTH_WORD})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*[-–]\s*(?:({_MONTH_ALT})\.?\s+)?"
+                            rf"(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)"),
+                 "mdy_range", "month"),
+    _DatePattern(re.compile(r"(\d(?<!\d\d)\d{3})\s?年\s?(\d{1,2})\s?月\s?(\d{1,2})\s?日?"), "ymd", "年"),
     # not inside an identifier: "FV/2024/03/17", "INV-17-03-2024" are numbers, not dates
-    (re.compile(r"(?<![\d.])(?<![^\W\d_][/-])(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)"), "ymd"),
+    _DatePattern(re.compile(r"(\d(?<![\d.]\d)(?<![^\W\d_][/-]\d)\d{3})[-./](\d{1,2})[-./](\d{1,2})(?!\d)"), "ymd",
+                 "separator"),
     # a time glued to the year by OCR ("25/01/20181:22:56PM") still ends the date
-    (re.compile(r"(?<![\w.])(?<![^\W\d_][/-])(\d{1,2})([./-])(\d{1,2})\2(\d{4}(?=\d{1,2}:\d\d)|\d{4}(?!\d)|\d{2}(?!\d))"),
-     "numeric"),
-    (
+    _DatePattern(re.compile(r"(\d(?<![\w.]\d)(?<![^\W\d_][/-]\d)\d?)([./-])(\d{1,2})\2(\d{4}(?=\d{1,2}:\d\d)|\d{4}(?!\d)|\d{2}(?!\d))"),
+                 "numeric", "separator"),
+    _DatePattern(
         re.compile(
-            rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[\s\-/]*(?:de\s+)?({_MONTH_ALT})\.?[\s\-/,]*(?:de\s+)?(\d{{4}}|\d{{2}}(?!\s?,?\s?\d{{4}}))(?!\d)",  # noqa: E501
-            re.IGNORECASE,
+            rf"(\d(?<!\w\d)\d?)(?:st|nd|rd|th|er|º|°)?\.?[\s\-/]*(?:de\s+)?({_MONTH_ALT})\.?[\s\-/,]*(?:de\s+)?(\d{{4}}|\d{{2}}(?!\s?,?\s?\d{{4}}))(?!\d)",  # noqa: E501
         ),
         "dmy_text",
+        "month",
     ),
-    (
-        re.compile(rf"(?<!\w)({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.IGNORECASE),
+    _DatePattern(
+        re.compile(rf"({_MONTH_WORD})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)"),
         "mdy_text",
+        "month",
     ),
 ]
 
@@ -265,14 +287,21 @@ def find_dates(text: str, conventions: Conventions | None = None) -> list[tuple[
 def _find_dates(text: str, day_first: bool) -> tuple[tuple[date, int, int], ...]:
     found: list[tuple[date, int, int]] = []
     taken: list[tuple[int, int]] = []
-    for pattern, kind in _DATE_PATTERNS:
+    text = fold(text)  # the same positions, in lower case (the month names are)
+    present: dict[str, bool] = {}
+    for pattern, kind, needs in _DATE_PATTERNS:
+        has = present.get(needs)
+        if has is None:
+            has = present[needs] = _NEEDS[needs].search(text) is not None
+        if not has:
+            continue
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             value: date | None = None
             if kind == "mdy_range":
-                year, first = int(m.group(5)), MONTHS[m.group(1).lower()]
-                second = MONTHS[m.group(3).lower()] if m.group(3) else first
+                year, first = int(m.group(5)), MONTHS[m.group(1)]
+                second = MONTHS[m.group(3)] if m.group(3) else first
                 start, end = _make_date(year, first, int(m.group(2))), _make_date(year, second, int(m.group(4)))
                 if start is not None and end is not None and start <= end:
                     found += [(start, m.start(), m.start(2) + len(m.group(2))), (end, m.start(4) - (
@@ -287,9 +316,9 @@ def _find_dates(text: str, day_first: bool) -> tuple[tuple[date, int, int], ...]
                 if value is None:  # 13/01 on a month-first document: the only reading left
                     value = _make_date(y, a, b) if day_first else _make_date(y, b, a)
             elif kind == "dmy_text":
-                value = _make_date(_year(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1)))
+                value = _make_date(_year(m.group(3)), MONTHS[m.group(2)], int(m.group(1)))
             elif kind == "mdy_text":
-                value = _make_date(int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2)))
+                value = _make_date(int(m.group(3)), MONTHS[m.group(1)], int(m.group(2)))
             if value is not None:
                 found.append((value, m.start(), m.end()))
                 taken.append((m.start(), m.end()))
