@@ -9,13 +9,18 @@ tokens that contain a vowel or a digit; garbage is not.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 
 _LEADERS = frozenset("._-–—·…=*")
-# removed with one regex sub (str.translate of non-ASCII text looks every character up in a dict)
-_LEADER_RUNS = re.compile("[" + re.escape("".join(sorted(_LEADERS))) + "]+")
-_NOT_LATIN = re.compile(r"[^\x00-\u024f]")
 _VOWELS = frozenset("aeiouyäöüàáâãåæèéêëìíîïòóôõøùúûýÿœAEIOUYÄÖÜÀÁÂÃÅÆÈÉÊËÌÍÎÏÒÓÔÕØÙÚÛÝŸŒ")
+# Characters are counted the way bytes.translate counts: the ASCII ones of a text in one call, the
+# few others one by one (a call per character over a page's text was a fiftieth of a text-layer
+# document's instructions)
+_ASCII_LEADERS = "".join(sorted(c for c in _LEADERS if c.isascii())).encode()
+_ASCII_LETTERS = string.ascii_letters.encode()  # str.isalpha() of an ASCII character
+_ASCII_LETTERS_AND_DIGITS = (string.ascii_letters + string.digits).encode()  # str.isalnum()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def looks_garbled(text: str) -> bool:
@@ -29,12 +34,14 @@ def looks_garbled(text: str) -> bool:
         bad = sum(1 for c in chars if unicodedata.category(c) in ("Co", "Cc", "Cn", "Cs") or c == "\ufffd")
         if bad / len(chars) > 0.1:
             return True
+    ascii_chars = chars.encode("ascii", "ignore")
+    others = _NON_ASCII.findall(chars) if len(ascii_chars) < len(chars) else []
     # dot leaders and rules (tables of contents, forms) are punctuation but not garbage
-    inked = _LEADER_RUNS.sub("", chars)
-    if inked and sum(map(str.isalnum, inked)) / len(inked) < 0.5:
+    inked = len(chars) - _count(ascii_chars, _ASCII_LEADERS) - sum(c in _LEADERS for c in others)
+    if inked and (_count(ascii_chars, _ASCII_LETTERS_AND_DIGITS) + sum(map(str.isalnum, others))) / inked < 0.5:
         return True
     # Non-Latin scripts (no Latin vowels) are not judged by the vowel test.
-    latin = sum(map(str.isalpha, _NOT_LATIN.sub("", chars)))
+    latin = _count(ascii_chars, _ASCII_LETTERS) + sum(c <= "\u024f" and c.isalpha() for c in others)
     if latin / len(chars) <= 0.5:
         return False
     tokens = [t for t in words if not _LEADERS.issuperset(t)]
@@ -50,6 +57,11 @@ def looks_garbled(text: str) -> bool:
         if wordlike >= enough:
             return False
     return True
+
+
+def _count(ascii_text: bytes, members: bytes) -> int:
+    """How many bytes of `ascii_text` are among `members`."""
+    return len(ascii_text) - len(ascii_text.translate(None, members))
 
 
 def _mostly_letters(token: str) -> bool:
