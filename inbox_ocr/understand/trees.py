@@ -111,6 +111,10 @@ class _Stack:
         self.roots = trees * inner  # node i of tree t is t * inner + i
         self.step = 1 - self.roots  # child = 2 * node + step + went_right, in those numbers
         self.to_leaf = trees - inner  # value index of the node reached below the last level
+        self.first_child = self.roots + 1  # each root's left child (2 * root + step)
+        roots = self.roots if depth else self.roots[:0]  # trees of one leaf have no first level
+        self.root_feature, self.root_threshold, self.root_missing_right = (
+            a[roots] for a in (self.feature, self.threshold, self.missing_right))
         self.starts = np.cumsum([0] + [e.feature.shape[0] for e in ensembles[:-1]])  # each one's first tree
         self.baseline = np.array([e.baseline for e in ensembles])
 
@@ -122,14 +126,25 @@ class _Stack:
         has_nan = bool(np.isnan(x).any())
         row_base = (np.arange(rows, dtype=np.intp) * X.shape[1])[:, None]
         node = np.broadcast_to(self.roots, (rows, len(self.roots)))  # every row at every root
-        feature, threshold, step = self.feature, self.threshold, self.step
-        for _ in range(self.depth):
-            v = x.take(row_base + feature.take(node))
-            right = v > threshold.take(node)
-            if has_nan:
-                right = np.where(np.isnan(v), self.missing_right.take(node), right)
-            node = 2 * node + step + right
+        if self.depth:  # the first level without looking up the roots' features and thresholds
+            node = self.first_child + self._goes_right(x, row_base + self.root_feature, self.root_threshold,
+                                                       self.root_missing_right if has_nan else None)
+        feature, threshold, missing_right, step = self.feature, self.threshold, self.missing_right, self.step
+        for _ in range(self.depth - 1):
+            node = 2 * node + step + self._goes_right(x, row_base + feature.take(node, mode="clip"),
+                                                      threshold.take(node, mode="clip"),
+                                                      missing_right.take(node, mode="clip") if has_nan else None)
         return self.baseline + np.add.reduceat(self.value.take(node + self.to_leaf), self.starts, axis=1)
+
+    @staticmethod
+    def _goes_right(x: np.ndarray, at: np.ndarray, threshold: np.ndarray,
+                    missing_right: np.ndarray | None) -> np.ndarray:
+        """Whether each row goes right at its node: its feature (x at `at`) over the threshold, or
+        missing where the node sends missing values right. (Indices are in range: take's "clip"
+        mode only spares numpy the check.)"""
+        v = x.take(at, mode="clip")
+        right = v > threshold
+        return right if missing_right is None else np.where(np.isnan(v), missing_right, right)
 
 
 _STACKS: dict[tuple[int, ...], _Stack] = {}

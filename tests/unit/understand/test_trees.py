@@ -91,3 +91,17 @@ def test_trees_deeper_than_the_evaluator_lays_out_disable_the_scorer(tmp_path, c
     }))
     assert scorer.Scorer.load(tmp_path) is None
     assert "levels deep" in caplog.text
+
+
+def test_a_tree_that_is_one_leaf_gives_its_value_alone_and_beside_deeper_ones() -> None:
+    """A model whose trees never split (depth 0) scores every row with its leaf; evaluated with
+    deeper models (padded to their depth), each keeps its own scores."""
+    leaf = TreeEnsemble(
+        feature=np.array([[0]], np.int32), threshold=np.array([[0.0]]), missing_left=np.array([[False]]),
+        left=np.array([[0]], np.int32), right=np.array([[0]], np.int32), value=np.array([[0.25]]),
+        is_leaf=np.array([[True]]), baseline=1.0, depth=0,
+    )
+    X = np.array([[0.5], [1.5], [np.nan]])
+    assert leaf.raw(X).tolist() == [1.25, 1.25, 1.25]
+    both = TreeEnsemble.proba_all((leaf, one_split(1.0, missing_left=False)), X)
+    assert np.allclose(both, 1 / (1 + np.exp(-np.array([[1.25, -1.5], [1.25, 2.5], [1.25, 2.5]]))))
