@@ -24,7 +24,7 @@ from inbox_ocr.understand.parties import (
     legal_forms,
     without_legal_forms,
 )
-from inbox_ocr.understand.patterns import fold, literal_first
+from inbox_ocr.understand.patterns import ASCII_LOOKALIKES, fold, literal_first
 from inbox_ocr.understand.scoring import is_payment
 
 _WORDS = ["GmbH", "Muster", "AG", "&", "Co.", "KG", "S.A.R.L.", "Sdn", "Bhd", "SDN.BHD.", "Ltd", "Inc.", "plc", "bv",
@@ -56,6 +56,8 @@ def test_fold_keeps_positions_and_matches_as_ignorecase_does() -> None:
     # the four non-ASCII look-alikes that re.IGNORECASE takes for ASCII letters
     for char, letter in (("İ", "i"), ("ı", "i"), ("ſ", "s"), ("\u212a", "k")):
         assert re.fullmatch(letter, char, re.IGNORECASE) and fold(char) == letter
+        assert fold(f"Ä{char}X{char}") == f"ä{letter}x{letter}"  # beside other non-ASCII letters too
+    assert set(ASCII_LOOKALIKES) == {"İ", "ı", "ſ", "\u212a"}  # fold tests for these four by name
 
 
 def test_legal_forms_company_and_contact_words_match_as_the_ignorecase_patterns_did() -> None:
