@@ -40,6 +40,7 @@ class Candidate:
 
 _TOKEN = re.compile(r"\S+")
 _ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-/._]*[A-Za-z0-9])?")
+_ASCII_DIGIT = re.compile(r"[0-9]")
 _MONEY = re.compile(r"[-−]?\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}")
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 _DATE_SHAPE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
@@ -52,6 +53,8 @@ def _identifiers(cell: Cell) -> list[Candidate]:
     out: list[Candidate] = []
     for m in _TOKEN.finditer(cell.text):
         raw, offset = m.group(0), m.start()
+        if not _ASCII_DIGIT.search(raw):  # an identifier (of _ID's ASCII characters) has a digit
+            continue
         glued = _LABEL_GLUE.match(raw) if raw[0] in _GLUE_FIRST else None  # "Nr.4711", "#123", "nº2023-6013"
         if glued and glued.end() < len(raw):
             raw, offset = raw[glued.end() :], offset + glued.end()
@@ -62,7 +65,7 @@ def _identifiers(cell: Cell) -> list[Candidate]:
         if found is None:
             continue
         token = found.group(0)
-        if len(token) < 2 or len(token) > MAX_ID_CHARS or not any(map(str.isdigit, token)):
+        if len(token) < 2 or len(token) > MAX_ID_CHARS or not _ASCII_DIGIT.search(token):
             continue
         if _MONEY.fullmatch(token) or _TIME.fullmatch(token) or _DATE_SHAPE.fullmatch(token):
             continue

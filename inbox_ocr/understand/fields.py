@@ -243,7 +243,7 @@ def _currency_of_cells(cells: list[Cell], text: str) -> tuple[str | None, float]
                 if codes:
                     return codes[0], 0.95
     # a code counts next to an amount: "SDN BHD" is a company, not Bahraini dinars
-    codes = [code for cell in cells if any(map(str.isdigit, cell.text)) for code in currencies_in(cell.text)]
+    codes = [code for cell in cells if cell.has_digit for code in currencies_in(cell.text)]
     if not codes:
         loose = [code for cell in cells if not has_legal_form(cell.text) for code in currencies_in(cell.text)]
         return (loose[0], 0.5) if loose else (None, 0.0)
