@@ -115,6 +115,7 @@ class _Stack:
         roots = self.roots if depth else self.roots[:0]  # trees of one leaf have no first level
         self.root_feature, self.root_threshold, self.root_missing_right = (
             a[roots] for a in (self.feature, self.threshold, self.missing_right))
+        self.features_read = int(self.feature.max(initial=-1)) + 1  # rows must have at least as many
         self.starts = np.cumsum([0] + [e.feature.shape[0] for e in ensembles[:-1]])  # each one's first tree
         self.baseline = np.array([e.baseline for e in ensembles])
 
@@ -122,6 +123,8 @@ class _Stack:
         rows = X.shape[0]
         if rows == 0:
             return np.zeros((0, len(self.ensembles)))
+        if X.shape[1] < self.features_read:  # take's "clip" mode below would read the last column instead
+            raise ValueError(f"the trees read {self.features_read} features, the rows have {X.shape[1]}")
         x = np.ascontiguousarray(X, dtype=np.float64).ravel()
         has_nan = bool(np.isnan(x).any())
         row_base = (np.arange(rows, dtype=np.intp) * X.shape[1])[:, None]

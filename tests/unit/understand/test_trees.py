@@ -105,3 +105,16 @@ def test_a_tree_that_is_one_leaf_gives_its_value_alone_and_beside_deeper_ones() 
     assert leaf.raw(X).tolist() == [1.25, 1.25, 1.25]
     both = TreeEnsemble.proba_all((leaf, one_split(1.0, missing_left=False)), X)
     assert np.allclose(both, 1 / (1 + np.exp(-np.array([[1.25, -1.5], [1.25, 2.5], [1.25, 2.5]]))))
+
+
+def test_rows_narrower_than_the_features_the_trees_read_are_refused() -> None:
+    X = np.array([[0.5], [1.5]])
+    deeper = TreeEnsemble(  # splits on feature 1 (the second column)
+        feature=np.array([[1, 0, 0]], np.int32), threshold=np.array([[1.0, 0, 0]]),
+        missing_left=np.array([[True, False, False]]), left=np.array([[1, 1, 2]], np.int32),
+        right=np.array([[2, 1, 2]], np.int32), value=np.array([[0.0, -2.0, 2.0]]),
+        is_leaf=np.array([[False, True, True]]), baseline=0.0, depth=1,
+    )
+    with pytest.raises(ValueError, match="read 2 features"):
+        deeper.raw(X)
+    assert deeper.raw(np.array([[9.0, 0.5], [9.0, 1.5]])).tolist() == [-2.0, 2.0]
