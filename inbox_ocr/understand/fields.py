@@ -191,6 +191,8 @@ def _bank(out: Extraction, ctx: DocumentContext) -> None:
 
     fallback = None
     for cell in ctx.cells:
+        if not cell.has_digit:  # an IBAN has digits
+            continue
         for m in IBAN_CANDIDATE.finditer(cell.text.upper()):
             raw = m.group(1).replace(" ", "")
             iban = _valid_iban(raw, IBAN)

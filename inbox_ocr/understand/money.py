@@ -100,7 +100,8 @@ def _derived_total(
     """No labelled gross adds up: net + tax (+ rounding), if that sum is printed somewhere (a cash line)."""
     if not subs or not taxes or taxes[0][1] <= 0 or subs[0][1] <= 0:
         return None
-    printed = {a for cell in ctx.cells for a, _, _ in all_amounts(PERCENT.sub(" ", cell.text), ctx.conventions)}
+    printed = {a for cell in ctx.cells if cell.has_digit
+               for a, _, _ in all_amounts(PERCENT.sub(" ", cell.text), ctx.conventions)}
     for r in (Decimal(0), *roundings):
         value = subs[0][1] + taxes[0][1] + r
         if value in printed and _plausible(value, subs[0][1], taxes[0][1], roundings):

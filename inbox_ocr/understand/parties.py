@@ -105,6 +105,8 @@ def extract_vat_ids(out: Extraction, ctx: DocumentContext) -> None:
     vendor: list[tuple[float, str]] = []
     customer: list[tuple[float, str]] = []
     for cell in ctx.cells:
+        if not cell.has_digit:  # every VAT id has digits
+            continue
         for m in VAT_ID.finditer(cell.text.upper()):
             value = re.sub(r"[\s.\-]", "", m.group(1))
             prefix = cell.text[: m.start()]
