@@ -87,7 +87,11 @@ class _Compact:
 
     def __init__(self, cells: list[Cell]) -> None:
         self.cells = cells
-        parts = [_SKIP.sub("", fold(c.text)) for c in cells]
+        joined = _CELL_END.join(c.text for c in cells)
+        if joined.count(_CELL_END) == len(cells) - 1:  # folded and cut in one go (no cell holds the mark)
+            parts = _SKIP.sub("", fold(joined)).split(_CELL_END)
+        else:
+            parts = [_SKIP.sub("", fold(c.text)) for c in cells]
         self.starts = list(accumulate((len(p) + 1 for p in parts[:-1]), initial=0))
         self.text = _CELL_END.join(parts)  # no ASCII value spans two cells
 
@@ -106,7 +110,7 @@ class _Compact:
             index = bisect.bisect_right(self.starts, at) - 1
             cell = self.cells[index]
             kept = [(i, ASCII_LOOKALIKES.get(ch, ch.lower() if ch.isascii() else ch))
-                    for i, ch in enumerate(cell.text) if not _SKIP.match(ch)]
+                    for i, ch in enumerate(cell.text) if not (ch.isspace() or ch in ".-/")]  # not _SKIP
             local = "".join(ch for _, ch in kept).find(wanted)
             if local >= 0:
                 return cell, (kept[local][0], kept[local + len(wanted) - 1][0] + 1)
