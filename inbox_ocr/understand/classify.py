@@ -80,6 +80,8 @@ _COMPILED = {kind: re.compile(pattern, re.IGNORECASE) for kind, pattern in _PATT
 # case), the Latin words without their leading "not after a letter" (see _words), the Chinese apart.
 _LATIN = {kind: re.compile(rf"(?:{pattern})(?![^\W\d_])") for kind, (pattern, _) in KEYWORDS.items()}
 _CHINESE = {kind: re.compile(words) for kind, words in CJK_KEYWORDS.items()}
+# the characters a Chinese keyword begins with: a text without any is not searched seven times
+_CHINESE_FIRST = re.compile("[" + "".join(sorted({w[0] for ws in CJK_KEYWORDS.values() for w in ws.split("|")})) + "]")
 # Till words: one alone means little ("thank you for your order"), several make a till receipt.
 _TILL_CUES = re.compile(
     r"(?:cash|change|tendered|thank\s*you|rounding|cashier|bar|rückgeld|espèces|rendu|efectivo|cambio|contanti|resto|wisselgeld)(?![^\W\d_])",
@@ -124,10 +126,11 @@ def classify(
     scores: dict[str, float] = {kind: 0.0 for kind in KEYWORDS}
     reasons: list[str] = []
     title, body = (text.lower() for text in _title_and_body(document))
+    chinese_title, chinese_body = (_CHINESE_FIRST.search(text) is not None for text in (title, body))
     for kind, rx in _LATIN.items():
         weight = KEYWORDS[kind][1]
-        in_title = {*_words(rx, title), *_CHINESE[kind].findall(title)}
-        in_body = len(_words(rx, body)) + len(_CHINESE[kind].findall(body))
+        in_title = {*_words(rx, title), *(_CHINESE[kind].findall(title) if chinese_title else ())}
+        in_body = len(_words(rx, body)) + (len(_CHINESE[kind].findall(body)) if chinese_body else 0)
         if in_title:
             scores[kind] += 2.0 * weight * min(len(in_title), 2)
             reasons.append(f"{kind}: title says {sorted(in_title)[0]!r}")

@@ -179,3 +179,24 @@ def test_keyword_search_without_lookbehind_finds_what_the_lookbehind_pattern_fin
         reference = re.compile(r"(?<![^\W\d_])" + rx.pattern)
         for text in texts:
             assert C._words(rx, text) == reference.findall(text), (rx.pattern[:40], text)
+
+
+@pytest.mark.parametrize(("title", "body", "kind"), [
+    ("发票", "", "invoice"), ("红字发票", "", "credit_note"), ("", "催款 催款 催款", "reminder"),
+    ("收据", "", "receipt"), ("", "订单确认 订单确认", "order_confirmation"), ("报价单", "", "quote"),
+    ("对账单", "对账单", "statement"),
+])
+def test_chinese_document_words_in_title_or_body_give_the_type(title: str, body: str, kind: str) -> None:
+    """Chinese keywords have no word boundaries: found in the title (the top third of page one) and
+    in the body, alone on the page (no amounts or numbers to tip the vote)."""
+    from inbox_ocr.kernel.models import Page, TextLine
+    from inbox_ocr.understand.classify import classify
+
+    def line(text: str, top: float) -> TextLine:
+        return TextLine(text=text, box=((50, top), (300, top), (300, top + 12), (50, top + 12)))
+
+    lines = [line(title, 60)] if title else []
+    lines += [line(body, 500)] if body else []
+    doc = Document(filename="x.pdf", content_type="application/pdf", sha256="0", reading="text_layer",
+                   pages=(Page(number=1, width=600, height=800, lines=tuple(lines)),))
+    assert classify(doc).doc_type == kind
