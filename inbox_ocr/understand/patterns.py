@@ -30,7 +30,9 @@ def fold(text: str) -> str:
     """`text` in lower case with the look-alikes of ASCII letters as those letters: what a lower-case
     pattern matches in it is what the pattern with re.IGNORECASE matches in `text`, at the same
     positions (for patterns of Latin letters; every position keeps its character)."""
-    # str.translate looks each character up in a dict: only text with a look-alike needs it
+    # str.translate looks each character up in a dict: only text with a look-alike needs it (the keys
+    # of ASCII_LOOKALIKES written out: four `in` tests cost a quarter of one regex search; a unit test
+    # ties the table to these four)
     if text.isascii() or not ("\u0130" in text or "\u0131" in text or "\u017f" in text or "\u212a" in text):
         return text.lower()
     return text.translate(_LOOKALIKE_TABLE).lower()
