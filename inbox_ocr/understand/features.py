@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import chain
@@ -229,10 +229,14 @@ def _name_block(view: DocumentView, cands: list[Candidate], parties: list[int], 
 
 
 def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
-                 parties: Iterable[int] | None = None, joined: Iterable[bool] | None = None) -> np.ndarray:
-    """One row of FEATURE_NAMES[kind] per candidate."""
+                 parties: Iterable[int] | None = None, joined: Iterable[bool] | None = None,
+                 only: Sequence[int] | None = None) -> np.ndarray:
+    """One row of FEATURE_NAMES[kind] per candidate; with `only` (indices into `cands`), the rows of
+    those candidates alone, in that order, each the same as in the rows of all of them (features
+    about the whole set, such as how often a value occurs or a candidate's order, count them all)."""
     width = len(FEATURE_NAMES[kind])
-    if not cands:
+    picked: Sequence[int] = range(len(cands)) if only is None else only
+    if not picked:
         return np.zeros((0, width), dtype=np.float32)
     values = [c.value for c in cands]
     counts = Counter(values)
@@ -240,7 +244,8 @@ def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
     common: list[list[float]] = []
     labels: list[np.ndarray] = []  # per candidate its labels from the same cell, the left and above
     n = len(cands)
-    for i, cand in enumerate(cands):
+    for i in picked:
+        cand = cands[i]
         same_labels, same_gap = view.same(cand)
         above_labels, above_gap = view.above(cand)
         facts, left_labels, text_len, body_end = _cell_facts(view, cand.cell)
@@ -253,21 +258,25 @@ def feature_rows(view: DocumentView, kind: Kind, cands: list[Candidate],
         ])
         labels += (same_labels, left_labels, above_labels)
     # one concatenation, in the order of _LABEL_FEATURES (direction, then group)
-    blocks = [_matrix(common, len(_COMMON)), np.concatenate(labels).reshape(n, len(_LABEL_FEATURES))]
-    if kind == "amount":
+    rows = len(picked)
+    blocks = [_matrix(common, len(_COMMON)), np.concatenate(labels).reshape(rows, len(_LABEL_FEATURES))]
+    if kind == "amount":  # pairs and ranks are about the whole set
         specific = _amount_block(view, cands)
     elif kind == "date":
-        specific = _matrix([_date_features(view, c, values) for c in cands], len(_KIND_FEATURES["date"]))  # type: ignore[arg-type]
+        specific = _matrix([_date_features(view, cands[i], values) for i in picked],  # type: ignore[arg-type]
+                           len(_KIND_FEATURES["date"]))
     elif kind == "id":
-        specific = _matrix([_id_features(view, c) for c in cands], len(_KIND_FEATURES["id"]))
+        specific = _matrix([_id_features(view, cands[i]) for i in picked], len(_KIND_FEATURES["id"]))
     elif kind == "name":
         specific = _name_block(view, cands, party_list, list(joined) if joined is not None else [False] * len(cands))
     else:
         ordered = sorted(range(len(cands)), key=lambda i: (cands[i].cell.page, cands[i].cell.box[1]))
         order_of = {i: rank for rank, i in enumerate(ordered)}  # top to bottom
-        specific = _matrix([_vat_features(view, c, values, order_of[i], party_list[i])  # type: ignore[arg-type]
-                            for i, c in enumerate(cands)], len(_KIND_FEATURES["vat"]))
-    return np.hstack([*blocks, specific]).reshape(len(cands), width)
+        specific = _matrix([_vat_features(view, cands[i], values, order_of[i], party_list[i])  # type: ignore[arg-type]
+                            for i in picked], len(_KIND_FEATURES["vat"]))
+    if kind in ("amount", "name") and only is not None:
+        specific = specific[list(only)]
+    return np.hstack([*blocks, specific]).reshape(rows, width)
 
 
 __all__ = ["DIRECTIONS", "FEATURE_NAMES", "feature_rows"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -75,8 +75,11 @@ def rule_pools(ctx: DocumentContext) -> dict[str, dict[Any, float]]:
     return pools
 
 
-def prepare(rule: RuleResult, kinds: tuple[Kind, ...] = ("id", "date", "amount", "vat", "name")) -> Scored:
-    """Candidates and feature rows of a document whose rule-based extraction is done."""
+def prepare(rule: RuleResult, kinds: tuple[Kind, ...] = ("id", "date", "amount", "vat", "name"),
+            keep: Mapping[Kind, Callable[[Candidate], bool]] | None = None) -> Scored:
+    """Candidates and feature rows of a document whose rule-based extraction is done. Of a kind in
+    `keep`, only the candidates its test passes are kept and get a row (their rows are the same as
+    among all candidates: features about the whole set still count the others)."""
     assert rule.ctx is not None
     ctx = rule.ctx
     view = DocumentView.build(ctx, rule.out, rule.page_sizes, rule.currency)
@@ -89,7 +92,12 @@ def prepare(rule: RuleResult, kinds: tuple[Kind, ...] = ("id", "date", "amount",
         parties = None
         if kind in ("vat", "name"):
             parties = [view.party(c.cell) for c in found[kind]]
-        features[kind] = feature_rows(view, kind, found[kind], parties, [joined for _, _, joined in names])
+        only = None
+        if keep is not None and kind in keep:
+            only = [i for i, c in enumerate(found[kind]) if keep[kind](c)]
+        features[kind] = feature_rows(view, kind, found[kind], parties, [joined for _, _, joined in names], only)
+        if only is not None:
+            found[kind] = [found[kind][i] for i in only]
     return Scored(view, found, features)
 
 
@@ -147,10 +155,16 @@ class Scorer:
         models = {name: model for name, model in self.models.items() if name not in skip}
         if not models:
             return
-        scored = prepare(rule, tuple(dict.fromkeys(m.kind for m in models.values())))
-        values = {kind: [c.value for c in cands] for kind, cands in scored.candidates.items()}
         out = rule.out
         fallback = {name: out.values.get(name) for name in models}
+        # candidates no model of their kind could be given (choose() drops them) are not worked out
+        keep: dict[Kind, Callable[[Candidate], bool]] = {}
+        for kind in {m.kind for m in models.values()}:
+            names = [name for name, m in models.items() if m.kind == kind]
+            if all(name in _MAY_STATE for name in names):
+                keep[kind] = _may_state_any(names, fallback)
+        scored = prepare(rule, tuple(dict.fromkeys(m.kind for m in models.values())), keep)
+        values = {kind: [c.value for c in cands] for kind, cands in scored.candidates.items()}
         for name, choice in choose(models, values, scored.features, fallback, self.joint_slack).items():
             out.values.pop(name, None)
             out.confidence.pop(name, None)
@@ -171,10 +185,10 @@ def choose(models: dict[str, FieldModel], values: dict[Kind, list[Any]], feature
     field's margin; otherwise the fallback stands, with the probability the scorer gives it. Money
     is then chosen jointly (`joint_money`)."""
     choices = {name: best_values(values[models[name].kind], p) for name, p in probabilities(models, features).items()}
-    if "invoice_number" in choices:  # the rule-based value is kept whatever its shape
-        rule_number = (fallback or {}).get("invoice_number")
-        choices["invoice_number"] = [c for c in choices["invoice_number"]
-                                     if c[0] == rule_number or plausible_number(c[0])]
+    for name, may_state in _MAY_STATE.items():
+        if name in choices:
+            backup = (fallback or {}).get(name)
+            choices[name] = [c for c in choices[name] if may_state(c[0], backup)]
     picked: dict[str, Choice | None] = {}
     for name, ranked in choices.items():
         model = models[name]
@@ -221,6 +235,23 @@ def plausible_number(value: Any) -> bool:
     generated invoice has a shorter number; one the rule-based extractor found by its label stays."""
     text = "".join(ch for ch in str(value) if ch.isalnum())
     return len(text) >= 3 and any(ch not in "0" for ch in text)
+
+
+def _may_state_number(value: Any, rule_value: Any) -> bool:
+    """The rule-based invoice number is kept whatever its shape; another value must be plausible."""
+    return value == rule_value or plausible_number(value)
+
+
+# Fields whose values the scorer may state only when they pass a test (value, rule-based value):
+# choose() drops the others from the ranking, and Scorer.apply does not work out their features.
+_MAY_STATE: dict[str, Callable[[Any, Any], bool]] = {"invoice_number": _may_state_number}
+
+
+def _may_state_any(names: list[str], fallback: dict[str, Any]) -> Callable[[Candidate], bool]:
+    """Whether the scorer may state a candidate's value for one of the fields `names`."""
+    def test(candidate: Candidate) -> bool:
+        return any(_MAY_STATE[name](candidate.value, fallback.get(name)) for name in names)
+    return test
 
 
 def best_values(values: list[Any], p: np.ndarray) -> list[Choice]:

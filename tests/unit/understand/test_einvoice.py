@@ -150,7 +150,7 @@ def test_the_scorer_chooses_only_what_the_xml_leaves_open(monkeypatch: pytest.Mo
 
     asked: list[tuple[str, ...]] = []
     prepare = scorer.prepare
-    monkeypatch.setattr(scorer, "prepare", lambda rule, kinds: asked.append(kinds) or prepare(rule, kinds))
+    monkeypatch.setattr(scorer, "prepare", lambda rule, kinds, keep=None: asked.append(kinds) or prepare(rule, kinds, keep))
     items = [(50, 60, "RECHNUNG", 16), (50, 100, "Rechnungsnummer: XR-2024-77"), (50, 120, "MwSt 19%: 190,00 EUR")]
     doc = read_pdf(make_pdf(items, attachments={"factur-x.xml": CII.format(type_code="380").encode()}))
     assert doc.einvoice is not None and doc.einvoice.vendor_vat_id and doc.einvoice.tax == Decimal("190.00")

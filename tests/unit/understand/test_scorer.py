@@ -192,3 +192,73 @@ def test_analysis_frees_what_it_built_without_the_cycle_collector() -> None:
         gc.enable()
     assert str(analysis.fields.invoice_date) == "2024-03-05" and analysis.fields.invoice_number == "RE-2024-117"
     assert cyclic == 0
+
+
+def _synthetic_invoices(count: int = 12) -> list[Any]:
+    """Generated invoices of every layout family, with the distractors the scorer must pass over."""
+    from inbox_ocr.training.synth import families, generate
+
+    from .conftest import read_pdf
+
+    names = families()
+    return [read_pdf(generate(seed, family=names[seed % len(names)]).pdf) for seed in range(count)]
+
+
+def _where(candidate: Any) -> tuple[int, int, int, int, str]:
+    return candidate.cell.page, candidate.cell.index, candidate.start, candidate.end, repr(candidate.value)
+
+
+def test_the_rows_of_some_candidates_are_their_rows_among_all() -> None:
+    """prepare(keep=...) gives the kept candidates the rows they have among all of them: the
+    features about the whole set (how often a value occurs, a candidate's order, amount ranks and
+    sums, a name's height rank) still count the others."""
+    from inbox_ocr.understand.fields import rule_extraction
+    from inbox_ocr.understand.scorer import prepare
+
+    compared = dict.fromkeys(FEATURE_NAMES, 0)
+    for document in [_german_invoice(), *_synthetic_invoices()]:
+        rule = rule_extraction(document)
+        full = prepare(rule)
+        for kind, cands in full.candidates.items():
+            if len(cands) < 2 or len({_where(c) for c in cands}) < len(cands):
+                continue
+            odd = {_where(c) for c in cands[1::2]}  # every other one, the first left out
+            some = prepare(rule, (kind,), {kind: lambda c, odd=odd: _where(c) in odd})
+            assert [_where(c) for c in some.candidates[kind]] == [_where(c) for c in cands[1::2]]
+            assert np.array_equal(some.features[kind], full.features[kind][1::2]), kind
+            compared[kind] += len(cands[1::2])
+    assert all(compared.values()), compared  # every kind was compared
+
+
+def test_the_scorer_works_out_only_what_it_may_state_and_chooses_as_among_all(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An invoice number the scorer could not state (under three characters, and not the rule-based
+    one) gets no features or model run; the choices are the same as with every candidate scored."""
+    from inbox_ocr.understand import scorer as module
+    from inbox_ocr.understand.fields import rule_extraction
+    from inbox_ocr.understand.scorer import get_scorer, prepare
+
+    from .conftest import make_pdf, read_pdf
+
+    scorer = get_scorer()
+    assert scorer is not None
+    prepared: list[Any] = []
+    monkeypatch.setattr(module, "prepare", lambda *args: prepared.append(prepare(*args)) or prepared[-1])
+    short_numbers = [read_pdf(make_pdf([(60, 60, "Kleinbetrieb Weber"), (380, 60, "Rechnung"),
+                                        (380, 76, f"Rechnung Nr. {number}"), (380, 92, "Datum: 05.03.2024"),
+                                        (300, 400, "Gesamtbetrag 119,00 EUR")]))
+                     for number in ("4711", "7")]  # plausible and short; the rule-based one by its label
+    dropped = 0
+    for document in [_german_invoice(), *short_numbers, *_synthetic_invoices()]:
+        everything = rule_extraction(document)
+        full = prepare(everything)
+        values = {kind: [c.value for c in cands] for kind, cands in full.candidates.items()}
+        fallback = {name: everything.out.values.get(name) for name in scorer.models}
+        want = choose(scorer.models, values, full.features, fallback, scorer.joint_slack)
+
+        rule = rule_extraction(document)
+        scorer.apply(rule)
+        dropped += len(full.candidates["id"]) - len(prepared[-1].candidates["id"])
+        for name, choice in want.items():
+            assert rule.out.values.get(name) == (choice[0] if choice else None), name
+    assert dropped > 0  # the test saw invoice numbers the scorer could not state
