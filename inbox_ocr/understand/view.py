@@ -157,17 +157,24 @@ class DocumentView:
         return vec, gap
 
     def left(self, cell: Cell) -> tuple[np.ndarray, float]:
-        if id(cell) not in self._left:
-            vec = np.zeros(len(GROUPS), dtype=np.float32)
-            gap = 99.0
+        """Labels in the (up to two) cells before this one on its row (most cells have none: they
+        share one empty answer)."""
+        found = self._left.get(id(cell))
+        if found is None:
+            found = _NO_LABELS
             before = [c for c in self.row(cell) if c.box[2] <= cell.box[0] + 1 and c is not cell]
-            for other in before[-2:]:
-                distance = max(cell.box[0] - other.box[2], 0.0) / cell.height
-                for group, weight, _, _, _ in self.hits.get(id(other), ()):
-                    vec[group] = max(vec[group], weight * _DECAY_LEFT ** min(distance, 60))
-                    gap = min(gap, distance)
-            self._left[id(cell)] = (vec, gap)
-        return self._left[id(cell)]
+            labelled = [(other, hits) for other in before[-2:] if (hits := self.hits.get(id(other)))]
+            if labelled:
+                vec = np.zeros(len(GROUPS), dtype=np.float32)
+                gap = 99.0
+                for other, hits in labelled:
+                    distance = max(cell.box[0] - other.box[2], 0.0) / cell.height
+                    for group, weight, _, _, _ in hits:
+                        vec[group] = max(vec[group], weight * _DECAY_LEFT ** min(distance, 60))
+                        gap = min(gap, distance)
+                found = (vec, gap)
+            self._left[id(cell)] = found
+        return found
 
     def above(self, cand: Candidate) -> tuple[np.ndarray, float]:
         """Labels above the value, in its column: a header row names the value under each of its
