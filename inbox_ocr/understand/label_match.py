@@ -94,7 +94,7 @@ class LabelSet:
             if table is None:
                 indices = self._indices.get(lead[0], self.anywhere)
                 table = self._tables[lead[0]] = _LeadTable(indices, [self.leads[i] for i in indices])
-            found = self._ascii[lead] = tuple(self.each[i] for i in table.labels(lead))
+            found = self._ascii[lead] = tuple([self.each[i] for i in table.labels(lead)])
         return found
 
 
@@ -136,6 +136,8 @@ class _LeadTable:
         for position, char in enumerate(text):
             known = self._masks[position].get(char)
             mask &= known if known is not None else self._mask(position, char)
+            if not mask:  # most beginnings begin no label
+                return []
         found = []
         while mask:  # the lowest way left, its label, then past that label's ways
             way = (mask & -mask).bit_length() - 1
