@@ -44,6 +44,8 @@ def _nfkc(text: str) -> str:
 # The page validated at once from plain data: one call into pydantic's validator per page, not
 # a model's __init__ per line and word (a page has hundreds of words)
 _page = Page.__pydantic_validator__.validate_python
+_WORD_NO = itemgetter(7)  # a pymupdf word's number in its line
+_BAND_THEN_LEFT = itemgetter(0, 1)
 
 
 def page_from_words(number: int, width: float, height: float, words: list[tuple]) -> Page:
@@ -66,7 +68,7 @@ def page_from_words(number: int, width: float, height: float, words: list[tuple]
                 text = _nfkc(text)
             line_words = [{"text": text, "box": w[:4]}]
         else:
-            ws.sort(key=itemgetter(7))
+            ws.sort(key=_WORD_NO)
             x0s, y0s, x1s, y1s, texts = list(zip(*ws, strict=True))[:5]
             x0, y0, x1, y1 = min(x0s), min(y0s), max(x1s), max(y1s)
             if not "".join(texts).isascii():
@@ -76,7 +78,7 @@ def page_from_words(number: int, width: float, height: float, words: list[tuple]
         line = {"text": text, "box": ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), "words": line_words}
         lines.append((round(y0 / 3), x0, line))
     # reading order: top to bottom, then left to right, for lines on the same baseline band
-    lines.sort(key=lambda t: (t[0], t[1]))
+    lines.sort(key=_BAND_THEN_LEFT)
     return _page({"number": number, "width": width, "height": height, "lines": [t[2] for t in lines]})
 
 
