@@ -147,16 +147,14 @@ class DocumentView:
         hits = self.hits.get(id(cell))
         if not hits:
             return _NO_LABELS
-        best: dict[int, float] = {}
+        vec = np.zeros(len(GROUPS), dtype=np.float32)
         gap = 99.0
         for group, weight, end, _, _ in hits:
             if end <= cand.start:
                 words = cell.text[end : cand.start].count(" ")
-                strength = weight * _DECAY_SAME ** max(words - 1, 0)
-                if strength > best.get(group, 0.0):
-                    best[group] = strength
+                vec[group] = max(vec[group], weight * _DECAY_SAME ** max(words - 1, 0))
                 gap = min(gap, float(words))
-        return _strengths(best), gap
+        return vec, gap
 
     def left(self, cell: Cell) -> tuple[np.ndarray, float]:
         """Labels in the (up to two) cells before this one on its row (most cells have none: they
@@ -167,16 +165,14 @@ class DocumentView:
             before = [c for c in self.row(cell) if c.box[2] <= cell.box[0] + 1 and c is not cell]
             labelled = [(other, hits) for other in before[-2:] if (hits := self.hits.get(id(other)))]
             if labelled:
-                best: dict[int, float] = {}
+                vec = np.zeros(len(GROUPS), dtype=np.float32)
                 gap = 99.0
                 for other, hits in labelled:
                     distance = max(cell.box[0] - other.box[2], 0.0) / cell.height
                     for group, weight, _, _, _ in hits:
-                        strength = weight * _DECAY_LEFT ** min(distance, 60)
-                        if strength > best.get(group, 0.0):
-                            best[group] = strength
+                        vec[group] = max(vec[group], weight * _DECAY_LEFT ** min(distance, 60))
                         gap = min(gap, distance)
-                found = (_strengths(best), gap)
+                found = (vec, gap)
             self._left[id(cell)] = found
         return found
 
@@ -202,30 +198,16 @@ class DocumentView:
         if key not in self._above_labels:
             x0, _, x1, _ = cell.sub_box(first, last)
             slack = cell.height
-            best: dict[int, float] = {}
+            vec = np.zeros(len(GROUPS), dtype=np.float32)
             gap = 99.0
             for lines, hits in near:
                 for group, weight, _, lx0, lx1 in hits:
                     if min(x1, lx1) - max(x0, lx0) <= -slack:
                         continue  # a label over another column
-                    strength = weight * _DECAY_ABOVE ** max(lines, 0.0)
-                    if strength > best.get(group, 0.0):
-                        best[group] = strength
+                    vec[group] = max(vec[group], weight * _DECAY_ABOVE ** max(lines, 0.0))
                     gap = min(gap, max(lines, 0.0))
-            self._above_labels[key] = (_strengths(best), gap)
+            self._above_labels[key] = (vec, gap)
         return self._above_labels[key]
-
-
-def _strengths(best: dict[int, float]) -> np.ndarray:
-    """The label strengths by group (float32, 0 where no label of the group is in reach) from the
-    strongest of each group, compared as Python floats (float32 rounding keeps their order, so the
-    strongest rounded is the rounded strongest); without any, the shared read-only zero vector."""
-    if not best:
-        return _NO_LABELS[0]
-    vec = np.zeros(len(GROUPS), dtype=np.float32)
-    for group, strength in best.items():
-        vec[group] = strength
-    return vec
 
 
 def norm(value: Any) -> Any:

@@ -294,26 +294,3 @@ def test_the_labels_left_of_a_cell_are_those_of_the_two_cells_before_it() -> Non
             assert np.array_equal(vec, want) and gap == want_gap, cell.text
             labelled += bool(want.any())
     assert labelled > 20  # cells with a label before them were compared too
-
-
-def test_label_strengths_kept_as_floats_round_like_a_float32_vector_updated_in_place() -> None:
-    """view._strengths takes each group's strongest label in Python floats and rounds once: the same
-    vector as updating a float32 vector with max() label by label, also for strengths that differ
-    below float32's precision."""
-    import random
-
-    from inbox_ocr.understand.view import GROUPS, _strengths
-
-    rng = random.Random(7)
-    for _ in range(2000):
-        pairs = []
-        for _ in range(rng.randint(0, 6)):
-            base = rng.choice([0.0, 1e-9, 0.3, 0.85, 1.0, rng.random()])
-            pairs.append((rng.randrange(len(GROUPS)), base + rng.choice([0.0, 1e-9, -1e-9, 3e-8, rng.random()])))
-        want = np.zeros(len(GROUPS), dtype=np.float32)
-        best: dict[int, float] = {}
-        for group, strength in pairs:
-            want[group] = max(want[group], strength)
-            if strength > best.get(group, 0.0):
-                best[group] = strength
-        assert np.array_equal(_strengths(best), want)
